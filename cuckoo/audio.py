@@ -1,0 +1,70 @@
+"""PCM audio as cuckoo passes it around: signed 16-bit little-endian mono."""
+
+from __future__ import annotations
+
+import io
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TELEPHONY_RATE = 8000
+
+
+@dataclass(frozen=True)
+class Audio:
+    pcm: bytes  # int16 LE mono
+    rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.pcm) / 2 / self.rate
+
+    def samples(self) -> np.ndarray:
+        return np.frombuffer(self.pcm, dtype="<i2")
+
+    @classmethod
+    def from_samples(cls, samples: np.ndarray, rate: int) -> Audio:
+        clipped = np.clip(np.round(samples), -32768, 32767).astype("<i2")
+        return cls(clipped.tobytes(), rate)
+
+    def resample(self, rate: int) -> Audio:
+        """Band-limited enough for speech: linear interpolation after a moving-average
+        low-pass when downsampling (keeps aliasing of sibilants down at 8 kHz)."""
+        if rate == self.rate or not self.pcm:
+            return Audio(self.pcm, rate)
+        x = self.samples().astype(np.float64)
+        if rate < self.rate:
+            width = max(1, round(self.rate / rate))
+            if width > 1:
+                x = np.convolve(x, np.ones(width) / width, mode="same")
+        n_out = round(len(x) * rate / self.rate)
+        t_out = np.arange(n_out) * (self.rate / rate)
+        y = np.interp(t_out, np.arange(len(x)), x)
+        return Audio.from_samples(y, rate)
+
+    def to_wav_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes(self.pcm)
+        return buf.getvalue()
+
+    def write_wav(self, path: str | Path) -> None:
+        Path(path).write_bytes(self.to_wav_bytes())
+
+    @classmethod
+    def read_wav(cls, path: str | Path) -> Audio:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2:
+                raise ValueError(f"{path}: need 16-bit PCM WAV, got {8 * w.getsampwidth()}-bit")
+            frames = w.readframes(w.getnframes())
+            rate = w.getframerate()
+            channels = w.getnchannels()
+        if channels > 1:
+            stereo = np.frombuffer(frames, dtype="<i2").reshape(-1, channels)
+            frames = stereo.mean(axis=1).astype("<i2").tobytes()
+        return cls(frames, rate)

@@ -1,0 +1,106 @@
+"""cuckoo.toml → one validated, frozen `Config`. The only place that reads the file.
+
+Errors name the file, the TOML key path and, where it can be found, the line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cuckoo.domain import ConfigError
+from cuckoo.settings.adapters import AdapterSettings
+from cuckoo.settings.policy import PolicySettings
+from cuckoo.settings.scheduler import SchedulerSettings
+from cuckoo.settings.sms import SmsSettings
+from cuckoo.settings.speech import SpeechSettings
+from cuckoo.settings.store import StoreSettings
+from cuckoo.settings.telephony import TelephonySettings
+
+DEFAULT_PATH = Path("cuckoo.toml")
+ENV_PATH = "CUCKOO_CONFIG"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Where relative paths in the file (scenarios, voices, models, var) are resolved from.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    scenarios_dir: Path = Path("scenarios")
+    voices_dir: Path = Path("voices")
+    models_dir: Path = Path("var/models")
+    var_dir: Path = Path("var")
+
+    store: StoreSettings = StoreSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    policy: PolicySettings = PolicySettings()
+    speech: SpeechSettings = SpeechSettings()
+    telephony: TelephonySettings = TelephonySettings()
+    sms: SmsSettings = SmsSettings()
+    adapters: dict[str, AdapterSettings] = {}
+
+    def path(self, p: Path | str) -> Path:
+        """A path from the config, resolved against the config file's folder."""
+        p = Path(p)
+        return p if p.is_absolute() else self.base_dir / p
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of a key path in TOML text: the last key's first assignment after
+    its table header. Good enough to point an admin at the right place."""
+    keys = [str(k) for k in loc if not isinstance(k, int)]
+    if not keys:
+        return None
+    lines = text.splitlines()
+    start = 0
+    for depth in range(len(keys) - 1, 0, -1):
+        header = re.compile(r"^\s*\[+\s*" + re.escape(".".join(keys[:depth])) + r"\s*\]+")
+        for i, line in enumerate(lines):
+            if header.match(line):
+                start = i
+                break
+        else:
+            continue
+        break
+    key = re.compile(r"^\s*\"?" + re.escape(keys[-1]) + r"\"?\s*=")
+    table = re.compile(r"^\s*\[+\s*" + re.escape(".".join(keys)) + r"\s*\]+")
+    for i in range(start, len(lines)):
+        if key.match(lines[i]) or table.match(lines[i]):
+            return i + 1
+    return None
+
+
+def parse(text: str, *, source: str = "cuckoo.toml", base_dir: Path | None = None) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from e
+    try:
+        return Config.model_validate({**data, "base_dir": base_dir or Path(".")})
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            line = _line_of(text, tuple(err["loc"]))
+            where = f"{source}:{line}" if line else source
+            problems.append(f"{where}: [{key}] {err['msg']}")
+        raise ConfigError("\n".join(problems)) from e
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load the config: explicit path, else $CUCKOO_CONFIG, else ./cuckoo.toml, else defaults."""
+    if path is None:
+        path = os.environ.get(ENV_PATH) or (DEFAULT_PATH if DEFAULT_PATH.exists() else None)
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror}") from e
+    return parse(text, source=str(p), base_dir=p.resolve().parent)

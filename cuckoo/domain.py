@@ -1,0 +1,174 @@
+"""Value types every part of cuckoo shares. No I/O here.
+
+A *notification* is one thing to tell one customer; every dial or SMS for it is an *attempt*.
+A *contact* is an attempt where the customer got the message (heard it, or the SMS was accepted).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+
+class ChannelKind(enum.StrEnum):
+    CALL = "call"
+    SMS = "sms"
+    CALL_THEN_SMS = "call_then_sms"  # calls until exhausted, then one SMS
+
+
+class Status(enum.StrEnum):
+    """Lifecycle of a notification. Everything but PENDING and ACTIVE is final."""
+
+    PENDING = "pending"  # waiting for next_attempt_at
+    ACTIVE = "active"  # leased by a worker, an attempt is under way
+    CONFIRMED = "confirmed"  # the customer did the needed action
+    DECLINED = "declined"
+    OPTED_OUT = "opted_out"  # asked not to be called again; the number is blocked
+    OPERATOR_REQUESTED = "operator_requested"  # wants a human; the ERP gets the task
+    DELIVERED = "delivered"  # message delivered, no confirmation is possible (e.g. SMS only)
+    EXPIRED = "expired"  # deadline passed
+    EXHAUSTED = "exhausted"  # barrier of contacts or attempt cap reached
+    INVALID = "invalid"  # bad input (phone, scenario, variables) or a number that does not exist
+    BLOCKED = "blocked"  # the number is on the do-not-call list
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (Status.PENDING, Status.ACTIVE)
+
+
+class Outcome(enum.StrEnum):
+    """Result of one attempt (DESIGN.md §5)."""
+
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    OPTED_OUT = "opted_out"
+    CALLBACK_REQUESTED = "callback_requested"
+    OPERATOR_REQUESTED = "operator_requested"
+    DELIVERED = "delivered"  # message heard, no confirmation
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    NETWORK = "network"  # trunk or network trouble: not the customer's doing
+    INVALID_NUMBER = "invalid_number"
+    VOICEMAIL = "voicemail"
+    INTERRUPTED = "interrupted"  # our side died mid-attempt (worker crash, lease expired)
+    SENT = "sent"  # SMS accepted by the gateway
+    UNDELIVERABLE = "undeliverable"  # SMS refused by the gateway or its receipt says so
+
+
+@dataclass(frozen=True)
+class IncomingNotification:
+    """What an ERP adapter hands over. Raw: the store validates and normalizes it."""
+
+    source: str  # adapter name, e.g. "shop_db"
+    external_id: str  # the ERP's id; (source, external_id) is unique
+    phone: str  # as typed in the ERP
+    scenario: str
+    channel: ChannelKind = ChannelKind.CALL
+    variables: dict[str, Any] = field(default_factory=dict)
+    tenant: str = "default"
+    timezone: str | None = None  # IANA name from the ERP, if it knows it
+    not_before: datetime | None = None  # aware
+    deadline: datetime | None = None  # aware
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A stored notification as a channel sees it when an attempt starts."""
+
+    id: int
+    source: str
+    external_id: str
+    tenant: str
+    phone: str  # E.164, e.g. +79123456789
+    phone_raw: str
+    channel: ChannelKind  # the channel to use for *this* attempt (never CALL_THEN_SMS)
+    scenario: str
+    variables: dict[str, Any]
+    timezone: str  # IANA zone of the customer
+    attempt_no: int  # 1 for the first attempt
+    contacts: int  # contacts so far
+
+
+@dataclass
+class AttemptResult:
+    outcome: Outcome
+    started_at: datetime
+    ended_at: datetime
+    answered_at: datetime | None = None
+    sip_code: int | None = None
+    q850_cause: int | None = None
+    dtmf: str = ""
+    transcript: str = ""
+    callback_at: datetime | None = None  # aware; for CALLBACK_REQUESTED
+    recording_path: str | None = None
+    detail: str = ""  # human-readable reason, error text
+    said: list[str] = field(default_factory=list)  # what the robot said or sent, in order
+    gateway_message_id: str | None = None  # SMS id, to match delivery receipts
+
+    @property
+    def duration_s(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class ResultReport:
+    """What goes back to the ERP (through the outbox) when a notification changes state."""
+
+    source: str
+    external_id: str
+    status: Status
+    outcome: Outcome | None  # of the last attempt
+    attempts: int
+    contacts: int
+    last_attempt_at: datetime | None
+    dtmf: str = ""
+    transcript: str = ""
+    callback_at: datetime | None = None
+    detail: str = ""
+
+
+@runtime_checkable
+class ErpAdapter(Protocol):
+    """One ERP. `fetch_pending` may return rows it returned before: ingestion is idempotent."""
+
+    name: str
+
+    def fetch_pending(self) -> list[IncomingNotification]: ...
+
+    def report(self, result: ResultReport) -> None:
+        """Write one result back. Raise ErpUnavailable to have the outbox retry later."""
+        ...
+
+
+@runtime_checkable
+class Channel(Protocol):
+    kind: ChannelKind
+
+    def deliver(self, notification: Notification) -> AttemptResult: ...
+
+
+class CuckooError(Exception):
+    """Base of cuckoo's own errors.
+
+    CuckooError
+     ├── ConfigError          bad cuckoo.toml / scenario / voice file; message names file and key
+     ├── InputError           bad data from an ERP row (phone, scenario, variables); not retryable
+     └── ErpUnavailable       the ERP is down or answered 5xx; retryable
+    """
+
+    retryable: bool = False
+
+
+class ConfigError(CuckooError):
+    pass
+
+
+class InputError(CuckooError):
+    pass
+
+
+class ErpUnavailable(CuckooError):
+    retryable = True

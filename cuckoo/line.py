@@ -1,0 +1,63 @@
+"""`Line`: one live conversation as the dialog runner sees it (DESIGN.md §3).
+
+`SipLine` (cuckoo.telephony) implements it over pjsua2; `TextLine` (cuckoo.dialog) over a
+terminal or a pipe, for `cuckoo scenario simulate` and dialog tests.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cuckoo.audio import Audio
+
+
+class ReplyKind(enum.StrEnum):
+    DTMF = "dtmf"
+    SPEECH = "speech"
+    SILENCE = "silence"  # nothing before the no-speech timeout
+    HANGUP = "hangup"  # the customer hung up (or the line died)
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: ReplyKind
+    digits: str = ""  # DTMF keys, in order
+    text: str = ""  # recognized speech, Vosk style: lower case, no punctuation
+    confidence: float = 0.0
+
+    @classmethod
+    def silence(cls) -> Reply:
+        return cls(ReplyKind.SILENCE)
+
+    @classmethod
+    def hangup(cls) -> Reply:
+        return cls(ReplyKind.HANGUP)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a question waits for."""
+
+    dtmf: str = "0123456789*#"  # keys that count as an answer
+    max_digits: int = 1
+    grammar: list[str] | None = None  # phrases for the recognizer; None = free speech
+    speech: bool = True  # listen for speech at all (False: DTMF only)
+    no_speech_timeout_s: float = 6.0
+    end_silence_s: float = 0.8  # silence that ends an utterance
+    max_utterance_s: float = 10.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Line(Protocol):
+    def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
+        """Speak `text`. Returns the reply that interrupted it (barge-in), else None.
+        A HANGUP reply means the customer is gone."""
+        ...
+
+    def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None: ...
+
+    def listen(self, expect: Expect) -> Reply: ...
+
+    def hangup(self) -> None: ...

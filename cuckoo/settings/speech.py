@@ -1,0 +1,7 @@
+"""[speech] section of cuckoo.toml. Placeholder until its owner fills it in."""
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SpeechSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,0 +1,37 @@
+"""The seams between speech and the rest: telephony and dialog depend on these, not on engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from cuckoo.audio import Audio
+
+
+class Synthesizer(Protocol):
+    def synthesize(self, text: str, *, rate: int = 8000) -> Audio:
+        """Normalized, lexicon-applied, cached speech for `text` at `rate` Hz."""
+        ...
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str
+    is_final: bool
+    confidence: float = 0.0
+
+
+class StreamingRecognizer(Protocol):
+    """One per call. Fed 8 kHz int16 frames as they arrive."""
+
+    def accept(self, pcm8k: bytes) -> Recognition | None:
+        """Feed audio; returns a partial or final result when there is one."""
+        ...
+
+    def finish(self) -> Recognition:
+        """Flush: the final result of what was fed since the last final."""
+        ...
+
+
+class RecognizerFactory(Protocol):
+    def __call__(self, grammar: list[str] | None) -> StreamingRecognizer: ...
