@@ -15,7 +15,8 @@ COMMAND_MODULES = [
     "store_cmds",  # db upgrade, notify add, status, report, block, unblock
     "run_cmd",  # run
     "check_cmd",  # check
-    "speech_cmds",  # say, voices, models, nlu
+    "speech_cmds",  # say, voices, models
+    "nlu_cmd",  # nlu
     "telephony_cmds",  # call, sim-phone
     "sms_cmds",  # sms send
     "scenario_cmds",  # scenario simulate
