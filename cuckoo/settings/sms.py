@@ -1,7 +1,132 @@
-"""[sms] section of cuckoo.toml. Placeholder until its owner fills it in."""
+"""[sms] section of cuckoo.toml: sender names per tenant and the gateways (SMPP or HTTP).
 
-from pydantic import BaseModel, ConfigDict
+    [sms]
+    gateway = "smsc"                 # default gateway name
+    sender = "Cuckoo"
+    [sms.senders]                    # tenant -> sender name
+    shop = "MyShop"
+    [sms.gateways.smsc]              # one table per gateway; `type` selects the model
+    type = "smpp"
+    host = "smpp.example.net"
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ReceiptStatusName = Literal["delivered", "undeliverable", "expired"]
+
+
+class SmppGatewaySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["smpp"] = "smpp"
+    host: str = "127.0.0.1"
+    port: int = Field(2775, ge=1, le=65535)
+    system_id: str = ""
+    password: str = ""
+    system_type: str = ""
+    # The gateway's limit of submit_sm per second (each part of a long SMS is one); 0 = none.
+    max_per_second: float = Field(0.0, ge=0)
+    enquire_link_s: float = Field(30.0, gt=0)  # keep-alive when the link is idle
+    response_timeout_s: float = Field(10.0, gt=0)  # for bind/submit/enquire_link answers
+    reconnect_min_s: float = Field(1.0, gt=0)  # first reconnect delay, doubled each failure
+    reconnect_max_s: float = Field(60.0, gt=0)
+    # How long one send keeps trying (link down, throttled) before the attempt is NETWORK and
+    # the scheduler retries it later.
+    submit_timeout_s: float = Field(30.0, gt=0)
+    throttle_backoff_s: float = Field(1.0, gt=0)  # first pause after ESME_RTHROTTLED, doubled
+    registered_delivery: bool = True  # ask for delivery receipts
+    validity_period: str = ""  # SMPP time, e.g. "000001000000000R" = 1 day relative; "" = SMSC's
+    # Phone as the SMSC wants it: "international" = 79123456789 (TON 1), "plus" = +79123456789.
+    dest_format: Literal["international", "plus"] = "international"
+
+
+class HttpGatewaySettings(BaseModel):
+    """A generic HTTP SMS API. Templates are Jinja2 with: to (E.164, +7...), to_digits
+    (79...), text, sender, and for status polling/webhooks: id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["http"] = "http"
+    url: str = ""  # template
+    method: Literal["GET", "POST"] = "POST"
+    headers: dict[str, str] = {}  # values are templates
+    params: dict[str, str] = {}  # query string; values are templates
+    form: dict[str, str] = {}  # form body (POST); values are templates
+    body: str = ""  # raw body template (e.g. JSON); set Content-Type in headers
+    timeout_s: float = Field(10.0, gt=0)
+    retries: int = Field(2, ge=0)  # extra tries on connection errors / 5xx before NETWORK
+    retry_delay_s: float = Field(1.0, ge=0)
+    # Accepted when the status code is in ok_status AND (if set) ok_json_path's value equals
+    # ok_json_value / ok_regex matches the body. Otherwise refused, with the error from
+    # error_json_path / error_regex (group 1) or the body's start.
+    ok_status: list[int] = [200, 201, 202]
+    ok_json_path: str = ""  # dotted, templates allowed: "sms.{{ to_digits }}.status"
+    ok_json_value: str = ""
+    ok_regex: str = ""
+    id_json_path: str = ""  # where the message id is
+    id_regex: str = ""  # or a regex, group 1
+    error_json_path: str = ""
+    error_regex: str = ""
+    # Receipts: "none", "webhook" (the provider calls cuckoo's listener) or "poll".
+    receipts: Literal["none", "webhook", "poll"] = "none"
+    # provider status value -> delivered | undeliverable | expired; others are interim.
+    status_map: dict[str, ReceiptStatusName] = {}
+    webhook_path: str = "/sms/receipt"
+    webhook_id_field: str = "id"  # field in query/form/JSON body (dotted for JSON)
+    webhook_status_field: str = "status"
+    # Or a regex over the raw body with named groups (?P<id>...) and (?P<status>...),
+    # applied repeatedly (several receipts in one request).
+    webhook_regex: str = ""
+    webhook_reply: str = "OK"  # body to answer the provider with
+    status_url: str = ""  # poll: template with {{ id }}
+    status_params: dict[str, str] = {}
+    status_json_path: str = ""  # where the status is; templates allowed
+    status_regex: str = ""  # or group 1 of a regex
+    poll_interval_s: float = Field(60.0, gt=0)
+    poll_give_up_s: float = Field(3 * 86400.0, gt=0)  # stop polling an id after this
+
+
+GatewaySettings = Annotated[
+    SmppGatewaySettings | HttpGatewaySettings, Field(discriminator="type")
+]
+
+
+class WebhookSettings(BaseModel):
+    """The small HTTP listener that receives delivery receipts from HTTP gateways."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8089, ge=0, le=65535)  # 0 = any free port (tests)
 
 
 class SmsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gateway: str = ""  # default gateway; "" = the only one configured
+    sender: str = "cuckoo"  # sender name (alphanumeric ≤ 11 chars, or a number)
+    senders: dict[str, str] = {}  # tenant -> sender name
+    tenant_gateways: dict[str, str] = {}  # tenant -> gateway name
+    max_segments: int = Field(6, ge=1, le=255)  # longer texts are refused by check and channel
+    gateways: dict[str, GatewaySettings] = {}
+    webhook: WebhookSettings = WebhookSettings()
+
+    def sender_for(self, tenant: str) -> str:
+        return self.senders.get(tenant, self.sender)
+
+    def gateway_name_for(self, tenant: str = "default") -> str:
+        """Name of the gateway to use for a tenant; raises KeyError naming what is missing."""
+        name = self.tenant_gateways.get(tenant) or self.gateway
+        if not name:
+            if len(self.gateways) == 1:
+                return next(iter(self.gateways))
+            raise KeyError(
+                "[sms] gateway is not set and there is not exactly one [sms.gateways.NAME]"
+            )
+        if name not in self.gateways:
+            raise KeyError(f"[sms] gateway {name!r} has no [sms.gateways.{name}] table")
+        return name
