@@ -1,0 +1,262 @@
+"""`type = "sql"`: any database SQLAlchemy can reach (SQLite, PostgreSQL, MariaDB/MySQL, ...).
+
+- `pending_query` is a SELECT whose columns name the notification fields (external_id, phone,
+  scenario, channel or call_flag/sms_flag, tenant, timezone, not_before, deadline, variables as
+  a JSON object); every other column becomes a template variable. `fields` renames columns.
+- `write_back` is one or more statements run in one transaction per report, with the named
+  parameters :source :external_id :status :outcome :final :attempts :contacts :dtmf :transcript
+  :callback_at :detail :last_attempt_at :reported_at (times in `erp_timezone`).
+
+Delivery: the query returns every row still waiting, also rows returned before; the store
+dedups. A row stops being pending only when the write-back of a final status changes it (the
+sample clears the flags). So a crash between fetch and store loses nothing, and a write-back
+repeated by the outbox must be harmless (the sample replaces its result row).
+
+Errors: connection refused/lost, timeouts, deadlocks, "database is locked" → ErpUnavailable
+(retried); bad SQL, unknown table/column, bad credentials, missing driver → ConfigError; a
+value the ERP refuses on write-back (too long, constraint) → InputError.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import field_validator, model_validator
+from sqlalchemy import exc as sa_exc
+
+from adapters.base import CommonOptions, RejectedRows
+from adapters.mapping import REPORT_PARAMS, map_rows, report_params
+from adapters.samples.erp import PENDING_QUERY, WRITE_BACK
+from cuckoo.domain import (
+    ConfigError,
+    CuckooError,
+    ErpUnavailable,
+    IncomingNotification,
+    InputError,
+    ResultReport,
+)
+
+log = logging.getLogger("cuckoo.adapters.sql")
+
+# Driver hints for the URL schemes people use most.
+_DRIVER_HINTS = {
+    "psycopg": "pip install 'psycopg[binary]'  (or: pip install 'cuckoo[postgres]')",
+    "psycopg2": "pip install psycopg2-binary",
+    "pymysql": "pip install pymysql",
+    "mysqldb": "pip install mysqlclient",
+    "pyodbc": "pip install pyodbc",
+    "oracledb": "pip install oracledb",
+}
+
+
+def bind_names(statement: str) -> set[str]:
+    """The :named parameters of one SQL statement."""
+    return set(sa.text(statement).compile().params)
+
+
+class SqlOptions(CommonOptions):
+    url: str | None = None  # e.g. "postgresql+psycopg://cuckoo:secret@erp/shop"
+    url_env: str | None = None  # or: name of an environment variable holding the URL
+    pending_query: str = PENDING_QUERY
+    write_back: list[str] = WRITE_BACK
+    connect_timeout_s: float = 10.0
+
+    @field_validator("write_back", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("write_back")
+    @classmethod
+    def _known_params(cls, v: list[str]) -> list[str]:
+        for n, stmt in enumerate(v, start=1):
+            unknown = sorted(bind_names(stmt) - set(REPORT_PARAMS))
+            if unknown:
+                raise ValueError(
+                    f"statement {n}: unknown parameter(s) {', '.join(':' + u for u in unknown)};"
+                    f" known: {', '.join(':' + p for p in REPORT_PARAMS)}"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _one_url(self) -> SqlOptions:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("set exactly one of `url` or `url_env`")
+        return self
+
+
+def classify_db_error(e: BaseException) -> type[CuckooError]:
+    """Which cuckoo error a database error is: retry (ErpUnavailable), fix the config
+    (ConfigError), or bad data (InputError). Pure: looks at types, SQLSTATE, codes, text."""
+    orig = getattr(e, "orig", None) or e
+    text = str(orig).lower()
+    if isinstance(e, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return ErpUnavailable
+    if isinstance(e, sa_exc.NoSuchModuleError | sa_exc.ArgumentError):
+        return ConfigError
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
+    if isinstance(sqlstate, str) and len(sqlstate) == 5:
+        cls2 = sqlstate[:2]
+        if cls2 in ("08", "40", "53", "57", "58", "55") or sqlstate == "25006":
+            return ErpUnavailable  # connection, rollback/deadlock, resources, shutdown, locks
+        if cls2 in ("22", "23"):
+            return InputError
+        return ConfigError  # 28 auth, 3D no database, 42 syntax/undefined, ...
+    args = getattr(orig, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None  # pymysql / mysqlclient
+    if code is not None:
+        if code in (1044, 1045, 1049, 1054, 1064, 1142, 1146, 1149):
+            return ConfigError  # access denied, unknown db/column/table, syntax
+        if code in (1048, 1062, 1264, 1292, 1366, 1406, 1451, 1452):
+            return InputError  # null, duplicate, out of range, bad value, too long, FK
+        return ErpUnavailable  # 2003 can't connect, 2006/2013 gone away, 1205/1213 locks...
+    if isinstance(e, sa_exc.IntegrityError | sa_exc.DataError):
+        return InputError
+    if isinstance(e, sa_exc.ProgrammingError):
+        return ConfigError
+    if isinstance(e, sa_exc.OperationalError):
+        # SQLite reports schema mistakes as OperationalError too
+        if any(
+            s in text
+            for s in (
+                "no such table",
+                "no such column",
+                "syntax error",
+                "has no column",
+                "unrecognized token",
+            )
+        ):
+            return ConfigError
+        return ErpUnavailable  # locked, busy, unable to open, disk I/O, connection errors
+    if isinstance(e, sa_exc.InterfaceError):
+        return ErpUnavailable
+    return ConfigError
+
+
+class SqlAdapter:
+    Options = SqlOptions
+
+    def __init__(self, name: str, options: SqlOptions, base_dir: Path) -> None:
+        self.name = name
+        self.options = options
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._defaults = options.row_defaults()
+        self._query = sa.text(options.pending_query)
+        self._statements = [(sa.text(s), bind_names(s)) for s in options.write_back]
+        self._zone = ZoneInfo(options.erp_timezone)
+        raw_url = options.url
+        if options.url_env is not None:
+            raw_url = os.environ.get(options.url_env)
+            if not raw_url:
+                raise ConfigError(
+                    f"[adapters.{name}.url_env] environment variable {options.url_env} is not set"
+                )
+        assert raw_url is not None
+        self.engine = _make_engine(
+            name, raw_url, base_dir, options.connect_timeout_s, options.erp_timezone
+        )
+        self._naive_times = self.engine.dialect.name in ("sqlite", "mysql", "mariadb", "mssql")
+        self._rejected = RejectedRows(name, self.report, options.report_invalid)
+
+    def __repr__(self) -> str:
+        return f"SqlAdapter({self.name!r}, {self.engine.url.render_as_string(hide_password=True)})"
+
+    def fetch_pending(self) -> list[IncomingNotification]:
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execute(self._query)
+                columns = list(result.keys())
+                rows = [dict(r) for r in result.mappings()]
+        except sa_exc.SQLAlchemyError as e:
+            raise self._error("pending_query", e) from e
+        id_col = self._defaults.fields.get("external_id", "external_id")
+        if id_col not in columns:
+            raise ConfigError(
+                f"[adapters.{self.name}.pending_query] returns no column {id_col!r} "
+                f"(it returns: {', '.join(columns)})"
+            )
+        good, bad = map_rows(self.name, rows, self._defaults)
+        self._rejected.handle(bad, lambda err: f"pending_query row external_id={err.external_id}")
+        return good
+
+    def report(self, result: ResultReport) -> None:
+        params = {k: self._db_value(v) for k, v in report_params(result, self.clock()).items()}
+        try:
+            with self.engine.begin() as conn:
+                for stmt, names in self._statements:
+                    conn.execute(stmt, {k: params[k] for k in names})
+        except sa_exc.SQLAlchemyError as e:
+            raise self._error("write_back", e) from e
+
+    def check(self) -> None:
+        """Connect and run the pending query once (no side effects). Raises like fetch."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(self._query).close()
+        except sa_exc.SQLAlchemyError as e:
+            raise self._error("pending_query", e) from e
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _db_value(self, v: Any) -> Any:
+        if isinstance(v, datetime):
+            local = v.astimezone(self._zone)
+            if self._naive_times:  # no time zone support: store office-local wall time
+                local = local.replace(tzinfo=None)
+                if self.engine.dialect.name == "sqlite":
+                    return local.isoformat(sep=" ")
+            return local
+        return v
+
+    def _error(self, key: str, e: sa_exc.SQLAlchemyError) -> CuckooError:
+        kind = classify_db_error(e)
+        detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        url = self.engine.url.render_as_string(hide_password=True)
+        if kind is ErpUnavailable:
+            return ErpUnavailable(f"adapters.{self.name}: database unavailable ({url}): {detail}")
+        if kind is InputError:
+            return InputError(f"[adapters.{self.name}.{key}] the database refused: {detail}")
+        return ConfigError(f"[adapters.{self.name}.{key}] {detail} ({url})")
+
+
+def _make_engine(name: str, raw_url: str, base_dir: Path, timeout_s: float, zone: str) -> sa.Engine:
+    try:
+        url = sa.engine.make_url(raw_url)
+    except sa_exc.ArgumentError as e:
+        raise ConfigError(f"[adapters.{name}.url] not a database URL: {e}") from e
+    backend = url.get_backend_name()
+    connect_args: dict[str, Any] = {}
+    if backend == "sqlite":
+        db = url.database
+        if db and db != ":memory:" and not db.startswith("file:") and not Path(db).is_absolute():
+            url = url.set(database=str(base_dir / db))  # relative to cuckoo.toml, not the cwd
+        connect_args["timeout"] = timeout_s
+    elif backend == "postgresql":
+        connect_args["connect_timeout"] = max(1, round(timeout_s))
+        if url.get_driver_name() in ("psycopg", "psycopg2"):
+            # Session zone = the ERP's: aware values land in `timestamp` columns as office
+            # wall time (like on SQLite/MariaDB) and exactly in `timestamptz` ones.
+            connect_args["options"] = f"-c TimeZone={zone}"
+    elif backend in ("mysql", "mariadb"):
+        t = max(1, round(timeout_s))
+        connect_args.update(connect_timeout=t, read_timeout=t * 3, write_timeout=t * 3)
+    try:
+        return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    except sa_exc.NoSuchModuleError as e:
+        raise ConfigError(
+            f"[adapters.{name}.url] no SQLAlchemy dialect for {backend!r}: {e}"
+        ) from e
+    except ImportError as e:
+        driver = url.get_driver_name()
+        hint = _DRIVER_HINTS.get(driver, f"install the Python driver {driver!r}")
+        raise ConfigError(
+            f"[adapters.{name}.url] the database driver {driver!r} is not installed: {hint}"
+        ) from e
