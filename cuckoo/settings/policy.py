@@ -1,7 +1,111 @@
-"""[policy] section of cuckoo.toml. Placeholder until its owner fills it in."""
+"""[policy] section of cuckoo.toml: retry rules, calling windows, tenants' time zones.
 
-from pydantic import BaseModel, ConfigDict
+Overrides are partial: `[policy.scenarios.order_ready] max_contacts = 2` changes that one key
+and keeps everything else from `[policy.retry]`; a tenant's `window` changes only the days it
+names. Precedence for retry rules: [policy.retry] ← [policy.scenarios.NAME] ←
+[policy.tenants.NAME.retry]. An empty file gives the DESIGN.md §5 defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from cuckoo.domain import ChannelKind
+from cuckoo.policy import RetryPolicy, valid_zone
+from cuckoo.windows import CallingWindow
+
+M = TypeVar("M", bound=BaseModel)
+
+_EVERY_DAY_9_TO_21 = ((9 * 60, 21 * 60),)
+# SMS may arrive at any hour, so the limit is the night, not working hours: 09:00–21:00 local,
+# every day, holidays included (a "your order is ready" text on a holiday is welcome).
+DEFAULT_SMS_WINDOW = CallingWindow(
+    mon=_EVERY_DAY_9_TO_21,
+    tue=_EVERY_DAY_9_TO_21,
+    wed=_EVERY_DAY_9_TO_21,
+    thu=_EVERY_DAY_9_TO_21,
+    fri=_EVERY_DAY_9_TO_21,
+    sat=_EVERY_DAY_9_TO_21,
+    sun=_EVERY_DAY_9_TO_21,
+    skip_holidays=False,
+)
+
+
+def _check_zone(value: str | None) -> str | None:
+    if value is not None and not valid_zone(value):
+        raise ValueError(
+            f"{value!r} is not an IANA time zone name (e.g. 'Europe/Moscow', 'Asia/Yekaterinburg')"
+        )
+    return value
+
+
+def _explicit(model: BaseModel) -> dict[str, Any]:
+    """Only the keys written in the file (recursively), so an override does not reset the rest."""
+    out: dict[str, Any] = {}
+    for name in model.model_fields_set:
+        value = getattr(model, name)
+        out[name] = _explicit(value) if isinstance(value, BaseModel) else value
+    return out
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _apply(base: M, *overrides: BaseModel | None) -> M:
+    if not any(o is not None and o.model_fields_set for o in overrides):
+        return base
+    data = base.model_dump()
+    for o in overrides:
+        if o is not None:
+            data = _merge(data, _explicit(o))
+    return type(base).model_validate(data)
+
+
+class TenantSettings(BaseModel):
+    """`[policy.tenants.NAME]`: one company served by this cuckoo."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str | None = None  # zone of customers with no zone of their own; default_timezone
+    window: CallingWindow | None = None  # days named here replace those of [policy.window]
+    sms_window: CallingWindow | None = None  # likewise for [policy.sms_window]
+    retry: RetryPolicy | None = None  # keys named here override the scenario's/global rules
+
+    _zone = field_validator("timezone")(_check_zone)
 
 
 class PolicySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retry: RetryPolicy = RetryPolicy()
+    window: CallingWindow = CallingWindow()  # calls
+    sms_window: CallingWindow = DEFAULT_SMS_WINDOW
+    scenarios: dict[str, RetryPolicy] = {}  # per scenario name, partial
+    tenants: dict[str, TenantSettings] = {}
+    default_timezone: str = "Europe/Moscow"
+
+    _zone = field_validator("default_timezone")(_check_zone)
+
+    def policy_for(self, tenant: str, scenario: str) -> RetryPolicy:
+        t = self.tenants.get(tenant)
+        return _apply(self.retry, self.scenarios.get(scenario), t.retry if t else None)
+
+    def window_for(self, tenant: str, channel: ChannelKind) -> CallingWindow:
+        """The window for an attempt on `channel` (CALL_THEN_SMS starts with calls)."""
+        t = self.tenants.get(tenant)
+        if channel == ChannelKind.SMS:
+            return _apply(self.sms_window, t.sms_window if t else None)
+        return _apply(self.window, t.window if t else None)
+
+    def tenant_timezone(self, tenant: str) -> str:
+        t = self.tenants.get(tenant)
+        return (t.timezone if t else None) or self.default_timezone

@@ -1,0 +1,435 @@
+"""The retry policy: what happens after each attempt. Pure: no I/O, no clock (`now` is a parameter).
+
+Outcomes (DESIGN.md §5) and what `decide` does with them:
+
+| outcome            | status after          | contact | attempt | next attempt               |
+|--------------------|-----------------------|---------|---------|----------------------------|
+| confirmed          | CONFIRMED             | yes     | yes     | —                          |
+| declined           | DECLINED              | yes     | yes     | —                          |
+| opted_out          | OPTED_OUT             | yes     | yes     | — (the store blocks it)    |
+| operator_requested | OPERATOR_REQUESTED    | yes     | yes     | —                          |
+| callback_requested | PENDING               | yes     | yes     | the asked time (*)         |
+| delivered          | PENDING until barrier | yes     | yes     | retry_after.delivered      |
+| busy               | PENDING               | no      | yes     | retry_after.busy           |
+| no_answer          | PENDING               | no      | yes     | retry_after.no_answer      |
+| rejected           | PENDING once more (**)| no      | yes     | retry_after.rejected       |
+| network            | PENDING               | no      | no      | retry_after.network (***)  |
+| invalid_number     | INVALID               | no      | yes     | —                          |
+| voicemail          | per `voicemail` (****)| (****)  | yes     | retry_after.voicemail      |
+| interrupted        | PENDING               | no      | yes     | retry_after.interrupted    |
+| sent (SMS)         | DELIVERED             | yes     | yes     | —                          |
+| undeliverable (SMS)| PENDING until SMS cap | no      | yes     | retry_after.undeliverable  |
+
+(*) If the asked time falls outside the calling window, the call is made at the window's next
+    opening after it (a customer who says "call me at 22:00" is called at 09:00 next morning rather
+    than not at all). A requested callback is honoured even when the barrier of contacts is
+    reached (the customer asked for it); the attempt cap still applies. No time given → callback
+    interval; a time in the past or too soon → `callback_min_delay` minutes from now.
+(**) `rejected_retries` more attempts after a rejection (default 1), then EXHAUSTED.
+(***) Not counted against the attempt cap or the barrier (the trunk's fault, not the customer's),
+    capped by `max_network_failures` instead.
+(****) voicemail = "retry": like no_answer; "contact": the robot spoke its message into the
+    voicemail, so it counts as a contact and is retried like delivered; "final": counts as a
+    contact and ends the notification as DELIVERED.
+INTERRUPTED (our worker died mid-attempt) counts as an attempt so that a notification that keeps
+crashing a worker still ends at the attempt cap instead of looping forever.
+
+Exhaustion (barrier of contacts, attempt cap, network cap, rejections) ends a notification as
+EXHAUSTED — except that a `call_then_sms` notification whose call channel is exhausted switches
+to SMS: status stays PENDING and next_channel becomes SMS. An invalid number never falls back.
+A deadline that has passed, or that comes before the next possible attempt, gives EXPIRED at once
+(the ERP learns it now rather than at the deadline). A final outcome wins over the deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cuckoo.domain import ChannelKind, InputError, Outcome, Status
+from cuckoo.phones import timezone_for_number
+from cuckoo.windows import CallingWindow
+
+__all__ = [
+    "AttemptHistory",
+    "CallingWindow",
+    "Decision",
+    "RetryIntervals",
+    "RetryPolicy",
+    "decide",
+    "first_attempt",
+    "outcome_for_sip",
+    "resolve_timezone",
+]
+
+Minutes = Annotated[int, Field(ge=1, le=86400)]  # 1 minute … 60 days
+Count = Annotated[int, Field(ge=1, le=1000)]
+Delay = Annotated[int, Field(ge=0, le=86400)]  # minutes, 0 allowed
+
+
+class RetryIntervals(BaseModel):
+    """Minutes from the end of an attempt to the next one, per outcome (before the window).
+    Each is 1 minute … 60 days."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    delivered: Minutes = 240  # heard it, did not confirm: try again later today
+    busy: Minutes = 15  # they are on the phone: soon
+    no_answer: Minutes = 60
+    rejected: Minutes = 120  # pressed "decline": give them time
+    network: Minutes = 5  # our trunk's trouble: retry quickly
+    voicemail: Minutes = 120
+    interrupted: Minutes = 2  # our worker died: retry almost at once
+    undeliverable: Minutes = 60  # SMS refused
+    callback: Minutes = 120  # "call me later" without a time
+
+
+class RetryPolicy(BaseModel):
+    """Retry rules for one scenario/tenant. Frozen; every field has a DESIGN.md §5 default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_contacts: Count = 3  # the barrier: contacts before EXHAUSTED
+    max_attempts: Count = 6  # calls per notification (network not counted)
+    max_sms_attempts: Count = 3  # SMS sends per notification
+    max_network_failures: Count = 5
+    rejected_retries: Annotated[int, Field(ge=0, le=100)] = (
+        1  # attempts after a rejection (603/403)
+    )
+    voicemail: Literal["retry", "contact", "final"] = "retry"
+    delivered_final: bool = False  # True: "heard the message" ends it (nothing to confirm)
+    callback_min_delay: Annotated[int, Field(ge=0, le=86400)] = (
+        5  # minutes: earliest callback after a call
+    )
+    sms_fallback_delay: Delay = 0  # from the last call to the call_then_sms fallback SMS
+    retry_after: RetryIntervals = RetryIntervals()
+
+    def attempt_cap(self, channel: ChannelKind) -> int:
+        return self.max_sms_attempts if channel == ChannelKind.SMS else self.max_attempts
+
+
+@dataclass(frozen=True)
+class AttemptHistory:
+    """What `decide` needs to know about a notification after an attempt has finished.
+
+    `attempts` counts attempts on the current channel that count against the cap (every outcome
+    but NETWORK) plus the one just finished whatever its outcome (for NETWORK it is not read).
+    """
+
+    attempts: int  # attempts made on the current channel, INCLUDING the one just finished
+    contacts: int  # contacts so far, NOT including the one just finished
+    network_failures: int  # including the one just finished if it was NETWORK
+    rejections: int  # including the one just finished if it was REJECTED
+    channel: ChannelKind  # what the ERP asked for: CALL / SMS / CALL_THEN_SMS
+    current_channel: ChannelKind  # CALL or SMS: the channel of the attempt just finished
+    deadline: datetime | None = None  # aware
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: Status  # PENDING (retry) or a final status
+    next_attempt_at: datetime | None  # UTC aware, set when PENDING, already inside the window
+    next_channel: ChannelKind  # CALL or SMS (SMS after the call_then_sms fallback)
+    counts_as_contact: bool
+    counts_as_attempt: bool  # False for NETWORK: it does not count against the cap or barrier
+    reason: str  # human-readable, e.g. "busy: retry in 15 min (attempt 2 of 6)"
+
+
+_FINAL: dict[Outcome, Status] = {
+    Outcome.CONFIRMED: Status.CONFIRMED,
+    Outcome.DECLINED: Status.DECLINED,
+    Outcome.OPTED_OUT: Status.OPTED_OUT,
+    Outcome.OPERATOR_REQUESTED: Status.OPERATOR_REQUESTED,
+    Outcome.INVALID_NUMBER: Status.INVALID,
+    Outcome.SENT: Status.DELIVERED,
+}
+
+_CONTACTS = frozenset(
+    {
+        Outcome.CONFIRMED,
+        Outcome.DECLINED,
+        Outcome.OPTED_OUT,
+        Outcome.OPERATOR_REQUESTED,
+        Outcome.CALLBACK_REQUESTED,
+        Outcome.DELIVERED,
+        Outcome.SENT,
+    }
+)
+
+
+def counts_as_contact(outcome: Outcome, policy: RetryPolicy) -> bool:
+    """Whether the customer got the message in this attempt."""
+    if outcome == Outcome.VOICEMAIL:
+        return policy.voicemail != "retry"
+    return outcome in _CONTACTS
+
+
+def _fmt_minutes(minutes: float) -> str:
+    m = round(minutes)
+    if m < 60:
+        return f"{m} min"
+    h, m = divmod(m, 60)
+    if h >= 48 and m == 0 and h % 24 == 0:
+        return f"{h // 24} d"
+    return f"{h} h" if m == 0 else f"{h} h {m} min"
+
+
+def _local(at: datetime, tz: str) -> str:
+    return f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} {tz}"
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}")
+
+
+def decide(
+    history: AttemptHistory,
+    outcome: Outcome,
+    callback_at: datetime | None,
+    now: datetime,
+    tz: str,
+    policy: RetryPolicy,
+    window: CallingWindow,
+    sms_window: CallingWindow | None = None,
+) -> Decision:
+    """The notification's new status and next attempt after an attempt ended with `outcome`.
+
+    `window` is the calling window of the current channel; `sms_window` (defaults to `window`)
+    is used when a call_then_sms notification falls back to SMS.
+    """
+    _require_aware("now", now)
+    _require_aware("callback_at", callback_at)
+    _require_aware("deadline", history.deadline)
+    if history.current_channel not in (ChannelKind.CALL, ChannelKind.SMS):
+        raise ValueError(f"current_channel must be call or sms, not {history.current_channel}")
+    now = now.astimezone(UTC)
+    contact = counts_as_contact(outcome, policy)
+    attempt = outcome != Outcome.NETWORK
+    contacts = history.contacts + (1 if contact else 0)
+    channel = history.current_channel
+    cap = policy.attempt_cap(channel)
+
+    def final(status: Status, reason: str) -> Decision:
+        return Decision(status, None, channel, contact, attempt, f"{outcome}: {reason}")
+
+    def exhausted(why: str) -> Decision:
+        if (
+            history.channel == ChannelKind.CALL_THEN_SMS
+            and channel == ChannelKind.CALL
+            and outcome != Outcome.INVALID_NUMBER
+        ):
+            at = now + timedelta(minutes=policy.sms_fallback_delay)
+            return schedule(at, f"{why}; falling back to SMS", ChannelKind.SMS, sms_window)
+        return final(Status.EXHAUSTED, why)
+
+    def schedule(
+        at: datetime, why: str, next_channel: ChannelKind, win: CallingWindow | None = None
+    ) -> Decision:
+        opens = (win or window).next_open(at, tz)
+        if opens != at:
+            why += f"; outside the calling window, moved to {_local(opens, tz)}"
+        if history.deadline is not None and opens >= history.deadline:
+            return final(
+                Status.EXPIRED,
+                f"{why}; that is after the deadline {history.deadline.isoformat()}",
+            )
+        return Decision(Status.PENDING, opens, next_channel, contact, attempt, f"{outcome}: {why}")
+
+    # 1. Final outcomes win over everything, the deadline included.
+    if outcome in _FINAL:
+        status = _FINAL[outcome]
+        if outcome == Outcome.SENT:
+            return final(status, "SMS accepted by the gateway")
+        return final(status, "final")
+    if outcome == Outcome.DELIVERED and policy.delivered_final:
+        return final(Status.DELIVERED, "message heard; delivered_final is set")
+    if outcome == Outcome.VOICEMAIL and policy.voicemail == "final":
+        return final(Status.DELIVERED, "message left on voicemail")
+
+    # 2. Deadline already passed.
+    if history.deadline is not None and now >= history.deadline:
+        return final(Status.EXPIRED, f"deadline {history.deadline.isoformat()} has passed")
+
+    # 3. Caps.
+    if outcome == Outcome.CALLBACK_REQUESTED:
+        if history.attempts >= cap:
+            return exhausted(f"callback requested but the cap of {cap} attempts is reached")
+    else:
+        if contacts >= policy.max_contacts:
+            return exhausted(f"barrier of {policy.max_contacts} contacts reached")
+        if outcome == Outcome.NETWORK:
+            if history.network_failures >= policy.max_network_failures:
+                return exhausted(
+                    f"{history.network_failures} network failures "
+                    f"(cap {policy.max_network_failures})"
+                )
+        elif history.attempts >= cap:
+            return exhausted(f"cap of {cap} attempts reached")
+        if outcome == Outcome.REJECTED and history.rejections > policy.rejected_retries:
+            return exhausted(f"rejected {history.rejections} times")
+
+    # 4. When to try again.
+    if outcome == Outcome.CALLBACK_REQUESTED:
+        earliest = now + timedelta(minutes=policy.callback_min_delay)
+        if callback_at is None:
+            minutes = policy.retry_after.callback
+            return schedule(
+                now + timedelta(minutes=minutes),
+                f"no time given, call back in {_fmt_minutes(minutes)}",
+                channel,
+            )
+        at = max(callback_at.astimezone(UTC), earliest)
+        return schedule(at, f"call back at {_local(at, tz)} as asked", channel)
+
+    minutes = _interval(outcome, policy)
+    if outcome == Outcome.NETWORK:
+        count = (
+            f"network failure {history.network_failures} of {policy.max_network_failures}, "
+            "not counted as an attempt"
+        )
+    else:
+        count = f"attempt {history.attempts} of {cap}"
+    return schedule(
+        now + timedelta(minutes=minutes), f"retry in {_fmt_minutes(minutes)} ({count})", channel
+    )
+
+
+def _interval(outcome: Outcome, policy: RetryPolicy) -> int:
+    r = policy.retry_after
+    table: dict[Outcome, int] = {
+        Outcome.DELIVERED: r.delivered,
+        Outcome.BUSY: r.busy,
+        Outcome.NO_ANSWER: r.no_answer,
+        Outcome.REJECTED: r.rejected,
+        Outcome.NETWORK: r.network,
+        Outcome.VOICEMAIL: r.delivered if policy.voicemail == "contact" else r.voicemail,
+        Outcome.INTERRUPTED: r.interrupted,
+        Outcome.UNDELIVERABLE: r.undeliverable,
+    }
+    return table[outcome]
+
+
+def first_attempt(
+    now: datetime,
+    not_before: datetime | None,
+    deadline: datetime | None,
+    tz: str,
+    window: CallingWindow,
+    channel: ChannelKind = ChannelKind.CALL,
+) -> Decision:
+    """When a newly ingested notification should be tried first: the window's first opening at or
+    after max(now, not_before); EXPIRED if that is not before the deadline."""
+    _require_aware("now", now)
+    _require_aware("not_before", not_before)
+    _require_aware("deadline", deadline)
+    first = ChannelKind.SMS if channel == ChannelKind.SMS else ChannelKind.CALL
+    start = max(now, not_before) if not_before is not None else now
+    opens = window.next_open(start, tz)
+    if deadline is not None and opens >= deadline:
+        return Decision(
+            Status.EXPIRED,
+            None,
+            first,
+            False,
+            False,
+            f"first opening {_local(opens, tz)} is after the deadline {deadline.isoformat()}",
+        )
+    why = "first attempt"
+    if opens != start:
+        why += f" at the window opening {_local(opens, tz)}"
+    return Decision(Status.PENDING, opens, first, False, False, why)
+
+
+# --- SIP final responses and Q.850 causes → outcome -------------------------------------------
+
+_SIP: dict[int, Outcome] = {
+    486: Outcome.BUSY,  # Busy Here
+    600: Outcome.BUSY,  # Busy Everywhere
+    480: Outcome.NO_ANSWER,  # Temporarily Unavailable (phone off, out of coverage)
+    408: Outcome.NO_ANSWER,  # Request Timeout (rang out on the far side)
+    487: Outcome.NO_ANSWER,  # Request Terminated: our CANCEL after the ring timeout
+    603: Outcome.REJECTED,  # Decline: the customer pressed "reject"
+    403: Outcome.REJECTED,  # Forbidden: what many carriers send for a rejected call
+    404: Outcome.INVALID_NUMBER,  # Not Found
+    484: Outcome.INVALID_NUMBER,  # Address Incomplete
+    410: Outcome.INVALID_NUMBER,  # Gone
+    604: Outcome.INVALID_NUMBER,  # Does Not Exist Anywhere
+    485: Outcome.INVALID_NUMBER,  # Ambiguous
+}
+
+# Q.850 causes (the Reason header from a PSTN gateway) are more specific than the SIP code a
+# trunk picks for them, so a known cause wins. Unknown causes fall back to the SIP code.
+_Q850: dict[int, Outcome] = {
+    1: Outcome.INVALID_NUMBER,  # unallocated (unassigned) number
+    22: Outcome.INVALID_NUMBER,  # number changed
+    28: Outcome.INVALID_NUMBER,  # invalid number format (address incomplete)
+    17: Outcome.BUSY,  # user busy
+    18: Outcome.NO_ANSWER,  # no user responding
+    19: Outcome.NO_ANSWER,  # no answer from user (user alerted)
+    20: Outcome.NO_ANSWER,  # subscriber absent (mobile off / out of coverage)
+    31: Outcome.NO_ANSWER,  # normal, unspecified
+    21: Outcome.REJECTED,  # call rejected
+    # Routing and congestion: our carrier's trouble, not proof that the number is bad.
+    2: Outcome.NETWORK,  # no route to specified transit network
+    3: Outcome.NETWORK,  # no route to destination
+    27: Outcome.NETWORK,  # destination out of order
+    34: Outcome.NETWORK,  # no circuit/channel available
+    38: Outcome.NETWORK,  # network out of order
+    41: Outcome.NETWORK,  # temporary failure
+    42: Outcome.NETWORK,  # switching equipment congestion
+    44: Outcome.NETWORK,  # requested circuit/channel not available
+    47: Outcome.NETWORK,  # resource unavailable, unspecified
+    102: Outcome.NETWORK,  # recovery on timer expiry
+}
+
+
+def outcome_for_sip(code: int | None, q850: int | None = None) -> Outcome:
+    """Outcome of a call that was not answered, from its final SIP response and Q.850 cause.
+
+    `code` None means no final response at all (timeout, transport error) → NETWORK.
+    Unknown 3xx/4xx/5xx/6xx codes (auth failures 401/407, 488, 5xx…) are our side's or the
+    carrier's trouble → NETWORK: retried, capped, not against the customer's barrier.
+    2xx is not a failure: an answered call's outcome comes from the dialog, so it is an error here.
+    """
+    if q850 is not None and q850 in _Q850:
+        return _Q850[q850]
+    if code is None:
+        return Outcome.NETWORK
+    if 100 <= code < 300:
+        raise ValueError(f"SIP {code} is not a failed call: the dialog decides the outcome")
+    if not 300 <= code < 700:
+        raise ValueError(f"SIP {code} is not a SIP status code")
+    return _SIP.get(code, Outcome.NETWORK)
+
+
+# --- the customer's time zone ----------------------------------------------------------------
+
+
+def valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def resolve_timezone(erp_tz: str | None, phone_e164: str, tenant_tz: str) -> str:
+    """The customer's IANA zone: the ERP's field, else from the number, else the tenant's.
+
+    A zone name from the ERP that is not an IANA name is bad input (InputError), not silently
+    replaced: it would mean calling someone at the wrong hour.
+    """
+    if erp_tz is not None and erp_tz.strip():
+        name = erp_tz.strip()
+        if not valid_zone(name):
+            raise InputError(
+                f"time zone {erp_tz!r}: not an IANA zone name (e.g. 'Europe/Moscow', "
+                "'Asia/Yekaterinburg')"
+            )
+        return name
+    return timezone_for_number(phone_e164) or tenant_tz
