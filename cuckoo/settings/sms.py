@@ -1,13 +1,13 @@
 """[sms] section of cuckoo.toml: sender names per tenant and the gateways (SMPP or HTTP).
 
-    [sms]
-    gateway = "smsc"                 # default gateway name
-    sender = "Cuckoo"
-    [sms.senders]                    # tenant -> sender name
-    shop = "MyShop"
-    [sms.gateways.smsc]              # one table per gateway; `type` selects the model
-    type = "smpp"
-    host = "smpp.example.net"
+[sms]
+gateway = "smsc"                 # default gateway name
+sender = "Cuckoo"
+[sms.senders]                    # tenant -> sender name
+shop = "MyShop"
+[sms.gateways.smsc]              # one table per gateway; `type` selects the model
+type = "smpp"
+host = "smpp.example.net"
 """
 
 from __future__ import annotations
@@ -24,20 +24,22 @@ class SmppGatewaySettings(BaseModel):
 
     type: Literal["smpp"] = "smpp"
     host: str = "127.0.0.1"
-    port: int = Field(2775, ge=1, le=65535)
+    port: int = Field(default=2775, ge=1, le=65535)
     system_id: str = ""
     password: str = ""
     system_type: str = ""
     # The gateway's limit of submit_sm per second (each part of a long SMS is one); 0 = none.
-    max_per_second: float = Field(0.0, ge=0)
-    enquire_link_s: float = Field(30.0, gt=0)  # keep-alive when the link is idle
-    response_timeout_s: float = Field(10.0, gt=0)  # for bind/submit/enquire_link answers
-    reconnect_min_s: float = Field(1.0, gt=0)  # first reconnect delay, doubled each failure
-    reconnect_max_s: float = Field(60.0, gt=0)
+    max_per_second: float = Field(default=0.0, ge=0)
+    enquire_link_s: float = Field(default=30.0, gt=0)  # keep-alive when the link is idle
+    response_timeout_s: float = Field(default=10.0, gt=0)  # for bind/submit/enquire_link answers
+    reconnect_min_s: float = Field(default=1.0, gt=0)  # first reconnect delay, doubled each failure
+    reconnect_max_s: float = Field(default=60.0, gt=0)
     # How long one send keeps trying (link down, throttled) before the attempt is NETWORK and
     # the scheduler retries it later.
-    submit_timeout_s: float = Field(30.0, gt=0)
-    throttle_backoff_s: float = Field(1.0, gt=0)  # first pause after ESME_RTHROTTLED, doubled
+    submit_timeout_s: float = Field(default=30.0, gt=0)
+    throttle_backoff_s: float = Field(
+        default=1.0, gt=0
+    )  # first pause after ESME_RTHROTTLED, doubled
     registered_delivery: bool = True  # ask for delivery receipts
     validity_period: str = ""  # SMPP time, e.g. "000001000000000R" = 1 day relative; "" = SMSC's
     # Phone as the SMSC wants it: "international" = 79123456789 (TON 1), "plus" = +79123456789.
@@ -57,9 +59,9 @@ class HttpGatewaySettings(BaseModel):
     params: dict[str, str] = {}  # query string; values are templates
     form: dict[str, str] = {}  # form body (POST); values are templates
     body: str = ""  # raw body template (e.g. JSON); set Content-Type in headers
-    timeout_s: float = Field(10.0, gt=0)
-    retries: int = Field(2, ge=0)  # extra tries on connection errors / 5xx before NETWORK
-    retry_delay_s: float = Field(1.0, ge=0)
+    timeout_s: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=2, ge=0)  # extra tries on connection errors / 5xx before NETWORK
+    retry_delay_s: float = Field(default=1.0, ge=0)
     # Accepted when the status code is in ok_status AND (if set) ok_json_path's value equals
     # ok_json_value / ok_regex matches the body. Otherwise refused, with the error from
     # error_json_path / error_regex (group 1) or the body's start.
@@ -86,13 +88,11 @@ class HttpGatewaySettings(BaseModel):
     status_params: dict[str, str] = {}
     status_json_path: str = ""  # where the status is; templates allowed
     status_regex: str = ""  # or group 1 of a regex
-    poll_interval_s: float = Field(60.0, gt=0)
-    poll_give_up_s: float = Field(3 * 86400.0, gt=0)  # stop polling an id after this
+    poll_interval_s: float = Field(default=60.0, gt=0)
+    poll_give_up_s: float = Field(default=3 * 86400.0, gt=0)  # stop polling an id after this
 
 
-GatewaySettings = Annotated[
-    SmppGatewaySettings | HttpGatewaySettings, Field(discriminator="type")
-]
+GatewaySettings = Annotated[SmppGatewaySettings | HttpGatewaySettings, Field(discriminator="type")]
 
 
 class WebhookSettings(BaseModel):
@@ -101,7 +101,7 @@ class WebhookSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str = "127.0.0.1"
-    port: int = Field(8089, ge=0, le=65535)  # 0 = any free port (tests)
+    port: int = Field(default=8089, ge=0, le=65535)  # 0 = any free port (tests)
 
 
 class SmsSettings(BaseModel):
@@ -111,7 +111,9 @@ class SmsSettings(BaseModel):
     sender: str = "cuckoo"  # sender name (alphanumeric ≤ 11 chars, or a number)
     senders: dict[str, str] = {}  # tenant -> sender name
     tenant_gateways: dict[str, str] = {}  # tenant -> gateway name
-    max_segments: int = Field(6, ge=1, le=255)  # longer texts are refused by check and channel
+    max_segments: int = Field(
+        default=6, ge=1, le=255
+    )  # longer texts are refused by check and channel
     gateways: dict[str, GatewaySettings] = {}
     webhook: WebhookSettings = WebhookSettings()
 

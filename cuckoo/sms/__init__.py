@@ -1,0 +1,72 @@
+"""SMS channel: SMPP and HTTP gateway senders, delivery receipts, segment counting.
+
+from cuckoo.sms import SmsChannel, build_gateways, segments
+gateways, webhook = build_gateways(config.sms)
+channel = SmsChannel(config.sms, gateways, text_for=..., is_blocked=..., on_receipt=...)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cuckoo.domain import ConfigError
+from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
+from cuckoo.sms.channel import SmsChannel
+from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState
+from cuckoo.sms.segments import Encoding, segments, split
+
+if TYPE_CHECKING:
+    from cuckoo.sms.http import ReceiptWebhook
+
+__all__ = [
+    "Encoding",
+    "ReceiptStatus",
+    "SmsChannel",
+    "SmsGateway",
+    "SubmitResult",
+    "SubmitState",
+    "build_gateway",
+    "build_gateways",
+    "segments",
+    "split",
+]
+
+
+def build_gateway(
+    name: str, settings: SmsSettings, webhook: ReceiptWebhook | None = None
+) -> SmsGateway:
+    """One configured gateway, connecting (SMPP) or polling (HTTP) from now on."""
+    try:
+        gw = settings.gateways[name]
+    except KeyError:
+        raise ConfigError(f"cuckoo.toml: [sms.gateways.{name}] is not configured") from None
+    if isinstance(gw, HttpGatewaySettings):
+        from cuckoo.sms.http import HttpGateway
+
+        try:
+            return HttpGateway(name, gw, webhook=webhook)
+        except ValueError as e:
+            raise ConfigError(f"cuckoo.toml: {e}") from e
+    try:
+        from cuckoo.sms.smpp import SmppGateway
+    except ImportError as e:
+        raise ConfigError(f"[sms.gateways.{name}]: {e}") from e
+    return SmppGateway(name, gw)
+
+
+def build_gateways(
+    settings: SmsSettings, names: list[str] | None = None
+) -> tuple[dict[str, SmsGateway], ReceiptWebhook | None]:
+    """All (or the named) gateways, plus the receipt listener if any of them needs it.
+    The caller closes both."""
+    names = list(settings.gateways) if names is None else names
+    webhook = None
+    if any(
+        isinstance(settings.gateways.get(n), HttpGatewaySettings)
+        and settings.gateways[n].receipts == "webhook"  # type: ignore[union-attr]
+        for n in names
+    ):
+        from cuckoo.sms.http import ReceiptWebhook
+
+        webhook = ReceiptWebhook(settings.webhook)
+    return {n: build_gateway(n, settings, webhook) for n in names}, webhook

@@ -15,6 +15,7 @@ after the SMSC took a part but before its answer reached us, that part is sent a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import select
@@ -222,7 +223,9 @@ class SmppGateway:
                 return SubmitResult(SubmitState.UNREACHABLE, error=self._why_unreachable())
             try:
                 waiter = self._send_request("submit_sm", params, group)
-                resp = waiter.wait(min(s.response_timeout_s, max(0.05, deadline - time.monotonic())))
+                resp = waiter.wait(
+                    min(s.response_timeout_s, max(0.05, deadline - time.monotonic()))
+                )
             except (_LinkLost, smpplib.exceptions.ConnectionError, OSError):
                 continue  # the connection thread reconnects; send the part again
             if resp is None:
@@ -235,7 +238,9 @@ class SmppGateway:
                 mid = _text(resp.message_id)
                 return SubmitResult(SubmitState.ACCEPTED, mid)
             if status == ESME_RTHROTTLED or status in TRANSIENT:
-                log.info("SMPP %s: status 0x%02x, pausing %.1f s", self.name, status, throttle_pause)
+                log.info(
+                    "SMPP %s: status 0x%02x, pausing %.1f s", self.name, status, throttle_pause
+                )
                 self._bucket.pause(throttle_pause)
                 throttle_pause = min(throttle_pause * 2, 30.0)
                 self._last_error = f"SMSC answered 0x{status:08x} ({_describe(status)})"
@@ -272,10 +277,8 @@ class SmppGateway:
         client = self._client
         sock = getattr(client, "_socket", None)
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     # --- the connection thread
 
@@ -451,7 +454,5 @@ def _describe(status: int) -> str:
 def _close_quietly(client: Any) -> None:
     if client is None:
         return
-    try:
+    with contextlib.suppress(Exception):
         client.disconnect()
-    except Exception:
-        pass

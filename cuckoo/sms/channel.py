@@ -1,0 +1,110 @@
+"""SmsChannel: the SMS `Channel` — one attempt = one message through the tenant's gateway.
+
+What the integrator injects:
+    text_for(notification) -> str          the scenario's `sms:` template, rendered
+    is_blocked(phone) -> bool              the store's do-not-contact check
+    on_receipt(gateway_message_id, status) the store's update_receipt; status is
+                                           "delivered" | "undeliverable" | "expired"
+Night-time rules are the scheduler's calling window, not this module's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
+from cuckoo.settings.sms import SmsSettings
+from cuckoo.sms.gateway import SmsGateway, SubmitState
+from cuckoo.sms.segments import segments
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SmsChannel:
+    kind = ChannelKind.SMS
+
+    def __init__(
+        self,
+        settings: SmsSettings,
+        gateways: Mapping[str, SmsGateway],
+        *,
+        text_for: Callable[[Notification], str],
+        is_blocked: Callable[[str], bool],
+        on_receipt: Callable[[str, str], None],
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.settings = settings
+        self.gateways = dict(gateways)
+        self._text_for = text_for
+        self._is_blocked = is_blocked
+        self._on_receipt = on_receipt
+        self._clock = clock
+        for gateway in self.gateways.values():
+            gateway.set_receipt_handler(self._receipt)
+
+    def _receipt(self, gateway_message_id: str, status: str) -> None:
+        log.info("SMS receipt %s: %s", gateway_message_id, status)
+        self._on_receipt(gateway_message_id, status)
+
+    def _result(
+        self, outcome: Outcome, started: datetime, detail: str, **kw: object
+    ) -> AttemptResult:
+        return AttemptResult(
+            outcome=outcome,
+            started_at=started,
+            ended_at=self._clock(),
+            detail=detail,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def deliver(self, notification: Notification) -> AttemptResult:
+        started = self._clock()
+        n = notification
+        if self._is_blocked(n.phone):
+            return self._result(
+                Outcome.UNDELIVERABLE,
+                started,
+                f"blocked: {n.phone} is on the do-not-contact list; SMS not sent",
+            )
+        try:
+            text = self._text_for(n).strip()
+        except Exception as e:  # a template error is the scenario's fault: say which
+            return self._result(
+                Outcome.UNDELIVERABLE, started, f"SMS text for scenario {n.scenario!r} failed: {e}"
+            )
+        if not text:
+            return self._result(
+                Outcome.UNDELIVERABLE, started, f"SMS text for scenario {n.scenario!r} is empty"
+            )
+        encoding, count = segments(text)
+        if count > self.settings.max_segments:
+            return self._result(
+                Outcome.UNDELIVERABLE,
+                started,
+                f"SMS text for scenario {n.scenario!r} needs {count} {encoding} parts; "
+                f"[sms] max_segments = {self.settings.max_segments}",
+            )
+        try:
+            name = self.settings.gateway_name_for(n.tenant)
+            gateway = self.gateways[name]
+        except KeyError as e:
+            return self._result(Outcome.NETWORK, started, f"no SMS gateway: {e.args[0]}")
+        sender = self.settings.sender_for(n.tenant)
+        sent = gateway.send(n.phone, text, sender)
+        if sent.state is SubmitState.ACCEPTED:
+            return self._result(
+                Outcome.SENT,
+                started,
+                f"accepted by {name}: {count} {encoding} part(s) from {sender!r}",
+                said=[text],
+                gateway_message_id=sent.message_id,
+            )
+        if sent.state is SubmitState.REFUSED:
+            return self._result(Outcome.UNDELIVERABLE, started, f"{name}: {sent.error}")
+        return self._result(Outcome.NETWORK, started, f"{name}: {sent.error}")
