@@ -1,7 +1,36 @@
-"""[scheduler] section of cuckoo.toml. Placeholder until its owner fills it in."""
+"""[scheduler] section of cuckoo.toml: how often the jobs run and how hard cuckoo may dial."""
 
-from pydantic import BaseModel, ConfigDict
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SchedulerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Worker id written into leases; empty: "<hostname>:<pid>". Must differ between workers.
+    owner: str = ""
+    poll_interval_s: float = Field(default=30.0, gt=0)  # ask the ERPs for new rows
+    dispatch_interval_s: float = Field(default=1.0, gt=0)  # claim due notifications
+    outbox_interval_s: float = Field(default=10.0, gt=0)  # write results back to the ERPs
+    reap_interval_s: float = Field(default=15.0, gt=0)  # look for leases of dead workers
+    # A claimed notification is leased for this long; the worker renews the lease while the
+    # attempt runs, so this is how soon a crashed worker's notification is retried.
+    lease_s: float = Field(default=60.0, gt=0)
+    # Attempts in flight at once in this worker (calls and SMS together).
+    max_concurrent: int = Field(default=4, ge=1)
+    # Per-tenant limits on attempts in flight in this worker; tenants not listed: no own limit.
+    max_concurrent_per_tenant: dict[str, int] = {}
+    # New attempts started per second (token bucket) and how many may start back to back.
+    calls_per_second: float = Field(default=2.0, gt=0)
+    burst: int = Field(default=2, ge=1)
+    # Results sent to the ERPs per outbox run; a failed report is retried after a delay that
+    # doubles from outbox_retry_s up to outbox_retry_max_s.
+    outbox_batch: int = Field(default=100, ge=1)
+    outbox_retry_s: float = Field(default=30.0, gt=0)
+    outbox_retry_max_s: float = Field(default=3600.0, gt=0)
+    # ERP down: next poll of that adapter after a delay that doubles up to the max.
+    erp_retry_s: float = Field(default=30.0, gt=0)
+    erp_retry_max_s: float = Field(default=900.0, gt=0)
+    # On SIGINT/SIGTERM wait this long for attempts in flight; the rest are recorded interrupted.
+    shutdown_grace_s: float = Field(default=60.0, ge=0)

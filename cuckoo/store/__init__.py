@@ -1,0 +1,25 @@
+"""The store: notifications, attempts, the outbox to the ERPs and the do-not-call list."""
+
+from cuckoo.store.store import (
+    AttemptLine,
+    IngestReport,
+    OutboxItem,
+    Store,
+    default_url,
+    make_engine,
+    report_from_json,
+    report_to_json,
+    utcnow,
+)
+
+__all__ = [
+    "AttemptLine",
+    "IngestReport",
+    "OutboxItem",
+    "Store",
+    "default_url",
+    "make_engine",
+    "report_from_json",
+    "report_to_json",
+    "utcnow",
+]

@@ -1,0 +1,289 @@
+"""Store commands: `cuckoo db upgrade`, `notify add`, `status`, `report`, `block`, `unblock`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from cuckoo.domain import ChannelKind, InputError
+
+if TYPE_CHECKING:
+    from cuckoo.config import Config
+    from cuckoo.store import Store
+
+
+def register(sub: Any) -> None:
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser("upgrade", help="create or migrate the tables (Alembic, to the newest)")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    notify = sub.add_parser("notify", help="notifications by hand")
+    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
+    add = notify_sub.add_parser("add", help="add one notification (source 'manual')")
+    add.add_argument("--phone", required=True, help="the customer's number, any usual spelling")
+    add.add_argument("--scenario", required=True, help="scenario name (file name in scenarios/)")
+    add.add_argument(
+        "--var", action="append", default=[], metavar="KEY=VALUE", help="template variable"
+    )
+    add.add_argument(
+        "--channel", choices=[c.value for c in ChannelKind], default=ChannelKind.CALL.value
+    )
+    add.add_argument("--tenant", default="default")
+    add.add_argument(
+        "--deadline", help="ISO time, e.g. 2026-12-01T18:00 (no zone: the tenant's zone)"
+    )
+    add.add_argument("--not-before", help="ISO time; first attempt not earlier")
+    add.add_argument("--timezone", help="the customer's IANA zone (default: from the number)")
+    add.add_argument("--id", dest="external_id", help="external id (default: generated)")
+    add.set_defaults(func=cmd_notify_add)
+
+    status = sub.add_parser("status", help="notifications counted by status")
+    status.set_defaults(func=cmd_status)
+
+    report = sub.add_parser("report", help="attempts, oldest first")
+    report.add_argument("--format", choices=["table", "csv"], default="table")
+    report.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d")
+    report.add_argument("--limit", type=int, help="at most this many attempts")
+    report.set_defaults(func=cmd_report)
+
+    block = sub.add_parser("block", help="put a number on the do-not-call list")
+    block.add_argument("phone")
+    block.add_argument("--reason", default="added by hand")
+    block.set_defaults(func=cmd_block)
+
+    unblock = sub.add_parser("unblock", help="take a number off the do-not-call list")
+    unblock.add_argument("phone")
+    unblock.set_defaults(func=cmd_unblock)
+
+
+# ---- helpers (pure) --------------------------------------------------------------------------
+
+_SPAN = re.compile(r"^(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_time(
+    text: str, now: datetime, default_tz: str = "UTC", *, what: str = "time"
+) -> datetime:
+    """ISO time (a time without zone is in `default_tz`) or a span back from now ('12h')."""
+    m = _SPAN.match(text.strip())
+    if m:
+        return now - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        t = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise InputError(f"{what}: {text!r} is not an ISO time like 2026-12-01T18:00") from e
+    return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(default_tz))
+
+
+def parse_vars(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--var {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def scenario_names(config: Config) -> set[str] | None:
+    """Scenario names known from scenarios_dir (file stems), or None when there is no such
+    folder or it is empty: then ingest does not check scenario names."""
+    folder = config.path(config.scenarios_dir)
+    if not folder.is_dir():
+        return None
+    names = {p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml")}
+    return names or None
+
+
+def open_store(config: Config, *, check_schema: bool = True) -> Store:
+    from cuckoo.store import Store
+
+    store = Store.from_config(config, known_scenarios=scenario_names(config))
+    if check_schema:
+        store.require_schema()
+    return store
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> Config:
+    from cuckoo.config import load
+
+    return load(args.config)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from cuckoo.store import default_url
+
+    config = _config(args)
+    store = open_store(config, check_schema=False)
+    try:
+        rev = store.upgrade()
+    finally:
+        store.close()
+    print(f"database {_safe_url(default_url(config))} is at revision {rev}")
+    return 0
+
+
+def cmd_notify_add(args: argparse.Namespace) -> int:
+    from cuckoo.domain import IncomingNotification
+    from cuckoo.phones import normalize_phone
+
+    config = _config(args)
+    now = datetime.now(UTC)
+    tenant_tz = config.policy.tenant_timezone(args.tenant)
+    phone = normalize_phone(args.phone, config.store.default_region)  # InputError → exit 1
+    known = scenario_names(config)
+    if known is not None and args.scenario not in known:
+        raise InputError(f"unknown scenario {args.scenario!r} (known: {', '.join(sorted(known))})")
+    item = IncomingNotification(
+        source="manual",
+        external_id=args.external_id or f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        phone=args.phone,
+        scenario=args.scenario,
+        channel=ChannelKind(args.channel),
+        variables=parse_vars(args.var),
+        tenant=args.tenant,
+        timezone=args.timezone,
+        deadline=parse_time(args.deadline, now, tenant_tz, what="--deadline")
+        if args.deadline
+        else None,
+        not_before=parse_time(args.not_before, now, tenant_tz, what="--not-before")
+        if args.not_before
+        else None,
+    )
+    store = open_store(config)
+    try:
+        report = store.ingest([item], now)
+        row = store.get(item.source, item.external_id)
+    finally:
+        store.close()
+    if report.duplicates:
+        raise InputError(f"manual/{item.external_id} exists already")
+    if report.errors:
+        raise InputError("; ".join(report.errors))
+    assert row is not None
+    print(
+        f"added notification {row.id} (manual/{row.external_id}) to {phone}, "
+        f"zone {row.timezone}, first attempt at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+    )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cuckoo.domain import Status
+
+    store = open_store(_config(args))
+    try:
+        counts = store.counts_by_status()
+        outbox = store.outbox_pending()
+        blocked = len(store.blocked_numbers())
+    finally:
+        store.close()
+    table = Table(title="notifications")
+    table.add_column("status")
+    table.add_column("count", justify="right")
+    order = [s.value for s in Status]
+    for status in sorted(counts, key=lambda s: order.index(s) if s in order else len(order)):
+        table.add_row(status, str(counts[status]))
+    table.add_row("[bold]total[/bold]", f"[bold]{sum(counts.values())}[/bold]")
+    console = Console()
+    console.print(table)
+    console.print(f"results waiting for the ERP: {outbox}; blocked numbers: {blocked}")
+    return 0
+
+
+REPORT_COLUMNS = [
+    "started_at",
+    "notification_id",
+    "source",
+    "external_id",
+    "tenant",
+    "phone",
+    "scenario",
+    "no",
+    "channel",
+    "outcome",
+    "sip_code",
+    "dtmf",
+    "transcript",
+    "duration_s",
+    "status",
+    "owner",
+    "detail",
+]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    since = parse_time(args.since, now, what="--since") if args.since else None
+    store = open_store(_config(args))
+    try:
+        lines = store.attempts_report(since=since, limit=args.limit)
+    finally:
+        store.close()
+
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(value, float):
+            return f"{value:.1f}"
+        return str(value)
+
+    rows = [[cell(getattr(line, c)) for c in REPORT_COLUMNS] for line in lines]
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(REPORT_COLUMNS)
+        writer.writerows(rows)
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"attempts ({len(rows)})")
+    for c in REPORT_COLUMNS:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*r)
+    Console().print(table)
+    return 0
+
+
+def cmd_block(args: argparse.Namespace) -> int:
+    store = open_store(_config(args))
+    try:
+        phone = store.block(args.phone, args.reason, datetime.now(UTC))
+    finally:
+        store.close()
+    print(f"blocked {phone}")
+    return 0
+
+
+def cmd_unblock(args: argparse.Namespace) -> int:
+    store = open_store(_config(args))
+    try:
+        removed = store.unblock(args.phone)
+    finally:
+        store.close()
+    print(f"unblocked {args.phone}" if removed else f"{args.phone} was not blocked")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

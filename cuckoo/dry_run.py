@@ -1,0 +1,67 @@
+"""The dry-run channel: logs exactly what would be said or sent, calls nobody.
+
+Admins use it to check scenarios and ERP rows against a real store (`cuckoo run --channel
+dry-run`): every attempt is recorded with outcome DELIVERED and the text in `said`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from cuckoo.domain import AttemptResult, Channel, ChannelKind, Notification, Outcome
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[Notification], list[str]]
+
+
+def default_render(n: Notification) -> list[str]:
+    """Without the scenario renderer: the scenario name and its variables."""
+    variables = json.dumps(n.variables, ensure_ascii=False, sort_keys=True, default=str)
+    return [f"scenario {n.scenario} {variables}"]
+
+
+class DryRunChannel:
+    def __init__(
+        self,
+        kind: ChannelKind,
+        render: Render | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if kind == ChannelKind.CALL_THEN_SMS:
+            raise ValueError("a channel is either call or sms")
+        self.kind: ChannelKind = kind
+        self.render: Render = render or default_render
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def deliver(self, notification: Notification) -> AttemptResult:
+        started = self.clock()
+        said = self.render(notification)
+        verb = "would call" if self.kind == ChannelKind.CALL else "would text"
+        for line in said:
+            log.info(
+                "dry-run: %s %s (%s/%s, attempt %d): %s",
+                verb,
+                notification.phone,
+                notification.source,
+                notification.external_id,
+                notification.attempt_no,
+                line,
+            )
+        return AttemptResult(
+            outcome=Outcome.DELIVERED,
+            started_at=started,
+            ended_at=self.clock(),
+            answered_at=started if self.kind == ChannelKind.CALL else None,
+            detail=f"dry run: {verb}",
+            said=said,
+        )
+
+
+def dry_run_channels(
+    render: Render | None = None, clock: Callable[[], datetime] | None = None
+) -> dict[ChannelKind, Channel]:
+    return {k: DryRunChannel(k, render, clock) for k in (ChannelKind.CALL, ChannelKind.SMS)}

@@ -1,0 +1,366 @@
+"""The worker loop: APScheduler jobs that poll the ERPs, dispatch due notifications to channels,
+flush the outbox back to the ERPs, renew this worker's leases and reap dead workers' leases.
+
+Times come from an injected clock (`Callable[[], datetime]`, aware UTC) so tests and the demo can
+move time; APScheduler's own intervals run on the wall clock.
+
+Caps (per worker process): at most `max_concurrent` attempts in flight, at most
+`max_concurrent_per_tenant[t]` for tenant t, and new attempts start at `calls_per_second` (token
+bucket with `burst`). With N workers the cluster may have N × max_concurrent attempts in flight.
+Each attempt runs in its own daemon thread (the caps bound how many), so a stuck call cannot hold
+up shutdown: after `shutdown_grace_s` it is recorded INTERRUPTED and the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cuckoo.domain import (
+    AttemptResult,
+    Channel,
+    ChannelKind,
+    ErpAdapter,
+    ErpUnavailable,
+    Notification,
+    Outcome,
+)
+from cuckoo.settings.scheduler import SchedulerSettings
+from cuckoo.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ScaledClock:
+    """Demo clock: time runs `speed` times faster than the wall clock, starting from now."""
+
+    def __init__(self, speed: float, base: Clock = utcnow) -> None:
+        if speed <= 0:
+            raise ValueError("clock speed must be positive")
+        self.speed = speed
+        self.base = base
+        self.start = base()
+
+    def __call__(self) -> datetime:
+        return self.start + (self.base() - self.start) * self.speed
+
+
+class TokenBucket:
+    """`rate` tokens per second, at most `burst` saved up. Pure: the caller passes the time."""
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = now
+
+    def _refill(self, now: float) -> None:
+        if now > self.at:
+            self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.rate)
+            self.at = now
+
+    def available(self, now: float) -> int:
+        self._refill(now)
+        return int(self.tokens + 1e-9)
+
+    def take(self, n: int, now: float) -> None:
+        self._refill(now)
+        if n > self.tokens + 1e-9:
+            raise ValueError(f"took {n} tokens, only {self.tokens:.2f} available")
+        self.tokens -= n
+
+
+def backoff_delay(failures: int, base_s: float, max_s: float) -> float:
+    """Delay after `failures` failures in a row: base, 2×base, 4×base, … capped at max."""
+    if failures <= 0:
+        return 0.0
+    return min(max_s, base_s * 2 ** min(failures - 1, 30))
+
+
+def free_slots(
+    in_flight_tenants: Sequence[str], max_concurrent: int, per_tenant: Mapping[str, int]
+) -> tuple[int, dict[str, int]]:
+    """How many attempts may start now: overall, and per capped tenant."""
+    total = max(0, max_concurrent - len(in_flight_tenants))
+    slots = {t: max(0, cap - in_flight_tenants.count(t)) for t, cap in per_tenant.items()}
+    return total, slots
+
+
+@dataclass
+class _InFlight:
+    notification: Notification
+    started_at: datetime
+    thread: threading.Thread | None = None
+
+
+@dataclass
+class _ErpState:
+    failures: int = 0
+    next_poll_at: datetime | None = None
+
+
+@dataclass
+class CycleReport:
+    ingested: int = 0
+    dispatched: int = 0
+    reported: int = 0
+    reaped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[ChannelKind, Channel],
+        adapters: Sequence[ErpAdapter] = (),
+        settings: SchedulerSettings | None = None,
+        clock: Clock = utcnow,
+        owner: str | None = None,
+    ) -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.adapters = {a.name: a for a in adapters}
+        self.settings = settings or SchedulerSettings()
+        self.clock = clock
+        self.owner = owner or self.settings.owner or f"{socket.gethostname()}:{os.getpid()}"
+        self._lock = threading.Lock()
+        self._dispatch_lock = threading.Lock()
+        self._in_flight: dict[int, _InFlight] = {}
+        self._idle = threading.Condition(self._lock)
+        self._bucket = TokenBucket(
+            self.settings.calls_per_second, self.settings.burst, clock().timestamp()
+        )
+        self._erp: dict[str, _ErpState] = {name: _ErpState() for name in self.adapters}
+        self._stopping = threading.Event()
+        self._aps: object | None = None
+
+    # ---- jobs ------------------------------------------------------------------------------
+
+    def poll(self) -> int:
+        """Ingest new rows from every ERP that is not backing off. Returns rows stored."""
+        stored = 0
+        for name, adapter in self.adapters.items():
+            state = self._erp[name]
+            now = self.clock()
+            if state.next_poll_at is not None and now < state.next_poll_at:
+                continue
+            try:
+                items = adapter.fetch_pending()
+            except Exception as e:  # an adapter bug must not stop the others
+                state.failures += 1
+                delay = backoff_delay(
+                    state.failures, self.settings.erp_retry_s, self.settings.erp_retry_max_s
+                )
+                state.next_poll_at = now + timedelta(seconds=delay)
+                level = logging.WARNING if isinstance(e, ErpUnavailable) else logging.ERROR
+                log.log(level, "ERP %s: fetch failed (%s); next try in %.0f s", name, e, delay)
+                continue
+            state.failures, state.next_poll_at = 0, None
+            report = self.store.ingest(items, self.clock())
+            stored += report.new + report.invalid + report.blocked
+            for err in report.errors:
+                log.warning("ERP %s: rejected %s", name, err)
+            if report.new:
+                log.info("ERP %s: %d new notifications", name, report.new)
+        return stored
+
+    def dispatch(self) -> int:
+        """Claim what is due (within the caps) and start an attempt for each. Returns how many."""
+        if self._stopping.is_set() or not self.channels:
+            return 0
+        with self._dispatch_lock:
+            now = self.clock()
+            with self._lock:
+                tenants = [f.notification.tenant for f in self._in_flight.values()]
+            total, slots = free_slots(
+                tenants, self.settings.max_concurrent, self.settings.max_concurrent_per_tenant
+            )
+            limit = min(total, self._bucket.available(now.timestamp()))
+            if limit <= 0:
+                return 0
+            claimed = self.store.claim_due(
+                self.owner,
+                now,
+                limit,
+                self.settings.lease_s,
+                channels=list(self.channels),
+                tenant_slots=slots,
+            )
+            self._bucket.take(len(claimed), now.timestamp())
+            for n in claimed:
+                flight = _InFlight(n, now)
+                thread = threading.Thread(
+                    target=self._deliver, args=(flight,), name=f"attempt-{n.id}", daemon=True
+                )
+                flight.thread = thread
+                with self._lock:
+                    self._in_flight[n.id] = flight
+                thread.start()
+            return len(claimed)
+
+    def _deliver(self, flight: _InFlight) -> None:
+        n = flight.notification
+        try:
+            try:
+                result = self.channels[n.channel].deliver(n)
+            except Exception as e:  # our side failed: retried by the policy as interrupted
+                log.exception("notification %s: channel %s failed", n.id, n.channel)
+                result = AttemptResult(
+                    outcome=Outcome.INTERRUPTED,
+                    started_at=flight.started_at,
+                    ended_at=self.clock(),
+                    detail=f"channel error: {type(e).__name__}: {e}",
+                )
+            try:
+                status = self.store.finish_attempt(n, self.owner, result, self.clock())
+                log.info(
+                    "notification %s attempt %d: %s → %s",
+                    n.id,
+                    n.attempt_no,
+                    result.outcome.value,
+                    status.value if status else "lease lost",
+                )
+            except Exception:  # the lease expires and the reaper records the attempt
+                log.exception("notification %s: could not store the attempt result", n.id)
+        finally:
+            with self._lock:
+                self._in_flight.pop(n.id, None)
+                self._idle.notify_all()
+
+    def renew_leases(self) -> int:
+        with self._lock:
+            ids = list(self._in_flight)
+        return self.store.renew_leases(self.owner, ids, self.clock(), self.settings.lease_s)
+
+    def reap(self) -> int:
+        n = self.store.reap_expired_leases(self.clock())
+        if n:
+            log.warning("reaped %d attempts of dead workers", n)
+        return n
+
+    def flush_outbox(self) -> int:
+        """Send due results to their ERPs. Returns how many were acknowledged."""
+        if not self.adapters:
+            return 0
+        now = self.clock()
+        items = self.store.claim_outbox(
+            now, self.settings.outbox_batch, max(60.0, self.settings.lease_s), list(self.adapters)
+        )
+        acked = 0
+        down: set[str] = set()
+        for item in items:
+            if item.source in down:
+                continue  # hidden for the claim lease, tried again after it
+            try:
+                self.adapters[item.source].report(item.report)
+            except Exception as e:
+                delay = backoff_delay(
+                    item.tries + 1, self.settings.outbox_retry_s, self.settings.outbox_retry_max_s
+                )
+                self.store.outbox_failed(
+                    item.id, f"{type(e).__name__}: {e}", self.clock() + timedelta(seconds=delay)
+                )
+                log.warning("ERP %s: report failed (%s); retry in %.0f s", item.source, e, delay)
+                if isinstance(e, ErpUnavailable):
+                    down.add(item.source)
+                continue
+            self.store.outbox_ack(item.id, self.clock())
+            acked += 1
+        return acked
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._in_flight)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no attempt is in flight; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._in_flight, timeout=timeout)
+
+    def run_once(self, timeout: float | None = None) -> CycleReport:
+        """One cycle: poll, reap, dispatch, wait for the attempts, flush the outbox."""
+        report = CycleReport()
+        report.ingested = self.poll()
+        report.reaped = self.reap()
+        report.dispatched = self.dispatch()
+        if not self.wait_idle(timeout):
+            report.errors.append(f"{self.in_flight()} attempts still running after {timeout} s")
+        report.reported = self.flush_outbox()
+        return report
+
+    def start(self) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        s = self.settings
+        aps = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        first = utcnow()
+        jobs: list[tuple[Callable[[], int], float]] = [
+            (self.poll, s.poll_interval_s),
+            (self.dispatch, s.dispatch_interval_s),
+            (self.flush_outbox, s.outbox_interval_s),
+            (self.reap, s.reap_interval_s),
+            (self.renew_leases, max(0.5, s.lease_s / 3)),
+        ]
+        for func, every in jobs:
+            aps.add_job(
+                _logged(func), "interval", seconds=every, next_run_time=first, id=func.__name__
+            )
+        aps.start()
+        self._aps = aps
+        log.info("worker %s started", self.owner)
+
+    def stop(self, grace_s: float | None = None) -> int:
+        """Stop dispatching, wait for attempts in flight up to the grace period, record the rest
+        as interrupted, flush what can be reported. Returns how many were interrupted."""
+        self._stopping.set()
+        aps = self._aps
+        if aps is not None:
+            aps.shutdown(wait=True)  # type: ignore[attr-defined]
+            self._aps = None
+        grace = self.settings.shutdown_grace_s if grace_s is None else grace_s
+        if not self.wait_idle(grace):
+            log.warning("%d attempts still running after %.0f s", self.in_flight(), grace)
+        with self._lock:
+            left = [f.notification for f in self._in_flight.values()]
+        interrupted = 0
+        for n in left:
+            why = f"worker {self.owner} shut down during the attempt"
+            interrupted += self.store.interrupt(n, self.owner, self.clock(), why)
+        try:
+            self.flush_outbox()
+        except Exception:
+            log.exception("final outbox flush failed; the next worker will send it")
+        log.info("worker %s stopped", self.owner)
+        return interrupted
+
+
+def _logged(func: Callable[[], int]) -> Callable[[], None]:
+    """A job that logs its exception instead of letting APScheduler swallow the traceback."""
+
+    def job() -> None:
+        try:
+            func()
+        except Exception:
+            log.exception("job %s failed; it runs again next interval", func.__name__)
+
+    job.__name__ = func.__name__
+    return job

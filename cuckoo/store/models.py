@@ -1,0 +1,159 @@
+"""SQLAlchemy tables of the store. Times are stored in UTC and come back timezone-aware.
+
+Changing a table means a new Alembic revision in migrations/versions/.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC there, so text comparison of stored
+    values and bound parameters stays correct."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Stable constraint names so migrations work the same on SQLite (batch mode) and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class NotificationRow(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # Dispatch reads only due rows: status = 'pending' AND next_attempt_at <= now.
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index("ix_notifications_lease", "status", "lease_until"),
+        Index("ix_notifications_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(200))
+    tenant: Mapped[str] = mapped_column(String(100), default="default")
+    phone: Mapped[str] = mapped_column(String(32))  # E.164; empty when it could not be parsed
+    phone_raw: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))  # as requested: call / sms / call_then_sms
+    current_channel: Mapped[str] = mapped_column(String(20))  # call or sms: the next attempt's
+    scenario: Mapped[str] = mapped_column(String(100))
+    variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    not_before: Mapped[datetime | None]
+    deadline: Mapped[datetime | None]
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(default=0)  # attempts the policy counts, all channels
+    channel_attempts: Mapped[int] = mapped_column(default=0)  # the same, on current_channel
+    contacts: Mapped[int] = mapped_column(default=0)
+    network_failures: Mapped[int] = mapped_column(default=0)
+    rejections: Mapped[int] = mapped_column(default=0)
+    attempt_seq: Mapped[int] = mapped_column(default=0)  # number of attempt rows, counted or not
+    next_attempt_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(30))
+    last_attempt_at: Mapped[datetime | None]
+    detail: Mapped[str] = mapped_column(Text, default="")  # why INVALID/BLOCKED, policy reason
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AttemptRow(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "no"),
+        Index("ix_attempts_started_at", "started_at"),
+        Index("ix_attempts_gateway_message_id", "gateway_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"))
+    no: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    sip_code: Mapped[int | None]
+    q850: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(30))  # NULL while in flight
+    dtmf: Mapped[str] = mapped_column(String(50), default="")
+    transcript: Mapped[str] = mapped_column(Text, default="")
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    recording_path: Mapped[str | None] = mapped_column(String(500))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    said: Mapped[list[str]] = mapped_column(default=list)
+    callback_at: Mapped[datetime | None]
+    gateway_message_id: Mapped[str | None] = mapped_column(String(100))
+    receipt_status: Mapped[str | None] = mapped_column(String(50))
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "acked_at", "next_try_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"))
+    source: Mapped[str] = mapped_column(String(100))  # the adapter that gets the report
+    payload: Mapped[dict[str, Any]]  # a ResultReport as JSON
+    created_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    acked_at: Mapped[datetime | None]
+
+
+class BlockedNumberRow(Base):
+    __tablename__ = "blocked_numbers"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)  # E.164
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]

@@ -1,0 +1,882 @@
+"""The few queries cuckoo needs: ingest, claim due, finish an attempt, reap dead leases, outbox.
+
+Concurrency (several `cuckoo run` processes on one database):
+- PostgreSQL: candidate rows are read with `FOR UPDATE SKIP LOCKED`, so two workers never see
+  the same row; the claim itself is a conditional UPDATE (`... AND status = 'pending'`).
+- SQLite: every transaction starts with `BEGIN IMMEDIATE` (one writer at a time, others wait up
+  to busy_timeout), and the claim is the same conditional UPDATE, so two processes can't both win.
+A notification is delivered only by the worker whose conditional UPDATE moved it to ACTIVE, and a
+lease is reaped only after it expired; the scheduler renews leases while attempts run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cuckoo.domain import (
+    AttemptResult,
+    ChannelKind,
+    ConfigError,
+    IncomingNotification,
+    InputError,
+    Notification,
+    Outcome,
+    ResultReport,
+    Status,
+)
+from cuckoo.store.models import AttemptRow, BlockedNumberRow, NotificationRow, OutboxRow
+
+if TYPE_CHECKING:
+    from cuckoo.config import Config
+
+log = logging.getLogger(__name__)
+
+
+class PolicyProvider(Protocol):
+    """What the store asks of the [policy] settings (cuckoo.settings.policy.PolicySettings)."""
+
+    def policy_for(self, tenant: str, scenario: str) -> Any: ...
+
+    def window_for(self, tenant: str, channel: ChannelKind) -> Any: ...
+
+    def tenant_timezone(self, tenant: str) -> str: ...
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    blocked: int = 0
+    errors: list[str] = field(default_factory=list)  # "source/external_id: why"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    notification_id: int
+    source: str
+    report: ResultReport
+    tries: int
+
+
+@dataclass(frozen=True)
+class AttemptLine:
+    """One attempt joined with its notification, for `cuckoo report`."""
+
+    notification_id: int
+    source: str
+    external_id: str
+    tenant: str
+    phone: str
+    scenario: str
+    status: str  # of the notification, now
+    no: int
+    channel: str
+    owner: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    sip_code: int | None
+    dtmf: str
+    transcript: str
+    duration_s: float | None
+    detail: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def first_channel(channel: ChannelKind) -> ChannelKind:
+    """The channel of the first attempt: call_then_sms starts with calls."""
+    return ChannelKind.SMS if channel == ChannelKind.SMS else ChannelKind.CALL
+
+
+def report_to_json(r: ResultReport) -> dict[str, Any]:
+    def t(v: datetime | None) -> str | None:
+        return v.isoformat() if v else None
+
+    return {
+        "source": r.source,
+        "external_id": r.external_id,
+        "status": r.status.value,
+        "outcome": r.outcome.value if r.outcome else None,
+        "attempts": r.attempts,
+        "contacts": r.contacts,
+        "last_attempt_at": t(r.last_attempt_at),
+        "dtmf": r.dtmf,
+        "transcript": r.transcript,
+        "callback_at": t(r.callback_at),
+        "detail": r.detail,
+    }
+
+
+def report_from_json(d: Mapping[str, Any]) -> ResultReport:
+    def t(v: str | None) -> datetime | None:
+        return datetime.fromisoformat(v) if v else None
+
+    return ResultReport(
+        source=d["source"],
+        external_id=d["external_id"],
+        status=Status(d["status"]),
+        outcome=Outcome(d["outcome"]) if d.get("outcome") else None,
+        attempts=int(d["attempts"]),
+        contacts=int(d["contacts"]),
+        last_attempt_at=t(d.get("last_attempt_at")),
+        dtmf=d.get("dtmf", ""),
+        transcript=d.get("transcript", ""),
+        callback_at=t(d.get("callback_at")),
+        detail=d.get("detail", ""),
+    )
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
+    """An engine set up for cuckoo: SQLite in WAL mode with BEGIN IMMEDIATE transactions."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(
+        url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+    )
+    memory = ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite+pysqlite:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy's recipe)
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front: a read-then-write transaction can't be overtaken.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def default_url(config: Config) -> str:
+    if config.store.url:
+        return config.store.url
+    var = config.path(config.var_dir)
+    var.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(var, 'cuckoo.sqlite').resolve()}"
+
+
+class Store:
+    def __init__(
+        self,
+        url: str,
+        *,
+        policy: PolicyProvider | None = None,
+        known_scenarios: Collection[str] | None = None,
+        default_region: str = "RU",
+        busy_timeout_ms: int = 10_000,
+        echo: bool = False,
+    ) -> None:
+        self.url = url
+        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if policy is None:
+            from cuckoo.settings.policy import PolicySettings
+
+            policy = PolicySettings()
+        self.policy: PolicyProvider = policy
+        self.known_scenarios = set(known_scenarios) if known_scenarios is not None else None
+        self.default_region = default_region
+
+    @classmethod
+    def from_config(cls, config: Config, known_scenarios: Collection[str] | None = None) -> Store:
+        return cls(
+            default_url(config),
+            policy=config.policy,
+            known_scenarios=known_scenarios,
+            default_region=config.store.default_region,
+            busy_timeout_ms=config.store.busy_timeout_ms,
+            echo=config.store.echo,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self._sessions.begin() as s:
+            yield s
+
+    # ---- schema ----------------------------------------------------------------------------
+
+    def upgrade(self) -> str | None:
+        """Bring the schema to the newest Alembic revision; returns that revision."""
+        from cuckoo.store import migrate
+
+        with self.engine.begin() as conn:
+            migrate.upgrade(conn)
+            return migrate.current_revision(conn)
+
+    def require_schema(self) -> None:
+        """Raise ConfigError unless the schema is at the newest revision."""
+        from cuckoo.store import migrate
+
+        with self.engine.connect() as conn:
+            current = migrate.current_revision(conn)
+            conn.rollback()
+        head = migrate.head_revision()
+        if current != head:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.url).render_as_string(hide_password=True)
+            raise ConfigError(
+                f"database {url} is at revision {current or 'none (empty)'}, "
+                f"the code needs {head}: run `cuckoo db upgrade`"
+            )
+
+    # ---- ingest ----------------------------------------------------------------------------
+
+    def ingest(self, items: Sequence[IncomingNotification], now: datetime) -> IngestReport:
+        """Store new notifications; rows seen before are skipped. A bad row is stored as
+        INVALID or BLOCKED with a report for its ERP and never stops the other rows."""
+        report = IngestReport()
+        for start in range(0, len(items), 500):
+            self._ingest_chunk(items[start : start + 500], now, report)
+        return report
+
+    def _ingest_chunk(
+        self, items: Sequence[IncomingNotification], now: datetime, report: IngestReport
+    ) -> None:
+        from cuckoo.phones import normalize_phone
+        from cuckoo.policy import first_attempt, resolve_timezone
+
+        with self._tx() as s:
+            keys = {(i.source, i.external_id) for i in items}
+            seen: set[tuple[str, str]] = set()
+            for source in {k[0] for k in keys}:
+                ids = [k[1] for k in keys if k[0] == source]
+                q = select(NotificationRow.external_id).where(
+                    NotificationRow.source == source, NotificationRow.external_id.in_(ids)
+                )
+                seen.update((source, e) for e in s.scalars(q))
+            for item in items:
+                key = (item.source, item.external_id)
+                if key in seen:
+                    report.duplicates += 1
+                    continue
+                seen.add(key)
+                status, phone, tz, error = Status.PENDING, "", "UTC", ""
+                next_at: datetime | None = None
+                try:
+                    tz = self.policy.tenant_timezone(item.tenant)
+                    phone = normalize_phone(item.phone, self.default_region)
+                    known_scenarios = self.known_scenarios
+                    if known_scenarios is not None and item.scenario not in known_scenarios:
+                        known = ", ".join(sorted(known_scenarios)) or "none"
+                        raise InputError(f"unknown scenario {item.scenario!r} (known: {known})")
+                    for name in ("not_before", "deadline"):
+                        value = getattr(item, name)
+                        if value is not None and value.tzinfo is None:
+                            raise InputError(f"{name} {value.isoformat()} has no time zone")
+                    tz = resolve_timezone(item.timezone, phone, tz)
+                    if self._is_blocked(s, phone):
+                        status, error = Status.BLOCKED, f"{phone} is on the do-not-call list"
+                    else:
+                        channel = first_channel(ChannelKind(item.channel))
+                        first = first_attempt(
+                            now,
+                            item.not_before,
+                            item.deadline,
+                            tz,
+                            self.policy.window_for(item.tenant, channel),
+                            channel,
+                        )
+                        status, next_at = Status(first.status), first.next_attempt_at
+                        if status != Status.PENDING:
+                            error = first.reason
+                except (InputError, ValueError) as e:
+                    status, error = Status.INVALID, str(e)
+                row = NotificationRow(
+                    source=item.source,
+                    external_id=item.external_id,
+                    tenant=item.tenant,
+                    phone=phone,
+                    phone_raw=item.phone,
+                    channel=ChannelKind(item.channel).value,
+                    current_channel=first_channel(ChannelKind(item.channel)).value,
+                    scenario=item.scenario,
+                    variables=dict(item.variables),
+                    not_before=item.not_before if status != Status.INVALID else None,
+                    deadline=item.deadline if status != Status.INVALID else None,
+                    timezone=tz,
+                    status=status.value,
+                    next_attempt_at=next_at if status == Status.PENDING else None,
+                    detail=error,
+                    created_at=now,
+                    updated_at=now,
+                )
+                try:
+                    with s.begin_nested():
+                        s.add(row)
+                        s.flush()
+                except IntegrityError:
+                    report.duplicates += 1  # another worker stored it a moment ago
+                    continue
+                if status == Status.PENDING:
+                    report.new += 1
+                    continue
+                if status == Status.BLOCKED:
+                    report.blocked += 1
+                else:
+                    report.invalid += 1  # INVALID, or EXPIRED before it could start
+                report.errors.append(f"{item.source}/{item.external_id}: {error}")
+                self._enqueue(s, row, status, None, None, now)
+
+    # ---- dispatch --------------------------------------------------------------------------
+
+    def claim_due(
+        self,
+        owner: str,
+        now: datetime,
+        limit: int,
+        lease_s: float,
+        *,
+        channels: Collection[ChannelKind] | None = None,
+        tenant_slots: Mapping[str, int] | None = None,
+    ) -> list[Notification]:
+        """Lease up to `limit` due notifications to `owner` and open an attempt row for each.
+
+        Only rows with status PENDING and next_attempt_at <= now are read (index on both).
+        `channels`: only notifications whose next attempt uses one of these channels.
+        `tenant_slots`: tenant → how many more attempts it may start; tenants not listed are
+        limited by `limit` only. Rows whose calling window closed since they were scheduled are
+        pushed to the next opening; rows past their deadline become EXPIRED; rows whose number
+        was blocked meanwhile become BLOCKED (both reported to the ERP)."""
+        if limit <= 0:
+            return []
+        slots = dict(tenant_slots or {})
+        with self._tx() as s:
+            q = select(NotificationRow).where(
+                NotificationRow.status == Status.PENDING.value,
+                NotificationRow.next_attempt_at <= now,
+            )
+            if channels is not None:
+                q = q.where(NotificationRow.current_channel.in_([c.value for c in channels]))
+            full = [t for t, n in slots.items() if n <= 0]
+            if full:
+                q = q.where(NotificationRow.tenant.not_in(full))
+            q = q.order_by(NotificationRow.next_attempt_at).limit(limit * 2 if slots else limit)
+            if self.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            rows = list(s.scalars(q))
+            blocked = self._blocked_among(s, [r.phone for r in rows])
+            chosen: list[NotificationRow] = []
+            for row in rows:
+                if len(chosen) >= limit:
+                    break
+                if row.deadline is not None and row.deadline <= now:
+                    self._finalize_unsent(s, row, Status.EXPIRED, "deadline passed", now)
+                    continue
+                if row.phone in blocked:
+                    why = f"{row.phone} is on the do-not-call list"
+                    self._finalize_unsent(s, row, Status.BLOCKED, why, now)
+                    continue
+                window = self.policy.window_for(row.tenant, ChannelKind(row.current_channel))
+                if not window.is_open(now, row.timezone):
+                    # The window closed since this attempt was scheduled: wait for it to open.
+                    s.execute(
+                        update(NotificationRow)
+                        .where(
+                            NotificationRow.id == row.id,
+                            NotificationRow.status == Status.PENDING.value,
+                        )
+                        .values(next_attempt_at=window.next_open(now, row.timezone), updated_at=now)
+                    )
+                    continue
+                if row.tenant in slots:
+                    if slots[row.tenant] <= 0:
+                        continue
+                    slots[row.tenant] -= 1
+                chosen.append(row)
+            if not chosen:
+                return []
+            lease_until = now + timedelta(seconds=lease_s)
+            won = s.execute(
+                update(NotificationRow)
+                .where(
+                    NotificationRow.id.in_([r.id for r in chosen]),
+                    NotificationRow.status == Status.PENDING.value,
+                )
+                .values(
+                    status=Status.ACTIVE.value,
+                    lease_owner=owner,
+                    lease_until=lease_until,
+                    attempt_seq=NotificationRow.attempt_seq + 1,
+                    updated_at=now,
+                )
+                .returning(NotificationRow.id, NotificationRow.attempt_seq)
+                .execution_options(synchronize_session=False)
+            ).all()
+            seq = {i: n for i, n in won}
+            claimed = [r for r in chosen if r.id in seq]
+            if not claimed:
+                return []
+            s.execute(
+                insert(AttemptRow),
+                [
+                    {
+                        "notification_id": r.id,
+                        "no": seq[r.id],
+                        "channel": r.current_channel,
+                        "owner": owner,
+                        "started_at": now,
+                        "dtmf": "",
+                        "transcript": "",
+                        "detail": "",
+                        "said": [],
+                    }
+                    for r in claimed
+                ],
+            )
+            return [
+                Notification(
+                    id=r.id,
+                    source=r.source,
+                    external_id=r.external_id,
+                    tenant=r.tenant,
+                    phone=r.phone,
+                    phone_raw=r.phone_raw,
+                    channel=ChannelKind(r.current_channel),
+                    scenario=r.scenario,
+                    variables=dict(r.variables),
+                    timezone=r.timezone,
+                    attempt_no=seq[r.id],
+                    contacts=r.contacts,
+                )
+                for r in claimed
+            ]
+
+    def renew_leases(
+        self, owner: str, notification_ids: Collection[int], now: datetime, lease_s: float
+    ) -> int:
+        """Extend the leases this worker still holds; returns how many it still holds."""
+        if not notification_ids:
+            return 0
+        with self._tx() as s:
+            res = s.execute(
+                update(NotificationRow)
+                .where(
+                    NotificationRow.id.in_(list(notification_ids)),
+                    NotificationRow.lease_owner == owner,
+                    NotificationRow.status == Status.ACTIVE.value,
+                )
+                .values(lease_until=now + timedelta(seconds=lease_s))
+                .execution_options(synchronize_session=False)
+            )
+            return int(res.rowcount)  # type: ignore[attr-defined]
+
+    def finish_attempt(
+        self, notification: Notification, owner: str, result: AttemptResult, now: datetime
+    ) -> Status | None:
+        """Store the attempt's result and apply the retry policy. Returns the notification's new
+        status, or None if this worker had lost the lease (the result is kept on the attempt
+        row, but another worker owns the notification now)."""
+        with self._tx() as s:
+            row = s.get(NotificationRow, notification.id, with_for_update=self.is_postgres)
+            att = s.scalar(
+                select(AttemptRow).where(
+                    AttemptRow.notification_id == notification.id,
+                    AttemptRow.no == notification.attempt_no,
+                )
+            )
+            if row is None or att is None:
+                raise LookupError(
+                    f"notification {notification.id} attempt {notification.attempt_no}: no such row"
+                )
+            lost = (
+                row.status != Status.ACTIVE.value
+                or row.lease_owner != owner
+                or row.attempt_seq != notification.attempt_no
+            )
+            _fill_attempt(att, result)
+            if lost:
+                att.detail = (att.detail + "; " if att.detail else "") + (
+                    "finished after the lease was lost: result not applied"
+                )
+                log.warning(
+                    "notification %s attempt %s finished after %s lost the lease",
+                    row.id,
+                    notification.attempt_no,
+                    owner,
+                )
+                return None
+            return self._apply(s, row, att, result.outcome, result.callback_at, now)
+
+    def interrupt(self, notification: Notification, owner: str, now: datetime, why: str) -> bool:
+        """Record an attempt of this worker as INTERRUPTED (shutdown with a call still running)."""
+        with self._tx() as s:
+            row = s.get(NotificationRow, notification.id, with_for_update=self.is_postgres)
+            if row is None or row.status != Status.ACTIVE.value or row.lease_owner != owner:
+                return False
+            att = self._current_attempt(s, row)
+            if att is None or att.outcome is not None:
+                return False
+            att.outcome, att.ended_at, att.detail = Outcome.INTERRUPTED.value, now, why
+            att.duration_s = (now - att.started_at).total_seconds()
+            self._apply(s, row, att, Outcome.INTERRUPTED, None, now)
+            return True
+
+    def reap_expired_leases(self, now: datetime, limit: int = 100) -> int:
+        """Attempts whose worker died (lease expired): record them INTERRUPTED and let the
+        policy schedule the retry. Returns how many were reaped."""
+        with self._tx() as s:
+            q = (
+                select(NotificationRow)
+                .where(
+                    NotificationRow.status == Status.ACTIVE.value,
+                    NotificationRow.lease_until < now,
+                )
+                .order_by(NotificationRow.lease_until)
+                .limit(limit)
+            )
+            if self.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            rows = list(s.scalars(q))
+            for row in rows:
+                att = self._current_attempt(s, row)
+                if att is not None and att.outcome is None:
+                    att.outcome = Outcome.INTERRUPTED.value
+                    att.ended_at = now
+                    att.duration_s = (now - att.started_at).total_seconds()
+                    att.detail = (
+                        f"lease of {row.lease_owner} expired at {row.lease_until}: worker gone"
+                    )
+                log.warning("reaped notification %s from %s", row.id, row.lease_owner)
+                self._apply(s, row, att, Outcome.INTERRUPTED, None, now)
+            return len(rows)
+
+    # ---- policy ----------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        s: Session,
+        row: NotificationRow,
+        att: AttemptRow | None,
+        outcome: Outcome,
+        callback_at: datetime | None,
+        now: datetime,
+    ) -> Status:
+        from cuckoo.policy import AttemptHistory, decide
+
+        history = AttemptHistory(
+            attempts=row.channel_attempts + 1,
+            contacts=row.contacts,
+            network_failures=row.network_failures + (outcome == Outcome.NETWORK),
+            rejections=row.rejections + (outcome == Outcome.REJECTED),
+            channel=ChannelKind(row.channel),
+            current_channel=ChannelKind(row.current_channel),
+            deadline=row.deadline,
+        )
+        decision = decide(
+            history,
+            outcome,
+            callback_at,
+            now,
+            row.timezone,
+            self.policy.policy_for(row.tenant, row.scenario),
+            self.policy.window_for(row.tenant, ChannelKind(row.current_channel)),
+            self.policy.window_for(row.tenant, ChannelKind.SMS),
+        )
+        status = Status(decision.status)
+        if status == Status.ACTIVE:
+            status = Status.PENDING
+        row.attempts += int(bool(decision.counts_as_attempt))
+        row.channel_attempts += int(bool(decision.counts_as_attempt))
+        row.contacts += int(bool(decision.counts_as_contact))
+        row.network_failures += int(outcome == Outcome.NETWORK)
+        row.rejections += int(outcome == Outcome.REJECTED)
+        row.status = status.value
+        pending = status == Status.PENDING
+        row.next_attempt_at = (decision.next_attempt_at or now) if pending else None
+        next_channel = ChannelKind(decision.next_channel or row.current_channel).value
+        if next_channel != row.current_channel:  # call_then_sms fell back to SMS: new cap
+            row.current_channel, row.channel_attempts = next_channel, 0
+        row.lease_owner = None
+        row.lease_until = None
+        row.last_outcome = outcome.value
+        row.last_attempt_at = att.ended_at if att is not None and att.ended_at else now
+        row.detail = decision.reason or ""
+        row.updated_at = now
+        if outcome == Outcome.OPTED_OUT and row.phone:
+            self._block(s, row.phone, f"opted out ({row.source}/{row.external_id})", now)
+        # Final results go to the ERP; so does an agreed callback time (the manager sees it).
+        if status.is_final or outcome == Outcome.CALLBACK_REQUESTED:
+            self._enqueue(s, row, status, outcome, att, now)
+        return status
+
+    def _finalize_unsent(
+        self, s: Session, row: NotificationRow, status: Status, why: str, now: datetime
+    ) -> None:
+        res = s.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == row.id, NotificationRow.status == Status.PENDING.value)
+            .values(status=status.value, next_attempt_at=None, detail=why, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount:  # type: ignore[attr-defined]
+            row.status, row.detail = status.value, why
+            self._enqueue(s, row, status, None, None, now)
+
+    @staticmethod
+    def _current_attempt(s: Session, row: NotificationRow) -> AttemptRow | None:
+        return s.scalar(
+            select(AttemptRow).where(
+                AttemptRow.notification_id == row.id, AttemptRow.no == row.attempt_seq
+            )
+        )
+
+    # ---- outbox ----------------------------------------------------------------------------
+
+    def _enqueue(
+        self,
+        s: Session,
+        row: NotificationRow,
+        status: Status,
+        outcome: Outcome | None,
+        att: AttemptRow | None,
+        now: datetime,
+    ) -> None:
+        report = ResultReport(
+            source=row.source,
+            external_id=row.external_id,
+            status=status,
+            outcome=outcome,
+            attempts=row.attempts,
+            contacts=row.contacts,
+            last_attempt_at=row.last_attempt_at,
+            dtmf=att.dtmf if att is not None else "",
+            transcript=att.transcript if att is not None else "",
+            callback_at=att.callback_at if att is not None else None,
+            detail=row.detail,
+        )
+        s.add(
+            OutboxRow(
+                notification_id=row.id,
+                source=row.source,
+                payload=report_to_json(report),
+                created_at=now,
+                next_try_at=now,
+                tries=0,
+                last_error="",
+            )
+        )
+
+    def claim_outbox(
+        self,
+        now: datetime,
+        limit: int,
+        lease_s: float,
+        sources: Collection[str] | None = None,
+    ) -> list[OutboxItem]:
+        """Reports due to be sent, hidden from other workers for lease_s while this one sends."""
+        with self._tx() as s:
+            q = select(OutboxRow).where(OutboxRow.acked_at.is_(None), OutboxRow.next_try_at <= now)
+            if sources is not None:
+                q = q.where(OutboxRow.source.in_(list(sources)))
+            q = q.order_by(OutboxRow.id).limit(limit)
+            if self.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            rows = list(s.scalars(q))
+            if not rows:
+                return []
+            won = set(
+                s.scalars(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id.in_([r.id for r in rows]),
+                        OutboxRow.acked_at.is_(None),
+                        OutboxRow.next_try_at <= now,
+                    )
+                    .values(next_try_at=now + timedelta(seconds=lease_s))
+                    .returning(OutboxRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            return [
+                OutboxItem(r.id, r.notification_id, r.source, report_from_json(r.payload), r.tries)
+                for r in rows
+                if r.id in won
+            ]
+
+    def outbox_ack(self, item_id: int, now: datetime) -> None:
+        with self._tx() as s:
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(acked_at=now, tries=OutboxRow.tries + 1, last_error="")
+            )
+
+    def outbox_failed(self, item_id: int, error: str, retry_at: datetime) -> None:
+        with self._tx() as s:
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(next_try_at=retry_at, tries=OutboxRow.tries + 1, last_error=error[:2000])
+            )
+
+    def outbox_pending(self) -> int:
+        with self._tx() as s:
+            return int(
+                s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.acked_at.is_(None)))
+                or 0
+            )
+
+    # ---- do-not-call list ------------------------------------------------------------------
+
+    def _normalize(self, phone: str) -> str:
+        from cuckoo.phones import normalize_phone
+
+        return normalize_phone(phone, self.default_region)
+
+    def block(self, phone: str, reason: str, now: datetime) -> str:
+        """Put a number on the do-not-call list; returns it in E.164. Raises InputError."""
+        e164 = self._normalize(phone)
+        with self._tx() as s:
+            self._block(s, e164, reason, now)
+        return e164
+
+    def _block(self, s: Session, e164: str, reason: str, now: datetime) -> None:
+        if s.get(BlockedNumberRow, e164) is None:
+            with s.begin_nested():
+                s.add(BlockedNumberRow(phone=e164, reason=reason, created_at=now))
+
+    def unblock(self, phone: str) -> bool:
+        e164 = self._normalize(phone)
+        with self._tx() as s:
+            res = s.execute(delete(BlockedNumberRow).where(BlockedNumberRow.phone == e164))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def is_blocked(self, phone: str) -> bool:
+        e164 = self._normalize(phone)
+        with self._tx() as s:
+            return self._is_blocked(s, e164)
+
+    @staticmethod
+    def _is_blocked(s: Session, e164: str) -> bool:
+        return s.get(BlockedNumberRow, e164) is not None
+
+    @staticmethod
+    def _blocked_among(s: Session, phones: Collection[str]) -> set[str]:
+        wanted = {p for p in phones if p}
+        if not wanted:
+            return set()
+        q = select(BlockedNumberRow.phone).where(BlockedNumberRow.phone.in_(wanted))
+        return set(s.scalars(q))
+
+    def blocked_numbers(self) -> list[BlockedNumberRow]:
+        with self._tx() as s:
+            return list(s.scalars(select(BlockedNumberRow).order_by(BlockedNumberRow.created_at)))
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def counts_by_status(self) -> dict[str, int]:
+        with self._tx() as s:
+            q = select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
+            return {status: int(n) for status, n in s.execute(q).all()}
+
+    def get(self, source: str, external_id: str) -> NotificationRow | None:
+        with self._tx() as s:
+            return s.scalar(
+                select(NotificationRow).where(
+                    NotificationRow.source == source, NotificationRow.external_id == external_id
+                )
+            )
+
+    def attempts_of(self, notification_id: int) -> list[AttemptRow]:
+        with self._tx() as s:
+            q = (
+                select(AttemptRow)
+                .where(AttemptRow.notification_id == notification_id)
+                .order_by(AttemptRow.no)
+            )
+            return list(s.scalars(q))
+
+    def outbox_of(self, notification_id: int) -> list[OutboxRow]:
+        with self._tx() as s:
+            q = select(OutboxRow).where(OutboxRow.notification_id == notification_id)
+            return list(s.scalars(q.order_by(OutboxRow.id)))
+
+    def attempts_report(
+        self, since: datetime | None = None, limit: int | None = None
+    ) -> list[AttemptLine]:
+        with self._tx() as s:
+            q = select(AttemptRow, NotificationRow).join(
+                NotificationRow, AttemptRow.notification_id == NotificationRow.id
+            )
+            if since is not None:
+                q = q.where(AttemptRow.started_at >= since)
+            q = q.order_by(AttemptRow.started_at, AttemptRow.id)
+            if limit is not None:
+                q = q.limit(limit)
+            return [
+                AttemptLine(
+                    notification_id=n.id,
+                    source=n.source,
+                    external_id=n.external_id,
+                    tenant=n.tenant,
+                    phone=n.phone or n.phone_raw,
+                    scenario=n.scenario,
+                    status=n.status,
+                    no=a.no,
+                    channel=a.channel,
+                    owner=a.owner,
+                    started_at=a.started_at,
+                    ended_at=a.ended_at,
+                    outcome=a.outcome,
+                    sip_code=a.sip_code,
+                    dtmf=a.dtmf,
+                    transcript=a.transcript,
+                    duration_s=a.duration_s,
+                    detail=a.detail,
+                )
+                for a, n in s.execute(q).tuples()
+            ]
+
+    def update_receipt(self, gateway_message_id: str, receipt_status: str) -> bool:
+        """Store an SMS delivery receipt on the attempt that sent the message."""
+        with self._tx() as s:
+            res = s.execute(
+                update(AttemptRow)
+                .where(AttemptRow.gateway_message_id == gateway_message_id)
+                .values(receipt_status=receipt_status)
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def _fill_attempt(att: AttemptRow, r: AttemptResult) -> None:
+    att.outcome = Outcome(r.outcome).value
+    att.started_at = r.started_at
+    att.answered_at = r.answered_at
+    att.ended_at = r.ended_at
+    att.sip_code = r.sip_code
+    att.q850 = r.q850_cause
+    att.dtmf = r.dtmf
+    att.transcript = r.transcript
+    att.duration_s = r.duration_s
+    att.recording_path = r.recording_path
+    att.detail = r.detail
+    att.said = list(r.said)
+    att.callback_at = r.callback_at
+    att.gateway_message_id = r.gateway_message_id
