@@ -1,0 +1,190 @@
+"""`cuckoo scenario list|show|check|simulate`: look at, check and try the YAML dialogs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cuckoo.domain import ConfigError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("scenario", help="list, show, check and simulate dialog scenarios")
+    ssub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
+
+    ls = ssub.add_parser("list", help="the scenarios and their descriptions")
+    ls.set_defaults(func=cmd_list)
+
+    show = ssub.add_parser("show", help="print a scenario file and its sample SMS")
+    show.add_argument("name")
+    show.set_defaults(func=cmd_show)
+
+    check = ssub.add_parser("check", help="check scenarios; prints file:line problems")
+    check.add_argument("path", nargs="?", help="a scenario file or folder (default: all)")
+    check.set_defaults(func=cmd_check)
+
+    sim = ssub.add_parser(
+        "simulate",
+        help="run a dialog in the terminal: type digits, words, empty line = silence",
+        description=(
+            "The robot's lines are printed; answer with digits (DTMF), words (understood like "
+            "speech), an empty line (silence) or end of input (hang up). Works with a pipe: "
+            "printf '1\\n' | cuckoo scenario simulate documents_sent"
+        ),
+    )
+    sim.add_argument("name", help="scenario name (or a path to a .yaml file)")
+    sim.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a variable (dotted for nested: customer.first_name=Пётр); overrides the samples",
+    )
+    sim.add_argument("--vars-json", metavar="FILE", help="variables from a JSON object")
+    sim.add_argument("--now", help="the clock, ISO (naive = in --tz), e.g. 2026-11-19T10:00")
+    sim.add_argument("--tz", default="Europe/Moscow", help="the customer's time zone")
+    sim.add_argument(
+        "--dtmf-only", action="store_true", help="as on a line without speech recognition"
+    )
+    sim.add_argument("--operator", help="number that `transfer: operator` hands over to")
+    sim.set_defaults(func=cmd_simulate)
+
+    for cmd in (ls, show, check, sim):
+        cmd.add_argument("--dir", help="scenarios folder (default: scenarios_dir from cuckoo.toml)")
+
+    def usage(args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=usage)
+
+
+def _scenarios_dir(args: argparse.Namespace) -> Path:
+    if getattr(args, "dir", None):
+        return Path(args.dir)
+    from cuckoo import config
+
+    cfg = config.load(args.config)
+    return cfg.path(cfg.scenarios_dir)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from cuckoo.dialog.loader import check_file, scenario_files
+
+    folder = _scenarios_dir(args)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: no such folder")
+    for f in scenario_files(folder):
+        sc, problems = check_file(f)
+        if sc is None:
+            print(f"{f.stem:<20} INVALID ({len(problems)} problems: cuckoo scenario check {f})")
+        else:
+            print(f"{sc.name:<20} {sc.description}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from cuckoo.dialog.loader import load_scenario, render_sms, scenario_path
+
+    path = scenario_path(_scenarios_dir(args), args.name)
+    print(f"# {path}")
+    print(path.read_text(encoding="utf-8").rstrip())
+    sc = load_scenario(path)
+    sms = render_sms(sc, sc.variables)
+    if sms:
+        print(f"\n# SMS with the sample variables:\n# {sms}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from cuckoo.dialog.loader import scenario_files, validate_dir
+
+    path = Path(args.path) if args.path else _scenarios_dir(args)
+    problems = validate_dir(path)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    n = len(scenario_files(path)) if path.exists() else 0
+    print(f"{n} scenario(s) OK")
+    return 0
+
+
+def parse_vars(pairs: list[str], json_file: str | None) -> dict[str, Any]:
+    """--vars-json then --var k=v; dotted keys make nested dicts."""
+    out: dict[str, Any] = {}
+    if json_file:
+        try:
+            data = json.loads(Path(json_file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"{json_file}: cannot read variables: {e}") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{json_file}: variables must be a JSON object")
+        out = data
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--var {pair!r}: use NAME=VALUE")
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--var {pair!r}: {part} is not a group of variables")
+        node[leaf] = value
+    return out
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`, nested dicts merged key by key."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from cuckoo.dialog.loader import load_named
+    from cuckoo.dialog.runner import run_dialog
+    from cuckoo.dialog.text_line import TextLine
+
+    try:
+        tz = ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ConfigError(f"--tz {args.tz!r}: unknown time zone") from e
+    if args.now:
+        start = datetime.fromisoformat(args.now)
+        start = start.replace(tzinfo=tz) if start.tzinfo is None else start
+    else:
+        start = datetime.now(UTC)
+    scenario = load_named(_scenarios_dir(args), args.name)
+    variables = merge(scenario.variables, parse_vars(args.var, args.vars_json))
+    line = TextLine()
+    result = run_dialog(
+        scenario,
+        line,
+        variables,
+        now=lambda: start,
+        tz=tz,
+        speech_available=not args.dtmf_only,
+        operator=args.operator,
+    )
+    print(f"outcome: {result.outcome.value}")
+    if result.callback_at:
+        print(f"callback_at: {result.callback_at.astimezone(tz).isoformat()}")
+    if result.dtmf:
+        print(f"dtmf: {result.dtmf}")
+    if result.transcript:
+        print(f"transcript: {result.transcript}")
+    if result.sms_text:
+        print(f"sms: {result.sms_text}")
+    return 0

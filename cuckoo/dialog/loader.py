@@ -1,0 +1,496 @@
+"""Read scenario files and check them, reporting every problem as `file:line: what is wrong`.
+
+The YAML is composed into nodes first so that every key and value keeps its line; pydantic
+errors and the whole-scenario checks below are then pointed at the line they are about.
+
+Whole-scenario checks (on top of each field's own, in cuckoo.dialog.schema):
+- `start`, `next`, `go`, `on_fail` name states that exist; every state is reachable from start;
+- every question has a way out: `on_fail`, and from there the path taken when nobody answers
+  (say → next, question → on_fail) reaches an end state without going round in a circle;
+- no DTMF key or spoken intent is given twice in one question;
+- every template compiles and renders with the sample `variables` (so a variable the ERP must
+  send is declared with an example), plus the run-time names `now`, `speech`, `answer_time`,
+  `callback_at`;
+- the goal is an outcome some state ends with (or `delivered`).
+
+YAML here is YAML 1.2-ish for booleans: only true/false are booleans, so `intent: yes` and
+`intent: no` stay words, as an admin means them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import yaml
+from pydantic import ValidationError
+
+from cuckoo.dialog import templates
+from cuckoo.dialog.schema import (
+    AnyState,
+    AskState,
+    CallbackState,
+    OutcomeState,
+    SayState,
+    Scenario,
+    SmsState,
+    is_end,
+    targets,
+)
+from cuckoo.domain import ConfigError
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".yaml", ".yml")
+RUNTIME_NAMES = ("now", "speech", "answer_time", "callback_at")
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader where only true/false are booleans (not yes/no/on/off)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass(frozen=True)
+class _Where:
+    key_line: int  # line of the key (or of the list item)
+    value_line: int  # line where the value starts
+    block: bool  # value is a `|` or `>` block: its text starts on the next line
+
+
+class Lines:
+    """Lines of every key path in one YAML document, e.g. ("states", "ask_1", "answers", 0)."""
+
+    def __init__(self, where: dict[Path_, _Where]) -> None:
+        self._where = where
+
+    def of(self, loc: tuple[Any, ...]) -> int:
+        """Line of the deepest known prefix of `loc`; pydantic's union tags are skipped."""
+        path: Path_ = ()
+        line = self._where[()].key_line if () in self._where else 1
+        for part in loc:
+            candidate = (*path, part)
+            if candidate in self._where:
+                path = candidate
+                line = self._where[path].key_line
+        return line
+
+    def text_line(self, loc: Path_, template_lineno: int) -> int:
+        """Line of line `template_lineno` (1-based) inside the text at `loc`."""
+        w = self._where.get(loc)
+        if w is None:
+            return self.of(loc)
+        return w.value_line + template_lineno - (0 if w.block else 1)
+
+
+def _walk(
+    node: yaml.Node, path: Path_, out: dict[Path_, _Where], dups: list[tuple[int, str]]
+) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                dups.append((key_node.start_mark.line + 1, key))
+            seen.add(key)
+            block = isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">")
+            out[(*path, key)] = _Where(
+                key_node.start_mark.line + 1, value_node.start_mark.line + 1, block
+            )
+            _walk(value_node, (*path, key), out, dups)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            line = item.start_mark.line + 1
+            block = isinstance(item, yaml.ScalarNode) and item.style in ("|", ">")
+            out[(*path, i)] = _Where(line, line, block)
+            _walk(item, (*path, i), out, dups)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, Lines, list[Problem]]:
+    """The document's data and lines, or problems if it is not readable YAML."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, Lines({}), [Problem(file, 1, "the file is empty")]
+        where: dict[Path_, _Where] = {
+            (): _Where(node.start_mark.line + 1, node.start_mark.line + 1, False)
+        }
+        dups: list[tuple[int, str]] = []
+        _walk(node, (), where, dups)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, Lines({}), [Problem(file, line, f"not valid YAML: {e.problem or e}")]
+    except yaml.YAMLError as e:
+        return None, Lines({}), [Problem(file, 1, f"not valid YAML: {e}")]
+    finally:
+        loader.dispose()
+    problems = [Problem(file, line, f"'{key}' is given twice") for line, key in dups]
+    return data, Lines(where), problems
+
+
+def _pydantic_problems(e: ValidationError, lines: Lines, file: str) -> list[Problem]:
+    out = []
+    for err in e.errors():
+        loc = tuple(err["loc"])
+        names = [str(p) for p in loc if not (isinstance(p, str) and p.endswith(" state"))]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key '{names[-1]}'" if names else "unknown key"
+            names = names[:-1]
+        elif err["type"] == "missing":
+            msg = f"'{names[-1]}' is missing" if names else msg
+            names = names[:-1]
+        where = ".".join(names)
+        out.append(Problem(file, lines.of(loc), f"{where}: {msg}" if where else msg))
+    return out
+
+
+def _template_fields(state: AnyState) -> Iterator[tuple[str, str]]:
+    """(field, text) of every template in a state."""
+    for field in ("say", "ask", "sms", "if_silent", "if_unclear", "reprompt", "if_failed"):
+        value = getattr(state, field, None)
+        if isinstance(value, str):
+            yield field, value
+
+
+def sample_context(scenario: Scenario, now: datetime | None = None) -> dict[str, Any]:
+    """The sample variables plus run-time names, as `check` and `simulate` render with."""
+    now = now or datetime.now(ZoneInfo("Europe/Moscow")).replace(second=0, microsecond=0)
+    later = (now + timedelta(days=1)).replace(hour=11, minute=0)
+    return {
+        **scenario.variables,
+        "now": now,
+        "speech": True,
+        "answer_time": later,
+        "callback_at": later,
+    }
+
+
+def _check_template(
+    text: str, loc: Path_, ctx: dict[str, Any], lines: Lines, file: str
+) -> Problem | None:
+    try:
+        template = templates.compile_template(text)
+    except jinja2.TemplateSyntaxError as e:
+        return Problem(file, lines.text_line(loc, e.lineno), f"template syntax error: {e.message}")
+    try:
+        template.render(ctx)
+    except jinja2.UndefinedError as e:
+        return Problem(
+            file,
+            lines.of(loc),
+            f"template uses a variable missing from the sample `variables`: {e.message}",
+        )
+    except jinja2.TemplateError as e:
+        return Problem(file, lines.of(loc), f"template error: {e.message or e}")
+    except (ValueError, TypeError, ArithmeticError) as e:
+        return Problem(file, lines.of(loc), f"template error with the sample variables: {e}")
+    return None
+
+
+def check_scenario(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """Whole-scenario checks; see the module docstring."""
+    problems: list[Problem] = []
+    stem = Path(file).stem
+    if sc.name != stem:
+        problems.append(
+            Problem(
+                file, lines.of(("name",)), f"name '{sc.name}' differs from the file name '{stem}'"
+            )
+        )
+    states = sc.states
+
+    def known(name: str, loc: Path_) -> bool:
+        if name in states:
+            return True
+        problems.append(Problem(file, lines.of(loc), f"unknown state '{name}'"))
+        return False
+
+    known(sc.start, ("start",))
+    for i, ans in enumerate(sc.anytime):
+        known(ans.go, ("anytime", i, "go"))
+    for name, state in states.items():
+        if isinstance(state, SayState | SmsState):
+            known(state.next, ("states", name, "next"))
+        if isinstance(state, AskState):
+            for i, ans in enumerate(state.answers):
+                known(ans.go, ("states", name, "answers", i, "go"))
+            if state.on_fail is None:
+                problems.append(
+                    Problem(
+                        file,
+                        lines.of(("states", name)),
+                        f"question '{name}' has no way out: add `on_fail:` (where to go when "
+                        "nobody answers or the answer is not understood)",
+                    )
+                )
+            else:
+                known(state.on_fail, ("states", name, "on_fail"))
+            problems += _answer_clashes(name, state, sc, lines, file)
+
+    # Reachability from start.
+    seen: set[str] = set()
+    todo = [sc.start] if sc.start in states else []
+    while todo:
+        cur = todo.pop()
+        if cur in seen:
+            continue
+        seen.add(cur)
+        todo += [t for _, t in targets(states[cur], sc.anytime) if t in states]
+    if sc.start in states:
+        for name in states:
+            if name not in seen:
+                problems.append(
+                    Problem(
+                        file,
+                        lines.of(("states", name)),
+                        f"state '{name}' is unreachable from start '{sc.start}'",
+                    )
+                )
+
+    # The no-answer path from every question must end.
+    for name, state in states.items():
+        if isinstance(state, AskState) and state.on_fail in states:
+            loop = _no_answer_loop(name, sc)
+            if loop:
+                problems.append(
+                    Problem(
+                        file,
+                        lines.of(("states", name, "on_fail")),
+                        f"question '{name}' has no way out when nobody answers: "
+                        + " → ".join(loop),
+                    )
+                )
+
+    # Goal.
+    ends = {s.outcome for s in states.values() if isinstance(s, OutcomeState | CallbackState)}
+    if sc.goal != "delivered" and sc.goal not in ends:
+        problems.append(
+            Problem(file, lines.of(("goal",)), f"goal '{sc.goal}' is not the outcome of any state")
+        )
+
+    # Templates.
+    ctx = sample_context(sc)
+    if sc.sms is not None:
+        p = _check_template(sc.sms, ("sms",), ctx, lines, file)
+        if p:
+            problems.append(p)
+    for name, state in states.items():
+        for field, text in _template_fields(state):
+            p = _check_template(text, ("states", name, field), ctx, lines, file)
+            if p:
+                problems.append(p)
+    return problems
+
+
+def _answer_clashes(
+    name: str, state: AskState, sc: Scenario, lines: Lines, file: str
+) -> list[Problem]:
+    out: list[Problem] = []
+    keys: dict[str, int] = {}
+    intents: dict[str, int] = {}
+    times = 0
+    for i, ans in enumerate(state.answers):
+        loc: Path_ = ("states", name, "answers", i)
+        if ans.dtmf is not None:
+            if ans.dtmf in keys:
+                out.append(
+                    Problem(
+                        file,
+                        lines.of((*loc, "dtmf")),
+                        f"DTMF key '{ans.dtmf}' is given twice in question '{name}' "
+                        f"(first in answer {keys[ans.dtmf] + 1})",
+                    )
+                )
+            keys.setdefault(ans.dtmf, i)
+        for intent in ans.intent:
+            if intent in intents:
+                out.append(
+                    Problem(
+                        file,
+                        lines.of((*loc, "intent")),
+                        f"intent '{intent}' is given twice in question '{name}'",
+                    )
+                )
+            intents.setdefault(intent, i)
+        if ans.time:
+            times += 1
+            if times > 1:
+                out.append(
+                    Problem(file, lines.of((*loc, "time")), f"question '{name}' takes a time twice")
+                )
+    for key in keys:
+        for other in keys:
+            if other != key and other.startswith(key):
+                out.append(
+                    Problem(
+                        file,
+                        lines.of(("states", name, "answers", keys[other], "dtmf")),
+                        f"DTMF '{other}' can never be entered in question '{name}': "
+                        f"'{key}' is taken as soon as it is pressed",
+                    )
+                )
+    return out
+
+
+def _no_answer_loop(start: str, sc: Scenario) -> list[str]:
+    """The circle the no-answer path from question `start` runs into, or [] if it ends."""
+    path = [start]
+    cur: AnyState = sc.states[start]
+    while not is_end(cur):
+        if isinstance(cur, AskState):
+            nxt = cur.on_fail
+        elif isinstance(cur, SayState | SmsState):
+            nxt = cur.next
+        else:  # pragma: no cover - every kind is handled above
+            return []
+        if nxt is None or nxt not in sc.states:
+            return []  # reported elsewhere
+        if nxt in path:
+            return [*path, nxt]
+        path.append(nxt)
+        cur = sc.states[nxt]
+    return []
+
+
+def check_text(text: str, file: str) -> tuple[Scenario | None, list[Problem]]:
+    """Parse and check one scenario's text; the scenario only if it has no problems."""
+    data, lines, problems = parse_yaml(text, file)
+    if data is None:
+        return None, problems
+    if not isinstance(data, dict):
+        return None, [
+            *problems,
+            Problem(file, 1, "a scenario is a mapping (name:, start:, states: ...)"),
+        ]
+    data.setdefault("name", Path(file).stem)
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as e:
+        return None, problems + _pydantic_problems(e, lines, file)
+    problems += check_scenario(sc, lines, file)
+    return (None if problems else sc), sorted(problems, key=lambda p: p.line)
+
+
+def check_file(path: Path) -> tuple[Scenario | None, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return None, [Problem(str(path), 1, f"cannot read: {e}")]
+    return check_text(text, str(path))
+
+
+def scenario_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
+
+
+def validate_dir(path: str | Path) -> list[Problem]:
+    """Every problem of every scenario in a folder (or of one file). [] means all is well."""
+    path = Path(path)
+    if not path.exists():
+        return [Problem(str(path), 1, "no such file or folder")]
+    problems: list[Problem] = []
+    for f in scenario_files(path):
+        problems += check_file(f)[1]
+    return problems
+
+
+_cache: dict[Path, tuple[float, Scenario]] = {}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """A checked scenario; ConfigError listing every problem otherwise. Cached by mtime."""
+    path = Path(path)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read scenario: {e.strerror}") from e
+    hit = _cache.get(path)
+    if hit and hit[0] == mtime:
+        return hit[1]
+    sc, problems = check_file(path)
+    if sc is None:
+        raise ConfigError("\n".join(str(p) for p in problems))
+    _cache[path] = (mtime, sc)
+    return sc
+
+
+def scenario_path(scenarios_dir: str | Path, name: str) -> Path:
+    """The file of scenario `name` (a name or a path to a file)."""
+    as_path = Path(name)
+    if as_path.suffix in SUFFIXES and as_path.is_file():
+        return as_path
+    folder = Path(scenarios_dir)
+    for suffix in SUFFIXES:
+        candidate = folder / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(p.stem for p in scenario_files(folder)) if folder.is_dir() else "none"
+    raise ConfigError(f"{folder}: no scenario '{name}' (there are: {known})")
+
+
+def load_named(scenarios_dir: str | Path, name: str) -> Scenario:
+    return load_scenario(scenario_path(scenarios_dir, name))
+
+
+def render_sms(scenario: Scenario, variables: dict[str, Any]) -> str | None:
+    """The SMS text of this notification, or None if the scenario has none."""
+    if scenario.sms is None:
+        return None
+    return templates.render(scenario.sms, {**variables, "speech": False})
+
+
+def static_phrases(scenarios_dir: str | Path) -> list[str]:
+    """Every text of every valid scenario that does not depend on variables, as the runner
+    says it: what TTS can prerender. Invalid scenarios are skipped (and logged)."""
+    out: dict[str, None] = {}
+    folder = Path(scenarios_dir)
+    if not folder.exists():
+        return []
+    for f in scenario_files(folder):
+        sc, problems = check_file(f)
+        if sc is None:
+            log.warning("skipping invalid scenario %s (%d problems)", f, len(problems))
+            continue
+        for state in sc.states.values():
+            for _, text in _template_fields(state):
+                used = templates.variables_used(text)
+                if used - {"speech"}:
+                    continue  # depends on the notification or the time
+                # Texts that only ask "is speech recognition on?" exist in two versions.
+                for speech in (True, False) if used else (True,):
+                    phrase = templates.render(text, {"speech": speech})
+                    if phrase:
+                        out[phrase] = None
+    return list(out)

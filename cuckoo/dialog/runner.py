@@ -1,0 +1,342 @@
+"""Run one scenario over one `Line`: say, ask, branch, end with an outcome.
+
+Rules the runner follows (admins see them in README "Writing a scenario"):
+
+- **The message.** States marked `message: true` carry the message; if none is marked, the start
+  state does. The message counts as *heard* once such a text was said to its end, or the
+  customer answered it (pressed a key or spoke during it).
+- **Hang-up.** When the customer hangs up (at any point), the outcome is DELIVERED if the
+  message was heard, else NO_ANSWER (no contact: the retry policy tries again and does not count
+  it against the barrier). A `hangup` state ends the call by the same rule.
+- **Goal.** Ending with the scenario's `goal` outcome counts as CONFIRMED (e.g. `goal:
+  delivered` for a scenario that only informs).
+- **Questions.** Every key press is collected (`dtmf`), every spoken answer too (`transcript`).
+  A key press or words during a question's prompt (barge-in) answer it; a key pressed during a
+  `say` with barge-in answers the next question. Silence or an answer that matches nothing
+  makes the robot say `if_silent` / `if_unclear` and ask again (`reprompt` or the question)
+  up to `retries` times, then it goes to `on_fail`. A spoken "повторите" that the question
+  does not map repeats the question (counted as a retry).
+- **No speech recognition** (`speech_available=False`, no Russian Vosk model): questions take
+  keys only; a question that has no key answers goes straight to `on_fail`. Logged once.
+- **Callback.** `callback: answer` uses the time the customer named (`answer_time`); other forms
+  ("tomorrow 10:00") are computed in the customer's time zone. The time is readable in the
+  state's `say` as `{{ callback_at | when_spoken }}`.
+- **Transfer.** Outcome OPERATOR_REQUESTED. The call is handed over with `line.transfer(target)`
+  when the Line has that (optional) capability and it succeeds; otherwise the robot says
+  `if_failed` and hangs up — the ERP gets the operator request either way.
+- A dialog that runs more than MAX_STEPS states (someone pressing "repeat" forever) ends as if
+  the customer hung up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cuckoo.dialog import templates
+from cuckoo.dialog.schema import (
+    CALLBACK_RE,
+    Answer,
+    AskState,
+    CallbackState,
+    HangupState,
+    OutcomeState,
+    SayState,
+    Scenario,
+    SmsState,
+    TransferState,
+)
+from cuckoo.domain import Outcome
+from cuckoo.line import Expect, Line, Reply, ReplyKind
+
+log = logging.getLogger(__name__)
+
+MAX_STEPS = 100
+ALL_KEYS = "0123456789*#"
+_warned_no_asr = False
+
+
+@dataclass
+class DialogResult:
+    outcome: Outcome
+    dtmf: str = ""  # every key pressed, in order
+    transcript: str = ""  # every spoken answer heard, joined with " | "
+    callback_at: datetime | None = None  # aware, in the customer's zone
+    said: list[str] = field(default_factory=list)  # what the robot said, in order
+    sms_text: str | None = None  # an `sms` state's text, to send after the call
+    heard: bool = False  # the message was heard (the attempt is a contact)
+    path: list[str] = field(default_factory=list)  # states visited, for logs and tests
+
+
+class _HungUp(Exception):
+    pass
+
+
+class _Run:
+    def __init__(
+        self,
+        scenario: Scenario,
+        line: Line,
+        variables: dict[str, Any],
+        now: Callable[[], datetime],
+        tz: ZoneInfo,
+        speech: bool,
+        operator: str | None,
+    ) -> None:
+        self.sc = scenario
+        self.line = line
+        self.now = now
+        self.tz = tz
+        self.speech = speech
+        self.operator = operator
+        self.ctx: dict[str, Any] = {**variables, "speech": speech}
+        self.result = DialogResult(Outcome.NO_ANSWER)
+        self.transcripts: list[str] = []
+        self.pending: Reply | None = None  # a barge-in reply for the next question
+        marked = {n for n, s in scenario.states.items() if getattr(s, "message", False)}
+        self.message_states = marked or {scenario.start}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def local_now(self) -> datetime:
+        t = self.now()
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=UTC)
+        return t.astimezone(self.tz)
+
+    def render(self, text: str) -> str:
+        self.ctx["now"] = self.local_now()
+        return templates.render(text, self.ctx)
+
+    def say(self, text: str, *, barge_in: bool = True, message: bool = False) -> Reply | None:
+        """Say a text; returns a barge-in reply (DTMF or speech), raises _HungUp."""
+        phrase = self.render(text)
+        if not phrase:
+            return None
+        self.result.said.append(phrase)
+        reply = self.line.say(phrase, barge_in=barge_in)
+        if reply is not None and reply.kind == ReplyKind.HANGUP:
+            raise _HungUp
+        if message:
+            self.result.heard = True  # said to its end, or answered while it was said
+        if reply is not None and reply.kind in (ReplyKind.DTMF, ReplyKind.SPEECH):
+            return reply
+        return None
+
+    def finish(self, reached: Outcome) -> DialogResult:
+        self.result.outcome = self.sc.goal_outcome(reached)
+        self.result.transcript = " | ".join(self.transcripts)
+        return self.result
+
+    def implied(self) -> Outcome:
+        return Outcome.DELIVERED if self.result.heard else Outcome.NO_ANSWER
+
+    # -- the machine -----------------------------------------------------------------------
+
+    def run(self) -> DialogResult:
+        name = self.sc.start
+        try:
+            for _ in range(MAX_STEPS):
+                self.result.path.append(name)
+                state = self.sc.states[name]
+                is_message = name in self.message_states
+                if isinstance(state, SayState):
+                    reply = self.say(state.say, barge_in=state.barge_in, message=is_message)
+                    if reply is not None and state.barge_in:
+                        self.pending = reply
+                    name = state.next
+                    continue
+                if isinstance(state, SmsState):
+                    self.result.sms_text = self.render(state.sms)
+                    name = state.next
+                    continue
+                if isinstance(state, AskState):
+                    name = self.ask(name, state, is_message)
+                    continue
+                self.pending = None
+                return self.end(state)
+            log.warning("scenario %s: more than %d steps, ending the call", self.sc.name, MAX_STEPS)
+            self.line.hangup()
+            return self.finish(self.implied())
+        except _HungUp:
+            log.info("scenario %s: the customer hung up in state %s", self.sc.name, name)
+            return self.finish(self.implied())
+
+    def end(
+        self, state: OutcomeState | CallbackState | TransferState | HangupState
+    ) -> DialogResult:
+        if isinstance(state, OutcomeState):
+            if state.say:
+                self.say(state.say, barge_in=False)
+            self.line.hangup()
+            return self.finish(Outcome(state.outcome))
+        if isinstance(state, CallbackState):
+            at = self.callback_time(state.callback)
+            self.result.callback_at = at
+            self.ctx["callback_at"] = at
+            if at is None:
+                log.warning("scenario %s: callback without an understood time", self.sc.name)
+            if state.say and at is not None:
+                self.say(state.say, barge_in=False)
+            self.line.hangup()
+            return self.finish(Outcome(state.outcome))
+        if isinstance(state, TransferState):
+            if state.say:
+                self.say(state.say, barge_in=False)
+            if self.transfer(state.transfer):
+                return self.finish(Outcome.OPERATOR_REQUESTED)
+            if state.if_failed:
+                self.say(state.if_failed, barge_in=False)
+            self.line.hangup()
+            return self.finish(Outcome.OPERATOR_REQUESTED)
+        if state.say:
+            self.say(state.say, barge_in=False)
+        self.line.hangup()
+        return self.finish(self.implied())
+
+    def transfer(self, target: str) -> bool:
+        if target == "operator":
+            if not self.operator:
+                log.warning(
+                    "scenario %s: transfer to 'operator' but none is configured", self.sc.name
+                )
+                return False
+            target = self.operator
+        do_transfer = getattr(self.line, "transfer", None)
+        if do_transfer is None:
+            log.info("this line cannot transfer calls; the operator request goes to the ERP")
+            return False
+        try:
+            return bool(do_transfer(target))
+        except Exception:
+            log.exception("transfer to %s failed", target)
+            return False
+
+    def callback_time(self, spec: str) -> datetime | None:
+        if spec == "answer":
+            at = self.ctx.get("answer_time")
+            return at if isinstance(at, datetime) else None
+        m = CALLBACK_RE.match(spec)
+        assert m is not None  # the schema checked it
+        word, days, hh, mm = m.groups()
+        shift = {"today": 0, "tomorrow": 1}.get(word, int(days or 0))
+        day = self.local_now().date() + timedelta(days=shift)
+        return datetime(day.year, day.month, day.day, int(hh), int(mm), tzinfo=self.tz)
+
+    # -- questions -------------------------------------------------------------------------
+
+    def ask(self, name: str, state: AskState, is_message: bool) -> str:
+        answers = [*state.answers, *self.sc.anytime]
+        keys = [a for a in answers if a.dtmf is not None]
+        spoken = [a for a in answers if a.intent or a.time]
+        listen_speech = self.speech and state.speech and bool(spoken)
+        if not keys and not listen_speech:
+            log.info("question %s has no key answers and speech is off: on_fail", name)
+            assert state.on_fail is not None  # the loader checked it
+            return state.on_fail
+        expect = Expect(
+            dtmf=ALL_KEYS,
+            max_digits=max((len(a.dtmf or "") for a in keys), default=1),
+            grammar=self.grammar(spoken) if listen_speech else None,
+            speech=listen_speech,
+            no_speech_timeout_s=state.timeout,
+        )
+        tries = 0
+        lead: str | None = None  # if_silent / if_unclear before asking again
+        while True:
+            reply = self.pending
+            self.pending = None
+            if reply is None:
+                if lead:
+                    self.say(lead, barge_in=False)
+                prompt = state.ask if tries == 0 or not state.reprompt else state.reprompt
+                reply = self.say(prompt, barge_in=state.barge_in, message=is_message)
+            if reply is None:
+                reply = self.line.listen(expect)
+            if reply.kind == ReplyKind.HANGUP:
+                raise _HungUp
+            if is_message and reply.kind in (ReplyKind.DTMF, ReplyKind.SPEECH):
+                self.result.heard = True
+            target, why = self.match(reply, answers, listen_speech)
+            if target is not None:
+                return target
+            tries += 1
+            if tries > state.retries:
+                assert state.on_fail is not None
+                return state.on_fail
+            lead = {"silent": state.if_silent, "unclear": state.if_unclear}.get(why)
+
+    def grammar(self, spoken: list[Answer]) -> list[str] | None:
+        from cuckoo.speech.nlu import grammar_for
+
+        intents = [i for a in spoken for i in a.intent]
+        return grammar_for(intents, any(a.time for a in spoken))
+
+    def match(self, reply: Reply, answers: list[Answer], speech: bool) -> tuple[str | None, str]:
+        """(next state, "") or (None, why): why is silent, unclear or repeat."""
+        if reply.kind == ReplyKind.DTMF:
+            self.result.dtmf += reply.digits
+            keys = reply.digits.rstrip("#")
+            for a in answers:
+                if a.dtmf is not None and a.dtmf == keys:
+                    return a.go, ""
+            return None, "unclear"
+        if reply.kind != ReplyKind.SPEECH or not reply.text.strip():
+            return None, "silent"
+        self.transcripts.append(reply.text.strip())
+        if not speech:
+            return None, "unclear"
+        from cuckoo.speech.nlu import understand
+
+        now = self.local_now()
+        u = understand(reply.text, now)
+        if u.time is not None:
+            for a in answers:
+                if a.time:
+                    at = u.time if u.time.tzinfo else u.time.replace(tzinfo=self.tz)
+                    self.ctx["answer_time"] = at.astimezone(self.tz)
+                    return a.go, ""
+        intent = str(getattr(u.intent, "value", u.intent))
+        for a in answers:
+            if intent in a.intent:
+                return a.go, ""
+        return None, "repeat" if intent == "repeat" else "unclear"
+
+
+def _nlu_present() -> bool:
+    try:
+        import cuckoo.speech.nlu  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_dialog(
+    scenario: Scenario,
+    line: Line,
+    variables: dict[str, Any],
+    *,
+    now: Callable[[], datetime],
+    tz: ZoneInfo | str,
+    speech_available: bool,
+    operator: str | None = None,
+) -> DialogResult:
+    """Run `scenario` on `line` with the notification's `variables` (see the module docstring
+    for the rules). `now` returns the current time (aware; naive means UTC); `tz` is the
+    customer's zone; `operator` is the number a `transfer: operator` state hands over to."""
+    global _warned_no_asr
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    if speech_available and not _nlu_present():
+        log.error("cuckoo.speech.nlu cannot be imported: spoken answers are off for this call")
+        speech_available = False
+    if not speech_available and not _warned_no_asr:
+        log.warning(
+            "no Russian speech recognition model: questions are answered by keys only "
+            "(`cuckoo models download` installs one)"
+        )
+        _warned_no_asr = True
+    return _Run(scenario, line, variables, now, zone, speech_available, operator).run()
