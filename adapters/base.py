@@ -46,7 +46,9 @@ class CommonOptions(BaseModel):
             raise ValueError(f"unknown field(s) {unknown}; known: {', '.join(ALL_FIELDS)}")
         return v
 
-    def row_defaults(self, ignore: Iterable[str] = ()) -> RowDefaults:
+    def row_defaults(
+        self, ignore: Iterable[str] = (), ignore_suffixes: tuple[str, ...] = ()
+    ) -> RowDefaults:
         return RowDefaults(
             scenario=self.default_scenario,
             channel=self.default_channel,
@@ -55,6 +57,7 @@ class CommonOptions(BaseModel):
             fields=dict(self.fields),
             variables=None if self.variables is None else dict(self.variables),
             ignore=frozenset(ignore),
+            ignore_suffixes=ignore_suffixes,
         )
 
 

@@ -70,6 +70,8 @@ class RowDefaults:
     variables: Mapping[str, str] | None = None
     # columns never copied into variables (e.g. 1C service fields)
     ignore: frozenset[str] = frozenset()
+    # column name endings never copied into variables (1C's "Контрагент_Key" references)
+    ignore_suffixes: tuple[str, ...] = ()
 
 
 _TRUE = {"1", "true", "t", "yes", "y", "да", "д", "истина", "+", "x", "on"}
@@ -316,6 +318,8 @@ def _variables(row: Mapping[str, Any], defaults: RowDefaults, *, nested: bool) -
         used = {column_for(f, defaults, row) for f in ALL_FIELDS}
         for column, value in row.items():
             if column in used or column in defaults.ignore:
+                continue
+            if defaults.ignore_suffixes and column.endswith(defaults.ignore_suffixes):
                 continue
             if isinstance(value, Mapping | list):  # expanded objects/table parts: map explicitly
                 continue
