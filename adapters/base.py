@@ -71,10 +71,13 @@ class RejectedRows:
         self._seen: set[tuple[str | None, str]] = set()
         self._reported: set[str] = set()
 
-    def handle(self, errors: Iterable[RowError], where: Callable[[RowError], str]) -> None:
+    def handle(
+        self, errors: Iterable[RowError], where: Callable[[RowError], str], quiet: bool = False
+    ) -> None:
+        """`quiet`: the caller has logged the rows already."""
         for err in errors:
             key = (err.external_id, err.reason)
-            if key not in self._seen:
+            if key not in self._seen and not quiet:
                 self._seen.add(key)
                 log.warning("%s: %s: row rejected: %s", self.source, where(err), err.reason)
             if not self._enabled or err.external_id is None:
