@@ -739,7 +739,9 @@ class Store:
     def outbox_pending(self) -> int:
         with self._tx() as s:
             return int(
-                s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.acked_at.is_(None)))
+                s.scalar(
+                    select(func.count()).select_from(OutboxRow).where(OutboxRow.acked_at.is_(None))
+                )
                 or 0
             )
 
@@ -851,7 +853,7 @@ class Store:
                     duration_s=a.duration_s,
                     detail=a.detail,
                 )
-                for a, n in s.execute(q).tuples()
+                for a, n in s.execute(q).all()
             ]
 
     def update_receipt(self, gateway_message_id: str, receipt_status: str) -> bool:
