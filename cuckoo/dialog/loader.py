@@ -80,15 +80,16 @@ _Loader.add_implicit_resolver(
 @dataclass(frozen=True)
 class _Where:
     key_line: int  # line of the key (or of the list item)
-    value_line: int  # line where the value starts
-    block: bool  # value is a `|` or `>` block: its text starts on the next line
+    start: int  # the value's first and last character in the file text
+    end: int
 
 
 class Lines:
     """Lines of every key path in one YAML document, e.g. ("states", "ask_1", "answers", 0)."""
 
-    def __init__(self, where: dict[Path_, _Where]) -> None:
+    def __init__(self, where: dict[Path_, _Where], text: str = "") -> None:
         self._where = where
+        self._text = text
 
     def of(self, loc: tuple[Any, ...]) -> int:
         """Line of the deepest known prefix of `loc`; pydantic's union tags are skipped."""
@@ -101,12 +102,13 @@ class Lines:
                 line = self._where[path].key_line
         return line
 
-    def text_line(self, loc: Path_, template_lineno: int) -> int:
-        """Line of line `template_lineno` (1-based) inside the text at `loc`."""
+    def raw(self, loc: Path_) -> tuple[int, str] | None:
+        """(line, text) of the value at `loc` as written in the file, with its line breaks
+        (a folded `>` text loses them when loaded)."""
         w = self._where.get(loc)
         if w is None:
-            return self.of(loc)
-        return w.value_line + template_lineno - (0 if w.block else 1)
+            return None
+        return self._text.count("\n", 0, w.start) + 1, self._text[w.start : w.end]
 
 
 def _walk(
@@ -119,16 +121,15 @@ def _walk(
             if key in seen:
                 dups.append((key_node.start_mark.line + 1, key))
             seen.add(key)
-            block = isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">")
             out[(*path, key)] = _Where(
-                key_node.start_mark.line + 1, value_node.start_mark.line + 1, block
+                key_node.start_mark.line + 1, value_node.start_mark.index, value_node.end_mark.index
             )
             _walk(value_node, (*path, key), out, dups)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            line = item.start_mark.line + 1
-            block = isinstance(item, yaml.ScalarNode) and item.style in ("|", ">")
-            out[(*path, i)] = _Where(line, line, block)
+            out[(*path, i)] = _Where(
+                item.start_mark.line + 1, item.start_mark.index, item.end_mark.index
+            )
             _walk(item, (*path, i), out, dups)
 
 
@@ -140,7 +141,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Lines, list[Problem]]:
         if node is None:
             return None, Lines({}), [Problem(file, 1, "the file is empty")]
         where: dict[Path_, _Where] = {
-            (): _Where(node.start_mark.line + 1, node.start_mark.line + 1, False)
+            (): _Where(node.start_mark.line + 1, node.start_mark.index, node.end_mark.index)
         }
         dups: list[tuple[int, str]] = []
         _walk(node, (), where, dups)
@@ -148,13 +149,16 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Lines, list[Problem]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
-        return None, Lines({}), [Problem(file, line, f"not valid YAML: {e.problem or e}")]
+        msg = f"not valid YAML: {e.problem or e}"
+        if e.context and e.context_mark and e.context_mark is not mark:
+            msg += f" ({e.context} at line {e.context_mark.line + 1})"
+        return None, Lines({}), [Problem(file, line, msg)]
     except yaml.YAMLError as e:
         return None, Lines({}), [Problem(file, 1, f"not valid YAML: {e}")]
     finally:
         loader.dispose()
     problems = [Problem(file, line, f"'{key}' is given twice") for line, key in dups]
-    return data, Lines(where), problems
+    return data, Lines(where, text), problems
 
 
 def _pydantic_problems(e: ValidationError, lines: Lines, file: str) -> list[Problem]:
@@ -195,13 +199,37 @@ def sample_context(scenario: Scenario, now: datetime | None = None) -> dict[str,
     }
 
 
+def _syntax_error_line(loc: Path_, err: jinja2.TemplateSyntaxError, lines: Lines) -> int:
+    """The file line of a template syntax error: the text is compiled again as written in
+    the file (line breaks kept) so that Jinja's line number counts file lines."""
+    raw = lines.raw(loc)
+    if raw is None:
+        return lines.of(loc)
+    first, text = raw
+    try:
+        templates.ENV.parse(text)
+    except jinja2.TemplateSyntaxError as again:
+        return first + again.lineno - 1
+    return first + err.lineno - 1
+
+
 def _check_template(
     text: str, loc: Path_, ctx: dict[str, Any], lines: Lines, file: str
 ) -> Problem | None:
     try:
         template = templates.compile_template(text)
     except jinja2.TemplateSyntaxError as e:
-        return Problem(file, lines.text_line(loc, e.lineno), f"template syntax error: {e.message}")
+        return Problem(
+            file, _syntax_error_line(loc, e, lines), f"template syntax error: {e.message}"
+        )
+    for path in templates.dotted_names(text):
+        missing = templates.missing_name(path, ctx)
+        if missing:
+            return Problem(
+                file,
+                lines.of(loc),
+                f"variable '{missing}' is not in the sample `variables` (add an example value)",
+            )
     try:
         template.render(ctx)
     except jinja2.UndefinedError as e:

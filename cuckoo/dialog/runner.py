@@ -5,9 +5,10 @@ Rules the runner follows (admins see them in README "Writing a scenario"):
 - **The message.** States marked `message: true` carry the message; if none is marked, the start
   state does. The message counts as *heard* once such a text was said to its end, or the
   customer answered it (pressed a key or spoke during it).
-- **Hang-up.** When the customer hangs up (at any point), the outcome is DELIVERED if the
-  message was heard, else NO_ANSWER (no contact: the retry policy tries again and does not count
-  it against the barrier). A `hangup` state ends the call by the same rule.
+- **Hang-up.** When the customer hangs up (at any point before an end state), the outcome is
+  DELIVERED if the message was heard, else NO_ANSWER (no contact: the retry policy tries again
+  and does not count it against the barrier). A `hangup` state ends the call by the same rule.
+  Hanging up during an end state's goodbye keeps that state's outcome (the answer was given).
 - **Goal.** Ending with the scenario's `goal` outcome counts as CONFIRMED (e.g. `goal:
   delivered` for a scenario that only informs).
 - **Questions.** Every key press is collected (`dtmf`), every spoken answer too (`transcript`).
@@ -166,13 +167,23 @@ class _Run:
             log.info("scenario %s: the customer hung up in state %s", self.sc.name, name)
             return self.finish(self.implied())
 
+    def closing(self, text: str | None) -> bool:
+        """Say an end state's text; False if the customer hung up meanwhile. The end state's
+        outcome stands either way: the answer was given before the goodbye."""
+        if not text:
+            return True
+        try:
+            self.say(text, barge_in=False)
+        except _HungUp:
+            return False
+        return True
+
     def end(
         self, state: OutcomeState | CallbackState | TransferState | HangupState
     ) -> DialogResult:
         if isinstance(state, OutcomeState):
-            if state.say:
-                self.say(state.say, barge_in=False)
-            self.line.hangup()
+            if self.closing(state.say):
+                self.line.hangup()
             return self.finish(Outcome(state.outcome))
         if isinstance(state, CallbackState):
             at = self.callback_time(state.callback)
@@ -180,22 +191,19 @@ class _Run:
             self.ctx["callback_at"] = at
             if at is None:
                 log.warning("scenario %s: callback without an understood time", self.sc.name)
-            if state.say and at is not None:
-                self.say(state.say, barge_in=False)
-            self.line.hangup()
+            if self.closing(state.say if at is not None else None):
+                self.line.hangup()
             return self.finish(Outcome(state.outcome))
         if isinstance(state, TransferState):
-            if state.say:
-                self.say(state.say, barge_in=False)
+            if not self.closing(state.say):
+                return self.finish(Outcome.OPERATOR_REQUESTED)
             if self.transfer(state.transfer):
                 return self.finish(Outcome.OPERATOR_REQUESTED)
-            if state.if_failed:
-                self.say(state.if_failed, barge_in=False)
-            self.line.hangup()
+            if self.closing(state.if_failed):
+                self.line.hangup()
             return self.finish(Outcome.OPERATOR_REQUESTED)
-        if state.say:
-            self.say(state.say, barge_in=False)
-        self.line.hangup()
+        if self.closing(state.say):
+            self.line.hangup()
         return self.finish(self.implied())
 
     def transfer(self, target: str) -> bool:

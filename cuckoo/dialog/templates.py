@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from cuckoo.dialog import spoken
@@ -66,6 +66,55 @@ def compile_template(source: str) -> jinja2.Template:
 def variables_used(source: str) -> set[str]:
     """Top-level names the text reads, e.g. {"customer", "speech"}."""
     return set(meta.find_undeclared_variables(ENV.parse(source)))
+
+
+def _chain(node: nodes.Node) -> list[str] | None:
+    """`customer.first_name` / `customer["first_name"]` as ["customer", "first_name"]."""
+    if isinstance(node, nodes.Name):
+        return [node.name]
+    if isinstance(node, nodes.Getattr):
+        base = _chain(node.node)
+        return None if base is None else [*base, node.attr]
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        base = _chain(node.node)
+        return None if base is None else [*base, str(node.arg.value)]
+    return None
+
+
+def dotted_names(source: str) -> list[str]:
+    """Every variable path the text reads, in order: ["customer.first_name", "period"].
+    Names the template sets itself (loop variables) are left out."""
+    ast = ENV.parse(source)
+    free = meta.find_undeclared_variables(ast)
+    out: dict[str, None] = {}
+
+    def visit(node: nodes.Node) -> None:
+        chain = _chain(node)
+        if chain is not None:
+            if chain[0] in free:
+                out[".".join(chain)] = None
+            return
+        for child in node.iter_child_nodes():
+            visit(child)
+
+    visit(ast)
+    return list(out)
+
+
+def missing_name(path: str, variables: dict[str, Any]) -> str | None:
+    """The first part of dotted `path` that `variables` lacks, as a dotted path; else None."""
+    parts = path.split(".")
+    value: Any = variables
+    for i, part in enumerate(parts):
+        if isinstance(value, dict):
+            if part not in value:
+                return ".".join(parts[: i + 1])
+            value = value[part]
+        elif i > 0 and hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            return ".".join(parts[: i + 1])
+    return None
 
 
 def render(source: str, variables: dict[str, Any]) -> str:
