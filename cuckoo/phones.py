@@ -243,7 +243,11 @@ def region_for_mobile(e164: str) -> tuple[str, ...]:
 
 def timezone_for_number(e164: str) -> str | None:
     """IANA zone of the customer by their number, None if unknown or ambiguous."""
+    if not re.fullmatch(r"\+\d{6,15}", e164):
+        return None
     if e164.startswith("+79"):
+        if len(e164) != 12:
+            return None
         regions = region_for_mobile(e164)
         if not regions:
             return None
