@@ -367,49 +367,33 @@ class Store:
         if limit <= 0:
             return []
         slots = dict(tenant_slots or {})
+        page = max(limit * 2, 20)
         with self._tx() as s:
-            q = select(NotificationRow).where(
-                NotificationRow.status == Status.PENDING.value,
-                NotificationRow.next_attempt_at <= now,
-            )
-            if channels is not None:
-                q = q.where(NotificationRow.current_channel.in_([c.value for c in channels]))
-            full = [t for t, n in slots.items() if n <= 0]
-            if full:
-                q = q.where(NotificationRow.tenant.not_in(full))
-            q = q.order_by(NotificationRow.next_attempt_at).limit(limit * 2 if slots else limit)
-            if self.is_postgres:
-                q = q.with_for_update(skip_locked=True)
-            rows = list(s.scalars(q))
-            blocked = self._blocked_among(s, [r.phone for r in rows])
             chosen: list[NotificationRow] = []
-            for row in rows:
-                if len(chosen) >= limit:
+            seen: list[int] = []
+            # Pages of due rows, oldest first. A page can hold rows that are not dispatched
+            # (tenant at its cap, window closed, expired, blocked): read on, leaving out tenants
+            # that are full and rows already looked at, until the limit is met or none are left.
+            for _ in range(10):
+                q = select(NotificationRow).where(
+                    NotificationRow.status == Status.PENDING.value,
+                    NotificationRow.next_attempt_at <= now,
+                )
+                if channels is not None:
+                    q = q.where(NotificationRow.current_channel.in_([c.value for c in channels]))
+                full = [t for t, n in slots.items() if n <= 0]
+                if full:
+                    q = q.where(NotificationRow.tenant.not_in(full))
+                if seen:
+                    q = q.where(NotificationRow.id.not_in(seen))
+                q = q.order_by(NotificationRow.next_attempt_at).limit(page)
+                if self.is_postgres:
+                    q = q.with_for_update(skip_locked=True)
+                rows = list(s.scalars(q))
+                seen.extend(r.id for r in rows)
+                chosen.extend(self._dispatchable(s, rows, now, limit - len(chosen), slots))
+                if len(chosen) >= limit or len(rows) < page:
                     break
-                if row.deadline is not None and row.deadline <= now:
-                    self._finalize_unsent(s, row, Status.EXPIRED, "deadline passed", now)
-                    continue
-                if row.phone in blocked:
-                    why = f"{row.phone} is on the do-not-call list"
-                    self._finalize_unsent(s, row, Status.BLOCKED, why, now)
-                    continue
-                window = self.policy.window_for(row.tenant, ChannelKind(row.current_channel))
-                if not window.is_open(now, row.timezone):
-                    # The window closed since this attempt was scheduled: wait for it to open.
-                    s.execute(
-                        update(NotificationRow)
-                        .where(
-                            NotificationRow.id == row.id,
-                            NotificationRow.status == Status.PENDING.value,
-                        )
-                        .values(next_attempt_at=window.next_open(now, row.timezone), updated_at=now)
-                    )
-                    continue
-                if row.tenant in slots:
-                    if slots[row.tenant] <= 0:
-                        continue
-                    slots[row.tenant] -= 1
-                chosen.append(row)
             if not chosen:
                 return []
             lease_until = now + timedelta(seconds=lease_s)
@@ -467,6 +451,47 @@ class Store:
                 )
                 for r in claimed
             ]
+
+    def _dispatchable(
+        self,
+        s: Session,
+        rows: list[NotificationRow],
+        now: datetime,
+        limit: int,
+        slots: dict[str, int],
+    ) -> list[NotificationRow]:
+        """The rows of one page that may start now (at most `limit`); settles the others."""
+        blocked = self._blocked_among(s, [r.phone for r in rows])
+        chosen: list[NotificationRow] = []
+        for row in rows:
+            if len(chosen) >= limit:
+                break
+            if row.deadline is not None and row.deadline <= now:
+                self._finalize_unsent(s, row, Status.EXPIRED, "deadline passed", now)
+                continue
+            if row.phone in blocked:
+                why = f"{row.phone} is on the do-not-call list"
+                self._finalize_unsent(s, row, Status.BLOCKED, why, now)
+                continue
+            window = self.policy.window_for(row.tenant, ChannelKind(row.current_channel))
+            if not window.is_open(now, row.timezone):
+                # The window closed since this attempt was scheduled: wait for it to open.
+                s.execute(
+                    update(NotificationRow)
+                    .where(
+                        NotificationRow.id == row.id,
+                        NotificationRow.status == Status.PENDING.value,
+                    )
+                    .values(next_attempt_at=window.next_open(now, row.timezone), updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                continue
+            if row.tenant in slots:
+                if slots[row.tenant] <= 0:
+                    continue
+                slots[row.tenant] -= 1
+            chosen.append(row)
+        return chosen
 
     def renew_leases(
         self, owner: str, notification_ids: Collection[int], now: datetime, lease_s: float
