@@ -92,6 +92,21 @@ class SqlOptions(CommonOptions):
         return self
 
 
+# Texts of OperationalErrors that retrying cannot fix.
+_CONFIG_MARKERS = (
+    "no such table",
+    "no such column",
+    "syntax error",
+    "has no column",
+    "unrecognized token",
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "does not exist",  # role / database
+    "access denied",
+    "unable to open database file",  # SQLite: the folder is missing
+)
+
+
 def classify_db_error(e: BaseException) -> type[CuckooError]:
     """Which cuckoo error a database error is: retry (ErpUnavailable), fix the config
     (ConfigError), or bad data (InputError). Pure: looks at types, SQLSTATE, codes, text."""
@@ -122,19 +137,10 @@ def classify_db_error(e: BaseException) -> type[CuckooError]:
     if isinstance(e, sa_exc.ProgrammingError):
         return ConfigError
     if isinstance(e, sa_exc.OperationalError):
-        # SQLite reports schema mistakes as OperationalError too
-        if any(
-            s in text
-            for s in (
-                "no such table",
-                "no such column",
-                "syntax error",
-                "has no column",
-                "unrecognized token",
-            )
-        ):
+        # SQLite reports schema mistakes, PostgreSQL login failures as OperationalError too
+        if any(marker in text for marker in _CONFIG_MARKERS):
             return ConfigError
-        return ErpUnavailable  # locked, busy, unable to open, disk I/O, connection errors
+        return ErpUnavailable  # locked, busy, disk I/O, connection refused/lost
     if isinstance(e, sa_exc.InterfaceError):
         return ErpUnavailable
     return ConfigError
