@@ -317,7 +317,7 @@ class _Run:
 
 def _nlu_present() -> bool:
     try:
-        import cuckoo.speech.nlu  # noqa: F401
+        from cuckoo.speech.nlu import grammar_for, understand  # noqa: F401
     except ImportError:
         return False
     return True

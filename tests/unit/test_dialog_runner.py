@@ -567,7 +567,7 @@ def test_converse() -> None:
 def test_converse_refuses_invalid_or_unknown_scenarios(tmp_path: Path) -> None:
     bad = ROOT / "tests" / "data" / "scenarios"
     request = {"scenario": "unknown_state", "scenarios_dir": str(bad), "variables": {}}
-    with pytest.raises(ConfigError, match="unknown_state.yaml:9: unknown state 'nowhere'"):
+    with pytest.raises(ConfigError, match=r"unknown_state\.yaml:9: unknown state 'nowhere'"):
         converse(TextLine(io.StringIO(""), io.StringIO()), request)
     with pytest.raises(ConfigError, match="no scenario 'nope'"):
         converse(TextLine(io.StringIO(""), io.StringIO()), {**request, "scenario": "nope"})
