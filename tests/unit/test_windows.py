@@ -299,7 +299,7 @@ def windows(draw: st.DrawFn) -> CallingWindow:
     return CallingWindow.model_validate({**days, "skip_holidays": draw(st.booleans())})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(
     w=windows(),
     at=st.datetimes(
