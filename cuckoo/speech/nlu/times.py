@@ -1,0 +1,441 @@
+"""A spoken time ("завтра в десять", "без пятнадцати двенадцать", "через полчаса") → the next
+matching moment after `now`, in `now`'s zone.
+
+Rules (they are what a callback time means to an operator; change them here, not in callers):
+
+- An hour with no part of day: 1–7 mean p.m. ("в три" → 15:00), 8–12 as said ("в восемь" → 8:00,
+  "в двенадцать" → 12:00), 13–23 as said; "в час" → 13:00. "утра"/"утром" keep the hour as
+  said; "дня"/"днём" move 1–6 to p.m.; "вечера"/"вечером"/"после обеда" move 1–11 to p.m.;
+  "ночи" keeps it.
+- "половина одиннадцатого" = 10:30, "четверть третьего" = 14:15, "без пятнадцати двенадцать" =
+  11:45: the rule above applies to the hour named ("третьего" → 15), then the minutes move it.
+- A time with no day: today if still ahead (strictly after now), else tomorrow.
+- A day with no time: `DayParts.default` (10:00). A part of day alone: its configured hour.
+- A weekday: the next such day after today ("в среду" said on Wednesday = next week); "в
+  следующую пятницу" = the Friday of next calendar week; "на следующей неделе" = next Monday.
+- "двадцать пятого": this month if that moment is still ahead, else the next month that has the
+  day; with a month ("пятого декабря"): this year if ahead, else next year.
+- "через полчаса / N минут / N часов": now + that, exactly. "через N дней / неделю / месяц": the
+  same wall-clock time that many days later (a DST change does not move it).
+- "сегодня" alone names no time; "сегодня" with a time already past → p.m. if that helps, else
+  no time. A phrase that names no time ("попозже", "в следующем году") gives None.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from cuckoo.speech.nlu.words import Item, Num, ordinal_values, read_numbers, tokenize
+
+
+@dataclass(frozen=True)
+class DayParts:
+    """Hours (h, m) that parts of the day mean. Configurable per tenant."""
+
+    morning: tuple[int, int] = (9, 0)  # "утром", "с утра", "в первой половине дня", "до обеда"
+    day: tuple[int, int] = (13, 0)  # "днём", "в обед"
+    after_lunch: tuple[int, int] = (14, 0)  # "после обеда", "во второй половине дня"
+    evening: tuple[int, int] = (18, 0)  # "вечером", "ближе к вечеру"
+    default: tuple[int, int] = (10, 0)  # a day named without a time ("завтра", "в пятницу")
+
+
+# Phrases rewritten to simpler ones before parsing.
+_PHRASES = [
+    (r"\bв первой половине дня\b", "утром"),
+    (r"\bво второй половине дня\b", "после обеда"),
+    (r"\bв обеденное время\b", "в обед"),
+    (r"\bближе к вечеру\b", "вечером"),
+    (r"\bв начале следующей недели\b", "на следующей неделе"),
+    (r"\bпосле завтра\b", "послезавтра"),
+    (r"\bполдень\b", "двенадцать дня"),
+    (r"\bпол (?=[а-я]+ого\b)", "пол"),  # "пол пятого" → "полпятого"
+]
+_PHRASES_COMPILED = [(re.compile(p), r) for p, r in _PHRASES]
+
+_WEEKDAYS = {
+    "понедельник": 0, "понедельника": 0,
+    "вторник": 1, "вторника": 1,
+    "среду": 2, "среда": 2, "среды": 2,
+    "четверг": 3, "четверга": 3,
+    "пятницу": 4, "пятница": 4, "пятницы": 4,
+    "субботу": 5, "суббота": 5, "субботы": 5,
+    "воскресенье": 6, "воскресенья": 6,
+}  # fmt: skip
+_MONTH_NAMES = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+_MONTHS = {name: i + 1 for i, name in enumerate(_MONTH_NAMES)}
+# Unit words after "через" → (kind, amount of that kind per unit).
+_UNITS = {
+    "минуту": ("min", 1), "минуты": ("min", 1), "минут": ("min", 1), "минутку": ("min", 1),
+    "час": ("min", 60), "часа": ("min", 60), "часов": ("min", 60), "часик": ("min", 60),
+    "день": ("day", 1), "дня": ("day", 1), "дней": ("day", 1), "сутки": ("day", 1),
+    "неделю": ("day", 7), "недели": ("day", 7), "недель": ("day", 7),
+    "месяц": ("month", 1), "месяца": ("month", 1), "месяцев": ("month", 1),
+}  # fmt: skip
+# Words before a number that make it an hour ("в десять", "к трём", "часа в четыре").
+_HOUR_BEFORE = {"в", "во", "к", "ко", "около", "после", "до", "районе", "раньше", "позже", "часа"}
+_HOUR_BEFORE |= {"часов", "часиков", "часика"}
+_HOUR_WORDS = {"час", "часа", "часов", "часиков"}
+_SUFFIX_PARTS = {"утра": "morning", "дня": "day", "вечера": "evening", "ночи": "night"}
+
+
+@dataclass
+class _Spec:
+    """What the utterance said, before it is resolved against now."""
+
+    minutes: int | None = None  # "через N минут/часов": an absolute shift
+    days: int | None = None  # "через N дней": wall-clock days
+    months: int | None = None
+    today: bool = False
+    day_offset: int | None = None  # завтра = 1, послезавтра = 2
+    weekday: int | None = None
+    next_week: bool = False  # "следующ…" before a weekday or "неделе"
+    day_of_month: int | None = None
+    month: int | None = None
+    hour: int | None = None  # as named, before the p.m. rule
+    minute_offset: int = 0  # "без пятнадцати" = -15, "пятнадцать тридцать" = +30
+    hour_part: str | None = None  # "утра", "дня", "вечера", "ночи" said with the hour
+    part: str | None = None  # "утром", "после обеда"…
+    found: list[str] = field(default_factory=list)
+
+    @property
+    def has_day(self) -> bool:
+        return (
+            self.today
+            or self.day_offset is not None
+            or self.weekday is not None
+            or self.day_of_month is not None
+            or self.next_week
+        )
+
+
+class _Parser:
+    def __init__(self, items: list[Item]) -> None:
+        self.items = items
+        self.spec = _Spec()
+
+    def word(self, i: int) -> str | None:
+        if 0 <= i < len(self.items):
+            item = self.items[i]
+            return item if isinstance(item, str) else None
+        return None
+
+    def num(self, i: int) -> Num | None:
+        if 0 <= i < len(self.items):
+            item = self.items[i]
+            return item if isinstance(item, Num) else None
+        return None
+
+    def parse(self) -> _Spec:
+        i = 0
+        matchers = (
+            self._relative,
+            self._half_quarter,
+            self._without,
+            self._day_word,
+            self._hour,
+            self._date,
+            self._part,
+        )
+        while i < len(self.items):
+            for matcher in matchers:
+                end = matcher(i)
+                if end is not None:
+                    i = end
+                    break
+            else:
+                i += 1
+        return self.spec
+
+    # "через полчаса", "через два часа", "через минут десять", "минут через двадцать"
+    def _relative(self, i: int) -> int | None:
+        if self.word(i) != "через":
+            return None
+        nxt = self.word(i + 1)
+        if nxt == "полчаса":
+            self.spec.minutes = 30
+            return i + 2
+        if nxt in ("полтора", "полторы", "полутора"):
+            half_unit = self.word(i + 2)
+            if half_unit in _UNITS and _UNITS[half_unit][0] == "min":
+                self.spec.minutes = 90 if _UNITS[half_unit][1] == 60 else 1
+                return i + 3
+        amount: int | None = None
+        unit: str | None = None
+        end = i + 1
+        number = self.num(i + 1)
+        if number is not None and not number.ordinal:
+            amount, end = number.value, i + 2
+        elif nxt in ("пару", "пора"):
+            amount, end = 2, i + 2
+        if self.word(end) in _UNITS:
+            unit = self.word(end)
+            end += 1
+            if amount is None:
+                after = self.num(end)
+                if after is not None and not after.ordinal:  # "через минут десять"
+                    amount, end = after.value, end + 1
+        elif amount is not None and self.word(i - 1) in _UNITS:  # "минут через двадцать"
+            unit = self.word(i - 1)
+        if unit is None:
+            return None
+        kind, per = _UNITS[unit]
+        total = (1 if amount is None else amount) * per
+        if kind == "min":
+            self.spec.minutes = total
+        elif kind == "day":
+            self.spec.days = total
+        else:
+            self.spec.months = total
+        return end
+
+    # "в половине одиннадцатого", "полпятого", "в четверть третьего"
+    def _half_quarter(self, i: int) -> int | None:
+        w = self.word(i)
+        if w is None:
+            return None
+        if w in ("половине", "половина", "пол") or w == "четверть":
+            hour = self.num(i + 1)
+            if hour is None or not hour.ordinal or not 1 <= hour.value <= 12:
+                return None
+            self.spec.hour = hour.value
+            self.spec.minute_offset = -30 if w != "четверть" else -45
+            return self._hour_suffix(i + 2)
+        if w.startswith("пол") and len(w) > 5:
+            value = ordinal_values().get(w[3:])
+            if value is not None and 1 <= value <= 12:
+                self.spec.hour = value
+                self.spec.minute_offset = -30
+                return self._hour_suffix(i + 1)
+        return None
+
+    # "без пятнадцати двенадцать", "без четверти три", "без десяти час"
+    def _without(self, i: int) -> int | None:
+        if self.word(i) != "без":
+            return None
+        if self.word(i + 1) == "четверти":
+            minutes = 15
+        else:
+            number = self.num(i + 1)
+            if number is None or number.ordinal or not 1 <= number.value <= 30:
+                return None
+            minutes = number.value
+        hour_num = self.num(i + 2)
+        if hour_num is not None and not hour_num.ordinal and 1 <= hour_num.value <= 24:
+            hour = hour_num.value
+        elif self.word(i + 2) == "час":
+            hour = 1
+        else:
+            return None
+        self.spec.hour = hour
+        self.spec.minute_offset = -minutes
+        return self._hour_suffix(i + 3)
+
+    def _day_word(self, i: int) -> int | None:
+        w = self.word(i)
+        if w == "сегодня":
+            self.spec.today, self.spec.day_offset = True, None
+            self.spec.weekday = self.spec.day_of_month = None
+            return i + 1
+        if w in ("завтра", "послезавтра"):
+            self.spec.today = False
+            self.spec.day_offset = 1 if w == "завтра" else 2
+            self.spec.weekday = self.spec.day_of_month = None
+            return i + 1
+        if w in _WEEKDAYS:
+            self.spec.today, self.spec.day_offset, self.spec.day_of_month = False, None, None
+            self.spec.weekday = _WEEKDAYS[w]
+            before = (self.word(i - 1) or "", self.word(i - 2) or "", self.word(i - 3) or "")
+            if any(b.startswith("следующ") for b in before):
+                self.spec.next_week = True
+            return i + 1
+        if w is not None and w.startswith("следующ") and self.word(i + 1) in ("неделе", "недели"):
+            self.spec.next_week = True
+            return i + 2
+        return None
+
+    def _hour_suffix(self, i: int) -> int:
+        """Skip "часов"/"часа" and read "утра"/"дня"/"вечера"/"ночи" after an hour."""
+        if self.word(i) in _HOUR_WORDS:
+            i += 1
+        part = self.word(i)
+        if part in _SUFFIX_PARTS:
+            self.spec.hour_part = _SUFFIX_PARTS[part]
+            i += 1
+        return i
+
+    # "в десять", "в пятнадцать тридцать", "к трём", "в час дня", "часа в четыре"
+    def _hour(self, i: int) -> int | None:
+        before = self.word(i - 1)
+        if self.word(i) == "час" and before in _HOUR_BEFORE:
+            self.spec.hour, self.spec.minute_offset = 1, 0
+            return self._hour_suffix(i + 1)
+        number = self.num(i)
+        if number is None or number.ordinal or not 0 <= number.value <= 24:
+            return None
+        after = self.word(i + 1)
+        if before not in _HOUR_BEFORE and after not in (_HOUR_WORDS | set(_SUFFIX_PARTS)):
+            return None
+        self.spec.hour, self.spec.minute_offset = number.value, 0
+        end = i + 1
+        first = self.num(end)
+        if first is not None and not first.ordinal and first.value == 0:
+            second = self.num(end + 1)  # "ноль ноль", "ноль пять"
+            if second is not None and not second.ordinal and second.value <= 9:
+                self.spec.minute_offset = second.value
+                end += 2
+            else:
+                end += 1
+        elif (
+            first is not None
+            and not first.ordinal
+            and 1 <= first.value <= 59
+            and self.word(end + 1) not in _UNITS
+        ):
+            self.spec.minute_offset = first.value
+            end += 1
+        return self._hour_suffix(end)
+
+    # "двадцать пятого", "пятого декабря", "первого числа"
+    def _date(self, i: int) -> int | None:
+        number = self.num(i)
+        if number is None or not number.ordinal or not 1 <= number.value <= 31:
+            return None
+        self.spec.today, self.spec.day_offset, self.spec.weekday = False, None, None
+        self.spec.day_of_month = number.value
+        end = i + 1
+        month = self.word(end)
+        if month in _MONTHS:
+            self.spec.month = _MONTHS[month]
+            end += 1
+        if self.word(end) == "числа":
+            end += 1
+        return end
+
+    def _part(self, i: int) -> int | None:
+        w, nxt = self.word(i), self.word(i + 1)
+        if w in ("утром", "утра") or (w == "с" and nxt == "утра"):
+            self.spec.part = "morning"
+            return i + (2 if w == "с" else 1)
+        if w in ("днем", "обед") or (w == "в" and nxt == "обед"):
+            self.spec.part = "day"
+            return i + (2 if w == "в" else 1)
+        if w in ("после", "до") and nxt == "обеда":
+            self.spec.part = "after_lunch" if w == "после" else "morning"
+            return i + 2
+        if w in ("вечером", "вечера", "вечер"):
+            self.spec.part = "evening"
+            return i + 1
+        return None
+
+
+def _pm_rule(hour: int, hour_part: str | None, part: str | None) -> int:
+    """The hour on a 24-hour clock, by the rules in the module docstring."""
+    said = hour_part or part
+    if hour == 24:
+        return 0
+    if hour >= 13:
+        return hour
+    if said == "morning":
+        return hour
+    if said == "night":
+        return 0 if hour == 12 else hour
+    if said == "day":
+        return hour + 12 if 1 <= hour <= 6 else hour
+    if said in ("evening", "after_lunch"):
+        return hour + 12 if 1 <= hour <= 11 else hour
+    return hour + 12 if 1 <= hour <= 7 else hour
+
+
+def _local(day: date, hm: tuple[int, int], now: datetime) -> datetime:
+    return datetime.combine(day, time(hm[0], hm[1]), tzinfo=now.tzinfo)
+
+
+def _add_months(day: date, months: int) -> date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _clock(spec: _Spec, parts: DayParts) -> tuple[int, int] | None:
+    """The time of day the utterance names, or None."""
+    if spec.hour is not None:
+        total = _pm_rule(spec.hour, spec.hour_part, spec.part) * 60 + spec.minute_offset
+        total %= 24 * 60
+        return divmod(total, 60)
+    if spec.part is not None:
+        hm: tuple[int, int] = getattr(parts, spec.part)
+        return hm
+    return None
+
+
+def resolve(spec: _Spec, now: datetime, parts: DayParts) -> datetime | None:
+    """The next moment after `now` that matches `spec`, aware in now's zone."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (the customer's zone)")
+    clock = _clock(spec, parts)
+    today = now.date()
+    if spec.minutes is not None:
+        return now + timedelta(minutes=spec.minutes)
+    if spec.days is not None or spec.months is not None:
+        day = today + timedelta(days=spec.days or 0)
+        day = _add_months(day, spec.months or 0)
+        return _local(day, clock or (now.hour, now.minute), now)
+    if spec.day_of_month is not None:
+        return _resolve_date(spec, now, clock or parts.default)
+    if spec.weekday is not None:
+        if spec.next_week:
+            monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+            day = monday + timedelta(days=spec.weekday)
+        else:
+            ahead = (spec.weekday - today.weekday()) % 7 or 7
+            day = today + timedelta(days=ahead)
+        return _local(day, clock or parts.default, now)
+    if spec.next_week:
+        monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+        return _local(monday, clock or parts.default, now)
+    if spec.day_offset is not None:
+        return _local(today + timedelta(days=spec.day_offset), clock or parts.default, now)
+    if clock is None:
+        return None  # "сегодня" alone, or nothing said about time
+    moment = _local(today, clock, now)
+    if moment > now:
+        return moment
+    if spec.today:
+        # "сегодня в восемь" said at 14:00 means 20:00; if even that is past, no time.
+        if spec.hour is not None and spec.hour_part is None and spec.part is None and clock[0] < 12:
+            later = moment + timedelta(hours=12)
+            return later if later > now else None
+        return None
+    return _local(today + timedelta(days=1), clock, now)
+
+
+def _resolve_date(spec: _Spec, now: datetime, clock: tuple[int, int]) -> datetime | None:
+    assert spec.day_of_month is not None
+    year, month = now.year, spec.month or now.month
+    for _ in range(25):
+        if spec.day_of_month <= calendar.monthrange(year, month)[1]:
+            moment = _local(date(year, month, spec.day_of_month), clock, now)
+            if moment > now:
+                return moment
+        if spec.month is not None:
+            year += 1
+        else:
+            month += 1
+            if month == 13:
+                year, month = year + 1, 1
+    return None
+
+
+def parse_time(text: str, now: datetime, parts: DayParts | None = None) -> datetime | None:
+    """The moment `text` names, resolved against `now` (aware); None when it names none."""
+    joined = " ".join(tokenize(text))
+    for pattern, replacement in _PHRASES_COMPILED:
+        joined = pattern.sub(replacement, joined)
+    spec = _Parser(read_numbers(joined.split())).parse()
+    return resolve(spec, now, parts or DayParts())
