@@ -215,7 +215,7 @@ def test_query_mistakes_are_config_errors(db_url: str, tmp_path: Path) -> None:
         bad_table.fetch_pending()
     bad_table.close()
     no_id = make(db_url, tmp_path, pending_query="SELECT id, number FROM documents")
-    with pytest.raises(ConfigError, match="returns no column 'external_id'.*id, number"):
+    with pytest.raises(ConfigError, match=r"returns no column 'external_id'.*id, number"):
         no_id.fetch_pending()
     no_id.close()
     bad_write = make(db_url, tmp_path, write_back="UPDATE nosuch SET a = :status")

@@ -167,7 +167,7 @@ class _PgError(Exception):
 
 
 def _wrap(cls: type[sa_exc.DBAPIError], orig: BaseException) -> sa_exc.DBAPIError:
-    return cls("SELECT 1", {}, orig)  # type: ignore[arg-type]
+    return cls("SELECT 1", {}, orig)
 
 
 DB_CASES: list[tuple[BaseException, type[Exception]]] = [

@@ -147,7 +147,7 @@ def test_cuckoo_toml_examples_build(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert isinstance(built["erp1c"], OneCAdapter)
     assert isinstance(built["drop"], CsvFolderAdapter)
     onec = built["erp1c"]
-    assert onec.options.register_constants == {  # type: ignore[attr-defined]
+    assert onec.options.register_constants == {
         "Документ_Type": "StandardODATA.Document_ЗаказКлиента"
     }
 
