@@ -120,6 +120,9 @@ class CallingWindow(BaseModel):
     sat: DayRanges = ((10 * 60, 18 * 60),)
     sun: DayRanges = ()
     skip_holidays: bool = True  # closed all day on Russian public holidays and moved days off
+    # Extra local dates closed all day: company days off, or a decree the installed `holidays`
+    # package does not know yet (it learns each year's moved days off when they are published).
+    closed_dates: frozenset[date] = frozenset()
 
     @model_validator(mode="after")
     def _some_day_open(self) -> CallingWindow:
@@ -134,7 +137,7 @@ class CallingWindow(BaseModel):
 
     def ranges_on(self, day: date) -> tuple[tuple[int, int], ...]:
         """Ranges for a local date: empty on a public holiday when skip_holidays is on."""
-        if self.skip_holidays and is_public_holiday(day):
+        if day in self.closed_dates or (self.skip_holidays and is_public_holiday(day)):
             return ()
         return self.ranges_of_weekday(day.weekday())
 
@@ -173,4 +176,9 @@ class CallingWindow(BaseModel):
             ranges = self.ranges_of_weekday(i)
             text = ", ".join(_format_range(r) for r in ranges) if ranges else "closed"
             parts.append(f"{name} {text}")
-        return "; ".join(parts) + ("; closed on public holidays" if self.skip_holidays else "")
+        text = "; ".join(parts)
+        if self.skip_holidays:
+            text += "; closed on public holidays"
+        if self.closed_dates:
+            text += "; closed on " + ", ".join(str(d) for d in sorted(self.closed_dates))
+        return text

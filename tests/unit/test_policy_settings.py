@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,7 @@ busy = 10
 [policy.window]
 mon = ["09:00-13:00", "14:00-20:00"]
 sat = "11:00-15:00"
+closed_dates = [2026-12-30]
 
 [policy.scenarios.order_ready]
 max_attempts = 2
@@ -104,6 +106,7 @@ def test_windows_per_tenant_and_channel() -> None:
     acme = p.window_for("acme", ChannelKind.CALL)
     assert acme.sun == ((720, 840),)
     assert acme.mon == other.mon  # days not named by the tenant come from [policy.window]
+    assert acme.closed_dates == other.closed_dates == {date(2026, 12, 30)}
     assert p.window_for("acme", ChannelKind.CALL_THEN_SMS) == acme  # starts with calls
     acme_sms = p.window_for("acme", ChannelKind.SMS)
     assert acme_sms.sun == ()

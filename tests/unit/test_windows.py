@@ -114,6 +114,17 @@ def test_holidays_ignored_when_skip_holidays_is_off() -> None:
     assert not DEFAULT.is_open(local(MSK, 2026, 11, 4, 10), MSK)
 
 
+def test_closed_dates_add_days_off() -> None:
+    w = CallingWindow.model_validate({"closed_dates": ["2026-11-19", date(2026, 11, 20)]})
+    assert w.next_open(local(MSK, 2026, 11, 18, 20), MSK) == local(MSK, 2026, 11, 21, 10)
+    assert "closed on 2026-11-19, 2026-11-20" in w.describe()
+    # with the holiday calendar off, closed_dates still apply
+    w = CallingWindow(skip_holidays=False, closed_dates=frozenset({date(2026, 11, 4)}))
+    assert not w.is_open(local(MSK, 2026, 11, 4, 12), MSK)
+    with pytest.raises(ValidationError, match="date"):
+        CallingWindow.model_validate({"closed_dates": ["2026-13-01"]})
+
+
 def test_several_ranges_a_day_lunch_break() -> None:
     w = CallingWindow(mon=["09:00-13:00", "14:00-20:00"])
     monday = (2026, 11, 23)
