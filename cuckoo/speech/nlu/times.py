@@ -47,7 +47,10 @@ _PHRASES = [
     (r"\bв первой половине дня\b", "утром"),
     (r"\bво второй половине дня\b", "после обеда"),
     (r"\bв обеденное время\b", "в обед"),
-    (r"\bближе к вечеру\b", "вечером"),
+    (r"\bближе к вечеру\b|\bк вечеру\b|\bвечерком\b", "вечером"),
+    (r"\bв районе обеда\b|\bк обеду\b|\bближе к обеду\b", "в обед"),
+    (r"\bутречком\b", "утром"),
+    (r"\bполчасика\b", "полчаса"),
     (r"\bв начале следующей недели\b", "на следующей неделе"),
     (r"\bпосле завтра\b", "послезавтра"),
     (r"\bполдень\b", "двенадцать дня"),
@@ -74,7 +77,7 @@ _UNITS = {
     "минуту": ("min", 1), "минуты": ("min", 1), "минут": ("min", 1), "минутку": ("min", 1),
     "час": ("min", 60), "часа": ("min", 60), "часов": ("min", 60), "часик": ("min", 60),
     "день": ("day", 1), "дня": ("day", 1), "дней": ("day", 1), "сутки": ("day", 1),
-    "неделю": ("day", 7), "недели": ("day", 7), "недель": ("day", 7),
+    "неделю": ("day", 7), "недельку": ("day", 7), "недели": ("day", 7), "недель": ("day", 7),
     "месяц": ("month", 1), "месяца": ("month", 1), "месяцев": ("month", 1),
 }  # fmt: skip
 # Words before a number that make it an hour ("в десять", "к трём", "часа в четыре").
@@ -101,6 +104,7 @@ class _Spec:
     minute_offset: int = 0  # "без пятнадцати" = -15, "пятнадцать тридцать" = +30
     hour_part: str | None = None  # "утра", "дня", "вечера", "ночи" said with the hour
     part: str | None = None  # "утром", "после обеда"…
+    same_time: bool = False  # "в это же время": now's time of day
     found: list[str] = field(default_factory=list)
 
     @property
@@ -306,6 +310,8 @@ class _Parser:
         number = self.num(i)
         if number is None or not number.ordinal or not 1 <= number.value <= 31:
             return None
+        if not number.text.endswith(("ого", "его", "ое", "ье", "ому", "ему")):
+            return None  # "третий раз" is not a date; "третьего", "на третье", "к третьему" are
         self.spec.today, self.spec.day_offset, self.spec.weekday = False, None, None
         self.spec.day_of_month = number.value
         end = i + 1
@@ -319,6 +325,9 @@ class _Parser:
 
     def _part(self, i: int) -> int | None:
         w, nxt = self.word(i), self.word(i + 1)
+        if w == "это" and nxt in ("же", "время") and "время" in (nxt, self.word(i + 2)):
+            self.spec.same_time = True  # "в это же время", "в это время"
+            return i + (3 if nxt == "же" else 2)
         if w in ("утром", "утра") or (w == "с" and nxt == "утра"):
             self.spec.part = "morning"
             return i + (2 if w == "с" else 1)
@@ -374,11 +383,18 @@ def _clock(spec: _Spec, parts: DayParts) -> tuple[int, int] | None:
     return None
 
 
+def _clock_or_now(spec: _Spec, parts: DayParts, now: datetime) -> tuple[int, int] | None:
+    clock = _clock(spec, parts)
+    if clock is None and spec.same_time:
+        return (now.hour, now.minute)
+    return clock
+
+
 def resolve(spec: _Spec, now: datetime, parts: DayParts) -> datetime | None:
     """The next moment after `now` that matches `spec`, aware in now's zone."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (the customer's zone)")
-    clock = _clock(spec, parts)
+    clock = _clock_or_now(spec, parts, now)
     today = now.date()
     if spec.minutes is not None:
         return now + timedelta(minutes=spec.minutes)
