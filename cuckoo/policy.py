@@ -97,14 +97,11 @@ class RetryPolicy(BaseModel):
     max_attempts: Count = 6  # calls per notification (network not counted)
     max_sms_attempts: Count = 3  # SMS sends per notification
     max_network_failures: Count = 5
-    rejected_retries: Annotated[int, Field(ge=0, le=100)] = (
-        1  # attempts after a rejection (603/403)
-    )
+    # More tries after the customer rejected a call (603/403).
+    rejected_retries: Annotated[int, Field(ge=0, le=100)] = 1
     voicemail: Literal["retry", "contact", "final"] = "retry"
     delivered_final: bool = False  # True: "heard the message" ends it (nothing to confirm)
-    callback_min_delay: Annotated[int, Field(ge=0, le=86400)] = (
-        5  # minutes: earliest callback after a call
-    )
+    callback_min_delay: Delay = 5  # earliest callback after the call that asked for it
     sms_fallback_delay: Delay = 0  # from the last call to the call_then_sms fallback SMS
     retry_after: RetryIntervals = RetryIntervals()
 
