@@ -90,11 +90,15 @@ class SmsChannel:
                 f"SMS text for scenario {n.scenario!r} needs {count} {encoding} parts; "
                 f"[sms] max_segments = {self.settings.max_segments}",
             )
-        try:
-            name = self.settings.gateway_name_for(n.tenant)
-            gateway = self.gateways[name]
-        except KeyError as e:
-            return self._result(Outcome.NETWORK, started, f"no SMS gateway: {e.args[0]}")
+        name = self.settings.tenant_gateways.get(n.tenant) or self.settings.gateway
+        if not name and len(self.gateways) == 1:
+            name = next(iter(self.gateways))
+        gateway = self.gateways.get(name)
+        if gateway is None:
+            # A config problem, not the customer's: NETWORK keeps the notification for later.
+            return self._result(
+                Outcome.NETWORK, started, f"no SMS gateway {name!r} for tenant {n.tenant!r}"
+            )
         sender = self.settings.sender_for(n.tenant)
         sent = gateway.send(n.phone, text, sender)
         if sent.state is SubmitState.ACCEPTED:

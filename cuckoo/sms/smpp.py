@@ -109,7 +109,8 @@ class SmppGateway:
         self.name = name
         self.settings = settings
         self._handler: ReceiptHandler | None = None
-        self._bucket = TokenBucket(settings.max_per_second)
+        # burst 1: SMSCs count per calendar second, a burst on top of the rate would overrun.
+        self._bucket = TokenBucket(settings.max_per_second, burst=1.0)
         self._send_lock = threading.Lock()  # writes to the socket + sequence numbers
         self._state_lock = threading.Lock()  # _pending, _groups
         self._pending: dict[int, _Waiter] = {}

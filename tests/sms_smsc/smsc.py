@@ -34,7 +34,9 @@ def ensure_installed() -> None:
     if (HERE / "node_modules" / "smpp").is_dir():
         return
     if not shutil.which("node") or not shutil.which("npm"):
-        raise SmscUnavailable("node and npm are needed for the test SMSC (apt-get install nodejs npm)")
+        raise SmscUnavailable(
+            "node and npm are needed for the test SMSC (apt-get install nodejs npm)"
+        )
     subprocess.run(NPM_INSTALL, check=True, capture_output=True, timeout=300)
 
 
@@ -98,7 +100,9 @@ class Smsc:
         self.command("stats")
         return self._stats.get(timeout=timeout)
 
-    def of(self, kind: str, pred: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+    def of(
+        self, kind: str, pred: Callable[[dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
         with self._cond:
             return [e for e in self.events if e.get("event") == kind and (pred is None or pred(e))]
 

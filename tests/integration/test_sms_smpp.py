@@ -1,0 +1,343 @@
+"""The SMPP gateway and SmsChannel against a real SMPP server process on loopback
+(tests/sms_smsc/smsc.js, the npm `smpp` package's server), not a mock of the client.
+
+First run installs the server's npm package if missing:
+    npm ci --prefix tests/sms_smsc --no-audit --no-fund
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cuckoo.domain import ChannelKind, Notification, Outcome
+from cuckoo.settings.sms import SmppGatewaySettings, SmsSettings
+from cuckoo.sms import SmsChannel
+from cuckoo.sms.gateway import SubmitState
+from cuckoo.sms.smpp import SmppGateway
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sms_smsc"))
+from smsc import Smsc, SmscUnavailable
+
+pytestmark = pytest.mark.timeout(60)
+
+FAST = dict(
+    response_timeout_s=2.0,
+    reconnect_min_s=0.1,
+    reconnect_max_s=0.5,
+    submit_timeout_s=10.0,
+    throttle_backoff_s=0.1,
+)
+
+
+class Receipts:
+    def __init__(self) -> None:
+        self.got: list[tuple[str, str]] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, message_id: str, status: str) -> None:
+        with self._cond:
+            self.got.append((message_id, status))
+            self._cond.notify_all()
+
+    def wait(self, count: int, timeout: float = 15) -> list[tuple[str, str]]:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: len(self.got) >= count, timeout)
+            assert ok, f"waited {timeout} s for {count} receipts, got {self.got}"
+            return list(self.got)
+
+
+@pytest.fixture
+def smsc() -> Iterator[Smsc]:
+    try:
+        server = Smsc.start()
+    except SmscUnavailable as e:
+        pytest.skip(str(e))
+    with server:
+        yield server
+
+
+def make_gateway(smsc: Smsc, **kw: Any) -> SmppGateway:
+    settings = SmppGatewaySettings(
+        port=smsc.port, system_id="cuckoo", password="secret", **{**FAST, **kw}
+    )
+    gw = SmppGateway("test", settings)
+    assert gw.wait_bound(10), gw.last_error
+    return gw
+
+
+@pytest.fixture
+def gateway(smsc: Smsc) -> Iterator[SmppGateway]:
+    gw = make_gateway(smsc)
+    yield gw
+    gw.close()
+
+
+def notification(phone: str = "+79123456789", **variables: Any) -> Notification:
+    return Notification(
+        id=1,
+        source="erp",
+        external_id="A-1",
+        tenant="default",
+        phone=phone,
+        phone_raw=phone,
+        channel=ChannelKind.SMS,
+        scenario="order_ready",
+        variables={"text": "Ваш заказ готов", **variables},
+        timezone="Europe/Moscow",
+        attempt_no=1,
+        contacts=0,
+    )
+
+
+def make_channel(
+    gw: SmppGateway, receipts: Receipts, blocked: set[str] | None = None
+) -> SmsChannel:
+    return SmsChannel(
+        SmsSettings(sender="Shop", gateway="test", max_segments=10),
+        {"test": gw},
+        text_for=lambda n: str(n.variables["text"]),
+        is_blocked=lambda phone: phone in (blocked or set()),
+        on_receipt=receipts,
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+def test_cyrillic_goes_as_ucs2_and_its_receipt_is_matched(smsc: Smsc, gateway: SmppGateway) -> None:
+    receipts = Receipts()
+    channel = make_channel(gateway, receipts)
+    text = "Здравствуйте! Ваш заказ №123 готов к выдаче."
+    r = channel.deliver(notification(text=text))
+    assert r.outcome is Outcome.SENT, r.detail
+    assert r.said == [text]
+    submit = smsc.wait_for("submit")
+    assert submit["data_coding"] == 0x08
+    assert submit["text"] == text
+    assert submit["dest"] == "79123456789"
+    assert (submit["src"], submit["src_ton"]) == ("Shop", 5)
+    assert submit["registered_delivery"] == 1
+    assert submit["message_id"] == r.gateway_message_id
+    assert receipts.wait(1) == [(r.gateway_message_id, "delivered")]
+    assert smsc.wait_for("receipt_ack")["status"] == 0  # we answered deliver_sm_resp
+
+
+def test_latin_goes_as_gsm7_with_extension_chars(smsc: Smsc, gateway: SmppGateway) -> None:
+    text = "Order {42} ready: 100€ [paid] ~ok|^"
+    r = gateway.send("+79123456789", text, "79001112233")
+    assert r.state is SubmitState.ACCEPTED
+    submit = smsc.wait_for("submit")
+    assert submit["data_coding"] == 0x00
+    assert submit["text"] == text
+    assert (submit["src"], submit["src_ton"]) == ("79001112233", 1)
+
+
+def test_long_message_is_concatenated_and_reassembled(smsc: Smsc, gateway: SmppGateway) -> None:
+    receipts = Receipts()
+    channel = make_channel(gateway, receipts)
+    text = "Уважаемый клиент! " * 9 + "Ждём вас с 9:00 до 21:00."  # 187 chars -> 3 parts
+    r = channel.deliver(notification(text=text))
+    assert r.outcome is Outcome.SENT, r.detail
+    message = smsc.wait_for("message")
+    assert message["parts"] == 3
+    assert message["text"] == text  # the server reassembled the UDH parts
+    submits = smsc.of("submit")
+    assert [s["esm_class"] & 0x40 for s in submits] == [0x40] * 3
+    # information element 00 (concatenation, 8-bit ref): 00 03 ref total seq
+    udhs = [bytes.fromhex(s["udh"][0]) for s in submits]
+    assert [u[:2] for u in udhs] == [b"\x00\x03"] * 3
+    assert {u[2] for u in udhs} == {udhs[0][2]}  # one reference number
+    assert [(u[3], u[4]) for u in udhs] == [(3, 1), (3, 2), (3, 3)]
+    # three part receipts make one receipt, for the id the attempt recorded
+    assert receipts.wait(1) == [(r.gateway_message_id, "delivered")]
+    smsc.wait_count("receipt_sent", 3)
+    assert receipts.got == [(r.gateway_message_id, "delivered")]
+
+
+@pytest.mark.parametrize("mode", ["text", "tlv"])
+@pytest.mark.parametrize(
+    ("stat", "status"),
+    [("UNDELIV", "undeliverable"), ("EXPIRED", "expired"), ("REJECTD", "undeliverable")],
+)
+def test_failed_receipts(
+    smsc: Smsc, gateway: SmppGateway, mode: str, stat: str, status: str
+) -> None:
+    receipts = Receipts()
+    gateway.set_receipt_handler(receipts)
+    smsc.set(receipt_mode=mode, receipt_stat=stat)
+    r = gateway.send("+79123456789", "Привет", "Shop")
+    assert receipts.wait(1) == [(r.message_id, status)]
+
+
+def test_late_receipts_are_matched_even_across_a_reconnect(
+    smsc: Smsc, gateway: SmppGateway
+) -> None:
+    receipts = Receipts()
+    gateway.set_receipt_handler(receipts)
+    smsc.set(receipt_delay_ms=1500, receipt_stat_for={"79000000002": "UNDELIV"})
+    ids = {}
+    for i in range(1, 4):
+        r = gateway.send(f"+7900000000{i}", f"Сообщение {i}", "Shop")
+        assert r.state is SubmitState.ACCEPTED
+        ids[r.message_id] = i
+    assert receipts.got == []  # nothing yet: the SMSC holds them for 1.5 s
+    smsc.command("drop")  # the link goes down before the receipts are sent
+    got = dict(receipts.wait(3, timeout=20))
+    assert got == {mid: ("undeliverable" if i == 2 else "delivered") for mid, i in ids.items()}
+    assert gateway.connects >= 2
+
+
+def test_refused_message_is_undeliverable_with_the_smsc_error(
+    smsc: Smsc, gateway: SmppGateway
+) -> None:
+    smsc.set(refuse_count=1, refuse_status=0x0B)
+    channel = make_channel(gateway, Receipts())
+    r = channel.deliver(notification())
+    assert r.outcome is Outcome.UNDELIVERABLE
+    assert "0x0000000b" in r.detail and "Invalid Destination" in r.detail
+    assert channel.deliver(notification()).outcome is Outcome.SENT  # the next one goes
+
+
+def test_blocked_number_never_reaches_the_smsc(smsc: Smsc, gateway: SmppGateway) -> None:
+    channel = make_channel(gateway, Receipts(), blocked={"+79123456789"})
+    r = channel.deliver(notification())
+    assert r.outcome is Outcome.UNDELIVERABLE and "blocked" in r.detail
+    assert channel.deliver(notification(phone="+79120000000")).outcome is Outcome.SENT
+    smsc.wait_for("message")
+    assert [s["dest"] for s in smsc.of("submit")] == ["79120000000"]
+
+
+def test_dropped_connection_loses_nothing(smsc: Smsc, gateway: SmppGateway) -> None:
+    # The server takes 3 messages, then cuts the link on the 4th without answering it.
+    smsc.set(drop_after=3)
+    texts = [f"Заказ {i} готов" for i in range(8)]
+    results = [gateway.send(f"+7912000000{i}", t, "Shop") for i, t in enumerate(texts)]
+    assert all(r.state is SubmitState.ACCEPTED for r in results), results
+    assert smsc.wait_for("dropping")
+    for i, t in enumerate(texts):  # each one reached the SMSC (a resent one may come twice)
+        smsc.wait_for(
+            "message", lambda m, i=i, t=t: (m["dest"], m["text"]) == (f"7912000000{i}", t)
+        )
+    assert gateway.connects == 2
+
+
+def test_concurrent_senders_share_one_link(smsc: Smsc, gateway: SmppGateway) -> None:
+    smsc.set(drop_after=10)  # and the link drops in the middle of it
+    results: list[Any] = []
+    lock = threading.Lock()
+
+    def worker(w: int) -> None:
+        for i in range(6):
+            r = gateway.send(f"+7913{w:03d}{i:04d}", f"Поток {w}, сообщение {i}", "Shop")
+            with lock:
+                results.append(r)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 24
+    assert all(r.state is SubmitState.ACCEPTED for r in results), results
+    for w in range(4):
+        for i in range(6):
+            text = f"Поток {w}, сообщение {i}"
+            smsc.wait_for("message", lambda m, text=text: m["text"] == text)
+
+
+def test_throttled_submits_are_retried(smsc: Smsc, gateway: SmppGateway) -> None:
+    smsc.set(throttle_count=3)
+    r = gateway.send("+79123456789", "Привет", "Shop")
+    assert r.state is SubmitState.ACCEPTED
+    stats = smsc.stats()
+    assert (stats["throttled"], stats["accepted"]) == (3, 1)
+
+
+def test_throttled_past_the_deadline_is_network(smsc: Smsc) -> None:
+    gw = make_gateway(smsc, submit_timeout_s=1.0, throttle_backoff_s=0.4)
+    try:
+        smsc.set(throttle_count=1000)
+        channel = make_channel(gw, Receipts())
+        r = channel.deliver(notification())
+        assert r.outcome is Outcome.NETWORK
+        assert "0x00000058" in r.detail or "throttled" in r.detail
+    finally:
+        gw.close()
+
+
+def test_gateway_rate_limit_with_a_strict_smsc(smsc: Smsc) -> None:
+    # The SMSC throttles above 5/s; with max_per_second = 5 everything still gets through.
+    smsc.set(max_tps=5)
+    gw = make_gateway(smsc, max_per_second=5)
+    try:
+        results = [gw.send(f"+7914000000{i}", f"msg {i}", "Shop") for i in range(12)]
+    finally:
+        gw.close()
+    assert all(r.state is SubmitState.ACCEPTED for r in results)
+    assert smsc.stats()["accepted"] == 12
+
+
+def test_outage_gives_network_then_success_when_back(smsc: Smsc) -> None:
+    gw = make_gateway(smsc, submit_timeout_s=1.0)
+    try:
+        channel = make_channel(gw, Receipts())
+        smsc.down()
+        r = channel.deliver(notification())
+        assert r.outcome is Outcome.NETWORK
+        assert "unreachable" in r.detail
+        smsc.up()
+        r = channel.deliver(notification(text="Снова на связи"))
+        # reconnect backoff is capped at 0.5 s here, well inside the 1 s submit timeout...
+        if r.outcome is Outcome.NETWORK:  # ...unless the machine is very loaded: the scheduler
+            r = channel.deliver(notification(text="Снова на связи"))  # would simply retry
+        assert r.outcome is Outcome.SENT, r.detail
+        assert smsc.wait_for("message")["text"] == "Снова на связи"
+    finally:
+        gw.close()
+
+
+def test_send_waits_through_a_short_outage(smsc: Smsc, gateway: SmppGateway) -> None:
+    smsc.down()
+    result: list[Any] = []
+    t = threading.Thread(target=lambda: result.append(gateway.send("+79123456789", "Жду", "Shop")))
+    t.start()
+    smsc.wait_for("down")
+    smsc.up()
+    t.join(15)
+    assert result and result[0].state is SubmitState.ACCEPTED
+    assert smsc.wait_for("message")["text"] == "Жду"
+
+
+def test_enquire_link_keepalive(smsc: Smsc) -> None:
+    gw = make_gateway(smsc, enquire_link_s=0.3)
+    try:
+        smsc.wait_count("enquire_link", 2, timeout=10)
+    finally:
+        gw.close()
+    assert smsc.wait_for("unbind")  # close() unbinds politely
+
+
+def test_smsc_unbind_makes_us_rebind(smsc: Smsc, gateway: SmppGateway) -> None:
+    smsc.command("unbind")
+    smsc.wait_count("bind", 2, timeout=10)
+    assert gateway.send("+79123456789", "После перепривязки", "Shop").accepted
+
+
+def test_receipt_handler_failure_makes_the_smsc_resend(smsc: Smsc, gateway: SmppGateway) -> None:
+    calls: list[tuple[str, str]] = []
+
+    def flaky(mid: str, status: str) -> None:
+        calls.append((mid, status))
+        if len(calls) == 1:
+            raise RuntimeError("store is down")
+
+    gateway.set_receipt_handler(flaky)
+    r = gateway.send("+79123456789", "Привет", "Shop")
+    acks = smsc.wait_count("receipt_ack", 2)
+    assert [a["status"] for a in acks[:2]] == [0x64, 0]
+    assert calls == [(r.message_id, "delivered")] * 2
