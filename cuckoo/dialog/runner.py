@@ -279,9 +279,9 @@ class _Run:
             lead = {"silent": state.if_silent, "unclear": state.if_unclear}.get(why)
 
     def grammar(self, spoken: list[Answer]) -> list[str] | None:
-        from cuckoo.speech.nlu import grammar_for
+        from cuckoo.speech.nlu import Intent, grammar_for
 
-        intents = [i for a in spoken for i in a.intent]
+        intents = [Intent(i) for a in spoken for i in a.intent]
         return grammar_for(intents, any(a.time for a in spoken))
 
     def match(self, reply: Reply, answers: list[Answer], speech: bool) -> tuple[str | None, str]:

@@ -1,0 +1,157 @@
+"""The runner with spoken answers: words typed into TextLine go through the real NLU
+(cuckoo.speech.nlu) as a transcript would; grammars, transcripts, times in the customer's zone."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cuckoo.dialog import DialogResult, load_scenario, run_dialog
+from cuckoo.dialog.loader import check_text
+from cuckoo.dialog.schema import Scenario
+from cuckoo.dialog.text_line import TextLine
+from cuckoo.domain import Outcome
+from cuckoo.line import Expect, Reply
+
+nlu = pytest.importorskip("cuckoo.speech.nlu")
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "scenarios"
+MSK = ZoneInfo("Europe/Moscow")
+TUESDAY = datetime(2026, 11, 17, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
+
+
+class Recording(TextLine):
+    def __init__(self, inputs: list[str]) -> None:
+        super().__init__(io.StringIO("".join(f"{i}\n" for i in inputs)), io.StringIO(), echo=True)
+        self.expects: list[Expect] = []
+
+    def listen(self, expect: Expect) -> Reply:
+        self.expects.append(expect)
+        return super().listen(expect)
+
+
+def run(
+    sc: Scenario | str, inputs: list[str], *, now: datetime = TUESDAY, tz: str = "Europe/Moscow"
+) -> tuple[DialogResult, Recording]:
+    if isinstance(sc, str):
+        sc = load_scenario(SHIPPED / f"{sc}.yaml")
+    line = Recording(inputs)
+    result = run_dialog(sc, line, sc.variables, now=lambda: now, tz=tz, speech_available=True)
+    return result, line
+
+
+def test_grammar_comes_from_the_answers() -> None:
+    _, line = run("documents_sent", ["да"])
+    (expect,) = line.expects
+    assert expect.speech is True
+    assert expect.grammar == nlu.grammar_for(
+        [nlu.Intent.YES, nlu.Intent.NO, nlu.Intent.REPEAT, nlu.Intent.OPTOUT], False
+    )
+    assert expect.grammar is not None and expect.grammar[-1] == "[unk]"
+    assert "да" in expect.grammar and "пятницу" not in expect.grammar
+
+
+def test_time_questions_get_time_words() -> None:
+    _, line = run("callback_offer", ["нет", "в пятницу в одиннадцать", "да"])
+    propose, when, read_back = line.expects
+    for expect in (propose, when, read_back):
+        assert expect.grammar is not None and "пятницу" in expect.grammar
+
+
+def test_spoken_time_is_read_back_and_scheduled() -> None:
+    result, _ = run("callback_offer", ["нет", "в пятницу в одиннадцать", "да"])
+    assert result.outcome == Outcome.CALLBACK_REQUESTED
+    assert result.callback_at == datetime(2026, 11, 20, 11, 0, tzinfo=MSK)
+    assert result.transcript == "нет | в пятницу в одиннадцать | да"
+    assert result.said[-1] == (
+        "Хорошо, перезвоним в пятницу, двадцатого ноября, в одиннадцать часов. До свидания."
+    )
+    assert result.path == ["offer", "propose", "when", "read_back", "scheduled"]
+
+
+def test_corrected_time() -> None:
+    result, _ = run("callback_offer", ["нет", "в пятницу в одиннадцать", "нет, в четверг в три"])
+    # The third answer names a time: it is read back again (no more input: hung up).
+    assert result.path == ["offer", "propose", "when", "read_back", "read_back"]
+    assert result.said[-1].startswith(
+        "Перезвоним Вам послезавтра, в четверг, девятнадцатого ноября, в пятнадцать часов."
+    )
+    assert result.outcome == Outcome.DELIVERED
+
+
+def test_time_in_another_zone() -> None:
+    # 10:00 UTC = 17:00 in Novosibirsk on Tuesday; "завтра в десять" = Wednesday 10:00 there.
+    now = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
+    result, _ = run(
+        "callback_offer", ["нет", "завтра в десять", "да"], now=now, tz="Asia/Novosibirsk"
+    )
+    nsk = ZoneInfo("Asia/Novosibirsk")
+    assert result.callback_at == datetime(2026, 11, 18, 10, 0, tzinfo=nsk)
+    assert result.callback_at.utcoffset() == nsk.utcoffset(datetime(2026, 11, 18))
+
+
+def test_unmapped_repeat_repeats_the_question() -> None:
+    # read_back does not map "repeat": the question is said again, no "не понял".
+    result, _ = run("callback_offer", ["нет", "в пятницу в одиннадцать", "повторите", "да"])
+    read_back = [s for s in result.said if s.startswith("Перезвоним Вам")]
+    assert len(read_back) == 2
+    assert "Извините, я не понял." not in result.said
+    assert result.outcome == Outcome.CALLBACK_REQUESTED
+
+
+def test_unclear_words_then_keys() -> None:
+    result, _ = run("payment_reminder", ["какая сегодня погода", "1"])
+    assert "Извините, я не понял." in result.said
+    assert result.outcome == Outcome.CONFIRMED
+    assert result.transcript == "какая сегодня погода"
+    assert result.dtmf == "1"
+
+
+SPEECH_OFF = """
+name: keys_only
+start: q
+states:
+  q:
+    ask: Нажмите 1.
+    speech: false
+    answers:
+      - dtmf: 1
+        intent: yes
+        go: ok
+    on_fail: bye
+  ok:
+    outcome: confirmed
+  bye:
+    hangup: true
+"""
+
+
+def test_speech_can_be_turned_off_per_question() -> None:
+    sc, problems = check_text(SPEECH_OFF, "keys_only.yaml")
+    assert problems == [] and sc is not None
+    result, line = run(sc, ["да", "1"])
+    assert line.expects[0].speech is False and line.expects[0].grammar is None
+    assert result.outcome == Outcome.CONFIRMED
+    assert result.transcript == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "said", "outcome"),
+    [
+        ("documents_sent", "да, получил", Outcome.CONFIRMED),
+        ("documents_sent", "нет", Outcome.DECLINED),
+        ("documents_sent", "больше не звоните", Outcome.OPTED_OUT),
+        ("payment_reminder", "соедините с оператором", Outcome.OPERATOR_REQUESTED),
+        ("order_ready", "позовите менеджера", Outcome.OPERATOR_REQUESTED),
+        ("callback_offer", "да, удобно", Outcome.CONFIRMED),
+    ],
+)
+def test_spoken_intents(name: str, said: str, outcome: Outcome) -> None:
+    result, _ = run(name, [said])
+    assert result.outcome == outcome
+    assert result.transcript == said.replace(",", "")
