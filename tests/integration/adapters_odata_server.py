@@ -8,7 +8,7 @@ Serves, under /shop/odata/standard.odata/:
                                                     dimensions, as 1C's record manager does)
 with HTTP basic auth, 1C-shaped JSON (odata.metadata, value, Ref_Key GUIDs, Cyrillic names,
 "0001-01-01T00:00:00" empty dates, odata.error bodies) and fault injection: `fail_with`
-(statuses answered to the next requests), `delay_s` (a slow server).
+(statuses answered to the next requests; None = answer normally), `delay_s` (a slow server).
 
 The $filter grammar is the subset cuckoo sends: comparisons `Field eq|ne value` joined with
 and/or, parentheses, true/false/'text'/numbers/guid'…'.
@@ -111,7 +111,7 @@ class FakeOneC:
         self.counterparties: dict[str, dict[str, Any]] = {}
         self.orders: dict[str, dict[str, Any]] = {}
         self.register: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self.fail_with: deque[int] = deque()
+        self.fail_with: deque[int | None] = deque()  # None: answer normally
         self.delay_s = 0.0
         self.requests: list[tuple[str, str]] = []  # (method, path) as received
         self.base_url = ""

@@ -45,7 +45,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def make(url: str, tmp_path: Path, **options: Any) -> SqlAdapter:
     options.setdefault("erp_timezone", "Europe/Moscow")
-    adapter = build_adapter("shop", AdapterSettings(type="sql", url=url, **options), tmp_path)
+    adapter = build_adapter(
+        "shop", AdapterSettings.model_validate({"type": "sql", "url": url, **options}), tmp_path
+    )
     assert isinstance(adapter, SqlAdapter)
     return adapter
 
@@ -293,6 +295,8 @@ def test_url_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     create_sample_erp(url)
     monkeypatch.setenv("CUCKOO_TEST_SHOP_URL", url)
     built = build_adapter(
-        "shop", AdapterSettings(type="sql", url_env="CUCKOO_TEST_SHOP_URL"), tmp_path
+        "shop",
+        AdapterSettings.model_validate({"type": "sql", "url_env": "CUCKOO_TEST_SHOP_URL"}),
+        tmp_path,
     )
     assert len(built.fetch_pending()) == 7
