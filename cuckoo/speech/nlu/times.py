@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from cuckoo.speech.nlu.words import Item, Num, ordinal_values, read_numbers, tokenize
 
@@ -397,7 +397,8 @@ def resolve(spec: _Spec, now: datetime, parts: DayParts) -> datetime | None:
     clock = _clock_or_now(spec, parts, now)
     today = now.date()
     if spec.minutes is not None:
-        return now + timedelta(minutes=spec.minutes)
+        # Aware arithmetic within one tzinfo is wall-clock; "через полчаса" is elapsed time.
+        return (now.astimezone(UTC) + timedelta(minutes=spec.minutes)).astimezone(now.tzinfo)
     if spec.days is not None or spec.months is not None:
         day = today + timedelta(days=spec.days or 0)
         day = _add_months(day, spec.months or 0)

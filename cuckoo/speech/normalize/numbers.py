@@ -103,7 +103,10 @@ def read_in_groups(digits: str) -> str:
 
 
 def noun_parse(word: str) -> Parse | None:
-    """The most likely noun reading of `word`, or None when it is not a noun."""
+    """The most likely noun reading of `word`, or None when it is not a dictionary noun
+    (a guessed inflection of an unknown word is worse than the word as written)."""
+    if not morph().word_is_known(word):
+        return None
     for parse in morph().parse(word):
         if parse.tag.POS == "NOUN":
             return parse
@@ -114,6 +117,8 @@ def noun_parse(word: str) -> Parse | None:
 
 def noun_cases(word: str) -> set[str]:
     """All cases `word` can be in as a noun (ambiguous forms give several)."""
+    if not morph().word_is_known(word):
+        return set()
     return {str(p.tag.case) for p in morph().parse(word) if p.tag.POS == "NOUN" and p.tag.case}
 
 
