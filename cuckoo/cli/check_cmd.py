@@ -1,0 +1,119 @@
+"""`cuckoo check`: validate everything a running robot would load, before it runs.
+
+Checks, in order: cuckoo.toml; every scenario (file:line problems); each scenario's SMS text
+against the segment limit; every configured ERP adapter's options; every voice profile.
+Prints one line per problem and exits 1 if there is any, so it fits a deploy pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any
+
+from cuckoo.domain import ConfigError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("check", help="validate cuckoo.toml, scenarios, SMS texts, adapters, voices")
+    p.add_argument("--quiet", action="store_true", help="print problems only")
+    p.set_defaults(func=cmd_check)
+
+
+@dataclass
+class CheckReport:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_all(config_path: str | None) -> CheckReport:
+    from cuckoo import config as config_module
+
+    report = CheckReport()
+    try:
+        config = config_module.load(config_path)
+    except ConfigError as e:
+        report.problems.extend(str(e).splitlines())
+        return report  # nothing else can be checked without a config
+    report.notes.append("config: ok")
+    _check_scenarios(config, report)
+    _check_adapters(config, report)
+    _check_voices(config, report)
+    return report
+
+
+def _check_scenarios(config: Any, report: CheckReport) -> None:
+    from cuckoo.dialog import load_scenario, render_sms, validate_dir
+    from cuckoo.dialog.loader import sample_context, scenario_files
+    from cuckoo.sms.segments import segments
+
+    scenarios_dir = config.path(config.scenarios_dir)
+    if not scenarios_dir.is_dir():
+        report.problems.append(f"{scenarios_dir}: scenarios folder does not exist")
+        return
+    problems = validate_dir(scenarios_dir)
+    report.problems.extend(str(p) for p in problems)
+    bad_files = {str(p.file) for p in problems}
+    files = scenario_files(scenarios_dir)
+    for path in files:
+        if str(path) in bad_files:
+            continue
+        scenario = load_scenario(path)
+        try:
+            text = render_sms(scenario, sample_context(scenario))
+        except Exception as e:  # a template that fails on its own sample data
+            report.problems.append(f"{path}: sms: cannot render with the sample variables: {e}")
+            continue
+        if text is None:
+            continue
+        encoding, parts = segments(text)
+        if parts > config.sms.max_segments:
+            report.problems.append(
+                f"{path}: sms: {parts} SMS parts ({encoding}) with the sample variables; "
+                f"[sms] max_segments is {config.sms.max_segments}"
+            )
+        else:
+            report.notes.append(f"{path.name}: sms {parts} part(s), {encoding}")
+    report.notes.append(f"scenarios: {len(files)} file(s), {len(problems)} problem(s)")
+
+
+def _check_adapters(config: Any, report: CheckReport) -> None:
+    from adapters import build_adapter
+
+    for name, settings in config.adapters.items():
+        if not settings.enabled:
+            report.notes.append(f"adapter {name}: disabled")
+            continue
+        try:
+            build_adapter(name, settings, config.base_dir)
+        except ConfigError as e:
+            report.problems.extend(str(e).splitlines())  # names adapters.NAME.key
+        else:
+            report.notes.append(f"adapter {name} ({settings.type}): ok")
+
+
+def _check_voices(config: Any, report: CheckReport) -> None:
+    try:
+        from cuckoo.speech.tts import check_voices
+    except ImportError:
+        return  # the TTS package is optional for a dry-run or SMS-only install
+    for problem in check_voices(config):
+        report.problems.append(problem)
+    report.notes.append("voices: checked")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = check_all(args.config)
+    if not args.quiet:
+        for note in report.notes:
+            print(note)
+    for problem in report.problems:
+        print(problem)
+    if report.ok():
+        print("check: all good")
+        return 0
+    print(f"check: {len(report.problems)} problem(s)")
+    return 1
