@@ -226,6 +226,23 @@ REPORT_COLUMNS = [
 ]
 
 
+# The terminal table keeps what fits on a screen; --format csv has every column.
+TABLE_COLUMNS = {
+    "started_at": "started (UTC)",
+    "notification_id": "id",
+    "external_id": "ext. id",
+    "phone": "phone",
+    "scenario": "scenario",
+    "no": "#",
+    "channel": "via",
+    "outcome": "outcome",
+    "sip_code": "SIP",
+    "dtmf": "DTMF",
+    "duration_s": "sec",
+    "detail": "detail",
+}
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     since = parse_time(args.since, now, what="--since") if args.since else None
@@ -254,10 +271,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title=f"attempts ({len(rows)})")
-    for c in REPORT_COLUMNS:
-        table.add_column(c, overflow="fold")
+    shown = [REPORT_COLUMNS.index(c) for c in TABLE_COLUMNS]
+    for title in TABLE_COLUMNS.values():
+        table.add_column(title, overflow="fold", no_wrap=title != "detail")
     for r in rows:
-        table.add_row(*r)
+        table.add_row(*(r[i] for i in shown))
     Console().print(table)
     return 0
 

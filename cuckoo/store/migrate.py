@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+# Alembic logs its plugin set-up at INFO when it is imported; keep it to warnings unless the
+# user asked for debug logging (cuckoo -v).
+if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 from alembic.config import Config
 from sqlalchemy import Connection
 
 from cuckoo.domain import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def migrations_dir() -> Path:
@@ -31,15 +39,27 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return cfg
 
 
+def _quiet_alembic() -> None:
+    """Alembic logs its plugin set-up at INFO; keep it to warnings unless we debug."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def upgrade(connection: Connection, revision: str = "head") -> None:
     from alembic import command
 
+    _quiet_alembic()
+    before = current_revision(connection)
     command.upgrade(alembic_config(connection), revision)
+    after = current_revision(connection)
+    if after != before:
+        log.info("database migrated from %s to %s", before or "empty", after)
 
 
 def current_revision(connection: Connection) -> str | None:
     from alembic.migration import MigrationContext
 
+    _quiet_alembic()
     return MigrationContext.configure(connection).get_current_revision()
 
 

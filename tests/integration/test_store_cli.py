@@ -1,0 +1,193 @@
+"""The store's CLI commands as a user runs them: real processes, a real database, from a folder
+that has no alembic.ini (the Alembic config is built in code)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ALWAYS_OPEN = """
+[policy.window]
+mon = "00:00-24:00"
+tue = "00:00-24:00"
+wed = "00:00-24:00"
+thu = "00:00-24:00"
+fri = "00:00-24:00"
+sat = "00:00-24:00"
+sun = "00:00-24:00"
+skip_holidays = false
+
+[policy.sms_window]
+mon = "00:00-24:00"
+tue = "00:00-24:00"
+wed = "00:00-24:00"
+thu = "00:00-24:00"
+fri = "00:00-24:00"
+sat = "00:00-24:00"
+sun = "00:00-24:00"
+skip_holidays = false
+"""
+
+
+def write_config(folder: Path, db_url: str, extra: str = "") -> Path:
+    cfg = folder / "cuckoo.toml"
+    cfg.write_text(f'[store]\nurl = "{db_url}"\n\n{extra}\n{ALWAYS_OPEN}', encoding="utf-8")
+    return cfg
+
+
+def cuckoo(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cuckoo.cli.main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path, sqlite_url: str) -> Path:
+    """A folder with a cuckoo.toml (SQLite) and no alembic.ini; the schema is upgraded.
+    (The store queries run on both databases in test_store_matrix; PostgreSQL gets one
+    end-to-end CLI test below to keep this suite fast.)"""
+    write_config(tmp_path, sqlite_url)
+    done = cuckoo(tmp_path, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert "revision 0001" in done.stdout
+    assert not (tmp_path / "alembic.ini").exists()
+    return tmp_path
+
+
+def test_commands_refuse_an_unmigrated_database_with_the_fix(tmp_path: Path) -> None:
+    write_config(tmp_path, f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    done = cuckoo(tmp_path, "status")
+    assert done.returncode == 1
+    assert "run `cuckoo db upgrade`" in done.stderr
+
+
+def test_db_upgrade_twice_and_default_sqlite_location(tmp_path: Path) -> None:
+    (tmp_path / "cuckoo.toml").write_text('var_dir = "state"\n', encoding="utf-8")
+    for _ in range(2):
+        done = cuckoo(tmp_path, "db", "upgrade")
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "state" / "cuckoo.sqlite").is_file()
+
+
+def test_notify_add_status_and_bad_input(home: Path) -> None:
+    ok = cuckoo(
+        home,
+        "notify",
+        "add",
+        "--phone",
+        "8 (912) 345-67-00",
+        "--scenario",
+        "order_ready",
+        "--var",
+        "order=A-17",
+        "--deadline",
+        "2099-12-01T18:00",
+        "--id",
+        "n1",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "+79123456700" in ok.stdout and "Asia/Yekaterinburg" in ok.stdout
+    bad_phone = cuckoo(home, "notify", "add", "--phone", "12-34", "--scenario", "order_ready")
+    assert bad_phone.returncode == 1
+    assert "phone '12-34'" in bad_phone.stderr and "Traceback" not in bad_phone.stderr
+    bad_var = cuckoo(
+        home, "notify", "add", "--phone", "+79123456701", "--scenario", "x", "--var", "oops"
+    )
+    assert bad_var.returncode == 1 and "KEY=VALUE" in bad_var.stderr
+    again = cuckoo(
+        home, "notify", "add", "--phone", "+79123456700", "--scenario", "x", "--id", "n1"
+    )
+    assert again.returncode == 1 and "exists already" in again.stderr
+    status = cuckoo(home, "status")
+    assert status.returncode == 0, status.stderr
+    assert "pending" in status.stdout and "total" in status.stdout
+    # Only the good one was stored.
+    assert [line.split()[-2:] for line in status.stdout.splitlines() if "pending" in line] == [
+        ["pending", "1"]
+    ] or "│ pending" in status.stdout
+
+
+def test_unknown_scenario_when_scenarios_are_known(home: Path) -> None:
+    (home / "scenarios").mkdir()
+    (home / "scenarios" / "order_ready.yaml").write_text("name: order_ready\n", encoding="utf-8")
+    done = cuckoo(home, "notify", "add", "--phone", "+79123456700", "--scenario", "nope")
+    assert done.returncode == 1
+    assert "unknown scenario 'nope' (known: order_ready)" in done.stderr
+
+
+def test_block_unblock_and_notify_a_blocked_number(home: Path) -> None:
+    assert cuckoo(home, "block", "8 912 345 67 00", "--reason", "asked").stdout.strip() == (
+        "blocked +79123456700"
+    )
+    blocked = cuckoo(home, "notify", "add", "--phone", "+79123456700", "--scenario", "x")
+    assert blocked.returncode == 1 and "do-not-call" in blocked.stderr
+    assert cuckoo(home, "unblock", "+7 912 345-67-00").stdout.strip() == (
+        "unblocked +7 912 345-67-00"
+    )
+    assert "was not blocked" in cuckoo(home, "unblock", "+79123456700").stdout
+    bad = cuckoo(home, "block", "123")
+    assert bad.returncode == 1 and "phone" in bad.stderr
+
+
+def test_run_once_with_the_dry_run_channel_and_report(home: Path) -> None:
+    for i, ch in enumerate(["call", "sms"]):
+        done = cuckoo(
+            home,
+            "notify",
+            "add",
+            "--phone",
+            f"+7912345670{i}",
+            "--scenario",
+            "order_ready",
+            "--channel",
+            ch,
+            "--var",
+            f"order=A-{i}",
+        )
+        assert done.returncode == 0, done.stderr
+    run = cuckoo(home, "run", "--once", "--channel", "dry-run")
+    assert run.returncode == 0, run.stderr
+    assert "dispatched 2" in run.stdout
+    assert "would call +79123456700" in run.stderr and '"order": "A-0"' in run.stderr
+    assert "would text +79123456701" in run.stderr
+    report = cuckoo(home, "report", "--format", "csv", "--since", "1h")
+    assert report.returncode == 0, report.stderr
+    rows = list(csv.DictReader(io.StringIO(report.stdout)))
+    assert sorted((r["phone"], r["channel"], r["outcome"]) for r in rows) == [
+        ("+79123456700", "call", "delivered"),
+        ("+79123456701", "sms", "delivered"),
+    ]
+    table = cuckoo(home, "report")
+    assert table.returncode == 0 and "attempts (2)" in table.stdout
+    future = cuckoo(home, "report", "--format", "csv", "--since", "2099-01-01")
+    assert future.stdout.strip().count("\n") == 0  # header only
+
+
+def test_run_without_a_real_channel_says_what_to_do(home: Path) -> None:
+    done = cuckoo(home, "run", "--once")
+    if done.returncode == 0:
+        pytest.skip("the real channels are wired in (cuckoo.channels exists)")
+    assert "--channel dry-run" in done.stderr
+    bad = cuckoo(home, "run", "--once", "--channel", "nosuchmodule:make")
+    assert bad.returncode == 1 and "cannot import nosuchmodule" in bad.stderr
+
+
+@pytest.mark.postgres
+def test_cli_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    write_config(tmp_path, pg_url)
+    assert cuckoo(tmp_path, "db", "upgrade").returncode == 0
+    add = cuckoo(tmp_path, "notify", "add", "--phone", "+79123456700", "--scenario", "s")
+    assert add.returncode == 0, add.stderr
+    run = cuckoo(tmp_path, "run", "--once", "--channel", "dry-run")
+    assert run.returncode == 0 and "dispatched 1" in run.stdout, run.stderr
+    rows = list(csv.DictReader(io.StringIO(cuckoo(tmp_path, "report", "--format", "csv").stdout)))
+    assert [(r["phone"], r["outcome"]) for r in rows] == [("+79123456700", "delivered")]
