@@ -1,0 +1,109 @@
+"""`cuckoo call` (place one test call now) and `cuckoo sim-phone` (a scripted customer phone)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("call", help="place one call now: say a text, wait for a key, report")
+    p.add_argument("target", help="phone number (through the trunk) or SIP URI")
+    p.add_argument("--say", default="", help="text to say (Russian TTS)")
+    p.add_argument("--wav", help="WAV file to play instead of --say")
+    p.add_argument("--wait-dtmf", type=float, default=5.0, metavar="SECONDS",
+                   help="wait this long for a key after the message (default 5)")
+    p.add_argument("--ring-timeout", type=float, metavar="SECONDS",
+                   help="cancel after ringing this long (default: [telephony] ring_timeout_s)")
+    p.add_argument("--record", metavar="FILE", help="record both directions to a stereo WAV")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=call_cmd)
+
+    s = sub.add_parser("sim-phone", help="a simulated customer phone that follows a script")
+    s.add_argument("--port", type=int, default=5090, help="SIP port (UDP), default 5090")
+    s.add_argument("--script", help="JSON/YAML script: default + per-user behaviour")
+    s.add_argument("--action", choices=["answer", "busy", "reject", "never", "code"],
+                   default="answer", help="what to do with every call (without --script)")
+    s.add_argument("--code", type=int, default=486, help="final code for --action code")
+    s.add_argument("--answer-after", type=float, default=0.5, metavar="SECONDS")
+    s.add_argument("--hangup-after", type=float, metavar="SECONDS")
+    s.add_argument("--play", metavar="WAV", help="say this WAV after answering")
+    s.add_argument("--dtmf", metavar="KEYS", help="press these keys after --dtmf-at seconds")
+    s.add_argument("--dtmf-at", type=float, default=2.0, metavar="SECONDS")
+    s.add_argument("--dtmf-method", choices=["rfc2833", "info", "inband"], default="rfc2833")
+    s.add_argument("--record", metavar="PATTERN",
+                   help="record what it heard, e.g. 'heard-{user}-{n}.wav'")
+    s.add_argument("--events", metavar="FILE", help="write JSON-line events here (default stdout)")
+    s.set_defaults(func=sim_phone_cmd)
+
+
+def _synthesizer(config: Any) -> Any:
+    """The configured synthesizer, else espeak-ng (so a trunk test works without models)."""
+    from cuckoo.telephony.calls import load_object
+
+    try:
+        build = load_object(config.telephony.synthesizer, "[telephony] synthesizer")
+        return build(config)
+    except (ImportError, ValueError) as e:
+        from cuckoo.telephony.espeak import EspeakSynthesizer
+
+        print(f"cuckoo call: {e}; using espeak-ng", file=sys.stderr)
+        return EspeakSynthesizer()
+
+
+def call_cmd(args: argparse.Namespace) -> int:
+    from cuckoo import config as config_mod
+    from cuckoo.telephony.calls import engine_config, run_call
+    from cuckoo.telephony.dialplan import target_uri
+    from cuckoo.telephony.engine import Engine
+
+    cfg = config_mod.load(args.config)
+    tel = cfg.telephony
+    uri = target_uri(args.target, tel)
+    synth = _synthesizer(cfg) if args.say and not args.wav else None
+    request = {"say": args.say, "wav": args.wav, "wait_dtmf_s": args.wait_dtmf}
+    engine = Engine(engine_config(tel)).start()
+    try:
+        if tel.trunk.registrar:
+            code = engine.wait_registered(10.0)
+            if code != 200:
+                print(f"cuckoo call: registration failed ({code})", file=sys.stderr)
+        r = run_call(engine, uri, request, settings=tel, synthesizer=synth,
+                     record_path=args.record, ring_timeout_s=args.ring_timeout)
+    finally:
+        engine.stop()
+    if args.json:
+        print(json.dumps(r, ensure_ascii=False))
+    else:
+        print(f"outcome:   {r['outcome']}")
+        print(f"sip code:  {r['sip_code']}" + (f"  (Q.850 {r['q850']})" if r["q850"] else ""))
+        print(f"dtmf:      {r['dtmf'] or '-'}")
+        print(f"duration:  {r['duration_s']:.2f} s")
+        if r["first_audio_s"] is not None:
+            print(f"answer → first audio frame: {1000 * r['first_audio_s']:.0f} ms")
+        if r["detail"]:
+            print(f"detail:    {r['detail']}")
+        if r["recording_path"]:
+            print(f"recording: {r['recording_path']}")
+    return 0
+
+
+def sim_phone_cmd(args: argparse.Namespace) -> int:
+    from cuckoo.telephony.simphone import Behavior, DtmfPress, Script, run_forever
+
+    if args.script:
+        script = Script.load(args.script)
+    else:
+        presses = (DtmfPress(args.dtmf_at, args.dtmf, args.dtmf_method),) if args.dtmf else ()
+        script = Script(Behavior(
+            action=args.action, code=args.code, answer_after_s=args.answer_after,
+            hangup_after_s=args.hangup_after, play=args.play, dtmf=presses, record=args.record,
+        ))
+    events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
+    try:
+        return run_forever(script, args.port, events)
+    finally:
+        if events:
+            events.close()

@@ -1,0 +1,390 @@
+"""Dialing and `SipLine`: one live call as the dialog sees it (cuckoo.line.Line).
+
+Everything here runs in the caller's thread (one thread per call); pjsua2 is touched only by
+the engine's owner thread. The line consumes the call's received frames and events itself:
+DTMF (RFC 2833 / SIP INFO from pjsua2, in-band tones from the Goertzel detector), speech start
+and utterances (cuckoo.speech.listening.UtteranceListener), hang-up, the call's time limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+import wave
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from cuckoo.audio import TELEPHONY_RATE, Audio
+from cuckoo.domain import Outcome
+from cuckoo.line import Expect, Reply, ReplyKind
+from cuckoo.speech.listening import UtteranceListener
+from cuckoo.speech.protocols import RecognizerFactory, Synthesizer
+from cuckoo.telephony.dtmf import DtmfDetector
+from cuckoo.telephony.engine import CallHandle, Engine, EngineError, TooManyCalls
+from cuckoo.telephony.outcomes import DialFacts, dial_outcome
+
+log = logging.getLogger(__name__)
+
+INTER_DIGIT_TIMEOUT_S = 3.0
+PREROLL_FRAMES = 15  # audio kept from before speech start (300 ms) for the next listen()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _wall(mono: float | None, ref_mono: float, ref_wall: datetime) -> datetime | None:
+    return None if mono is None else ref_wall + timedelta(seconds=mono - ref_mono)
+
+
+@dataclass
+class DialResult:
+    outcome: Outcome | None  # None: answered
+    started_at: datetime
+    ended_at: datetime | None = None  # set when the attempt ended without an answer
+    answered_at: datetime | None = None
+    sip_code: int | None = None
+    q850: int | None = None
+    reason: str = ""
+    detail: str = ""
+    handle: CallHandle | None = None
+    answered_mono: float | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome is None
+
+
+def dial(
+    engine: Engine, uri: str, *, ring_timeout_s: float, setup_timeout_s: float = 8.0
+) -> DialResult:
+    """Place a call and wait until it is answered or has failed. We CANCEL ourselves after
+    `ring_timeout_s` (pjsip has no ring timeout), and give up after `setup_timeout_s` with no
+    SIP response at all (nobody at that address)."""
+    started = _now()
+    t0 = time.monotonic()
+    try:
+        h = engine.dial(uri)
+    except TooManyCalls as e:
+        return DialResult(Outcome.NETWORK, started, _now(), detail=f"local: {e}")
+    except EngineError as e:
+        return DialResult(Outcome.NETWORK, started, _now(), detail=f"local: {e}")
+    except Exception as e:
+        info = getattr(e, "info", None)
+        text = info() if callable(info) else str(e)
+        return DialResult(
+            dial_outcome(DialFacts(False, None, bad_uri=True)),
+            started,
+            _now(),
+            detail=f"cannot dial {uri!r}: {text.strip() or type(e).__name__}",
+        )
+    ring_timeout = setup_timeout = False
+    while True:
+        if h.confirmed.wait(0.02) or h.disconnected.is_set():
+            break
+        elapsed = time.monotonic() - t0
+        if not h.any_response and elapsed > setup_timeout_s:
+            setup_timeout = True
+            break
+        if elapsed > ring_timeout_s:
+            ring_timeout = True
+            break
+    if h.confirmed.is_set() and not h.disconnected.is_set():
+        return DialResult(
+            None,
+            started,
+            answered_at=_wall(h.answered_at, t0, started),
+            sip_code=200,
+            reason="OK",
+            handle=h,
+            answered_mono=h.answered_at,
+        )
+    if ring_timeout or setup_timeout:
+        h.hangup(cause="ring_timeout" if ring_timeout else "setup_timeout")
+        h.disconnected.wait(2.0)  # for the final code (487); a missing answer is not fatal
+    facts = DialFacts(
+        answered=False,
+        sip_code=h.sip_code if h.sip_code and h.sip_code >= 300 else None,
+        q850=h.q850,
+        any_response=h.any_response,
+        ring_timeout=ring_timeout,
+        setup_timeout=setup_timeout,
+    )
+    detail = "ring timeout" if ring_timeout else "no SIP response" if setup_timeout else ""
+    return DialResult(
+        dial_outcome(facts),
+        started,
+        _now(),
+        sip_code=facts.sip_code,
+        q850=h.q850,
+        reason=h.reason,
+        detail=detail or f"{h.sip_code} {h.reason}".strip(),
+        handle=h,
+    )
+
+
+@dataclass
+class LineStats:
+    said: list[str] = field(default_factory=list)
+    dtmf: str = ""
+    transcript: list[str] = field(default_factory=list)
+    first_audio_after_answer_s: float | None = None
+
+
+class SipLine:
+    """`cuckoo.line.Line` over an answered call."""
+
+    def __init__(
+        self,
+        handle: CallHandle,
+        *,
+        synthesizer: Synthesizer | None = None,
+        recognizer_factory: RecognizerFactory | None = None,
+        inband_dtmf: bool = True,
+        max_duration_s: float = 600.0,
+        record_path: str | Path | None = None,
+        on_reply: Callable[[Reply], None] | None = None,
+    ) -> None:
+        self.h = handle
+        self.synthesizer = synthesizer
+        self.recognizer_factory = recognizer_factory
+        self._detector: DtmfDetector | None = DtmfDetector() if inband_dtmf else None
+        self._digits: deque[str] = deque()  # pressed and not yet consumed (type-ahead)
+        self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
+        self._carry: list[bytes] = []  # audio since a barge-in speech start, for listen()
+        self._deadline = (handle.answered_at or time.monotonic()) + max_duration_s
+        self.record_path = Path(record_path) if record_path else None
+        if self.record_path is not None:
+            handle.start_recording()
+        self.on_reply = on_reply
+        self.stats = LineStats()
+        self.hung_up = False
+        self._frames: list[bytes] = []  # received by the last _pump
+
+    # ---- the Line protocol --------------------------------------------------------------------
+    def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
+        if self.synthesizer is None:
+            raise EngineError("this line has no synthesizer: cannot say text")
+        audio = self.synthesizer.synthesize(text, rate=TELEPHONY_RATE)
+        self.stats.said.append(text)
+        return self._play(audio, barge_in=barge_in)
+
+    def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None:
+        return self._play(audio, barge_in=barge_in)
+
+    def listen(self, expect: Expect) -> Reply:
+        if self._gone():
+            return Reply.hangup()
+        digits = self._take_digits(expect)
+        if digits is not None and len(digits) >= expect.max_digits:
+            return self._reply(Reply(ReplyKind.DTMF, digits=digits))
+        collected = digits or ""
+        listener = self._new_listener(expect, expect.no_speech_timeout_s)
+        start = time.monotonic()
+        wall_limit = start + expect.no_speech_timeout_s + expect.max_utterance_s + 2.0
+        last_digit_at = start
+        backlog = self._carry
+        self._carry = []
+        for frame in backlog:
+            ev = listener.feed(frame)
+            if ev is not None and ev.kind == "final" and ev.text:
+                return self._reply(Reply(ReplyKind.SPEECH, text=ev.text, confidence=ev.confidence))
+        while True:
+            got = self._pump(0.02)
+            if got == "hangup":
+                return self._reply(Reply.hangup())
+            for d in self._drain_digits():
+                if d in expect.dtmf:
+                    collected += d
+                    last_digit_at = time.monotonic()
+            if collected and (
+                len(collected) >= expect.max_digits
+                or collected.endswith("#")
+                or time.monotonic() - last_digit_at > INTER_DIGIT_TIMEOUT_S
+            ):
+                return self._reply(Reply(ReplyKind.DTMF, digits=collected.rstrip("#") or "#"))
+            for frame in self._frames:
+                ev = listener.feed(frame)
+                if ev is None:
+                    continue
+                if ev.kind == "final":
+                    if ev.text:
+                        return self._reply(
+                            Reply(ReplyKind.SPEECH, text=ev.text, confidence=ev.confidence)
+                        )
+                    # Speech without words (noise, or a DTMF-only line): keep waiting for the
+                    # rest of the no-speech time.
+                    left = expect.no_speech_timeout_s - (time.monotonic() - start)
+                    if left <= 0.1:
+                        return self._finish_silence(collected)
+                    listener = self._new_listener(expect, left)
+                elif ev.kind == "no_speech":
+                    return self._finish_silence(collected)
+            self._frames = []
+            if time.monotonic() > wall_limit:  # no audio arriving at all (e.g. RTP stalled)
+                return self._finish_silence(collected)
+
+    def hangup(self) -> None:
+        if not self.h.disconnected.is_set():
+            self.h.hangup(cause="robot")
+            self.h.disconnected.wait(3.0)
+        self.hung_up = True
+        self.close()
+
+    # ---- extras -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Write the recording (if any). Safe to call twice."""
+        if self.record_path is None or self.h.record_tx is None or self.h.record_rx is None:
+            return
+        write_stereo_wav(self.record_path, self.h.record_tx, self.h.record_rx)
+        self.h.record_tx = self.h.record_rx = None
+
+    @property
+    def remote_hangup(self) -> bool:
+        return self.h.remote_hangup
+
+    def wait_dtmf(self, timeout_s: float, keys: str = "0123456789*#", max_digits: int = 1) -> Reply:
+        """DTMF only, for `cuckoo call --wait-dtmf`."""
+        return self.listen(
+            Expect(dtmf=keys, max_digits=max_digits, speech=False, no_speech_timeout_s=timeout_s)
+        )
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _gone(self) -> bool:
+        return self.h.disconnected.is_set()
+
+    def _reply(self, r: Reply) -> Reply:
+        if r.kind == ReplyKind.DTMF:
+            self.stats.dtmf += r.digits
+        elif r.kind == ReplyKind.SPEECH and r.text:
+            self.stats.transcript.append(r.text)
+        if self.on_reply is not None:
+            self.on_reply(r)
+        return r
+
+    def _finish_silence(self, collected: str) -> Reply:
+        if collected:
+            return self._reply(Reply(ReplyKind.DTMF, digits=collected))
+        return self._reply(Reply.silence())
+
+    def _new_listener(self, expect: Expect, no_speech_s: float) -> UtteranceListener:
+        rec = None
+        if expect.speech and self.recognizer_factory is not None:
+            rec = self.recognizer_factory(expect.grammar)
+        return UtteranceListener(
+            rec,
+            no_speech_timeout_s=max(no_speech_s, 0.1),
+            end_silence_s=expect.end_silence_s,
+            max_utterance_s=expect.max_utterance_s,
+        )
+
+    def _take_digits(self, expect: Expect) -> str | None:
+        if not self._digits:
+            return None
+        out = ""
+        while self._digits and len(out) < expect.max_digits:
+            d = self._digits.popleft()
+            if d in expect.dtmf:
+                out += d
+        return out or None
+
+    def _drain_digits(self) -> list[str]:
+        out = list(self._digits)
+        self._digits.clear()
+        return out
+
+    def _pump(self, timeout: float) -> str | None:
+        """Collect received frames into self._frames and DTMF into self._digits.
+        Returns "hangup" when the call is over (either side, or the time limit)."""
+        frames: list[bytes] = []
+        try:
+            frames.append(self.h.rx.get(timeout=timeout))
+            while True:
+                frames.append(self.h.rx.get_nowait())
+        except queue.Empty:
+            pass
+        while True:
+            try:
+                kind, data = self.h.events.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "dtmf":
+                self._digits.append(data[0])
+                self._detector = None  # the trunk signals keys out of band: trust that only
+        if self._detector is not None:
+            for f in frames:
+                for d in self._detector.feed(f):
+                    self._digits.append(d)
+        self._frames = frames
+        if self.h.disconnected.is_set():
+            return "hangup"
+        if time.monotonic() > self._deadline:
+            log.info("call %s reached its time limit", self.h.call_id)
+            self.h.hangup(cause="max_duration")
+            self.h.disconnected.wait(3.0)
+            return "hangup"
+        return None
+
+    def _play(self, audio: Audio, *, barge_in: bool) -> Reply | None:
+        if self._gone():
+            return Reply.hangup()
+        if audio.rate != TELEPHONY_RATE:
+            audio = audio.resample(TELEPHONY_RATE)
+        vad = None
+        if barge_in:
+            vad = UtteranceListener(
+                None, no_speech_timeout_s=3600, end_silence_s=0.5, max_utterance_s=3600
+            )
+        self._carry = []
+        self._preroll.clear()
+        if barge_in and self._digits:
+            return self._reply(Reply(ReplyKind.DTMF, digits=self._digits.popleft()))
+        player = self.h.player
+        player.load(audio.pcm)
+        while True:
+            got = self._pump(0.02)
+            if (
+                self.stats.first_audio_after_answer_s is None
+                and player.first_frame_at is not None
+                and self.h.answered_at is not None
+            ):
+                self.stats.first_audio_after_answer_s = player.first_frame_at - self.h.answered_at
+            if got == "hangup":
+                player.stop()
+                return self._reply(Reply.hangup())
+            if barge_in and self._digits:
+                player.stop()
+                return self._reply(Reply(ReplyKind.DTMF, digits=self._digits.popleft()))
+            if vad is not None:
+                for i, frame in enumerate(self._frames):
+                    self._preroll.append(frame)
+                    ev = vad.feed(frame)
+                    if ev is not None and ev.kind == "speech_start":
+                        player.stop()
+                        self._carry = list(self._preroll) + self._frames[i + 1 :]
+                        return self._reply(Reply(ReplyKind.SPEECH, text=""))
+            self._frames = []
+            if not player.playing:
+                return None
+
+
+def write_stereo_wav(path: str | Path, left: list[bytes], right: list[bytes]) -> None:
+    """Left: what the robot sent; right: what it received; frame-aligned by the media clock."""
+    n = max(len(left), len(right))
+    a = np.frombuffer(b"".join(left).ljust(n * 320, b"\0"), dtype="<i2")
+    b = np.frombuffer(b"".join(right).ljust(n * 320, b"\0"), dtype="<i2")
+    inter = np.empty(2 * n * 160, dtype="<i2")
+    inter[0::2] = a[: n * 160]
+    inter[1::2] = b[: n * 160]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(TELEPHONY_RATE)
+        w.writeframes(inter.tobytes())

@@ -1,0 +1,319 @@
+"""A simulated customer phone: a pjsua2 user agent that behaves per a script.
+
+Script (JSON or YAML): a `default` behaviour and optional per-user ones, picked by the user
+part of the called URI (sip:alice@host → "alice"), so one sim-phone plays several customers:
+
+    default: {action: answer, answer_after_s: 0.5}
+    users:
+      alice: {action: answer, answer_after_s: 1, play: greeting.wav,
+              dtmf: [{at_s: 2.0, keys: "1", method: rfc2833}], record: "/tmp/alice-{n}.wav"}
+      bob:   {action: busy}
+
+Every event is written as one JSON line to `events` (a file or stdout) with a monotonic
+timestamp `t` (CLOCK_MONOTONIC is system-wide, so tests and benchmarks can compare it with
+their own clock).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import time
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from cuckoo.audio import TELEPHONY_RATE, Audio
+from cuckoo.telephony.dtmf import tones_pcm
+from cuckoo.telephony.engine import CallHandle, Engine, EngineConfig
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("answer", "busy", "reject", "never", "code")
+LOUD_RMS = 300.0  # a received frame this loud counts as robot audio
+
+
+@dataclass(frozen=True)
+class DtmfPress:
+    at_s: float  # after answer
+    keys: str
+    method: str = "rfc2833"  # rfc2833 | info | inband
+
+
+@dataclass(frozen=True)
+class Behavior:
+    action: str = "answer"
+    answer_after_s: float = 0.0  # rings (180) this long first
+    code: int = 486  # for action "code"
+    q850: int | None = None  # adds "Reason: Q.850;cause=N" to the final answer
+    hangup_after_s: float | None = None  # after answer
+    play: str | None = None  # WAV said after answer
+    play_at_s: float = 0.0
+    dtmf: tuple[DtmfPress, ...] = ()
+    dtmf_after_audio: bool = False  # press each key only once the robot has gone quiet
+    record: str | None = None  # WAV of what it heard; "{user}" and "{n}" are filled in
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "script") -> Behavior:
+        d = dict(d)
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        if d.get("action", "answer") not in ACTIONS:
+            raise ValueError(f"{where}: action must be one of {ACTIONS}, not {d['action']!r}")
+        presses = tuple(
+            DtmfPress(float(p["at_s"]), str(p["keys"]), str(p.get("method", "rfc2833")))
+            for p in d.pop("dtmf", []) or []
+        )
+        for p in presses:
+            if p.method not in ("rfc2833", "info", "inband"):
+                raise ValueError(f"{where}: dtmf method {p.method!r} is not rfc2833/info/inband")
+        return cls(dtmf=presses, **d)
+
+
+@dataclass
+class Script:
+    default: Behavior = field(default_factory=Behavior)
+    users: dict[str, Behavior] = field(default_factory=dict)
+
+    def for_user(self, user: str) -> Behavior:
+        return self.users.get(user, self.default)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "script") -> Script:
+        unknown = set(d) - {"default", "users"}
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)} (want default, users)")
+        return cls(
+            Behavior.from_dict(d.get("default") or {}, f"{where}: default"),
+            {
+                str(k): Behavior.from_dict(v or {}, f"{where}: users.{k}")
+                for k, v in (d.get("users") or {}).items()
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Script:
+        text = Path(path).read_text(encoding="utf-8")
+        if str(path).endswith((".yaml", ".yml")):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = json.loads(text)
+        return cls.from_dict(data, str(path))
+
+
+def user_of(uri: str) -> str:
+    m = re.search(r"sips?:([^@;>]+)@", uri)
+    return m.group(1) if m else ""
+
+
+class SimPhone:
+    def __init__(self, script: Script, *, port: int = 0, events: IO[str] | None = None) -> None:
+        self.script = script
+        self.engine = Engine(EngineConfig(sip_port=port, log_level=0), on_incoming=self._incoming)
+        self._events = events or sys.stdout
+        self._lock = threading.Lock()
+        self._n = 0
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> SimPhone:
+        self.engine.start()
+        self.emit("ready", port=self.engine.local_port)
+        return self
+
+    def stop(self) -> None:
+        self.engine.stop()
+
+    @property
+    def port(self) -> int:
+        return self.engine.local_port
+
+    def emit(self, event: str, **kw: Any) -> None:
+        line = json.dumps({"event": event, "t": time.monotonic(), **kw})
+        with self._lock:
+            self._events.write(line + "\n")
+            self._events.flush()
+
+    def _incoming(self, h: CallHandle) -> None:
+        # Runs on the engine's owner thread: never block here.
+        with self._lock:
+            self._n += 1
+            n = self._n
+        user = user_of(h.local_uri)
+        behavior = self.script.for_user(user)
+        t = threading.Thread(target=self._run_call, args=(h, user, n, behavior), daemon=True)
+        self._threads = [x for x in self._threads if x.is_alive()] + [t]
+        t.start()
+
+    def _run_call(self, h: CallHandle, user: str, n: int, b: Behavior) -> None:
+        self.emit("incoming", user=user, n=n, remote=h.remote_uri)
+        try:
+            self._behave(h, user, n, b)
+        except Exception as e:
+            log.exception("sim-phone call %s failed", n)
+            self.emit("error", user=user, n=n, error=str(e))
+            h.hangup()
+
+    def _final(self, h: CallHandle, code: int, b: Behavior) -> None:
+        if b.q850 is not None:
+            self.engine.submit(lambda: _hangup_with_reason(h, code, b.q850 or 0))
+        else:
+            h.answer(code)
+
+    def _behave(self, h: CallHandle, user: str, n: int, b: Behavior) -> None:
+        if b.action == "busy":
+            self._final(h, 486, b)
+            self.emit("rejected", user=user, n=n, code=486)
+            return
+        if b.action == "reject":
+            self._final(h, 603, b)
+            self.emit("rejected", user=user, n=n, code=603)
+            return
+        if b.action == "code":
+            self._final(h, b.code, b)
+            self.emit("rejected", user=user, n=n, code=b.code)
+            return
+        h.answer(180)
+        if b.action == "never":
+            h.disconnected.wait()
+            self.emit("ended", user=user, n=n, answered=False, sip_code=h.sip_code)
+            return
+        if h.disconnected.wait(b.answer_after_s):
+            self.emit("ended", user=user, n=n, answered=False, sip_code=h.sip_code)
+            return
+        if b.record:
+            h.start_recording()
+        h.answer(200)
+        if not h.media_ready.wait(5.0):
+            self.emit("error", user=user, n=n, error="no media after answer")
+        t_ans = time.monotonic()
+        self.emit("answered", user=user, n=n)
+        watch = _RxWatch(h)
+        actions: list[tuple[float, str, Any]] = []
+        if b.play:
+            actions.append((b.play_at_s, "play", b.play))
+        for p in b.dtmf:
+            actions.append((p.at_s, "dtmf", p))
+        if b.hangup_after_s is not None:
+            actions.append((b.hangup_after_s, "hangup", None))
+        actions.sort(key=lambda a: a[0])
+        for at, kind, arg in actions:
+            while True:
+                wait = t_ans + at - time.monotonic()
+                if kind == "dtmf" and b.dtmf_after_audio:
+                    wait = max(wait, watch.quiet_wait())
+                if wait <= 0 or h.disconnected.wait(min(wait, 0.05)):
+                    break
+            if h.disconnected.is_set():
+                break
+            if kind == "play":
+                audio = Audio.read_wav(arg).resample(TELEPHONY_RATE)
+                h.player.load(audio.pcm)
+                self.emit("play", user=user, n=n, file=arg)
+            elif kind == "dtmf":
+                press: DtmfPress = arg
+                watch.mark_press()
+                if press.method == "inband":
+                    h.player.load(tones_pcm(press.keys))
+                else:
+                    h.send_dtmf(press.keys, press.method)
+                self.emit("dtmf", user=user, n=n, keys=press.keys, method=press.method)
+            elif kind == "hangup":
+                self.emit("hangup", user=user, n=n)
+                h.hangup()
+        h.disconnected.wait()
+        rec_path = None
+        if b.record and h.record_rx is not None:
+            rec_path = b.record.format(user=user, n=n)
+            write_mono_wav(rec_path, h.record_rx)
+        self.emit(
+            "ended",
+            user=user,
+            n=n,
+            answered=True,
+            remote_hangup=h.remote_hangup,
+            recording=rec_path,
+            first_audio_s=None if watch.first_loud is None else watch.first_loud - t_ans,
+            dtmf_reaction_s=watch.reactions,
+            duration_s=time.monotonic() - t_ans,
+        )
+
+
+class _RxWatch:
+    """Watches what the robot sends: when its audio first appears, how fast it reacts to a key."""
+
+    def __init__(self, h: CallHandle) -> None:
+        self.first_loud: float | None = None
+        self.last_loud: float = 0.0
+        self.reactions: list[float] = []
+        self._press_at: float | None = None
+        h.tap = self._on_frame
+
+    def _on_frame(self, pcm: bytes) -> None:
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
+        if float(np.sqrt(np.mean(x * x))) < LOUD_RMS:
+            return
+        now = time.monotonic()
+        self.last_loud = now
+        if self.first_loud is None:
+            self.first_loud = now
+        if self._press_at is not None:
+            self.reactions.append(now - self._press_at)
+            self._press_at = None
+
+    def quiet_wait(self) -> float:
+        """Seconds until the robot has been quiet for 0.3 s (0 if it already has)."""
+        return max(0.0, self.last_loud + 0.3 - time.monotonic()) if self.first_loud else 0.1
+
+    def mark_press(self) -> None:
+        self._press_at = time.monotonic()
+
+
+def _hangup_with_reason(h: CallHandle, code: int, q850: int) -> None:
+    """Owner thread: a final answer carrying a Reason header."""
+    import pjsua2 as pj
+
+    call = h._pjcall
+    if call is None:
+        return
+    prm = pj.CallOpParam(True)
+    prm.statusCode = code
+    hdr = pj.SipHeader()
+    hdr.hName = "Reason"
+    hdr.hValue = f"Q.850;cause={q850}"
+    prm.txOption.headers.append(hdr)
+    call.hangup(prm)
+
+
+def write_mono_wav(path: str | Path, frames: list[bytes]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(TELEPHONY_RATE)
+        w.writeframes(b"".join(frames))
+
+
+def run_forever(script: Script, port: int, events: IO[str] | None = None) -> int:
+    """`cuckoo sim-phone`: serve until SIGTERM / Ctrl-C."""
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    phone = SimPhone(script, port=port, events=events).start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    phone.stop()
+    phone.emit("stopped")
+    return 0

@@ -1,0 +1,254 @@
+"""The robot (an in-process pjsua2 engine) calls a real simulated phone (another process) on
+loopback: every dial outcome, audio both ways checked by correlation, DTMF by all three
+methods, hang-up both ways, the RTP watchdog and the call time limit."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cuckoo.audio import Audio
+from cuckoo.domain import Outcome
+from cuckoo.line import Expect, Line, ReplyKind
+from cuckoo.settings.telephony import TelephonySettings
+from cuckoo.telephony.calls import run_call
+from cuckoo.telephony.engine import Engine, EngineConfig
+from cuckoo.telephony.espeak import EspeakSynthesizer
+from telephony_helpers import SimPhoneProc, best_correlation, free_port, pcm_of
+
+pytestmark = pytest.mark.sip
+
+GREETING = "Здравствуйте! Ваши документы готовы. Нажмите один, чтобы подтвердить."
+SETTINGS = TelephonySettings(
+    bind_host="127.0.0.1",
+    ring_timeout_s=2.0,
+    setup_timeout_s=1.5,
+    rtp_timeout_s=1.5,
+    max_call_s=30,
+)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    # One Endpoint per process: every test in this module shares it.
+    e = Engine(EngineConfig(bind_host="127.0.0.1", rtp_timeout_s=1.5)).start()
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def synth() -> EspeakSynthesizer:
+    return EspeakSynthesizer()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tel")
+
+
+@pytest.fixture(scope="module")
+def customer_wav(workdir: Path, synth: EspeakSynthesizer) -> Path:
+    p = workdir / "customer.wav"
+    synth.synthesize("Алло, да, я слушаю вас внимательно. Говорите пожалуйста.").write_wav(p)
+    return p
+
+
+@pytest.fixture(scope="module")
+def phone(workdir: Path, customer_wav: Path) -> Iterator[SimPhoneProc]:
+    rec = str(workdir / "heard-{user}-{n}.wav")
+    script = {
+        "default": {"action": "answer", "answer_after_s": 0.2},
+        "users": {
+            "busy": {"action": "busy"},
+            "reject": {"action": "reject"},
+            "ghost": {"action": "never"},
+            "nobody": {"action": "code", "code": 404},
+            "q850busy": {"action": "code", "code": 480, "q850": 17},
+            "listener": {"answer_after_s": 0.3, "record": rec},
+            "talker": {"play": str(customer_wav), "play_at_s": 0.5},
+            "dtmf2833": {"dtmf": [{"at_s": 1.0, "keys": "5", "method": "rfc2833"}]},
+            "dtmfinfo": {"dtmf": [{"at_s": 1.0, "keys": "7", "method": "info"}]},
+            "dtmfinband": {"dtmf": [{"at_s": 1.0, "keys": "9", "method": "inband"}]},
+            "multikey": {"dtmf": [{"at_s": 1.0, "keys": "42#", "method": "rfc2833"}]},
+            "barge": {"dtmf": [{"at_s": 1.0, "keys": "1", "method": "rfc2833"}]},
+            "hangsup": {"hangup_after_s": 1.0},
+            "silent": {},
+        },
+    }
+    p = SimPhoneProc(script, workdir)
+    yield p
+    assert p.stop() == 0
+
+
+def _call(engine: Engine, uri: str, converse: Any = None, **kw: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {"settings": SETTINGS, **kw}
+    if converse is not None:
+        args["converse"] = converse
+    return run_call(engine, uri, {"wait_dtmf_s": 0}, **args)
+
+
+@pytest.mark.parametrize(
+    ("user", "outcome", "code"),
+    [
+        ("busy", Outcome.BUSY, 486),
+        ("reject", Outcome.REJECTED, 603),
+        ("nobody", Outcome.INVALID_NUMBER, 404),
+        ("q850busy", Outcome.BUSY, 480),  # Q.850 cause 17 (user busy) wins over 480
+        ("ghost", Outcome.NO_ANSWER, 487),  # rings forever: our CANCEL after ring_timeout_s
+    ],
+)
+def test_unanswered_outcomes(
+    engine: Engine, phone: SimPhoneProc, user: str, outcome: Outcome, code: int
+) -> None:
+    r = _call(engine, phone.uri(user))
+    assert r["outcome"] == outcome.value, r
+    assert r["sip_code"] == code
+    assert r["answered_at"] is None
+    if user == "q850busy":
+        assert r["q850"] == 17
+
+
+def test_nobody_listening_udp_is_network(engine: Engine) -> None:
+    r = _call(engine, f"sip:x@127.0.0.1:{free_port()}")
+    assert r["outcome"] == Outcome.NETWORK.value, r
+    assert "no SIP response" in r["detail"]
+
+
+def test_bad_uri_is_invalid_number(engine: Engine) -> None:
+    r = _call(engine, "sip:@@not a uri")
+    assert r["outcome"] == Outcome.INVALID_NUMBER.value, r
+
+
+def test_robot_audio_reaches_the_customer(
+    engine: Engine, phone: SimPhoneProc, synth: EspeakSynthesizer
+) -> None:
+    r = _call(engine, phone.uri("listener"), None, synthesizer=synth)
+    assert r["outcome"] == Outcome.DELIVERED.value
+    assert r["said"] == []  # no text given: nothing said; now say something for real
+    r = run_call(
+        engine, phone.uri("listener"), {"say": GREETING}, settings=SETTINGS, synthesizer=synth
+    )
+    assert r["outcome"] == Outcome.DELIVERED.value, r
+    assert r["said"] == [GREETING]
+    ended = phone.wait_event("ended", n=_last_n(phone, "listener"))
+    heard = Audio.read_wav(ended["recording"])
+    sent = synth.synthesize(GREETING).samples().astype(np.float64)
+    corr, _ = best_correlation(sent, heard.samples().astype(np.float64))
+    assert corr > 0.9, f"customer heard something else (corr {corr:.2f})"
+
+
+def test_customer_audio_reaches_the_robot(
+    engine: Engine, phone: SimPhoneProc, customer_wav: Path, workdir: Path
+) -> None:
+    def listen_long(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        line.listen(Expect(speech=False, no_speech_timeout_s=5.0))
+        return {"outcome": Outcome.DELIVERED.value}
+
+    rec = workdir / "robot-rec.wav"
+    r = _call(engine, phone.uri("talker"), listen_long, record_path=str(rec))
+    assert r["outcome"] == Outcome.DELIVERED.value
+    with wave.open(str(rec), "rb") as w:
+        assert w.getnchannels() == 2
+        stereo = pcm_of(w.readframes(w.getnframes())).reshape(-1, 2)
+    sent = Audio.read_wav(customer_wav).resample(8000).samples().astype(np.float64)
+    corr, _ = best_correlation(sent, stereo[:, 1])
+    assert corr > 0.9, f"robot heard something else (corr {corr:.2f})"
+    # The robot's own channel holds no customer audio.
+    corr_left, _ = best_correlation(sent, stereo[:, 0] + 1e-3 * np.arange(len(stereo)))
+    assert corr_left < 0.3
+
+
+def _dtmf_converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+    reply = line.listen(Expect(speech=False, max_digits=3, no_speech_timeout_s=6.0))
+    return {"outcome": Outcome.DELIVERED.value, "dtmf": reply.digits, "kind": reply.kind}
+
+
+@pytest.mark.parametrize(
+    ("user", "digits"),
+    [("dtmf2833", "5"), ("dtmfinfo", "7"), ("dtmfinband", "9"), ("multikey", "42")],
+)
+def test_dtmf_methods(engine: Engine, phone: SimPhoneProc, user: str, digits: str) -> None:
+    r = _call(engine, phone.uri(user), _dtmf_converse)
+    assert r["dtmf"] == digits, r
+
+
+def test_dtmf_barges_in_on_a_prompt(
+    engine: Engine, phone: SimPhoneProc, synth: EspeakSynthesizer
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def long_prompt(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        reply = line.say(GREETING + " " + GREETING)  # ~9 s; the key comes at 1 s
+        seen["reply"] = reply
+        return {"outcome": Outcome.CONFIRMED.value, "dtmf": reply.digits if reply else ""}
+
+    r = _call(engine, phone.uri("barge"), long_prompt, synthesizer=synth)
+    assert seen["reply"] is not None and seen["reply"].kind == ReplyKind.DTMF
+    assert r["dtmf"] == "1"
+    assert r["duration_s"] < 6.0  # the prompt was cut short, not played to the end
+
+
+def test_customer_hangs_up_mid_message(
+    engine: Engine, phone: SimPhoneProc, synth: EspeakSynthesizer
+) -> None:
+    r = run_call(
+        engine,
+        phone.uri("hangsup"),
+        {"say": GREETING + " " + GREETING},
+        settings=SETTINGS,
+        synthesizer=synth,
+    )
+    assert r["remote_hangup"] is True
+    assert r["outcome"] == Outcome.REJECTED.value
+    assert "hung up" in r["detail"]
+
+
+def test_robot_hangs_up_and_the_phone_sees_it(engine: Engine, phone: SimPhoneProc) -> None:
+    r = _call(engine, phone.uri("silent"))
+    assert r["outcome"] == Outcome.DELIVERED.value
+    ended = phone.wait_event("ended", n=_last_n(phone, "silent"))
+    assert ended["remote_hangup"] is True
+
+
+def test_silence_reply(engine: Engine, phone: SimPhoneProc) -> None:
+    def ask(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        reply = line.listen(Expect(speech=False, no_speech_timeout_s=1.0))
+        return {"outcome": Outcome.DELIVERED.value, "detail": reply.kind.value}
+
+    r = _call(engine, phone.uri("silent"), ask)
+    assert r["detail"] == "silence"
+
+
+def test_max_call_duration(engine: Engine, phone: SimPhoneProc) -> None:
+    def wait_forever(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        reply = line.listen(Expect(speech=False, no_speech_timeout_s=20.0))
+        return {"outcome": Outcome.DELIVERED.value, "dtmf": "", "detail": reply.kind.value}
+
+    short = SETTINGS.model_copy(update={"max_call_s": 1.5})
+    r = run_call(engine, phone.uri("silent"), {}, settings=short, converse=wait_forever)
+    assert r["detail"].startswith("hangup")
+    assert "max duration" in r["detail"]
+    assert r["duration_s"] < 5
+
+
+def test_rtp_watchdog_catches_a_vanished_phone(engine: Engine, workdir: Path) -> None:
+    p = SimPhoneProc({"default": {"answer_after_s": 0.1}}, workdir, name="vanish")
+
+    def wait_long(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        p.wait_event("answered")
+        p.kill()  # no BYE ever comes: only the missing RTP tells
+        reply = line.listen(Expect(speech=False, no_speech_timeout_s=20.0))
+        return {"outcome": Outcome.DELIVERED.value, "detail": reply.kind.value}
+
+    r = _call(engine, p.uri("x"), wait_long)
+    assert "rtp timeout" in r["detail"], r
+    assert r["duration_s"] < 10
+
+
+def _last_n(phone: SimPhoneProc, user: str) -> int:
+    return max(e["n"] for e in phone.events() if e["event"] == "incoming" and e["user"] == user)
