@@ -13,7 +13,7 @@ from cuckoo.domain import ConfigError
 from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.sms.channel import SmsChannel
 from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState
-from cuckoo.sms.segments import Encoding, segments, split
+from cuckoo.sms.segments import Encoding, check_text, segments, split
 
 if TYPE_CHECKING:
     from cuckoo.sms.http import ReceiptWebhook
@@ -27,6 +27,7 @@ __all__ = [
     "SubmitState",
     "build_gateway",
     "build_gateways",
+    "check_text",
     "segments",
     "split",
 ]

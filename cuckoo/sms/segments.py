@@ -155,3 +155,18 @@ def encode(text: str, encoding: Encoding) -> bytes:
 def udh_concat(ref: int, total: int, seq: int) -> bytes:
     """User data header for part `seq` of `total` (IEI 0x00: 8-bit reference number)."""
     return bytes((0x05, 0x00, 0x03, ref & 0xFF, total, seq))
+
+
+def check_text(text: str, max_segments: int) -> list[str]:
+    """Problems with an SMS text for `cuckoo check` (empty list = fine)."""
+    encoding, count = segments(text.strip())
+    if count == 0:
+        return ["SMS text is empty"]
+    problems = []
+    if count > MAX_PARTS:
+        problems.append(f"SMS text needs {count} parts; at most {MAX_PARTS} are possible")
+    elif count > max_segments:
+        problems.append(
+            f"SMS text needs {count} {encoding} parts; [sms] max_segments = {max_segments}"
+        )
+    return problems

@@ -7,6 +7,7 @@ First run installs the server's npm package if missing:
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -341,3 +342,67 @@ def test_receipt_handler_failure_makes_the_smsc_resend(smsc: Smsc, gateway: Smpp
     acks = smsc.wait_count("receipt_ack", 2)
     assert [a["status"] for a in acks[:2]] == [0x64, 0]
     assert calls == [(r.message_id, "delivered")] * 2
+
+
+def test_cli_sms_send_waits_for_the_receipt(smsc: Smsc, tmp_path: Path) -> None:
+    config = tmp_path / "cuckoo.toml"
+    config.write_text(
+        f"""
+[sms]
+sender = "Cuckoo"
+[sms.gateways.local]
+type = "smpp"
+port = {smsc.port}
+system_id = "admin"
+""",
+        encoding="utf-8",
+    )
+    smsc.set(receipt_delay_ms=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cuckoo.cli.main",
+            "-c",
+            str(config),
+            "sms",
+            "send",
+            "8 (912) 345-67-89",
+            "Проверка шлюза",
+            "--wait-receipt",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=40,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "+79123456789: 1 ucs2 part(s) from 'Cuckoo' via local" in proc.stdout
+    assert "receipt: delivered" in proc.stdout
+    submit = smsc.wait_for("submit")
+    assert (submit["dest"], submit["text"]) == ("79123456789", "Проверка шлюза")
+    assert smsc.wait_for("bind")["system_id"] == "admin"
+
+
+def test_cli_sms_send_reports_a_refusal(smsc: Smsc, tmp_path: Path) -> None:
+    config = tmp_path / "cuckoo.toml"
+    config.write_text(f'[sms.gateways.local]\ntype = "smpp"\nport = {smsc.port}\n')
+    smsc.set(refuse_count=1, refuse_status=0x45)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cuckoo.cli.main",
+            "-c",
+            str(config),
+            "sms",
+            "send",
+            "+79123456789",
+            "text",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=40,
+    )
+    assert proc.returncode == 1
+    assert "refused: SMSC refused: 0x00000045" in proc.stdout

@@ -11,6 +11,7 @@ from cuckoo.sms.segments import (
     GSM_EXTENSION,
     Encoding,
     MessageTooLong,
+    check_text,
     encode,
     encode_gsm7,
     is_gsm7,
@@ -173,3 +174,22 @@ def test_encode_ucs2_is_utf16be() -> None:
 def test_udh_concat() -> None:
     assert udh_concat(0x1A, 3, 2) == bytes([0x05, 0x00, 0x03, 0x1A, 3, 2])
     assert udh_concat(300, 2, 1)[3] == 300 & 0xFF
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "problem"),
+    [
+        ("Заказ готов", 1, None),
+        ("  ", 6, "empty"),
+        ("Я" * 71, 1, "needs 2 ucs2 parts; [sms] max_segments = 1"),
+        ("a" * 306, 2, None),
+        ("a" * 307, 2, "needs 3 gsm7 parts"),
+        ("a" * (153 * 255 + 1), 255, "at most 255"),
+    ],
+)
+def test_check_text(text: str, limit: int, problem: str | None) -> None:
+    problems = check_text(text, limit)
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problem in problems[0]
