@@ -358,13 +358,15 @@ class CsvFolderAdapter:
         horizon = now - self.options.redeliver_hours * 3600
         out: list[IncomingNotification] = []
         seen: set[Path] = set()
-        for path in sorted(self.processed.glob(self.options.pattern)):
+        recent: list[tuple[float, str, Path, os.stat_result]] = []
+        for path in self.processed.glob(self.options.pattern):
             try:
                 st = path.stat()
             except FileNotFoundError:
                 continue
-            if st.st_mtime < horizon:
-                continue
+            if st.st_mtime >= horizon:
+                recent.append((st.st_mtime, path.name, path, st))
+        for _, _, path, st in sorted(recent):  # in the order the files were taken
             seen.add(path)
             key = (st.st_mtime_ns, st.st_size)
             cached = self._cache.get(path)

@@ -1,0 +1,239 @@
+"""The csv drop-folder adapter on a real folder: encodings, moves, errors, results, no loss."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters import build_adapter
+from adapters.csv_folder import CsvFolderAdapter
+from cuckoo.domain import ChannelKind, ConfigError, ErpUnavailable, Outcome, ResultReport, Status
+from cuckoo.settings.adapters import AdapterSettings
+
+AT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+def make(base: Path, **options: Any) -> CsvFolderAdapter:
+    options.setdefault("folder", "inbox")
+    options.setdefault("erp_timezone", "Asia/Yekaterinburg")
+    options.setdefault("default_scenario", "documents_sent")
+    adapter = build_adapter(
+        "drop", AdapterSettings.model_validate({"type": "csv", **options}), base
+    )
+    assert isinstance(adapter, CsvFolderAdapter)
+    return adapter
+
+
+def drop(folder: Path, name: str, data: bytes, age_s: float = 60) -> Path:
+    """Save a file as an ERP would, `age_s` seconds ago."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    then = time.time() - age_s
+    os.utime(path, (then, then))
+    return path
+
+
+def report(external_id: str, status: Status, **kw: Any) -> ResultReport:
+    return ResultReport(
+        source="drop",
+        external_id=external_id,
+        status=status,
+        outcome=kw.pop("outcome", Outcome.CONFIRMED),
+        attempts=kw.pop("attempts", 1),
+        contacts=kw.pop("contacts", 1),
+        last_attempt_at=AT,
+        **kw,
+    )
+
+
+def read_results(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f, delimiter=";"))
+
+
+CP1251_EXPORT = (
+    "Ид;Телефон;Сценарий;Уведомить звонком;Уведомить СМС;Номер;Сумма;Клиент\r\n"
+    "ЗК-101;8 (912) 345-67-89;order_ready;Да;Нет;ЗК-101;12 500,00;Иванова Мария Петровна\r\n"
+    "ЗК-102;+7 916 123 45 67;;Да;Да;ЗК-102;3 490,50;Петров Сергей\r\n"
+    "ЗК-103;;order_ready;Да;Нет;ЗК-103;990,00;Ким Алексей\r\n"
+    "ЗК-104;89231234567;order_ready;Нет;Нет;ЗК-104;1,00;Сидоренко Ольга\r\n"
+).encode("cp1251")
+
+
+def test_cp1251_export_good_rows_kept_bad_rows_reported(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    drop(inbox, "orders_2026-11-21.csv", CP1251_EXPORT)
+    adapter = make(tmp_path)
+    got = {n.external_id: n for n in adapter.fetch_pending()}
+    assert set(got) == {"ЗК-101", "ЗК-102"}
+    assert got["ЗК-101"].channel == ChannelKind.CALL
+    assert got["ЗК-102"].channel == ChannelKind.CALL_THEN_SMS
+    assert got["ЗК-102"].scenario == "documents_sent"
+    assert got["ЗК-101"].variables == {
+        "Номер": "ЗК-101",
+        "Сумма": "12 500,00",
+        "Клиент": "Иванова Мария Петровна",
+    }
+    # the file moved to processed/ with its errors next to it, as file:line: reason
+    assert not (inbox / "orders_2026-11-21.csv").exists()
+    assert (inbox / "processed" / "orders_2026-11-21.csv").read_bytes() == CP1251_EXPORT
+    errors = (inbox / "processed" / "orders_2026-11-21.csv.errors.txt").read_text("utf-8")
+    assert errors.splitlines() == [
+        "orders_2026-11-21.csv:4: phone is empty",
+        "orders_2026-11-21.csv:5: neither the call nor the SMS flag is set",
+    ]
+    # rows with an id are also reported as invalid in the results, once
+    rows = read_results(inbox / "results" / "results.csv")
+    assert [(r["external_id"], r["status"]) for r in rows] == [
+        ("ЗК-103", "invalid"),
+        ("ЗК-104", "invalid"),
+    ]
+    assert rows[0]["detail"] == "rejected by cuckoo: phone is empty"
+
+
+def test_utf8_bom_comma_and_tab_files(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    drop(
+        inbox,
+        "a.csv",
+        b"\xef\xbb\xbf" + b"id,phone,channel,deadline\n1,+79120000001,sms,30.11.2026\n",
+    )
+    drop(inbox, "b.CSV", "id\tтелефон\n2\t+79120000002\n".encode())
+    got = {n.external_id: n for n in make(tmp_path, pattern="*.[cC][sS][vV]").fetch_pending()}
+    assert set(got) == {"1", "2"}
+    assert got["1"].channel == ChannelKind.SMS
+    assert (
+        got["1"].deadline is not None
+        and got["1"].deadline.isoformat() == "2026-12-01T00:00:00+05:00"
+    )
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["a.csv", "b.CSV"]
+
+
+def test_files_still_being_written_are_left_alone(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    body = b"id;phone\n1;+79120000001\n"
+    drop(inbox, "fresh.csv", body, age_s=0)  # just written: may still grow
+    drop(inbox, "copying.csv.part", body)
+    drop(inbox, "copying.csv.tmp", body)
+    drop(inbox, ".hidden.csv", body)
+    drop(inbox, "~$open_in_excel.csv", body)
+    adapter = make(tmp_path, min_age_s=30)
+    assert adapter.fetch_pending() == []
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [
+        ".hidden.csv",
+        "copying.csv.part",
+        "copying.csv.tmp",
+        "fresh.csv",
+        "~$open_in_excel.csv",
+    ]
+    old = time.time() - 60
+    os.utime(inbox / "fresh.csv", (old, old))  # the copy finished a minute ago
+    assert [n.external_id for n in adapter.fetch_pending()] == ["1"]
+
+
+def test_all_bad_or_unreadable_files_go_to_failed(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    drop(inbox, "no_phone_column.csv", b"id;name\n1;x\n")
+    drop(inbox, "all_bad.csv", b"id;phone\n1;\n2;\n")
+    drop(inbox, "empty.csv", b"")
+    drop(inbox, "header_only.csv", b"id;phone\n")
+    adapter = make(tmp_path, encoding="utf-8")
+    drop(inbox, "not_utf8.csv", "id;телефон\n".encode("cp1251"))
+    assert adapter.fetch_pending() == []
+    failed = inbox / "failed"
+    assert sorted(p.name for p in failed.iterdir() if not p.name.endswith(".txt")) == [
+        "all_bad.csv",
+        "empty.csv",
+        "no_phone_column.csv",
+        "not_utf8.csv",
+    ]
+    assert (inbox / "processed" / "header_only.csv").exists()  # nothing bad in it
+
+    def errors(name: str) -> str:
+        return (failed / f"{name}.errors.txt").read_text("utf-8")
+
+    assert errors("no_phone_column.csv").startswith("no_phone_column.csv:1: no phone column")
+    assert errors("all_bad.csv") == "all_bad.csv:2: phone is empty\nall_bad.csv:3: phone is empty\n"
+    assert errors("empty.csv") == "empty.csv:1: empty file (no header line)\n"
+    assert errors("not_utf8.csv").startswith("not_utf8.csv:1: cannot decode as utf-8")
+
+
+def test_rows_are_offered_again_after_a_restart_until_the_window_ends(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    drop(inbox, "orders.csv", b"id;phone\n1;+79120000001\n2;+79120000002\n")
+    first = make(tmp_path).fetch_pending()
+    assert [n.external_id for n in first] == ["1", "2"]
+    # cuckoo died before storing them: a new process still gets them (the store dedups)
+    restarted = make(tmp_path)
+    assert restarted.fetch_pending() == first
+    assert restarted.fetch_pending() == first
+    # past the redelivery window the file is history
+    old = time.time() - 3 * 3600
+    os.utime(inbox / "processed" / "orders.csv", (old, old))
+    assert make(tmp_path, redeliver_hours=2).fetch_pending() == []
+
+
+def test_same_file_name_dropped_twice_keeps_both(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    adapter = make(tmp_path)
+    drop(inbox, "export.csv", b"id;phone\n1;+79120000001\n")
+    adapter.fetch_pending()
+    drop(inbox, "export.csv", b"id;phone\n2;+79120000002\n")
+    assert [n.external_id for n in adapter.fetch_pending()] == ["1", "2"]
+    names = sorted(p.name for p in (inbox / "processed").iterdir())
+    assert len(names) == 2 and "export.csv" in names
+    assert all(n.startswith("export.") and n.endswith(".csv") for n in names)
+
+
+def test_results_are_appended_once_per_id_and_status(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    adapter = make(tmp_path)
+    adapter.report(report("1", Status.PENDING, outcome=Outcome.NO_ANSWER, contacts=0))
+    adapter.report(report("1", Status.CONFIRMED, attempts=2, dtmf="1", transcript="да"))
+    adapter.report(report("1", Status.CONFIRMED, attempts=2, dtmf="1"))  # repeated by the outbox
+    # a new process (fresh memory) does not duplicate either
+    make(tmp_path).report(report("1", Status.CONFIRMED, attempts=2, dtmf="1"))
+    path = inbox / "results" / "results.csv"
+    rows = read_results(path)
+    assert [(r["external_id"], r["status"], r["outcome"], r["attempts"]) for r in rows] == [
+        ("1", "pending", "no_answer", "1"),
+        ("1", "confirmed", "confirmed", "2"),
+    ]
+    assert rows[1]["dtmf"] == "1" and rows[1]["transcript"] == "да"
+    assert rows[1]["last_attempt_at"] == "2026-11-21 14:00:00+05:00"  # erp_timezone
+    assert path.read_bytes().count(b"\xef\xbb\xbf") == 1  # one BOM, at the start
+
+
+def test_results_in_cp1251_for_old_tools(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    adapter = make(tmp_path, results_encoding="cp1251", results_delimiter=",")
+    adapter.report(report("ЗК-1", Status.DECLINED, outcome=Outcome.DECLINED, transcript="нет"))
+    text = (tmp_path / "inbox" / "results" / "results.csv").read_bytes().decode("cp1251")
+    assert text.splitlines()[1].startswith("ЗК-1,declined,declined,1,1,")
+
+
+def test_unwritable_results_are_retryable_and_nothing_is_lost(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    adapter = make(tmp_path)
+    adapter.fetch_pending()  # creates results/
+    blocker = inbox / "results" / "results.csv"
+    blocker.mkdir()  # something holds the name (as a locked file would)
+    with pytest.raises(ErpUnavailable, match=r"cannot (read|write)"):
+        adapter.report(report("1", Status.CONFIRMED))
+    blocker.rmdir()
+    adapter.report(report("1", Status.CONFIRMED))
+    assert [r["external_id"] for r in read_results(blocker)] == ["1"]
+
+
+def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[adapters.drop.folder\] .*nowhere is not a folder"):
+        make(tmp_path, folder="nowhere").fetch_pending()
