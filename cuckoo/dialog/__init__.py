@@ -11,6 +11,7 @@ TextLine                                   (cuckoo.dialog.text_line) a Line over
 
 from cuckoo.dialog.loader import (
     Problem,
+    check_variables,
     load_named,
     load_scenario,
     render_sms,
@@ -25,6 +26,7 @@ __all__ = [
     "DialogResult",
     "Problem",
     "Scenario",
+    "check_variables",
     "load_named",
     "load_scenario",
     "render_sms",

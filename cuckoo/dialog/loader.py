@@ -199,6 +199,37 @@ def sample_context(scenario: Scenario, now: datetime | None = None) -> dict[str,
     }
 
 
+def check_variables(
+    scenario: Scenario, variables: dict[str, Any], *, include_sms: bool = True
+) -> list[str]:
+    """What is wrong with one notification's variables for `scenario`; [] when every text
+    renders. For ingestion (reject a bad ERP row early, as InputError) and for the runner
+    (a dialog never starts that would break off halfway)."""
+    runtime = sample_context(scenario)
+    texts: list[tuple[str, str]] = []
+    if include_sms and scenario.sms is not None:
+        texts.append(("sms", scenario.sms))
+    for name, state in scenario.states.items():
+        texts += [(f"states.{name}.{field}", text) for field, text in _template_fields(state)]
+    problems: dict[str, None] = {}
+    for where, text in texts:
+        for speech in (True, False):
+            ctx = {**variables, **{k: runtime[k] for k in RUNTIME_NAMES}, "speech": speech}
+            missing = [templates.missing_name(p, ctx) for p in templates.dotted_names(text)]
+            for gap in missing:
+                if gap:
+                    problems[f"{where}: variable '{gap}' is missing"] = None
+            if any(missing):
+                continue
+            try:
+                templates.render(text, ctx)
+            except jinja2.TemplateError as e:
+                problems[f"{where}: {e.message or e}"] = None
+            except (ValueError, TypeError, ArithmeticError) as e:
+                problems[f"{where}: {e}"] = None
+    return list(problems)
+
+
 def _syntax_error_line(loc: Path_, err: jinja2.TemplateSyntaxError, lines: Lines) -> int:
     """The file line of a template syntax error: the text is compiled again as written in
     the file (line breaks kept) so that Jinja's line number counts file lines."""

@@ -39,6 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cuckoo.dialog import templates
+from cuckoo.dialog.loader import check_variables
 from cuckoo.dialog.schema import (
     CALLBACK_RE,
     Answer,
@@ -51,7 +52,7 @@ from cuckoo.dialog.schema import (
     SmsState,
     TransferState,
 )
-from cuckoo.domain import Outcome
+from cuckoo.domain import InputError, Outcome
 from cuckoo.line import Expect, Line, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -334,10 +335,15 @@ def run_dialog(
     operator: str | None = None,
 ) -> DialogResult:
     """Run `scenario` on `line` with the notification's `variables` (see the module docstring
-    for the rules). `now` returns the current time (aware; naive means UTC); `tz` is the
-    customer's zone; `operator` is the number a `transfer: operator` state hands over to."""
+    for the rules). Raises InputError, before saying anything, if the variables do not fit
+    the scenario's texts (see loader.check_variables). `now` returns the current time (aware;
+    naive means UTC); `tz` is the customer's zone; `operator` is the number a
+    `transfer: operator` state hands over to."""
     global _warned_no_asr
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    problems = check_variables(scenario, variables, include_sms=False)
+    if problems:
+        raise InputError(f"scenario {scenario.name}: " + "; ".join(problems))
     if speech_available and not _nlu_present():
         log.error("cuckoo.speech.nlu cannot be imported: spoken answers are off for this call")
         speech_available = False

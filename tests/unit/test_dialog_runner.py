@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cuckoo.dialog import DialogResult, load_scenario, run_dialog
+from cuckoo.dialog import DialogResult, check_variables, load_scenario, run_dialog
 from cuckoo.dialog.converse import converse
 from cuckoo.dialog.loader import check_text
 from cuckoo.dialog.runner import MAX_STEPS
 from cuckoo.dialog.schema import Scenario
 from cuckoo.dialog.text_line import TextLine, speech_text
-from cuckoo.domain import ConfigError, Outcome
+from cuckoo.domain import ConfigError, InputError, Outcome
 from cuckoo.line import Expect, Reply, ReplyKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,8 +63,8 @@ DOC_MESSAGE = (
     "Пётр Николаевич, здравствуйте! Это ООО «Ромашка». 7 февраля мы отправили Вам заказным "
     "письмом бухгалтерские документы за декабрь."
 )
-DOC_QUESTION = (
-    "Если Вы уже их получили, нажмите 1 или скажите «да». Если ещё нет — нажмите 2. "
+DOC_QUESTION = (  # without speech recognition: keys only
+    "Если Вы уже их получили, нажмите 1. Если ещё нет — нажмите 2. "
     "Чтобы прослушать ещё раз — нажмите 0."
 )
 
@@ -571,3 +571,35 @@ def test_converse_refuses_invalid_or_unknown_scenarios(tmp_path: Path) -> None:
         converse(TextLine(io.StringIO(""), io.StringIO()), request)
     with pytest.raises(ConfigError, match="no scenario 'nope'"):
         converse(TextLine(io.StringIO(""), io.StringIO()), {**request, "scenario": "nope"})
+
+
+# -- variables from the ERP that do not fit ----------------------------------------------------
+
+
+def test_check_variables() -> None:
+    sc = scenario("payment_reminder")
+    assert check_variables(sc, sc.variables) == []
+    broken = {**sc.variables, "customer": {"first_name": "Иван"}}
+    del broken["company"]
+    assert check_variables(sc, broken) == [
+        "sms: variable 'customer.patronymic' is missing",
+        "sms: variable 'company' is missing",
+        "states.message.say: variable 'customer.patronymic' is missing",
+        "states.message.say: variable 'company' is missing",
+    ]
+    assert check_variables(sc, {**sc.variables, "amount": "много"}, include_sms=False) == [
+        "states.message.say: not an amount: 'много'"
+    ]
+    assert check_variables(sc, {**sc.variables, "due_date": "07.02.2026"}) == [
+        "sms: not a date: '07.02.2026' (use YYYY-MM-DD)",
+        "states.message.say: not a date: '07.02.2026' (use YYYY-MM-DD)",
+    ]
+
+
+def test_the_dialog_does_not_start_with_bad_variables() -> None:
+    sc = scenario("documents_sent")
+    out = io.StringIO()
+    line = TextLine(io.StringIO("1\n"), out, echo=True)
+    with pytest.raises(InputError, match=r"documents_sent: states\.message\.say: variable"):
+        run_dialog(sc, line, {}, now=lambda: NOW, tz="Europe/Moscow", speech_available=False)
+    assert out.getvalue() == ""  # nothing was said
