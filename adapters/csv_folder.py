@@ -28,6 +28,7 @@ import hashlib
 import io
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -279,17 +280,20 @@ class CsvFolderAdapter:
         self._cache: dict[Path, tuple[tuple[int, int], ParsedFile]] = {}
         self._written: set[tuple[str, str]] | None = None  # (external_id, status) in results
         self._rejected = RejectedRows(name, self.report, options.report_invalid)
+        # poll and outbox jobs may run in different threads; fetch calls report (rejections)
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"CsvFolderAdapter({self.name!r}, {self.folder})"
 
     # -- fetch
     def fetch_pending(self) -> list[IncomingNotification]:
-        self._ensure_dirs()
-        now = time.time()
-        for path in self._ready_files(now):
-            self._ingest_file(path)
-        return self._recent_rows(now)
+        with self._lock:
+            self._ensure_dirs()
+            now = time.time()
+            for path in self._ready_files(now):
+                self._ingest_file(path)
+            return self._recent_rows(now)
 
     def _ensure_dirs(self) -> None:
         if not self.folder.is_dir():
@@ -380,6 +384,10 @@ class CsvFolderAdapter:
 
     # -- report
     def report(self, result: ResultReport) -> None:
+        with self._lock:
+            self._append_result(result)
+
+    def _append_result(self, result: ResultReport) -> None:
         written = self._load_written()
         key = (result.external_id, str(result.status))
         if key in written:
