@@ -1,0 +1,106 @@
+"""ERP adapter + the real store and scheduler jobs: ingest once, write results back through the
+outbox, and lose nothing while the ERP is down (poll backs off, reports wait in the outbox)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters import build_adapter
+from adapters.samples.erp import create_sample_erp
+from cuckoo.scheduler import Scheduler
+from cuckoo.settings.adapters import AdapterSettings
+from cuckoo.store.store import Store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def erp_results(url: str) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    sa.text("SELECT document_id, status FROM notify_results ORDER BY document_id")
+                )
+            ]
+    finally:
+        engine.dispose()
+
+
+class ErpLock:
+    """Holds an exclusive lock on the SQLite ERP: to cuckoo the ERP is down."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url)
+        self.conn = self.engine.connect()
+        self.conn.exec_driver_sql("BEGIN EXCLUSIVE")
+
+    def release(self) -> None:
+        self.conn.exec_driver_sql("ROLLBACK")
+        self.conn.close()
+        self.engine.dispose()
+
+
+def test_sample_erp_through_store_and_outbox(tmp_path: Path) -> None:
+    erp_url = f"sqlite:///{tmp_path / 'shop.db'}"
+    create_sample_erp(erp_url)
+    adapter = build_adapter(
+        "shop",
+        AdapterSettings.model_validate(
+            {
+                "type": "sql",
+                "url": erp_url,
+                "erp_timezone": "Europe/Moscow",
+                "connect_timeout_s": 0.2,
+            }
+        ),
+        tmp_path,
+    )
+    store = Store(f"sqlite:///{tmp_path / 'cuckoo.db'}")
+    store.upgrade()
+    clock = Clock()
+    sched = Scheduler(store, {}, [adapter], clock=clock)
+
+    # the ERP is down at the first poll: nothing stored, nothing lost
+    lock = ErpLock(erp_url)
+    try:
+        assert sched.poll() == 0
+    finally:
+        lock.release()
+    clock.now += timedelta(hours=1)  # past any backoff
+    stored = sched.poll()
+    assert stored == 7  # documents 1..7 are flagged
+    assert sched.poll() == 0  # the same rows again: the store keeps one of each
+
+    # documents 6 (no phone) and 7 ("912-34-56") are invalid: their results wait in the outbox
+    pending_reports = store.outbox_pending()
+    assert pending_reports >= 2
+    lock = ErpLock(erp_url)
+    try:
+        assert sched.flush_outbox() == 0  # ERP down: retried later
+    finally:
+        lock.release()
+    assert store.outbox_pending() == pending_reports
+    assert erp_results(erp_url) == []
+
+    clock.now += timedelta(hours=2)
+    assert sched.flush_outbox() == pending_reports
+    assert store.outbox_pending() == 0
+    written = erp_results(erp_url)
+    assert (6, "invalid") in written and (7, "invalid") in written
+    # a final result clears the flags: those documents are no longer offered
+    left = {n.external_id for n in adapter.fetch_pending()}
+    assert "6" not in left and "7" not in left
+    assert {"1", "2", "3", "5"} <= left
+    store.close()
