@@ -94,3 +94,20 @@ def best_correlation(sent: np.ndarray, received: np.ndarray) -> tuple[float, int
     if len(seg) < len(sent) // 2 or np.std(seg) == 0 or np.std(ref) == 0:
         return 0.0, lag
     return float(np.corrcoef(ref, seg)[0, 1]), lag
+
+
+def wait_for_key(line: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """A conversation for pool tests (importable by path in worker processes): say nothing,
+    wait `wait_s` for a key."""
+    from cuckoo.line import Expect, ReplyKind
+
+    reply = line.listen(Expect(speech=False, no_speech_timeout_s=float(request.get("wait_s", 5))))
+    digits = reply.digits if reply.kind == ReplyKind.DTMF else ""
+    return {"outcome": "confirmed" if digits == "1" else "delivered", "dtmf": digits,
+            "detail": reply.kind.value}
+
+
+def espeak_synth(config: Any) -> Any:
+    from cuckoo.telephony.espeak import EspeakSynthesizer
+
+    return EspeakSynthesizer()

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from telephony_helpers import SimPhoneProc, best_correlation, free_port, pcm_of
 
 from cuckoo.audio import Audio
 from cuckoo.domain import Outcome
@@ -19,7 +20,6 @@ from cuckoo.settings.telephony import TelephonySettings
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
 from cuckoo.telephony.espeak import EspeakSynthesizer
-from telephony_helpers import SimPhoneProc, best_correlation, free_port, pcm_of
 
 pytestmark = pytest.mark.sip
 

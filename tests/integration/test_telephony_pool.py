@@ -1,0 +1,99 @@
+"""Call worker processes: the call Channel end to end through the trunk dial plan, and a worker
+killed mid-call (SIGKILL) ends only its own calls, as INTERRUPTED; the pool restarts it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from telephony_helpers import SimPhoneProc
+
+from cuckoo.domain import ChannelKind, Notification, Outcome
+from cuckoo.settings.telephony import DialRule, TelephonySettings, TrunkSettings
+from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec, attempt_result
+
+pytestmark = pytest.mark.sip
+
+TESTS_DIR = str(Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPhoneProc]:
+    script = {
+        "default": {"answer_after_s": 0.2},
+        "users": {
+            "89123456789": {"dtmf": [{"at_s": 0.8, "keys": "1", "method": "rfc2833"}]},
+            "84950000000": {"action": "busy"},
+        },
+    }
+    p = SimPhoneProc(script, tmp_path_factory.mktemp("pool"))
+    yield p
+    assert p.stop() == 0
+
+
+def _notification(phone: str, n: int = 1) -> Notification:
+    return Notification(
+        id=n, source="test", external_id=str(n), tenant="default", phone=phone,
+        phone_raw=phone, channel=ChannelKind.CALL, scenario="documents_sent",
+        variables={"wait_s": 4}, timezone="Europe/Moscow", attempt_no=1, contacts=0,
+    )
+
+
+def test_call_channel_through_the_trunk_dial_plan(phone: SimPhoneProc) -> None:
+    settings = TelephonySettings(
+        bind_host="127.0.0.1", workers=1, calls_per_worker=2, ring_timeout_s=5,
+        trunk=TrunkSettings(domain=f"127.0.0.1:{phone.port}"),
+        dial_plan=[DialRule(match=r"\+7(\d{10})", replace=r"8\1")],
+    )
+    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
+                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    channel = CallChannel(settings, spec).start()
+    try:
+        # wait_s travels in the request's variables; the conversation reads request["wait_s"]
+        ok = channel.deliver(_notification("+79123456789", 1))
+        busy = channel.deliver(_notification("+74950000000", 2))
+    finally:
+        channel.close()
+    assert ok.outcome == Outcome.CONFIRMED, ok
+    assert ok.dtmf == "1" and ok.sip_code == 200 and ok.answered_at is not None
+    assert busy.outcome == Outcome.BUSY and busy.sip_code == 486
+    assert phone.wait_event("incoming", user="89123456789")
+
+
+def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
+    settings = TelephonySettings(bind_host="127.0.0.1", workers=2, calls_per_worker=2,
+                                 ring_timeout_s=5, calls_per_second=50)
+    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
+                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    pool = CallPool(settings, spec).start()
+    try:
+        victim_pid = pool.worker_pids()[0]
+        # least-loaded placement: call 1 → worker 0, call 2 → worker 1, call 3 → worker 0
+        futs = [pool.submit(phone.uri(f"p{i}"), {"wait_s": 6}) for i in range(3)]
+        for i in range(3):
+            phone.wait_event("answered", user=f"p{i}")
+        os.kill(victim_pid, signal.SIGKILL)
+        results = [attempt_result(f.result(timeout=30)) for f in futs]
+        assert [r.outcome for r in results] == [
+            Outcome.INTERRUPTED, Outcome.DELIVERED, Outcome.INTERRUPTED,
+        ], results
+        assert "worker died" in results[0].detail
+        # The pool restarted the worker: new calls work on both workers again.
+        deadline = time.monotonic() + 20
+        while pool.restarts < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pool.restarts == 1 and victim_pid not in pool.worker_pids()
+        # (the sim-phone still holds the 2 dead calls until its RTP watchdog fires: 2 more fit)
+        with ThreadPoolExecutor(2) as ex:
+            again = list(ex.map(
+                lambda u: attempt_result(pool.submit(phone.uri(u), {"wait_s": 0.5}).result(30)),
+                ["again1", "again2"],
+            ))
+        assert all(r.outcome == Outcome.DELIVERED for r in again), again
+    finally:
+        pool.stop()
