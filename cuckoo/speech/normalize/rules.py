@@ -74,7 +74,9 @@ _ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\bоф\.(?=\s*\d)", "офис"),
     (r"\bг\.(?=\s*[А-ЯЁ])", "город"),
     (r"\bим\.(?=\s*[А-ЯЁ])", "имени"),
+    (r"\bпо тел\.", "по телефону"),
     (r"\bтел\.", "телефон"),
+    (r"\bдоб\.", "добавочный"),
     (r"\bэл\.\s?почт", "электронн почт"),
     (r"\bООО\b", "о-о-о"),
     (r"\bОАО\b", "о-а-о"),
@@ -97,6 +99,7 @@ _LEFTOVER = [
     (re.compile(r"№"), "номер"),
     (re.compile(r"%"), "процентов"),
     (re.compile(r"&"), " и "),
+    (re.compile(r"@"), " собака "),
 ]
 
 
@@ -156,7 +159,7 @@ def _year_words(year: int, case: str = "gent") -> str:
 
 
 _FULL_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:\s*(?:г\.|года?\b))?")
-_SHORT_DATE = re.compile(r"(?<![\d.,])(\d{2})\.(\d{2})(?![\d.,]|\s*" + _CURRENCY + ")")
+_SHORT_DATE = re.compile(r"(?<![\d.,])(\d{2})\.(\d{2})(?!\d|[.,]\d|\s*" + _CURRENCY + ")")
 _DAY_MONTH = re.compile(
     r"(?<![\d.,])(\d{1,2})\s+(" + _MONTH_RE + r")(?:\s+(\d{4})(?:\s*(?:г\.|года?\b))?)?"
 )
@@ -206,6 +209,9 @@ def _year(m: re.Match[str]) -> str:
 _TIME = r"([01]?\d|2[0-3])[:.]([0-5]\d)"
 _TIME_RANGE = re.compile(r"(?<![\d:.,])" + _TIME + r"\s*[-–—]\s*" + _TIME + r"(?![\d:])")
 _TIME_ONE = re.compile(r"(?<![\d:.,])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
+# "8.30" is a time only right after a preposition of time ("с 8.30 до 17.00"); else a decimal.
+_TIME_DOTTED = re.compile(r"(?<![\d.,])([01]?\d|2[0-3])\.([0-5]\d)(?![\d]|[.,]\d)")
+_TIME_PREPS = {"с", "со", "до", "в", "во", "к", "ко", "после", "от", "около"}
 
 
 def _clock(hours: int, minutes: int, case: str) -> str:
@@ -230,6 +236,13 @@ def _time_range(m: re.Match[str]) -> str:
 
 
 def _time_one(m: re.Match[str]) -> str:
+    return _clock(int(m.group(1)), int(m.group(2)), _time_case(m))
+
+
+def _time_dotted(m: re.Match[str]) -> str:
+    """ "с 8.30 до 17.00": a time only right after a preposition of time, else left alone."""
+    if _prev_word(m) not in _TIME_PREPS:
+        return m.group(0)
     return _clock(int(m.group(1)), int(m.group(2)), _time_case(m))
 
 
@@ -282,9 +295,11 @@ def _decimal_words(whole: int, frac: str, case: str = "nomn") -> str:
     return f"{w} {fr}"
 
 
-_PERCENT = re.compile(r"(?<![\d,.])(" + _NUM + r")(?:,(\d{1,3}))?\s*%")
-_DECIMAL_UNIT = re.compile(r"(?<![\d,.])(\d+),(\d{1,3})\s*(" + _UNIT_RE + r")\.?(?![\w²³])")
-_DECIMAL = re.compile(r"(?<![\d,.])(\d+),(\d{1,3})(?![\d,])")
+# A decimal point may be a comma (Russian) or a dot (a float rendered by Python); dates and
+# dotted clock times were claimed by earlier passes.
+_PERCENT = re.compile(r"(?<![\d,.])(" + _NUM + r")(?:[,.](\d{1,3}))?\s*%")
+_DECIMAL_UNIT = re.compile(r"(?<![\d,.])(\d+)[,.](\d{1,3})\s*(" + _UNIT_RE + r")\.?(?![\w²³])")
+_DECIMAL = re.compile(r"(?<![\d,.])(\d+)[,.](\d{1,3})(?![\d,]|\.\d)")
 _SQUARE = re.compile(r"(?<![\d,.])(" + _NUM + r")\s*(?:м²|м2|кв\.\s?м\.?)(?!\w)")
 _UNIT = re.compile(r"(?<![\d,.])(" + _NUM + r")\s*(" + _UNIT_RE + r")\.?(?![\w²³])")
 
@@ -318,6 +333,38 @@ def _unit(m: re.Match[str]) -> str:
     if unit == "г" and re.fullmatch(r"(19|20)\d\d", m.group(1)):
         return m.group(0)  # a year, not grams: left to the year pass
     return count_phrase(_int(m.group(1)), _UNITS[unit], _count_case(m))
+
+
+# ---- Roman numerals before a noun: "IV квартал", "XXI век" ----------------------------------
+
+_ROMAN = re.compile(r"\b([IVXLC]{1,7})\s+([А-Яа-яЁё]+)")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def _roman_value(roman: str) -> int | None:
+    total = 0
+    for i, ch in enumerate(roman):
+        value = _ROMAN_VALUES[ch]
+        nxt = _ROMAN_VALUES[roman[i + 1]] if i + 1 < len(roman) else 0
+        total += -value if value < nxt else value
+    return total if total > 0 else None
+
+
+def _roman(m: re.Match[str]) -> str:
+    value = _roman_value(m.group(1))
+    noun = m.group(2).lower()
+    parses = [p for p in morph().parse(noun) if p.tag.POS == "NOUN" and p.tag.number == "sing"]
+    if value is None or not parses or not morph().word_is_known(noun):
+        return m.group(0)
+    cases = [str(p.tag.case) for p in parses]
+    gender = str(parses[0].tag.gender or "masc")
+    # The nominative reading first ("IV квартал"); an inanimate accusative looks the same
+    # except in the feminine ("за II четверть" → "вторую").
+    prep = _prep_case(m)
+    case = prep if prep in cases else next((c for c in ("nomn", "accs") if c in cases), cases[0])
+    if case == "accs" and gender != "femn":
+        case = "nomn"
+    return f"{ordinal(value, case, gender)} {m.group(2)}"
 
 
 # ---- plain numbers ------------------------------------------------------------------------------
@@ -415,6 +462,7 @@ def _bare(m: re.Match[str]) -> str:
 Pass = tuple[re.Pattern[str], Callable[[re.Match[str]], str] | str]
 
 _PASSES: list[Pass] = [
+    (_ROMAN, _roman),
     (_NUMBER_SIGN, _number_sign),
     (_NUMBER_WORD, _number_word),
     (_FULL_DATE, _full_date),
@@ -422,6 +470,7 @@ _PASSES: list[Pass] = [
     (_YEAR, _year),
     (_TIME_RANGE, _time_range),
     (_TIME_ONE, _time_one),
+    (_TIME_DOTTED, _time_dotted),
     (_SHORT_DATE, _short_date),
     (_MONEY, _money),
     (_FOREIGN, _foreign),
@@ -450,6 +499,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"\s*[()\[\]]\s*", ", ", text)
     for pattern, replacement in _ABBREVIATIONS_COMPILED:
         text = pattern.sub(replacement, text)
+    text = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", text)  # RA123456789RU
+    text = re.sub(r"(?<![\w\d])[-−–](?=\d)", "минус ", text)  # "-5 градусов"
     for pattern, func in _PASSES:
         text = pattern.sub(func, text)
     for pattern, word in _LEFTOVER:
@@ -458,6 +509,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"\d", lambda m: " " + DIGITS[int(m.group(0))] + " ", text)
     text = _STRESS_OR_PLUS.sub(" ", text)  # "+" survives only as a stress mark before a vowel
     text = _JUNK.sub(" ", text)
+    text = re.sub(r"(?<=\w)\.(?=\w)", " точка ", text)  # "1.2.3", "example.ru"
     text = re.sub(r"(?<=\s)[-–](?=\s)", "—", text)
     text = re.sub(r"\s+([.,!?:;])", r"\1", text)
     text = re.sub(r"([.,!?:;])(?:\s*[,;])+", r"\1", text)
