@@ -350,6 +350,21 @@ def check_scenario(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
                     )
                 )
 
+    # `callback: answer` needs a question that takes a time.
+    takes_time = any(a.time for a in sc.anytime) or any(
+        a.time for st in states.values() if isinstance(st, AskState) for a in st.answers
+    )
+    for name, state in states.items():
+        if isinstance(state, CallbackState) and state.callback == "answer" and not takes_time:
+            problems.append(
+                Problem(
+                    file,
+                    lines.of(("states", name, "callback")),
+                    f"'callback: answer' in state '{name}' needs a question with a "
+                    "`time: true` answer",
+                )
+            )
+
     # Goal.
     ends = {s.outcome for s in states.values() if isinstance(s, OutcomeState | CallbackState)}
     if sc.goal != "delivered" and sc.goal not in ends:

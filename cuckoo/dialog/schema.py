@@ -45,6 +45,7 @@ INTENTS: tuple[str, ...] = ("yes", "no", "repeat", "operator", "optout")
 DTMF_KEYS = "0123456789*#"
 
 # "tomorrow 10:00", "today 18:30", "in 2 days 10:00", or "answer" (the time the customer named).
+TRANSFER_RE = re.compile(r"^(?:operator|\+?[0-9]{2,15}|sips?:[^\s]+)$")
 CALLBACK_RE = re.compile(r"^(?:(today|tomorrow|in (\d{1,2}) days?) (\d{1,2}):(\d{2})|answer)$")
 
 
@@ -152,6 +153,18 @@ class TransferState(_Strict):
     transfer: str  # a number or SIP URI, or "operator" for [telephony] operator
     say: str | None = None  # before the transfer
     if_failed: str | None = "Сейчас оператор не может ответить. Мы Вам перезвоним."
+
+    @field_validator("transfer", mode="before")
+    @classmethod
+    def _target(cls, v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)
+        if not isinstance(v, str) or not TRANSFER_RE.match(v.strip()):
+            raise ValueError(
+                f"transfer to 'operator', a phone number (+74951234567) or a SIP URI "
+                f"(sip:op@pbx.local), got {v!r}"
+            )
+        return v.strip()
 
 
 class HangupState(_Strict):

@@ -339,9 +339,9 @@ def test_check_list_show() -> None:
     assert bad.stdout == f"{BROKEN}/unknown_state.yaml:9: unknown state 'nowhere'\n"
     every = cuckoo("scenario", "check", str(BROKEN))
     assert every.returncode == 1
-    assert len(every.stdout.splitlines()) == 22  # as listed in tests/unit/test_dialog_validation
+    assert len(every.stdout.splitlines()) == 24  # as listed in tests/unit/test_dialog_validation
     assert all(line.startswith(f"{BROKEN}/") for line in every.stdout.splitlines())
-    assert every.stderr == "22 problem(s)\n"
+    assert every.stderr == "24 problem(s)\n"
     listed = cuckoo("scenario", "list", "--dir", str(SHIPPED))
     assert listed.returncode == 0
     assert listed.stdout.splitlines() == [

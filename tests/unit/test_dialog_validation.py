@@ -57,6 +57,13 @@ EXPECTED: dict[str, list[str]] = {
         "or 'in N days HH:MM', got 'next week'",
         "17: states.bye: unknown key 'retries'",
     ],
+    "bad_transfer.yaml": [
+        "16: states.human.transfer: transfer to 'operator', a phone number (+74951234567) or a "
+        "SIP URI (sip:op@pbx.local), got 'оператору'"
+    ],
+    "callback_answer.yaml": [
+        "14: 'callback: answer' in state 'later' needs a question with a `time: true` answer"
+    ],
     "bad_refs.yaml": [
         "1: name 'other_name' differs from the file name 'bad_refs'",
         "2: goal 'declined' is not the outcome of any state",
