@@ -237,3 +237,13 @@ def test_unwritable_results_are_retryable_and_nothing_is_lost(tmp_path: Path) ->
 def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[adapters.drop.folder\] .*nowhere is not a folder"):
         make(tmp_path, folder="nowhere").fetch_pending()
+
+
+def test_check_creates_the_working_folders(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    make(tmp_path).check()
+    assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == [
+        "failed",
+        "processed",
+        "results",
+    ]

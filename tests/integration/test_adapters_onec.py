@@ -338,3 +338,11 @@ def test_server_shapes_like_1c(server: OneCServer) -> None:
     assert r.status_code == 400 and r.json()["odata.error"]["message"]["lang"] == "ru"
     r = httpx.get(server.url + DOCUMENT, timeout=5)
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_check_asks_1c_once(server: OneCServer) -> None:
+    seed(server)
+    make(server).check()
+    assert [m for m, _ in server.state.requests] == ["GET"]
+    with pytest.raises(ConfigError, match="bad credentials"):
+        make(server, password="x").check()

@@ -302,3 +302,12 @@ def test_url_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         tmp_path,
     )
     assert len(built.fetch_pending()) == 7
+
+
+def test_check_runs_the_query_without_side_effects(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'erp.db'}"
+    create_sample_erp(url)
+    make(url, tmp_path).check()
+    assert results(url) == []
+    with pytest.raises(ConfigError, match=r"\[adapters.shop.pending_query\].*no such table"):
+        make(url, tmp_path, pending_query="SELECT 1 AS external_id FROM nosuch").check()
