@@ -603,3 +603,31 @@ def test_the_dialog_does_not_start_with_bad_variables() -> None:
     with pytest.raises(InputError, match=r"documents_sent: states\.message\.say: variable"):
         run_dialog(sc, line, {}, now=lambda: NOW, tz="Europe/Moscow", speech_available=False)
     assert out.getvalue() == ""  # nothing was said
+
+
+def test_converse_with_a_telephony_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request as cuckoo.telephony.pool builds it: no scenarios_dir (taken from the config),
+    no speech_available (taken from the line), extra keys ignored."""
+    toml = tmp_path / "cuckoo.toml"
+    toml.write_text(f'scenarios_dir = "{SHIPPED}"\n', encoding="utf-8")
+    monkeypatch.setenv("CUCKOO_CONFIG", str(toml))
+    sc = scenario("documents_sent")
+    request = {
+        "id": 7,
+        "phone": "+79123456789",
+        "attempt_no": 1,
+        "scenario": "documents_sent",
+        "variables": sc.variables,
+        "timezone": "Asia/Yekaterinburg",
+    }
+    line = Recording(["2"])
+    reply = converse(line, request)
+    assert reply["outcome"] == "declined"
+    assert line.expects[0].speech is False  # a TextLine has no recognizer_factory
+
+    class WithRecognizer(Recording):
+        recognizer_factory = object()
+
+    line = WithRecognizer(["1"])
+    assert converse(line, request)["outcome"] == "confirmed"
+    assert line.expects[0].speech is True
