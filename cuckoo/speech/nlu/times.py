@@ -76,12 +76,27 @@ _MONTHS = {name: i + 1 for i, name in enumerate(_MONTH_NAMES)}
 _UNITS = {
     "минуту": ("min", 1), "минуты": ("min", 1), "минут": ("min", 1), "минутку": ("min", 1),
     "час": ("min", 60), "часа": ("min", 60), "часов": ("min", 60), "часик": ("min", 60),
+    "часок": ("min", 60), "часика": ("min", 60),
     "день": ("day", 1), "дня": ("day", 1), "дней": ("day", 1), "сутки": ("day", 1),
     "неделю": ("day", 7), "недельку": ("day", 7), "недели": ("day", 7), "недель": ("day", 7),
     "месяц": ("month", 1), "месяца": ("month", 1), "месяцев": ("month", 1),
 }  # fmt: skip
 # Words before a number that make it an hour ("в десять", "к трём", "часа в четыре").
-_HOUR_BEFORE = {"в", "во", "к", "ко", "около", "после", "до", "районе", "раньше", "позже", "часа"}
+_HOUR_BEFORE = {
+    "в",
+    "во",
+    "к",
+    "ко",
+    "с",
+    "со",
+    "около",
+    "после",
+    "до",
+    "районе",
+    "раньше",
+    "позже",
+}
+_HOUR_BEFORE |= {"часа"}
 _HOUR_BEFORE |= {"часов", "часиков", "часика"}
 _HOUR_WORDS = {"час", "часа", "часов", "часиков"}
 _SUFFIX_PARTS = {"утра": "morning", "дня": "day", "вечера": "evening", "ночи": "night"}
@@ -285,6 +300,8 @@ class _Parser:
         after = self.word(i + 1)
         if before not in _HOUR_BEFORE and after not in (_HOUR_WORDS | set(_SUFFIX_PARTS)):
             return None
+        if before == "до" and self.spec.hour is not None:
+            return i + 1  # "с десяти до двенадцати": the call is due at the start
         self.spec.hour, self.spec.minute_offset = number.value, 0
         end = i + 1
         first = self.num(end)
