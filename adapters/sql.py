@@ -250,7 +250,9 @@ def _make_engine(name: str, raw_url: str, base_dir: Path, timeout_s: float, zone
         if url.get_driver_name() in ("psycopg", "psycopg2"):
             # Session zone = the ERP's: aware values land in `timestamp` columns as office
             # wall time (like on SQLite/MariaDB) and exactly in `timestamptz` ones.
-            connect_args["options"] = f"-c TimeZone={zone}"
+            extra = url.query.get("options")  # keep the user's own libpq options
+            user = extra if isinstance(extra, str) else " ".join(extra or ())
+            connect_args["options"] = f"{user} -c TimeZone={zone}".strip()
     elif backend in ("mysql", "mariadb"):
         t = max(1, round(timeout_s))
         connect_args.update(connect_timeout=t, read_timeout=t * 3, write_timeout=t * 3)

@@ -1,4 +1,9 @@
-"""[adapters.NAME] sections of cuckoo.toml: which ERPs to poll. Placeholder until filled in."""
+"""[adapters.NAME] sections of cuckoo.toml: which ERPs to poll.
+
+Only `type` and `enabled` are checked here; every other key is the adapter's own option and is
+validated by that adapter's pydantic `Options` model when `adapters.build_adapter` builds it
+(errors name `adapters.NAME.key`). See adapters/__init__.py and the examples in cuckoo.toml.
+"""
 
 from typing import Any
 
@@ -6,7 +11,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class AdapterSettings(BaseModel):
-    """One adapter: `type` picks the module in adapters/, the rest goes to its constructor."""
+    """One adapter: `type` is "sql", "onec", "csv" or "package.module:Class"; the other keys
+    go to that adapter (see `options()`)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     type: str
