@@ -13,7 +13,9 @@ Rules the runner follows (admins see them in README "Writing a scenario"):
   delivered` for a scenario that only informs).
 - **Questions.** Every key press is collected (`dtmf`), every spoken answer too (`transcript`).
   A key press or words during a question's prompt (barge-in) answer it; a key pressed during a
-  `say` with barge-in answers the next question. Silence or an answer that matches nothing
+  `say` with barge-in answers the next question. A barge-in SPEECH reply with empty text means
+  "speech started" (SipLine): the runner then listens for the words. A first key of a longer
+  key answer ("1" of "12") waits for the rest. Silence or an answer that matches nothing
   makes the robot say `if_silent` / `if_unclear` and ask again (`reprompt` or the question)
   up to `retries` times, then it goes to `on_fail`. A spoken "повторите" that the question
   does not map repeats the question (counted as a retry).
@@ -266,6 +268,8 @@ class _Run:
                 reply = self.say(prompt, barge_in=state.barge_in, message=is_message)
             if reply is None:
                 reply = self.line.listen(expect)
+            else:
+                reply = self.complete(reply, expect, keys)
             if reply.kind == ReplyKind.HANGUP:
                 raise _HungUp
             if is_message and reply.kind in (ReplyKind.DTMF, ReplyKind.SPEECH):
@@ -278,6 +282,30 @@ class _Run:
                 assert state.on_fail is not None
                 return state.on_fail
             lead = {"silent": state.if_silent, "unclear": state.if_unclear}.get(why)
+
+    def complete(self, reply: Reply, expect: Expect, keys: list[Answer]) -> Reply:
+        """A barge-in reply made whole: speech that only *started* during the prompt (empty
+        text) is listened to the end; the first key of a longer key answer waits for the rest."""
+        if reply.kind == ReplyKind.SPEECH and not reply.text.strip():
+            if not expect.speech:
+                return Reply.silence()
+            return self.line.listen(expect)
+        if reply.kind == ReplyKind.DTMF and not reply.digits.endswith("#"):
+            typed = reply.digits
+            longer = [a for a in keys if a.dtmf and a.dtmf != typed and a.dtmf.startswith(typed)]
+            if longer and not any(a.dtmf == typed for a in keys):
+                rest = Expect(
+                    dtmf=expect.dtmf,
+                    max_digits=max(len(a.dtmf or "") for a in longer) - len(typed),
+                    speech=False,
+                    no_speech_timeout_s=expect.no_speech_timeout_s,
+                )
+                more = self.line.listen(rest)
+                if more.kind == ReplyKind.HANGUP:
+                    return more
+                if more.kind == ReplyKind.DTMF:
+                    return Reply(ReplyKind.DTMF, digits=typed + more.digits)
+        return reply
 
     def grammar(self, spoken: list[Answer]) -> list[str] | None:
         from cuckoo.speech.nlu import Intent, grammar_for

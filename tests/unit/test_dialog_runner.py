@@ -631,3 +631,61 @@ def test_converse_with_a_telephony_request(tmp_path: Path, monkeypatch: pytest.M
     line = WithRecognizer(["1"])
     assert converse(line, request)["outcome"] == "confirmed"
     assert line.expects[0].speech is True
+
+
+class SipLike(TextLine):
+    """Barge-in as SipLine does it: an input line "~1" is a key pressed while the robot talks
+    (one key per reply, the rest stays queued); "~words" is speech that *starts* while the robot
+    talks (an empty SPEECH reply; the words come from the next listen)."""
+
+    def __init__(self, inputs: list[str]) -> None:
+        super().__init__(io.StringIO(), io.StringIO(), echo=True)
+        self.queue = list(inputs)
+        self.listened: list[Expect] = []
+
+    def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
+        super().say(text, barge_in=barge_in)
+        if barge_in and self.queue and self.queue[0].startswith("~"):
+            head = self.queue[0][1:]
+            if head[:1] in tuple("0123456789*#"):
+                if head[1:]:
+                    self.queue[0] = head[1:]  # the other keys wait for listen()
+                else:
+                    self.queue.pop(0)
+                return Reply(ReplyKind.DTMF, digits=head[0])
+            self.queue[0] = head  # the words come from listen()
+            return Reply(ReplyKind.SPEECH, text="")
+        return None
+
+    def listen(self, expect: Expect) -> Reply:
+        self.listened.append(expect)
+        self.input = io.StringIO(self.queue.pop(0) + "\n" if self.queue else "")
+        return super().listen(expect)
+
+
+def test_barge_in_with_the_first_key_of_a_longer_answer() -> None:
+    sc, problems = check_text(MULTI, "multi.yaml")
+    assert problems == [] and sc is not None
+    line = SipLike(["~12"])
+    result, _ = simulate(sc, [], line=line)
+    assert result.outcome == Outcome.CONFIRMED
+    assert result.dtmf == "12"
+    assert [e.max_digits for e in line.listened] == [1]  # waited for the one missing key
+    assert result.said == ["Введите код 12 и решётку."]  # interrupted by the first key
+
+
+def test_barge_in_with_a_complete_key_answer_does_not_wait() -> None:
+    sc, problems = check_text(MULTI, "multi.yaml")
+    assert problems == [] and sc is not None
+    line = SipLike(["~3"])
+    result, _ = simulate(sc, [], line=line)
+    assert result.outcome == Outcome.CONFIRMED
+    assert line.listened == []
+
+
+def test_speech_barge_in_without_speech_recognition_is_silence() -> None:
+    line = SipLike(["~алло", "1"])
+    result, _ = simulate("documents_sent", [], line=line)
+    # The speech start interrupted the message; with recognition off it counts as silence.
+    assert result.said[:3] == [DOC_MESSAGE, "Извините, Вас не слышно.", DOC_QUESTION]
+    assert result.outcome == Outcome.CONFIRMED

@@ -15,7 +15,7 @@ from cuckoo.dialog.loader import check_text
 from cuckoo.dialog.schema import Scenario
 from cuckoo.dialog.text_line import TextLine
 from cuckoo.domain import Outcome
-from cuckoo.line import Expect, Reply
+from cuckoo.line import Expect, Reply, ReplyKind
 
 nlu = pytest.importorskip("cuckoo.speech.nlu")
 
@@ -36,11 +36,16 @@ class Recording(TextLine):
 
 
 def run(
-    sc: Scenario | str, inputs: list[str], *, now: datetime = TUESDAY, tz: str = "Europe/Moscow"
+    sc: Scenario | str,
+    inputs: list[str],
+    *,
+    now: datetime = TUESDAY,
+    tz: str = "Europe/Moscow",
+    line_class: type[Recording] = Recording,
 ) -> tuple[DialogResult, Recording]:
     if isinstance(sc, str):
         sc = load_scenario(SHIPPED / f"{sc}.yaml")
-    line = Recording(inputs)
+    line = line_class(inputs)
     result = run_dialog(sc, line, sc.variables, now=lambda: now, tz=tz, speech_available=True)
     return result, line
 
@@ -155,3 +160,27 @@ def test_spoken_intents(name: str, said: str, outcome: Outcome) -> None:
     result, _ = run(name, [said])
     assert result.outcome == outcome
     assert result.transcript == said.replace(",", "")
+
+
+class SpeaksOver(Recording):
+    """Starts talking during the robot's first text, as SipLine reports it: an empty SPEECH
+    reply at the speech start; the words come from the next listen()."""
+
+    def __init__(self, inputs: list[str]) -> None:
+        super().__init__(inputs)
+        self.interrupted = False
+
+    def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
+        super().say(text, barge_in=barge_in)
+        if barge_in and not self.interrupted:
+            self.interrupted = True
+            return Reply(ReplyKind.SPEECH, text="")
+        return None
+
+
+def test_speech_barge_in_is_listened_to_the_end() -> None:
+    result, line = run("documents_sent", ["да, получил"], line_class=SpeaksOver)
+    assert result.outcome == Outcome.CONFIRMED
+    assert result.transcript == "да получил"
+    assert len(result.said) == 2  # the message (interrupted) and the goodbye: no question
+    assert line.expects[0].grammar is not None  # listened with the question's grammar
