@@ -61,12 +61,29 @@ def bind_names(statement: str) -> set[str]:
     return set(sa.text(statement).compile().params)
 
 
+# Parameters a pending_query may use: :now (current time in erp_timezone), :source (NAME).
+QUERY_PARAMS = ("now", "source")
+
+
 class SqlOptions(CommonOptions):
     url: str | None = None  # e.g. "postgresql+psycopg://cuckoo:secret@erp/shop"
     url_env: str | None = None  # or: name of an environment variable holding the URL
     pending_query: str = PENDING_QUERY
     write_back: list[str] = WRITE_BACK
     connect_timeout_s: float = 10.0
+    # PostgreSQL: statement_timeout; MariaDB/MySQL: read/write timeout; a hung query → retry
+    query_timeout_s: float = 60.0
+
+    @field_validator("pending_query")
+    @classmethod
+    def _query_params(cls, v: str) -> str:
+        unknown = sorted(bind_names(v) - set(QUERY_PARAMS))
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {', '.join(':' + u for u in unknown)}; "
+                f"known: {', '.join(':' + p for p in QUERY_PARAMS)}"
+            )
+        return v
 
     @field_validator("write_back", mode="before")
     @classmethod
@@ -155,6 +172,7 @@ class SqlAdapter:
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._defaults = options.row_defaults()
         self._query = sa.text(options.pending_query)
+        self._query_names = bind_names(options.pending_query)
         self._statements = [(sa.text(s), bind_names(s)) for s in options.write_back]
         self._zone = ZoneInfo(options.erp_timezone)
         raw_url = options.url
@@ -165,9 +183,7 @@ class SqlAdapter:
                     f"[adapters.{name}.url_env] environment variable {options.url_env} is not set"
                 )
         assert raw_url is not None
-        self.engine = _make_engine(
-            name, raw_url, base_dir, options.connect_timeout_s, options.erp_timezone
-        )
+        self.engine = _make_engine(name, raw_url, base_dir, options)
         self._naive_times = self.engine.dialect.name in ("sqlite", "mysql", "mariadb", "mssql")
         self._rejected = RejectedRows(name, self.report, options.report_invalid)
 
@@ -177,7 +193,7 @@ class SqlAdapter:
     def fetch_pending(self) -> list[IncomingNotification]:
         try:
             with self.engine.connect() as conn:
-                result = conn.execute(self._query)
+                result = conn.execute(self._query, self._query_params())
                 columns = list(result.keys())
                 rows = [dict(r) for r in result.mappings()]
         except sa_exc.SQLAlchemyError as e:
@@ -205,12 +221,17 @@ class SqlAdapter:
         """Connect and run the pending query once (no side effects). Raises like fetch."""
         try:
             with self.engine.connect() as conn:
-                conn.execute(self._query).close()
+                conn.execute(self._query, self._query_params()).close()
         except sa_exc.SQLAlchemyError as e:
             raise self._error("pending_query", e) from e
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _query_params(self) -> dict[str, Any]:
+        names = self._query_names
+        values = {"now": self._db_value(self.clock()), "source": self.name}
+        return {k: v for k, v in values.items() if k in names}
 
     def _db_value(self, v: Any) -> Any:
         if isinstance(v, datetime):
@@ -233,7 +254,9 @@ class SqlAdapter:
         return ConfigError(f"[adapters.{self.name}.{key}] {detail} ({url})")
 
 
-def _make_engine(name: str, raw_url: str, base_dir: Path, timeout_s: float, zone: str) -> sa.Engine:
+def _make_engine(name: str, raw_url: str, base_dir: Path, options: SqlOptions) -> sa.Engine:
+    timeout_s, zone = options.connect_timeout_s, options.erp_timezone
+    query_ms = max(1, round(options.query_timeout_s * 1000))
     try:
         url = sa.engine.make_url(raw_url)
     except sa_exc.ArgumentError as e:
@@ -252,10 +275,13 @@ def _make_engine(name: str, raw_url: str, base_dir: Path, timeout_s: float, zone
             # wall time (like on SQLite/MariaDB) and exactly in `timestamptz` ones.
             extra = url.query.get("options")  # keep the user's own libpq options
             user = extra if isinstance(extra, str) else " ".join(extra or ())
-            connect_args["options"] = f"{user} -c TimeZone={zone}".strip()
+            connect_args["options"] = (
+                f"{user} -c TimeZone={zone} -c statement_timeout={query_ms}".strip()
+            )
     elif backend in ("mysql", "mariadb"):
         t = max(1, round(timeout_s))
-        connect_args.update(connect_timeout=t, read_timeout=t * 3, write_timeout=t * 3)
+        q = max(1, round(options.query_timeout_s))
+        connect_args.update(connect_timeout=t, read_timeout=q, write_timeout=q)
     try:
         return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     except sa_exc.NoSuchModuleError as e:

@@ -311,3 +311,33 @@ def test_check_runs_the_query_without_side_effects(tmp_path: Path) -> None:
     assert results(url) == []
     with pytest.raises(ConfigError, match=r"\[adapters.shop.pending_query\].*no such table"):
         make(url, tmp_path, pending_query="SELECT 1 AS external_id FROM nosuch").check()
+
+
+def test_pending_query_can_use_now_and_source(db_url: str, tmp_path: Path) -> None:
+    create_sample_erp(db_url)
+    adapter = make(
+        db_url,
+        tmp_path,
+        pending_query="SELECT d.id AS external_id, c.phone AS phone, :source AS tenant "
+        "FROM documents d JOIN customers c ON c.id = d.customer_id "
+        "WHERE d.notify_call = TRUE AND d.notify_deadline > :now",
+    )
+    adapter.clock = lambda: datetime(2026, 11, 30, 14, 59, tzinfo=UTC)  # 17:59 in Moscow
+    assert [(n.external_id, n.tenant) for n in adapter.fetch_pending()] == [("2", "shop")]
+    adapter.clock = lambda: datetime(2026, 11, 30, 15, 1, tzinfo=UTC)  # past the deadline
+    assert adapter.fetch_pending() == []
+    adapter.close()
+
+
+@pytest.mark.postgres
+def test_hung_query_times_out_as_retryable(tmp_path: Path) -> None:
+    with fresh_database("postgres", tmp_path) as url:
+        adapter = make(
+            url,
+            tmp_path,
+            pending_query="SELECT 1 AS external_id FROM pg_sleep(5)",
+            query_timeout_s=0.5,
+        )
+        with pytest.raises(ErpUnavailable, match="statement timeout"):
+            adapter.fetch_pending()
+        adapter.close()

@@ -63,6 +63,10 @@ def test_build_adapters_skips_disabled(tmp_path: Path) -> None:
             r"\[adapters.x.write_back\] .*statement 1: unknown parameter\(s\) :nope; known:",
         ),
         (
+            {"type": "sql", "url": "sqlite://", "pending_query": "SELECT :today"},
+            r"\[adapters.x.pending_query\] .*unknown parameter\(s\) :today; known: :now, :source",
+        ),
+        (
             {"type": "sql", "url": "sqlite://", "fields": {"phnoe": "tel"}},
             r"\[adapters.x.fields\] .*unknown field\(s\) \['phnoe'\]",
         ),
