@@ -11,7 +11,8 @@ A TOML file of tables (their names only group entries for people: `[companies]`,
 Matching is whole-word and case-insensitive; the longest entry wins. A "+" before a vowel is a
 stress mark in Silero's style; `normalize()` keeps it, and engines that do not use stress marks
 drop it. Apply the lexicon before `normalize()` so Latin names are replaced before anything else
-touches them.
+touches them. Engines without stress marks (Festival, espeak-ng) get the text through
+`strip_stress_marks()`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cuckoo.domain import ConfigError
+
+_STRESS = re.compile(r"\+(?=[аеёиоуыэюяАЕЁИОУЫЭЮЯ])")
+
+
+def strip_stress_marks(text: str) -> str:
+    """ "Иван+ов" → "Иванов": for engines that would read the "+" or choke on it."""
+    return _STRESS.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cuckoo.domain import ConfigError
-from cuckoo.speech.lexicon import Lexicon
+from cuckoo.speech.lexicon import Lexicon, strip_stress_marks
 from cuckoo.speech.normalize import normalize
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,3 +90,8 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> N
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope\.toml"):
         Lexicon.load(tmp_path / "nope.toml")
+
+
+def test_strip_stress_marks() -> None:
+    assert strip_stress_marks("Иван+ову из оз+он, +айфон") == "Иванову из озон, айфон"
+    assert strip_stress_marks("2+2 и C++") == "2+2 и C++"  # only a "+" before a vowel is a mark
