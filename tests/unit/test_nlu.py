@@ -103,6 +103,15 @@ def test_day_parts_are_configurable() -> None:
         assert understand(text, NOW, day_parts=parts).time == expected, text
 
 
+def test_day_parts_from_config_strings() -> None:
+    parts = DayParts.from_mapping({"morning": "8:30", "evening": "19:15"})
+    assert parts == DayParts(morning=(8, 30), evening=(19, 15))
+    with pytest.raises(ValueError, match=r"speech\.day_parts\.night: unknown"):
+        DayParts.from_mapping({"night": "23:00"}, where="speech.day_parts")
+    with pytest.raises(ValueError, match=r"day_parts\.morning: '25:00'"):
+        DayParts.from_mapping({"morning": "25:00"})
+
+
 def test_the_answer_is_in_the_zone_of_now() -> None:
     for zone in ("Asia/Kamchatka", "Europe/Kaliningrad", "UTC", "America/New_York"):
         now = datetime(2026, 11, 18, 14, 0, tzinfo=ZoneInfo(zone))

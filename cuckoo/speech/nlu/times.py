@@ -24,7 +24,9 @@ Rules (they are what a callback time means to an operator; change them here, not
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -40,6 +42,21 @@ class DayParts:
     after_lunch: tuple[int, int] = (14, 0)  # "после обеда", "во второй половине дня"
     evening: tuple[int, int] = (18, 0)  # "вечером", "ближе к вечеру"
     default: tuple[int, int] = (10, 0)  # a day named without a time ("завтра", "в пятницу")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str], *, where: str = "day_parts") -> DayParts:
+        """From config strings: {"morning": "9:00", "evening": "18:30"}; others keep defaults.
+        Errors name `where` and the key."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        parsed: dict[str, tuple[int, int]] = {}
+        for key, value in values.items():
+            if key not in fields:
+                raise ValueError(f"{where}.{key}: unknown part of day (one of {sorted(fields)})")
+            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
+            if match is None:
+                raise ValueError(f"{where}.{key}: {value!r} is not a time like 9:00")
+            parsed[key] = (int(match.group(1)), int(match.group(2)))
+        return cls(**parsed)
 
 
 # Phrases rewritten to simpler ones before parsing.
