@@ -211,6 +211,8 @@ class SmppGateway:
         throttle_pause = s.throttle_backoff_s
         while True:
             remaining = deadline - time.monotonic()
+            if self._closed.is_set():
+                return SubmitResult(SubmitState.UNREACHABLE, error=f"SMPP {self.name} is closed")
             if remaining <= 0:
                 return SubmitResult(SubmitState.UNREACHABLE, error=self._why_unreachable())
             wait = self._bucket.reserve()
@@ -220,15 +222,21 @@ class SmppGateway:
                 )
             if wait > 0:
                 time.sleep(wait)
-            if not self._bound.wait(max(0.0, deadline - time.monotonic())):
-                return SubmitResult(SubmitState.UNREACHABLE, error=self._why_unreachable())
+            if not self._wait_bound(deadline):
+                continue  # closed or past the deadline: the checks above say which
             try:
                 waiter = self._send_request("submit_sm", params, group)
                 resp = waiter.wait(
                     min(s.response_timeout_s, max(0.05, deadline - time.monotonic()))
                 )
-            except (_LinkLost, smpplib.exceptions.ConnectionError, OSError):
+            except _LinkLost:
                 continue  # the connection thread reconnects; send the part again
+            except (smpplib.exceptions.ConnectionError, OSError) as e:
+                # Writing failed: make sure the reader notices, and don't spin meanwhile.
+                self._last_error = f"write failed: {_error_text(e)}"
+                self._drop_link()
+                self._closed.wait(0.05)
+                continue
             if resp is None:
                 # No answer: the link is probably dead. Reset it and send again.
                 self._last_error = f"no submit_sm_resp in {s.response_timeout_s:g} s"
@@ -249,6 +257,15 @@ class SmppGateway:
             return SubmitResult(
                 SubmitState.REFUSED, error=f"SMSC refused: 0x{status:08x} {_describe(status)}"
             )
+
+    def _wait_bound(self, deadline: float) -> bool:
+        while not self._closed.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self._bound.wait(min(left, 0.2)):
+                return True
+        return False
 
     def _why_unreachable(self) -> str:
         s = self.settings
@@ -291,7 +308,7 @@ class SmppGateway:
             try:
                 client = self._bind()
             except Exception as e:
-                self._last_error = f"connect/bind failed: {e or type(e).__name__}"
+                self._last_error = f"connect/bind failed: {_error_text(e)}"
                 log.warning("SMPP %s: %s; retrying in %.1f s", self.name, self._last_error, delay)
                 _close_quietly(client)
                 self._closed.wait(delay)
@@ -306,7 +323,7 @@ class SmppGateway:
                 self._read_loop(client)
             except Exception as e:
                 if not self._closed.is_set():
-                    self._last_error = f"link lost: {e or type(e).__name__}"
+                    self._last_error = f"link lost: {_error_text(e)}"
                     log.warning("SMPP %s: %s", self.name, self._last_error)
             finally:
                 self._bound.clear()
@@ -326,10 +343,14 @@ class SmppGateway:
             sequence_generator=_LockedSequence(),
             allow_unknown_opt_params=True,
         )
-        client.connect()
-        client.bind_transceiver(
-            system_id=s.system_id, password=s.password, system_type=s.system_type
-        )
+        try:
+            client.connect()
+            client.bind_transceiver(
+                system_id=s.system_id, password=s.password, system_type=s.system_type
+            )
+        except BaseException:
+            _close_quietly(client)
+            raise
         return client
 
     def _read_loop(self, client: Any) -> None:
@@ -446,6 +467,15 @@ def _text(v: Any) -> str:
     if v is None:
         return ""
     return (v.decode("latin-1") if isinstance(v, bytes) else str(v)).strip("\x00 ")
+
+
+def _error_text(e: BaseException) -> str:
+    """smpplib raises PDUError(text, status) and bare ConnectionError(); make both readable."""
+    if isinstance(e, smpplib.exceptions.PDUError) and len(e.args) > 1:
+        return f"{e.args[0]} (0x{int(e.args[1]):08x})"
+    if isinstance(e, smpplib.exceptions.ConnectionError) and not str(e):
+        return "connection refused or closed"
+    return str(e) or type(e).__name__
 
 
 def _describe(status: int) -> str:

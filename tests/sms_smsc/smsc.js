@@ -8,7 +8,7 @@
 //   {"cmd":"drop"}                cut every session now (the listener stays)
 //   {"cmd":"stats"}               emit {"event":"stats", ...counters}
 //   {"cmd":"unbind"}              send unbind to every bound session
-// Events: listening, bind, submit, message (parts reassembled), receipt_sent, receipt_ack,
+// Events: listening, bind, bind_refused, submit, submit_ignored, enquire_link_ignored, message (parts reassembled), receipt_sent, receipt_ack,
 //   enquire_link, unbind, close, stats.
 'use strict';
 const smpp = require('smpp');
@@ -25,6 +25,8 @@ const cfg = {
   receipt_mode: 'both', // both | text | tlv | none
   receipt_stat_for: {}, // destination_addr -> stat, overrides receipt_stat
   quiet: false, // no submit/message events (benchmark)
+  silent: false, // a hung SMSC: answer neither submit_sm nor enquire_link
+  password: null, // if set, bind_transceiver with another password gets ESME_RBINDFAIL
 };
 const MESSAGE_STATE = { DELIVRD: 2, EXPIRED: 3, DELETED: 4, UNDELIV: 5, ACCEPTD: 6, UNKNOWN: 7, REJECTD: 8, ENROUTE: 1 };
 
@@ -88,6 +90,10 @@ function flushPendingReceipts() {
 
 function onSubmit(session, pdu) {
   counters.submits++;
+  if (cfg.silent) {
+    emit({ event: 'submit_ignored', dest: pdu.destination_addr });
+    return;
+  }
   const sm = pdu.short_message || {};
   const udh = (sm.udh || []).map((b) => Buffer.from(b).toString('hex'));
   const text = typeof sm === 'string' ? sm : String(sm.message || '');
@@ -157,6 +163,12 @@ function onSubmit(session, pdu) {
 const server = smpp.createServer((session) => {
   sessions.add(session);
   session.on('bind_transceiver', (pdu) => {
+    if (cfg.password !== null && pdu.password !== cfg.password) {
+      session.send(pdu.response({ command_status: smpp.ESME_RBINDFAIL }));
+      emit({ event: 'bind_refused', system_id: pdu.system_id });
+      session.close();
+      return;
+    }
     counters.binds++;
     session.bound = true;
     session.send(pdu.response());
@@ -165,6 +177,10 @@ const server = smpp.createServer((session) => {
   });
   session.on('submit_sm', (pdu) => onSubmit(session, pdu));
   session.on('enquire_link', (pdu) => {
+    if (cfg.silent) {
+      emit({ event: 'enquire_link_ignored' });
+      return;
+    }
     session.send(pdu.response());
     emit({ event: 'enquire_link' });
   });

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from cuckoo.config import parse
-from cuckoo.domain import ChannelKind, Notification, Outcome
+from cuckoo.domain import Channel, ChannelKind, Notification, Outcome
 from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.sms import SmsChannel
 from cuckoo.sms.gateway import (
@@ -292,7 +292,9 @@ def _channel(
 
 def test_channel_sent() -> None:
     gw = ScriptedGateway(SubmitResult(SubmitState.ACCEPTED, "m-1"))
-    r = _channel(gw).deliver(_notification())
+    channel = _channel(gw)
+    assert isinstance(channel, Channel) and channel.kind is ChannelKind.SMS
+    r = channel.deliver(_notification())
     assert r.outcome is Outcome.SENT
     assert r.gateway_message_id == "m-1"
     assert r.said == ["Заказ 123 готов"]
