@@ -232,6 +232,8 @@ class CallHandle:
 
     def _event(self, kind: str, data: Any = None) -> None:
         self.events.put((kind, data))
+        if kind in ("dtmf", "disconnected"):
+            self.rx.put(b"")  # wake a line waiting for audio at once
 
 
 class _Port(pj.AudioMediaPort):
@@ -399,7 +401,7 @@ class Engine:
         next_watch = time.monotonic() + 1.0
         ep = self._ep
         while not self._stopping.is_set():
-            ep.libHandleEvents(5)
+            ep.libHandleEvents(10)
             if self._dead:
                 self._drop_dead()
             self._run_commands()

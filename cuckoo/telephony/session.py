@@ -304,9 +304,11 @@ class SipLine:
         Returns "hangup" when the call is over (either side, or the time limit)."""
         frames: list[bytes] = []
         try:
-            frames.append(self.h.rx.get(timeout=timeout))
+            f = self.h.rx.get(timeout=timeout)
             while True:
-                frames.append(self.h.rx.get_nowait())
+                if f:  # b"" only wakes us up (DTMF, hang-up)
+                    frames.append(f)
+                f = self.h.rx.get_nowait()
         except queue.Empty:
             pass
         while True:

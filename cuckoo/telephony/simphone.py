@@ -56,7 +56,7 @@ class Behavior:
     play: str | None = None  # WAV said after answer
     play_at_s: float = 0.0
     dtmf: tuple[DtmfPress, ...] = ()
-    dtmf_after_audio: bool = False  # press each key only once the robot has gone quiet
+    dtmf_after_quiet_s: float = 0.0  # press a key only once the robot was quiet this long
     record: str | None = None  # WAV of what it heard; "{user}" and "{n}" are filled in
 
     @classmethod
@@ -208,8 +208,8 @@ class SimPhone:
         for at, kind, arg in actions:
             while True:
                 wait = t_ans + at - time.monotonic()
-                if kind == "dtmf" and b.dtmf_after_audio:
-                    wait = max(wait, watch.quiet_wait())
+                if kind == "dtmf" and b.dtmf_after_quiet_s > 0:
+                    wait = max(wait, watch.quiet_wait(b.dtmf_after_quiet_s))
                 if wait <= 0 or h.disconnected.wait(min(wait, 0.05)):
                     break
             if h.disconnected.is_set():
@@ -247,6 +247,11 @@ class SimPhone:
         )
 
 
+def _rms(pcm: bytes) -> float:
+    x = np.frombuffer(pcm, dtype="<i2")
+    return float(np.sqrt(np.dot(x, x.astype(np.float64)) / max(1, len(x))))
+
+
 class _RxWatch:
     """Watches what the robot sends: when its audio first appears, how fast it reacts to a key."""
 
@@ -258,8 +263,8 @@ class _RxWatch:
         h.tap = self._on_frame
 
     def _on_frame(self, pcm: bytes) -> None:
-        x = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
-        if float(np.sqrt(np.mean(x * x))) < LOUD_RMS:
+        # Runs on the media clock thread for every frame: keep it cheap.
+        if _rms(pcm) < LOUD_RMS:
             return
         now = time.monotonic()
         self.last_loud = now
@@ -269,9 +274,11 @@ class _RxWatch:
             self.reactions.append(now - self._press_at)
             self._press_at = None
 
-    def quiet_wait(self) -> float:
-        """Seconds until the robot has been quiet for 0.3 s (0 if it already has)."""
-        return max(0.0, self.last_loud + 0.3 - time.monotonic()) if self.first_loud else 0.1
+    def quiet_wait(self, quiet_s: float) -> float:
+        """Seconds until the robot has been quiet for `quiet_s` (0 if it already has)."""
+        if self.first_loud is None:
+            return 0.1  # it has not spoken yet: wait for it
+        return max(0.0, self.last_loud + quiet_s - time.monotonic())
 
     def mark_press(self) -> None:
         self._press_at = time.monotonic()
