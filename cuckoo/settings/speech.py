@@ -1,7 +1,24 @@
-"""[speech] section of cuckoo.toml. Placeholder until its owner fills it in."""
+"""[speech] section of cuckoo.toml: the voice, the phrase cache, engine knobs, the ASR model."""
 
-from pydantic import BaseModel, ConfigDict
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SpeechSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Voice profile name (a voices/<name>.toml file). "" = automatic: the first Silero profile
+    # whose model file is in models_dir, else Festival (festvox-ru), else espeak-ng.
+    voice: str = ""
+    # Phrase cache under var_dir/cache/tts: repeated prompts are synthesized once.
+    cache: bool = True
+    # torch threads for Silero; 1 keeps several calls from fighting over the cores.
+    torch_threads: int = Field(default=1, ge=1, le=64)
+    # Festival server port on 127.0.0.1; 0 = pick a free port at start.
+    festival_port: int = Field(default=0, ge=0, le=65535)
+    # Seconds to wait for the Festival server to come up / for one phrase.
+    festival_timeout_s: float = Field(default=30.0, gt=0)
+    # Vosk model folder (relative to models_dir, or absolute). "" = the first installed
+    # Russian model (`cuckoo models list`), else none: calls are DTMF-only.
+    asr_model: str = ""

@@ -1,0 +1,65 @@
+"""Phrase cache: synthesized audio keyed by (engine, voice, normalized text, rate).
+
+One raw file per phrase under var_dir/cache/tts/<2 hex>/<sha256>.pcm holding a tiny header
+("CKO1", rate) and the int16 PCM — a hit is one small read, well under a millisecond on a warm
+page cache. Writes go to a temp file in the same folder and are renamed into place, so a
+concurrent reader sees the whole phrase or nothing, and a crash leaves no half file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+from cuckoo.audio import Audio
+
+MAGIC = b"CKO1"
+HEADER = struct.Struct("<4sI")
+
+
+def cache_key(engine: str, voice: str, text: str, rate: int) -> str:
+    raw = json.dumps([engine, voice, text, rate], ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class PhraseCache:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.pcm"
+
+    def get(self, key: str) -> Audio | None:
+        try:
+            data = self._path(key).read_bytes()
+        except OSError:
+            return None
+        if len(data) < HEADER.size:
+            return None
+        magic, rate = HEADER.unpack_from(data)
+        if magic != MAGIC:
+            return None
+        return Audio(data[HEADER.size :], rate)
+
+    def put(self, key: str, audio: Audio) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pcm")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(HEADER.pack(MAGIC, audio.rate))
+                f.write(audio.pcm)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def __contains__(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def count(self) -> int:
+        return sum(1 for _ in self.root.glob("*/*.pcm")) if self.root.is_dir() else 0

@@ -1,0 +1,254 @@
+"""Festival with the festvox-ru voice (msu_ru_nsh_clunits), kept warm.
+
+One `festival --server` per process listens on 127.0.0.1 (a free port unless configured) with
+the Russian voice already loaded; each engine holds one connection to it (Festival forks a
+child per connection, so a connection is a warm private synthesizer). A phrase is one Scheme
+command: `(utt.send.wave.client (utt.synth (eval (list 'Utterance 'Text "…"))))`, answered with
+the RIFF bytes. No process is started per phrase.
+
+Encoding: festvox-ru wants UTF-8 (its README says so, and its LTS rules are written in UTF-8;
+KOI8-R input makes the letter-to-sound rules fail). It knows Russian and Latin letters, digits,
+"+" as a stress mark and the punctuation - ' ? ! . , ; — anything else (":" inside "10:00",
+quotes, brackets) aborts the whole utterance, so the text is cleaned first.
+
+The server is started through a tiny shell wrapper that kills it when our stdin pipe closes, so
+it never outlives the Python process, even after a crash.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from cuckoo.audio import Audio
+from cuckoo.speech.tts.base import TtsError, time_stretch
+from cuckoo.speech.tts.espeak import wav_to_audio
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VOICE = "voice_msu_ru_nsh_clunits"
+VOICE_DIR = Path("/usr/share/festival/voices/russian/msu_ru_nsh_clunits")
+KEY = b"ft_StUfF_key"  # Festival's end-of-data marker; stuffed with "X" when it occurs in data
+
+_BAD = re.compile(r"[^\w\s+\-'?!.,;]|_")
+_PAUSE = re.compile(r"\s*[:—–]\s*")
+
+
+def festival_text(text: str) -> str:
+    """Text festvox-ru can read: pauses for ":" and dashes, other symbols dropped, quotes
+    escaped for a Scheme string."""
+    t = _PAUSE.sub(", ", text)
+    t = _BAD.sub(" ", t)
+    t = re.sub(r"\s+", " ", t).strip()
+    return t.replace("\\", " ").replace('"', " ")
+
+
+def festival_available() -> str | None:
+    """None if Festival with the Russian voice can run here, else why not."""
+    if shutil.which("festival") is None:
+        return "festival is not installed (apt-get install festival festvox-ru)"
+    if not VOICE_DIR.is_dir():
+        return f"the Russian voice is missing ({VOICE_DIR}; apt-get install festvox-ru)"
+    return None
+
+
+class FestivalServer:
+    """A `festival --server` child on 127.0.0.1 with `voice` loaded."""
+
+    def __init__(self, *, voice: str = DEFAULT_VOICE, port: int = 0, timeout_s: float = 30.0):
+        why = festival_available()
+        if why:
+            raise TtsError(why)
+        self.voice = voice
+        self.timeout_s = timeout_s
+        self.port = port or _free_port()
+        self._dir = tempfile.TemporaryDirectory(prefix="cuckoo-festival-")
+        init = Path(self._dir.name) / "init.scm"
+        init.write_text(
+            f"(set! server_port {self.port})\n"
+            '(set! server_access_list \'("localhost" "127.0.0.1"))\n'
+            f"({voice})\n",
+            encoding="utf-8",
+        )
+        wrapper = 'festival --server "$1" </dev/null & pid=$!; read _; kill $pid 2>/dev/null'
+        self._proc = subprocess.Popen(
+            ["sh", "-c", wrapper, "cuckoo-festival", str(init)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        atexit.register(self.stop)
+        self._wait_ready()
+        log.info("festival server on 127.0.0.1:%d with %s", self.port, voice)
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise TtsError(f"festival server exited at start (code {self._proc.returncode})")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise TtsError(f"festival server did not listen on port {self.port} in {self.timeout_s}s")
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout_s)
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            with contextlib.suppress(OSError):
+                assert self._proc.stdin is not None
+                self._proc.stdin.close()  # the wrapper kills festival
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._dir.cleanup()
+
+
+_servers: dict[tuple[str, int], FestivalServer] = {}
+_servers_lock = threading.Lock()
+
+
+def shared_server(
+    voice: str = DEFAULT_VOICE, port: int = 0, timeout_s: float = 30.0
+) -> FestivalServer:
+    """One warm server per (voice, port) per process; restarted if it died."""
+    with _servers_lock:
+        srv = _servers.get((voice, port))
+        if srv is None or not srv.alive():
+            srv = FestivalServer(voice=voice, port=port, timeout_s=timeout_s)
+            _servers[(voice, port)] = srv
+        return srv
+
+
+class FestivalEngine:
+    name = "festival"
+
+    def __init__(
+        self,
+        *,
+        voice: str = DEFAULT_VOICE,
+        tempo: float = 1.0,
+        port: int = 0,
+        timeout_s: float = 30.0,
+        server: FestivalServer | None = None,
+    ) -> None:
+        self._voice, self._port, self._timeout = voice, port, timeout_s
+        self._server = server or shared_server(voice, port, timeout_s)
+        # The clunits voice concatenates recorded units and ignores Duration_Stretch, so the
+        # tempo is applied afterwards with sox's WSOLA `tempo` effect (pitch unchanged).
+        self._tempo = tempo
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._buf = b""
+
+    def render(self, text: str, *, rate: int) -> Audio:
+        clean = festival_text(text)
+        if not re.search(r"\w", clean):
+            return Audio(b"", rate)
+        cmd = f"(utt.send.wave.client (utt.synth (eval (list 'Utterance 'Text \"{clean}\"))))"
+        with self._lock:
+            try:
+                wav = self._command(cmd)
+            except (OSError, TtsError) as first:
+                # The child may have died (or the server was restarted): one fresh try.
+                log.warning("festival connection failed (%s); reconnecting", first)
+                self._drop()
+                if not self._server.alive():
+                    self._server = shared_server(self._voice, self._port, self._timeout)
+                wav = self._command(cmd)
+        if wav is None:
+            raise TtsError(f"festival returned no audio for {clean[:60]!r}")
+        audio = wav_to_audio(wav, "festival")
+        return time_stretch(audio, self._tempo) if self._tempo != 1.0 else audio
+
+    def _command(self, expr: str) -> bytes | None:
+        if self._sock is None:
+            self._sock = self._server.connect()
+            self._buf = b""
+        return self._exchange(expr)
+
+    def _exchange(self, expr: str) -> bytes | None:
+        """Send one expression; read replies until OK/ER; return the last waveform, if any."""
+        assert self._sock is not None
+        self._sock.sendall(expr.encode("utf-8") + b"\n")
+        wave_data: bytes | None = None
+        while True:
+            tag = self._read_exact(3)
+            if tag == b"OK\n":
+                return wave_data
+            if tag == b"ER\n":
+                raise TtsError(f"festival rejected the command: {expr[:120]}")
+            if tag in (b"WV\n", b"LP\n"):
+                body = self._read_stuffed()
+                if tag == b"WV\n":
+                    wave_data = body
+            else:
+                raise TtsError(f"festival protocol error: unexpected {tag!r}")
+
+    def _fill(self) -> None:
+        assert self._sock is not None
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            raise TtsError("festival closed the connection")
+        self._buf += chunk
+
+    def _read_exact(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            self._fill()
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _read_stuffed(self) -> bytes:
+        """Data up to KEY; a KEY followed by "X" is data (Festival's byte stuffing)."""
+        out = bytearray()
+        start = 0
+        while True:
+            i = self._buf.find(KEY, start)
+            if i < 0 or i + len(KEY) >= len(self._buf):
+                # Need more bytes (to find the key, or the byte after it).
+                start = max(0, len(self._buf) - len(KEY))
+                self._fill()
+                continue
+            if self._buf[i + len(KEY)] == ord("X"):
+                out += self._buf[: i + len(KEY)]
+                self._buf = self._buf[i + len(KEY) + 1 :]
+                start = 0
+                continue
+            out += self._buf[:i]
+            self._buf = self._buf[i + len(KEY) :]
+            return bytes(out)
+
+    def _drop(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+        self._sock = None
+        self._buf = b""
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

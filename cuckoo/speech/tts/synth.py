@@ -1,0 +1,166 @@
+"""The Synthesizer the rest of cuckoo uses: lexicon → normalize → cache → engine → resample."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from cuckoo.audio import Audio
+from cuckoo.config import Config
+from cuckoo.domain import ConfigError
+from cuckoo.speech.lexicon import Lexicon
+from cuckoo.speech.normalize import normalize
+from cuckoo.speech.tts.base import Engine, TtsError, apply_volume
+from cuckoo.speech.tts.cache import PhraseCache, cache_key
+from cuckoo.speech.tts.festival import festival_available
+from cuckoo.speech.tts.profiles import AUTO_ORDER, VoiceProfile, load_profiles
+
+log = logging.getLogger(__name__)
+
+
+class VoiceSynthesizer:
+    """Implements cuckoo.speech.protocols.Synthesizer for one voice profile."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        profile: VoiceProfile,
+        *,
+        lexicon: Lexicon | None = None,
+        cache: PhraseCache | None = None,
+    ) -> None:
+        self.engine = engine
+        self.profile = profile
+        self.lexicon = lexicon or Lexicon.empty()
+        self.cache = cache
+        self._voice_id = f"{profile.name}:{profile.fingerprint()}"
+        self.hits = 0
+        self.misses = 0
+
+    def prepare(self, text: str) -> str:
+        """What the engine will actually read: lexicon first (brands, stress), then numbers,
+        dates and abbreviations as words."""
+        return normalize(self.lexicon.apply(text))
+
+    def key(self, text: str, rate: int) -> str:
+        return cache_key(self.engine.name, self._voice_id, self.prepare(text), rate)
+
+    def synthesize(self, text: str, *, rate: int = 8000) -> Audio:
+        spoken = self.prepare(text)
+        key = cache_key(self.engine.name, self._voice_id, spoken, rate)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.hits += 1
+                return hit
+        self.misses += 1
+        audio = self.engine.render(spoken, rate=rate)
+        if audio.rate != rate:
+            audio = audio.resample(rate)
+        audio = apply_volume(audio, self.profile.volume)
+        if self.cache is not None and audio.pcm:
+            self.cache.put(key, audio)
+        return audio
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def silero_model_path(config: Config, profile: VoiceProfile) -> Path:
+    p = Path(profile.model)
+    return p if p.is_absolute() else config.path(config.models_dir) / p
+
+
+def unavailable_reason(config: Config, profile: VoiceProfile) -> str | None:
+    """None if the profile's engine can run here, else why not (for auto choice and listing)."""
+    if profile.engine == "silero":
+        if not profile.model:
+            return "no model file configured"
+        path = silero_model_path(config, profile)
+        if not path.is_file():
+            return f"model file {path} not present"
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            return "torch is not installed (pip install 'cuckoo[silero]')"
+        return None
+    if profile.engine == "festival":
+        return festival_available()
+    import shutil
+
+    return None if shutil.which("espeak-ng") else "espeak-ng is not installed"
+
+
+def make_engine(config: Config, profile: VoiceProfile) -> Engine:
+    if profile.engine == "silero":
+        from cuckoo.speech.tts.silero import SileroEngine
+
+        return SileroEngine(
+            silero_model_path(config, profile),
+            speaker=profile.speaker,
+            sample_rate=profile.sample_rate,
+            threads=config.speech.torch_threads,
+            put_accent=profile.put_accent,
+            put_yo=profile.put_yo,
+            tempo=profile.tempo,
+        )
+    if profile.engine == "festival":
+        from cuckoo.speech.tts.festival import DEFAULT_VOICE, FestivalEngine
+
+        return FestivalEngine(
+            voice=profile.speaker or DEFAULT_VOICE,
+            tempo=profile.tempo,
+            port=config.speech.festival_port,
+            timeout_s=config.speech.festival_timeout_s,
+        )
+    from cuckoo.speech.tts.espeak import EspeakEngine
+
+    return EspeakEngine(voice=profile.speaker or "ru", tempo=profile.tempo, pitch=profile.pitch)
+
+
+def choose_voice(
+    config: Config, profiles: dict[str, VoiceProfile], voice: str | None
+) -> tuple[VoiceProfile, str]:
+    """(profile, why) — the explicit voice, else [speech] voice, else the automatic order."""
+    name = voice or config.speech.voice
+    if name:
+        if name not in profiles:
+            raise ConfigError(
+                f"voice {name!r} not found in {config.path(config.voices_dir)} "
+                f"(known: {', '.join(sorted(profiles))})"
+            )
+        why = "chosen with --voice" if voice else "set in [speech] voice"
+        return profiles[name], why
+    skipped: list[str] = []
+    for candidate in AUTO_ORDER:
+        profile = profiles.get(candidate)
+        if profile is None:
+            continue
+        reason = unavailable_reason(config, profile)
+        if reason is None:
+            why = "automatic choice" + (f" ({'; '.join(skipped)})" if skipped else "")
+            return profile, why
+        skipped.append(f"{candidate}: {reason}")
+    raise TtsError("no voice can speak here: " + "; ".join(skipped))
+
+
+def load_lexicon(config: Config, profile: VoiceProfile) -> Lexicon:
+    if not profile.lexicon:
+        return Lexicon.empty()
+    path = config.path(config.voices_dir) / profile.lexicon
+    if not path.is_file():
+        log.warning("voice %s: lexicon %s not found; speaking without one", profile.name, path)
+        return Lexicon.empty()
+    return Lexicon.load(path)
+
+
+def build_synthesizer(config: Config, voice: str | None = None) -> VoiceSynthesizer:
+    """The synthesizer for `voice` (a profile name), else the configured or automatic voice."""
+    profiles = load_profiles(config.path(config.voices_dir))
+    profile, why = choose_voice(config, profiles, voice)
+    engine = make_engine(config, profile)
+    log.info("voice %s (engine %s): %s", profile.name, profile.engine, why)
+    cache = (
+        PhraseCache(config.path(config.var_dir) / "cache" / "tts") if config.speech.cache else None
+    )
+    return VoiceSynthesizer(engine, profile, lexicon=load_lexicon(config, profile), cache=cache)
