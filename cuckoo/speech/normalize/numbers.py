@@ -149,7 +149,10 @@ def count_phrase(n: int, noun: str, case: str = "nomn") -> str:
         agreed = base.make_agree_with_number(n) or base
     else:
         agreed = parse.inflect({case, "sing" if _is_one(n) else "plur"}) or parse
-    return f"{number_word} {_match_capital(noun, agreed.word)}"
+    word = agreed.word
+    if parse.normal_form == "человек" and word == "людей":
+        word = "человек"  # counted people: "пять человек", not "пять людей"
+    return f"{number_word} {_match_capital(noun, word)}"
 
 
 def inflect_word(word: str, case: str, plural: bool = False) -> str:

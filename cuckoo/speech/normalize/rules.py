@@ -257,7 +257,7 @@ _FOREIGN = re.compile(r"(?<![\d,.])(" + _NUM + r")(?:[,.](\d{1,2}))?\s*(\$|€|U
 
 def _count_case(m: re.Match[str]) -> str:
     case = _prep_case(m)
-    return case if case in ("gent", "datv", "loct", "ablt") else "nomn"
+    return case if case in ("gent", "datv", "loct", "ablt", "accs") else "nomn"
 
 
 def _money(m: re.Match[str]) -> str:
@@ -450,7 +450,20 @@ def _count(m: re.Match[str]) -> str:
             return cardinal(n, case, _gender(noun)) + m.group(2) + word
     if not _is_noun(word):
         return cardinal(n, _count_case(m)) + m.group(2) + word
+    if _ordinal_reading(n, word):
+        return ordinal(n, "nomn", _gender(word)) + m.group(2) + word
     return count_phrase(n, word, _number_case(n, word, _prep_case(m)))
+
+
+def _ordinal_reading(n: int, word: str) -> bool:
+    """True for "2 этаж", "5 класс": no count from 2 up agrees with a nominative singular noun
+    (it would be "2 этажа"), so the template means an ordinal: "второй этаж"."""
+    if n % 10 == 1 and n % 100 != 11:
+        return False  # "21 день" is a count
+    parses = [p for p in morph().parse(word.lower()) if p.tag.POS == "NOUN"]
+    return bool(parses) and all(
+        p.tag.case in ("nomn", "accs") and p.tag.number == "sing" for p in parses
+    )
 
 
 def _bare(m: re.Match[str]) -> str:
@@ -486,6 +499,11 @@ _PASSES: list[Pass] = [
     (_BARE, _bare),
 ]
 
+# An abbreviation after a number that also ends the sentence: its dot is two dots.
+_FINAL_ABBREVIATION = re.compile(
+    r"(\d\s*(?:руб|коп|шт|кг|гр|г|тыс|млн|млрд|мин|сек|ч|р|л|мл|км|м|см|мм|т|уп|дн|мес|чел))"
+    r"\.(?=\s*$|\s+[А-ЯЁA-Z])"
+)
 _STRESS_OR_PLUS = re.compile(r"\+(?![аеёиоуыэюяАЕЁИОУЫЭЮЯ])")
 _JUNK = re.compile(r"[^\w\s.,!?:;+\-—]")
 
@@ -500,6 +518,7 @@ def normalize(text: str) -> str:
     for pattern, replacement in _ABBREVIATIONS_COMPILED:
         text = pattern.sub(replacement, text)
     text = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", text)  # RA123456789RU
+    text = _FINAL_ABBREVIATION.sub(r"\1..", text)  # "… 300 руб." keeps its full stop
     text = re.sub(r"(?<![\w\d])[-−–](?=\d)", "минус ", text)  # "-5 градусов"
     for pattern, func in _PASSES:
         text = pattern.sub(func, text)
