@@ -322,7 +322,12 @@ class Scheduler:
         ]
         for func, every in jobs:
             aps.add_job(
-                _logged(func), "interval", seconds=every, next_run_time=first, id=func.__name__
+                _logged(func),
+                "interval",
+                seconds=every,
+                next_run_time=first,
+                id=func.__name__,
+                name=func.__name__,
             )
         aps.start()
         self._aps = aps

@@ -121,6 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cuckoo.config import load
     from cuckoo.scheduler import Clock, ScaledClock, Scheduler, utcnow
 
+    if not args.verbose:  # APScheduler logs every job run at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     config = load(args.config)
     channels = build_channels(config, args.channel)
     adapters = build_adapters(config)
