@@ -10,8 +10,9 @@ A block holds a key when (ITU-T Q.24 style checks):
 - each is well above the other tones of its group,
 - the twist (row vs column level) is within limits,
 - the second harmonics are weak (speech vowels have strong harmonics, pure tones do not).
-A key is reported once, after it held for `min_blocks` consecutive blocks; it must go away for
-`gap_blocks` blocks before the same key counts again.
+Blocks overlap by half (hop 12.75 ms). A key is reported once, after it held for `min_blocks`
+consecutive blocks (~40 ms of tone); it must go away for `gap_blocks` blocks before the same key
+counts again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ROWS = (697.0, 770.0, 852.0, 941.0)
 COLS = (1209.0, 1336.0, 1477.0, 1633.0)
 KEYS = ("123A", "456B", "789C", "*0#D")
 BLOCK = 205
+HOP = 102  # blocks overlap by half: short tones still fill two whole blocks
 
 
 def key_freqs(key: str) -> tuple[float, float]:
@@ -74,7 +76,7 @@ class DtmfDetector:
         min_tone_share: float = 0.6,
         max_harmonic_ratio: float = 0.25,
         min_blocks: int = 2,
-        gap_blocks: int = 2,
+        gap_blocks: int = 3,
     ) -> None:
         self.rate = rate
         n = np.arange(BLOCK)
@@ -129,7 +131,7 @@ class DtmfDetector:
         i = 0
         while i + BLOCK <= len(buf):
             key = self.block_key(buf[i : i + BLOCK])
-            i += BLOCK
+            i += HOP
             if key and key == self._candidate:
                 self._run += 1
             else:
