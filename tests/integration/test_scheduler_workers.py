@@ -106,8 +106,10 @@ class Workers:
         env = {**os.environ, "CUCKOO_TEST_DELIVERIES": str(self.log)}
         out = (self.folder / f"{owner}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cuckoo.cli.main", "-c", str(self.cfg), "run"]
-            + ["--owner", owner, "--channel", f"{THIS}:{factory}", *extra],
+            [
+                *(sys.executable, "-m", "cuckoo.cli.main", "-c", str(self.cfg), "run"),
+                *("--owner", owner, "--channel", f"{THIS}:{factory}", *extra),
+            ],
             cwd=self.folder,
             env=env,
             stdout=out,
@@ -122,7 +124,7 @@ class Workers:
 
     def stop_all(self) -> dict[str, int]:
         codes = {}
-        for owner, p in self.procs.items():
+        for p in self.procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
         for owner, p in self.procs.items():
