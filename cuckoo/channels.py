@@ -1,0 +1,257 @@
+"""The real channels the worker delivers with: calls (telephony worker processes running the
+dialog) and SMS (the configured gateways). `cuckoo run` uses `build_channels(config)`.
+
+- CALL: `cuckoo.telephony.pool.CallChannel` — worker processes, each with its own pjsua2 Endpoint,
+  run `converse_call` (below) on every answered call: the scenario named by the notification,
+  spoken by the configured synthesizer, answered by DTMF, and by voice when a Russian Vosk
+  model is installed in `models_dir`.
+- SMS: `cuckoo.sms.SmsChannel` over the `[sms.gateways]`; the text is the scenario's rendered
+  `sms:` template. Left out (with a log line) when no gateway is configured.
+
+A notification whose channel is left out is never claimed by the scheduler (it only claims
+notifications of the channels it has): it stays pending until the channel is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cuckoo.domain import AttemptResult, Channel, ChannelKind, InputError, Notification, Outcome
+
+if TYPE_CHECKING:
+    from cuckoo.config import Config
+    from cuckoo.dialog.schema import Scenario
+    from cuckoo.store import Store
+    from cuckoo.telephony.pool import CallPool
+
+log = logging.getLogger("cuckoo.channels")
+
+Clock = Callable[[], datetime]
+
+# What a call worker runs on each answered call (an import path: workers are spawned processes).
+CONVERSE_PATH = "cuckoo.channels:converse_call"
+# Where the Russian speech recognizer comes from when a Vosk model is installed.
+RECOGNIZER_PATH = "cuckoo.speech.asr:recognizer_factory"
+
+
+def converse_call(line: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Runs in a call worker: the dialog's `converse` with what the parent added to the request.
+
+    Variables that do not fit the scenario (InputError, raised before anything is said) end
+    the call as INVALID_NUMBER — the outcome whose status is INVALID ("bad input") — with the
+    reason in the detail: retrying cannot help, the ERP row must be fixed."""
+    from cuckoo.dialog.converse import converse
+
+    try:
+        return converse(line, request)
+    except InputError as e:
+        return {"outcome": Outcome.INVALID_NUMBER.value, "detail": f"bad input: {e}", "said": []}
+
+
+def russian_vosk_model(models_dir: Path) -> Path | None:
+    """An installed Russian Vosk model folder (vosk-model-*ru*), or None."""
+    if not models_dir.is_dir():
+        return None
+    for p in sorted(models_dir.iterdir()):
+        if p.is_dir() and p.name.startswith("vosk-model") and "-ru" in p.name:
+            return p
+    return None
+
+
+def recognizer_path(config: Config) -> str:
+    """Import path of the recognizer factory the call workers use; "" = DTMF only."""
+    if config.telephony.recognizer:
+        return config.telephony.recognizer
+    model = russian_vosk_model(config.path(config.models_dir))
+    if model is None:
+        log.info(
+            "no Russian Vosk model in %s: questions are answered by keys only",
+            config.path(config.models_dir),
+        )
+        return ""
+    mod_name, _, attr = RECOGNIZER_PATH.partition(":")
+    try:
+        import importlib
+
+        module = importlib.import_module(mod_name)
+    except ImportError as e:
+        log.warning("Vosk model %s found but %s cannot be imported (%s): DTMF only", model,
+                    mod_name, e)
+        return ""
+    if not hasattr(module, attr):
+        log.warning("Vosk model %s found but %s has no %s(): DTMF only", model, mod_name, attr)
+        return ""
+    log.info("speech recognition: Vosk model %s", model.name)
+    return RECOGNIZER_PATH
+
+
+class DialogCallChannel:
+    """The call Channel: the telephony CallChannel's pool, with the dialog's request fields
+    (scenarios_dir, the clock's `now`, speech_available, operator) added to every call."""
+
+    kind = ChannelKind.CALL
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        config_path: str | None = None,
+        pool: CallPool | None = None,
+    ) -> None:
+        from cuckoo.telephony.pool import CallChannel, WorkerSpec
+
+        self.config = config
+        self.clock = clock
+        self.scenarios_dir = str(config.path(config.scenarios_dir).resolve())
+        rec = recognizer_path(config)
+        self.speech_available = bool(rec)
+        spec = WorkerSpec(
+            settings=config.telephony.model_dump(),
+            config_path=config_path,
+            converse=CONVERSE_PATH,
+            recognizer=rec,
+        )
+        self.calls = CallChannel(config.telephony, spec, pool=pool)
+        self._lock = threading.Lock()
+
+    def start(self) -> DialogCallChannel:
+        with self._lock:
+            self.calls.start()
+        return self
+
+    def close(self) -> None:
+        self.calls.close()
+
+    def request_for(self, n: Notification) -> dict[str, Any]:
+        from cuckoo.telephony.pool import notification_request
+
+        request = notification_request(n)
+        request["scenarios_dir"] = self.scenarios_dir
+        request["speech_available"] = self.speech_available
+        if self.clock is not None:
+            request["now"] = self.clock().astimezone(UTC).isoformat()
+        return request
+
+    def deliver(self, notification: Notification) -> AttemptResult:
+        from cuckoo.telephony.dialplan import target_uri
+        from cuckoo.telephony.pool import attempt_result
+
+        self.start()
+        started = datetime.now(UTC)
+        try:
+            uri = target_uri(notification.phone, self.config.telephony)
+        except InputError as e:
+            return AttemptResult(Outcome.INVALID_NUMBER, started, started, detail=str(e))
+        record = None
+        if self.config.telephony.record_dir:
+            stamp = started.strftime("%Y%m%dT%H%M%S")
+            record = str(
+                self.config.path(self.config.telephony.record_dir)
+                / f"{notification.id}-{notification.attempt_no}-{stamp}.wav"
+            )
+        fut = self.calls.pool.submit(uri, self.request_for(notification), record)
+        return attempt_result(fut.result())
+
+
+class ScenarioTexts:
+    """`text_for` of the SMS channel: the scenario's `sms:` template rendered with the
+    notification's variables. Scenarios are loaded once and kept."""
+
+    def __init__(self, scenarios_dir: Path) -> None:
+        self.scenarios_dir = scenarios_dir
+        self._cache: dict[str, Scenario] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, n: Notification) -> str:
+        from cuckoo.dialog import load_named, render_sms
+
+        with self._lock:
+            scenario = self._cache.get(n.scenario)
+            if scenario is None:
+                scenario = load_named(self.scenarios_dir, n.scenario)
+                self._cache[n.scenario] = scenario
+        text = render_sms(scenario, dict(n.variables))
+        if text is None:
+            raise InputError(f"scenario {n.scenario!r} has no `sms:` text")
+        return text
+
+
+def build_sms_channel(config: Config, store: Store) -> Channel | None:
+    """The SMS channel, or None (logged) when no gateway is configured."""
+    if not config.sms.gateways:
+        log.info("no [sms.gateways] configured: the SMS channel is off")
+        return None
+    from cuckoo.sms import SmsChannel, build_gateways
+
+    gateways, _webhook = build_gateways(config.sms)
+
+    def on_receipt(message_id: str, status: str) -> None:
+        if not store.update_receipt(message_id, status):
+            log.warning("SMS receipt for unknown message %s (%s)", message_id, status)
+
+    return SmsChannel(
+        config.sms,
+        gateways,
+        text_for=ScenarioTexts(config.path(config.scenarios_dir)),
+        is_blocked=store.is_blocked,
+        on_receipt=on_receipt,
+    )
+
+
+def build_channels(
+    config: Config,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    config_path: str | None = None,
+    calls: bool = True,
+) -> dict[ChannelKind, Channel]:
+    """The real channels for `config`. `store` is used for the SMS do-not-contact check and
+    delivery receipts (one is opened from the config when not given); `clock` is the scheduler's
+    clock, passed to the dialog as its `now` (the demo's fast clock); `config_path` lets the
+    call workers load the same cuckoo.toml (synthesizer, recognizer settings)."""
+    channels: dict[ChannelKind, Channel] = {}
+    if calls:
+        channels[ChannelKind.CALL] = DialogCallChannel(
+            config, clock=clock, config_path=config_path
+        )
+    if store is None and config.sms.gateways:
+        from cuckoo.store import Store
+
+        store = Store.from_config(config)
+    if store is not None:
+        sms = build_sms_channel(config, store)
+        if sms is not None:
+            channels[ChannelKind.SMS] = sms
+    else:
+        log.info("no [sms.gateways] configured: the SMS channel is off")
+    missing = [k.value for k in (ChannelKind.CALL, ChannelKind.SMS) if k not in channels]
+    if missing:
+        log.warning(
+            "channels off: %s; notifications that need them stay pending", ", ".join(missing)
+        )
+    return channels
+
+
+def close_channels(channels: dict[ChannelKind, Channel]) -> None:
+    """Stop call workers and gateway connections of channels that have them."""
+    for ch in channels.values():
+        close = getattr(ch, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # closing must not hide the run's own result
+                log.exception("closing the %s channel failed", ch.kind)
+        for gw in getattr(ch, "gateways", {}).values():
+            gw_close = getattr(gw, "close", None)
+            if gw_close is not None:
+                try:
+                    gw_close()
+                except Exception:
+                    log.exception("closing SMS gateway failed")
