@@ -41,6 +41,9 @@ class SmppGatewaySettings(BaseModel):
         default=1.0, gt=0
     )  # first pause after ESME_RTHROTTLED, doubled
     registered_delivery: bool = True  # ask for delivery receipts
+    # A long message is delivered when every part's receipt says so ("all"), or at the first
+    # delivered part ("first": for SMSCs that send one receipt per long message).
+    multipart_receipt: Literal["all", "first"] = "all"
     validity_period: str = ""  # SMPP time, e.g. "000001000000000R" = 1 day relative; "" = SMSC's
     # Phone as the SMSC wants it: "international" = 79123456789 (TON 1), "plus" = +79123456789.
     dest_format: Literal["international", "plus"] = "international"

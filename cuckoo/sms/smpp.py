@@ -53,6 +53,7 @@ ESME_RMSGQFUL = 0x14
 ESME_RTHROTTLED = 0x58
 ESME_RX_T_APPN = 0x64  # "ESME receiver temporary app error": the SMSC will resend the receipt
 TRANSIENT = {ESME_RSYSERR, ESME_RMSGQFUL}
+MAX_OPEN_PARTS = 100_000  # parts of long messages waiting for their receipts
 ESM_UDHI = 0x40
 ESM_RECEIPT_MASK = 0x3C  # esm_class bits 2-5 carry the message type of a deliver_sm
 
@@ -97,8 +98,11 @@ class _Group:
     """The parts of one message: receipts of every part make one receipt for the first id."""
 
     total: int
+    created: float = field(default_factory=time.monotonic)
     first_id: str | None = None
     delivered: set[str] = field(default_factory=set)
+    receipted: set[str] = field(default_factory=set)
+    keys: list[str] = field(default_factory=list)  # id_key of every part submitted
     reported: bool = False
 
 
@@ -418,6 +422,11 @@ class SmppGateway:
             if group.first_id is None:
                 group.first_id = message_id
             self._groups[id_key(message_id)] = group
+            group.keys.append(id_key(message_id))
+            if len(self._groups) > MAX_OPEN_PARTS:  # receipts that never came: forget the oldest
+                oldest = sorted(self._groups, key=lambda k: self._groups[k].created)
+                for key in oldest[: len(oldest) // 10]:
+                    del self._groups[key]
 
     def _on_deliver_sm(self, pdu: Any) -> int:
         esm = int(pdu.esm_class or 0)
@@ -443,6 +452,12 @@ class SmppGateway:
             self._handler(report_id, final.value)
         except Exception:
             log.exception("SMPP %s: receipt handler failed; asking the SMSC to resend", self.name)
+            if group is not None:  # undo the fold so the resent receipt counts again
+                with self._state_lock:
+                    group.reported = False
+                    group.receipted.discard(id_key(receipt.message_id))
+                    for k in group.keys:
+                        self._groups[k] = group
             return ESME_RX_T_APPN
         return ESME_ROK
 
@@ -450,16 +465,20 @@ class SmppGateway:
         self, group: _Group, part_id: str, status: ReceiptStatus
     ) -> tuple[str | None, ReceiptStatus | None]:
         """Called under _state_lock. Any failed part fails the message at once; it is delivered
-        when every part is."""
+        when every part is (multipart_receipt = "all") or at the first delivered part ("first",
+        for SMSCs that send one receipt per long message)."""
+        key = id_key(part_id)
+        group.receipted.add(key)
+        if len(group.receipted) >= group.total:  # every part has had its receipt: forget it
+            for k in group.keys:
+                self._groups.pop(k, None)
         if group.reported:
-            return None, None
-        if status is ReceiptStatus.DELIVERED:
-            group.delivered.add(id_key(part_id))
+            return None, None  # a later part of a message already reported
+        if status is ReceiptStatus.DELIVERED and self.settings.multipart_receipt == "all":
+            group.delivered.add(key)
             if len(group.delivered) < group.total:
                 return None, None
         group.reported = True
-        for key in [k for k, g in self._groups.items() if g is group]:
-            del self._groups[key]
         return group.first_id, status
 
 
@@ -485,5 +504,6 @@ def _describe(status: int) -> str:
 def _close_quietly(client: Any) -> None:
     if client is None:
         return
+    client.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN  # or it warns about closing when bound
     with contextlib.suppress(Exception):
         client.disconnect()

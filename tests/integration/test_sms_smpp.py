@@ -474,3 +474,45 @@ def test_receipt_after_a_restart_reaches_the_store(smsc: Smsc) -> None:
         assert receipts.wait(1) == [(r.message_id, "delivered")]
     finally:
         second.close()
+
+
+LONG = "Уважаемый клиент! " * 9 + "Ждём вас."  # 3 UCS-2 parts
+
+
+def test_long_message_with_a_failed_part_is_undeliverable(smsc: Smsc, gateway: SmppGateway) -> None:
+    receipts = Receipts()
+    gateway.set_receipt_handler(receipts)
+    smsc.set(receipt_fail_part=2)
+    r = gateway.send("+79123456789", LONG, "Shop")
+    assert r.accepted and r.parts == 3
+    assert receipts.wait(1) == [(r.message_id, "undeliverable")]
+    smsc.wait_count("receipt_ack", 3)
+    assert receipts.got == [(r.message_id, "undeliverable")]  # one outcome per message
+
+
+def test_multipart_receipt_first_for_smscs_with_one_receipt_per_message(smsc: Smsc) -> None:
+    smsc.set(receipt_first_part_only=True)
+    gw = make_gateway(smsc, multipart_receipt="first")
+    receipts = Receipts()
+    gw.set_receipt_handler(receipts)
+    try:
+        r = gw.send("+79123456789", LONG, "Shop")
+        assert receipts.wait(1) == [(r.message_id, "delivered")]
+        assert len(smsc.of("receipt_sent")) == 1
+    finally:
+        gw.close()
+
+
+def test_receipt_handler_failure_on_a_long_message(smsc: Smsc, gateway: SmppGateway) -> None:
+    calls: list[tuple[str, str]] = []
+
+    def flaky(mid: str, status: str) -> None:
+        calls.append((mid, status))
+        if len(calls) == 1:
+            raise RuntimeError("store is down")
+
+    gateway.set_receipt_handler(flaky)
+    r = gateway.send("+79123456789", LONG, "Shop")
+    acks = smsc.wait_count("receipt_ack", 4)  # 3 parts + the one resent after 0x64
+    assert sorted(a["status"] for a in acks) == [0, 0, 0, 0x64]
+    assert calls == [(r.message_id, "delivered")] * 2  # failed once, then stored once

@@ -25,6 +25,8 @@ const cfg = {
   receipt_mode: 'both', // both | text | tlv | none
   receipt_stat_for: {}, // destination_addr -> stat, overrides receipt_stat
   quiet: false, // no submit/message events (benchmark)
+  receipt_first_part_only: false, // one receipt per long message (for its first part)
+  receipt_fail_part: 0, // this part of a long message gets stat UNDELIV (0 = none)
   silent: false, // a hung SMSC: answer neither submit_sm nor enquire_link
   password: null, // if set, bind_transceiver with another password gets ESME_RBINDFAIL
 };
@@ -137,6 +139,7 @@ function onSubmit(session, pdu) {
 
   // Reassemble concatenated messages (UDH IEI 0x00, 8-bit reference).
   const ie = udh.map((h) => Buffer.from(h, 'hex')).find((b) => b[0] === 0x00);
+  const partNo = ie ? ie[4] : 1;
   if (ie) {
     const key = pdu.source_addr + '|' + pdu.destination_addr + '|' + ie[2];
     const entry = concat.get(key) || { total: ie[3], parts: new Map() };
@@ -151,10 +154,13 @@ function onSubmit(session, pdu) {
     emit({ event: 'message', dest: pdu.destination_addr, parts: 1, text });
   }
 
-  if (pdu.registered_delivery & 0x01 && cfg.receipt_mode !== 'none') {
+  const wanted = !(cfg.receipt_first_part_only && partNo > 1);
+  if (pdu.registered_delivery & 0x01 && cfg.receipt_mode !== 'none' && wanted) {
+    let stat = cfg.receipt_stat_for[pdu.destination_addr] || cfg.receipt_stat;
+    if (ie && cfg.receipt_fail_part === partNo) stat = 'UNDELIV';
     const r = {
       id, dest: pdu.destination_addr, src: pdu.source_addr, text, submitted: new Date(),
-      stat: cfg.receipt_stat_for[pdu.destination_addr] || cfg.receipt_stat, mode: cfg.receipt_mode,
+      stat, mode: cfg.receipt_mode,
     };
     setTimeout(() => sendReceipt(r), cfg.receipt_delay_ms);
   }
