@@ -164,4 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("clean shutdown; %d attempts recorded as interrupted", interrupted)
         return 0
     finally:
+        for adapter in adapters:
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                close()
         store.close()

@@ -58,6 +58,7 @@ class IngestReport:
     duplicates: int = 0
     invalid: int = 0
     blocked: int = 0
+    expired: int = 0  # the deadline comes before the first possible attempt
     errors: list[str] = field(default_factory=list)  # "source/external_id: why"
 
 
@@ -339,8 +340,10 @@ class Store:
                     continue
                 if status == Status.BLOCKED:
                     report.blocked += 1
+                elif status == Status.EXPIRED:
+                    report.expired += 1
                 else:
-                    report.invalid += 1  # INVALID, or EXPIRED before it could start
+                    report.invalid += 1
                 report.errors.append(f"{item.source}/{item.external_id}: {error}")
                 self._enqueue(s, row, status, None, None, now)
 
