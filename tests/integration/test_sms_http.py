@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -314,3 +317,76 @@ def test_two_gateways_cannot_share_a_webhook_path(provider: Provider) -> None:
     finally:
         a.close()
         webhook.close()
+
+
+def test_poll_thread_reports_receipts_by_itself(provider: Provider) -> None:
+    gw = HttpGateway("smsru", smsru_like(provider.url, poll_interval_s=0.1))
+    got: list[tuple[str, str]] = []
+    done = threading.Event()
+
+    def on_receipt(mid: str, status: str) -> None:
+        got.append((mid, status))
+        done.set()
+
+    gw.set_receipt_handler(on_receipt)
+    try:
+        r = gw.send("+79123456789", "текст", "Shop")
+        assert r.accepted
+        assert done.wait(15)
+    finally:
+        gw.close()
+    assert got == [(r.message_id, "delivered")]
+
+
+def test_cli_sms_send_through_http(provider: Provider, tmp_path: Path) -> None:
+    config = tmp_path / "cuckoo.toml"
+    config.write_text(
+        f"""
+[sms]
+gateway = "smsru"
+sender = "Shop"
+[sms.gateways.smsru]
+type = "http"
+method = "GET"
+url = "{provider.url}/sms/send"
+ok_json_path = "sms.{{{{ to_digits }}}}.status"
+ok_json_value = "OK"
+id_json_path = "sms.{{{{ to_digits }}}}.sms_id"
+receipts = "poll"
+status_url = "{provider.url}/sms/status"
+status_json_path = "sms.{{{{ id }}}}.status_code"
+poll_interval_s = 0.2
+[sms.gateways.smsru.params]
+api_id = "KEY"
+to = "{{{{ to_digits }}}}"
+msg = "{{{{ text }}}}"
+from = "{{{{ sender }}}}"
+[sms.gateways.smsru.status_params]
+sms_id = "{{{{ id }}}}"
+[sms.gateways.smsru.status_map]
+"103" = "delivered"
+""",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cuckoo.cli.main",
+            "-c",
+            str(config),
+            "sms",
+            "send",
+            "+7 912 345-67-89",
+            "Заказ готов",
+            "--wait-receipt",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "accepted: message id 000000-0000001" in proc.stdout
+    assert "receipt: delivered" in proc.stdout
+    assert provider.sent[0]["msg"] == "Заказ готов"
