@@ -1,0 +1,107 @@
+"""The shipped scenarios over a real SIP call on loopback: the robot (in-process pjsua2 engine,
+espeak voice) runs `cuckoo.dialog.converse.converse` on SipLine; the simulated phone (its own
+process) presses keys over RFC 2833 or hangs up. Keys pressed while the robot speaks answer
+the question (barge-in)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telephony_helpers import SimPhoneProc
+
+from cuckoo.dialog.converse import converse
+from cuckoo.settings.telephony import TelephonySettings
+from cuckoo.telephony.calls import run_call
+from cuckoo.telephony.engine import Engine, EngineConfig
+from cuckoo.telephony.espeak import EspeakSynthesizer
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "scenarios"
+SETTINGS = TelephonySettings(
+    bind_host="127.0.0.1", ring_timeout_s=3.0, setup_timeout_s=2.0, rtp_timeout_s=3.0, max_call_s=60
+)
+
+
+def keys(*presses: tuple[float, str]) -> dict[str, Any]:
+    return {"dtmf": [{"at_s": at, "keys": k, "method": "rfc2833"} for at, k in presses]}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    e = Engine(EngineConfig(bind_host="127.0.0.1", rtp_timeout_s=3.0)).start()
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPhoneProc]:
+    script = {
+        "default": {"action": "answer", "answer_after_s": 0.1},
+        "users": {
+            "presses1": keys((1.0, "1")),
+            "presses2": keys((1.0, "2")),
+            "presses9": keys((1.0, "9")),
+            "callback": keys((1.0, "2"), (1.5, "3")),
+            "hangsup": {"hangup_after_s": 1.0},
+        },
+    }
+    p = SimPhoneProc(script, tmp_path_factory.mktemp("dialog-sip"), name="dialog")
+    yield p
+    assert p.stop() == 0
+
+
+def call(engine: Engine, phone: SimPhoneProc, user: str, scenario: str) -> dict[str, Any]:
+    request = {
+        "scenario": scenario,
+        "scenarios_dir": str(SHIPPED),
+        "variables": {},
+        "timezone": "Europe/Moscow",
+        "now": "2026-11-19T07:00:00+00:00",  # Thursday, 10:00 in Moscow
+        "speech_available": False,
+    }
+    from cuckoo.dialog import load_named
+
+    request["variables"] = load_named(SHIPPED, scenario).variables
+    return run_call(
+        engine,
+        phone.uri(user),
+        request,
+        settings=SETTINGS,
+        converse=converse,
+        synthesizer=EspeakSynthesizer(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "scenario", "outcome", "dtmf"),
+    [
+        ("presses1", "documents_sent", "confirmed", "1"),
+        ("presses2", "documents_sent", "declined", "2"),
+        ("presses9", "payment_reminder", "opted_out", "9"),
+        ("hangsup", "documents_sent", "no_answer", ""),  # hung up during the message
+    ],
+)
+def test_scenario_over_sip(
+    engine: Engine, phone: SimPhoneProc, user: str, scenario: str, outcome: str, dtmf: str
+) -> None:
+    r = call(engine, phone, user, scenario)
+    assert r["outcome"] == outcome, {k: v for k, v in r.items() if k != "said"}
+    assert r["dtmf"] == dtmf
+    assert r["said"][0].startswith(("Пётр Николаевич, здравствуйте!", "Иван Петрович"))
+    assert r["answered_at"] is not None
+
+
+def test_callback_menu_over_sip(engine: Engine, phone: SimPhoneProc) -> None:
+    r = call(engine, phone, "callback", "callback_offer")
+    assert r["outcome"] == "callback_requested", r
+    assert r["dtmf"] == "23"
+    assert r["callback_at"] == "2026-11-21T07:00:00+00:00"  # Saturday 10:00 in Moscow
+    assert r["said"][-1] == (
+        "Хорошо, перезвоним послезавтра, в субботу, двадцать первого ноября, в десять часов. "
+        "До свидания."
+    )
