@@ -109,6 +109,7 @@ def handle_say(args: argparse.Namespace) -> int:
 def handle_voices_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from cuckoo.speech.tts import choose_voice, load_profiles, unavailable_reason
 
@@ -124,17 +125,18 @@ def handle_voices_list(args: argparse.Namespace) -> int:
         table.add_column(col)
     for name, p in sorted(profiles.items()):
         reason = unavailable_reason(cfg, p)
-        table.add_row(
+        cells = [
             "*" if name == default_name else "",
             name,
             p.engine,
             p.speaker,
             "ready" if reason is None else reason,
             p.license,
-        )
+        ]
+        table.add_row(*(Text(c) for c in cells))  # Text: "[silero]" is not rich markup
     console = Console()
     console.print(table)
-    console.print(f"default: {default_name or 'none'} ({why})")
+    console.print(f"default: {default_name or 'none'} ({why})", markup=False)
     return 0
 
 
@@ -209,6 +211,7 @@ def handle_models_download(args: argparse.Namespace) -> int:
 def handle_models_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from cuckoo.speech.models import CATALOG, installed
 
@@ -219,19 +222,18 @@ def handle_models_list(args: argparse.Namespace) -> int:
     for col in ("name", "kind", "language", "size", "path"):
         table.add_column(col)
     for m in found:
-        table.add_row(
-            m.name, m.kind, m.language or "?", f"{m.size_bytes / 1e6:.0f} MB", str(m.path)
-        )
+        cells = [m.name, m.kind, m.language or "?", f"{m.size_bytes / 1e6:.0f} MB", str(m.path)]
+        table.add_row(*(Text(c) for c in cells))
     console = Console()
     if found:
         console.print(table)
     else:
-        console.print(f"no speech models installed in {models_dir}")
+        console.print(f"no speech models installed in {models_dir}", markup=False)
     names = {m.name for m in found}
     missing = [s for s in CATALOG.values() if s.name not in names]
     if missing:
         console.print("available with `cuckoo models download NAME`:")
         for s in missing:
             pin = "sha256 pinned" if s.sha256 else "no sha256 pin"
-            console.print(f"  {s.name:15} {s.kind:7} {s.license} ({pin}) {s.note}")
+            console.print(f"  {s.name:15} {s.kind:7} {s.license} ({pin}) {s.note}", markup=False)
     return 0
