@@ -169,6 +169,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     scenario = load_named(_scenarios_dir(args), args.name)
     variables = merge(scenario.variables, parse_vars(args.var, args.vars_json))
     line = TextLine()
+    if line.interactive:
+        print(
+            "(цифры — кнопки, слова — речь, пустая строка — молчание, Ctrl-D — положить трубку)",
+            file=sys.stderr,
+        )
     result = run_dialog(
         scenario,
         line,

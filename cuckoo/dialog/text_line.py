@@ -45,7 +45,8 @@ class TextLine:
         self.output = output if output is not None else sys.stdout
         self.robot = robot
         self.customer = customer
-        self.echo = (not self.input.isatty()) if echo is None else echo
+        self.interactive = self.input.isatty()
+        self.echo = (not self.interactive) if echo is None else echo
         self.closed = False  # the customer hung up (end of input) or we did
 
     def _print(self, text: str) -> None:
@@ -66,6 +67,8 @@ class TextLine:
     def listen(self, expect: Expect) -> Reply:
         if self.closed:
             return Reply.hangup()
+        if self.interactive:
+            print(self.customer, end="", file=self.output, flush=True)  # a prompt to type at
         raw = self.input.readline()
         if raw == "":
             self.closed = True

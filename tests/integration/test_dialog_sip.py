@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from telephony_helpers import SimPhoneProc
 
+from cuckoo.dialog import load_named
 from cuckoo.dialog.converse import converse
 from cuckoo.settings.telephony import TelephonySettings
 from cuckoo.telephony.calls import run_call
@@ -59,14 +60,11 @@ def call(engine: Engine, phone: SimPhoneProc, user: str, scenario: str) -> dict[
     request = {
         "scenario": scenario,
         "scenarios_dir": str(SHIPPED),
-        "variables": {},
+        "variables": load_named(SHIPPED, scenario).variables,
         "timezone": "Europe/Moscow",
         "now": "2026-11-19T07:00:00+00:00",  # Thursday, 10:00 in Moscow
         "speech_available": False,
     }
-    from cuckoo.dialog import load_named
-
-    request["variables"] = load_named(SHIPPED, scenario).variables
     return run_call(
         engine,
         phone.uri(user),
