@@ -502,6 +502,9 @@ class Engine:
             acc_cfg.mediaConfig.transportConfig.portRange = cfg.rtp_port_range
         if cfg.bind_host not in ("", "0.0.0.0"):
             acc_cfg.mediaConfig.transportConfig.boundAddress = cfg.bind_host
+        # No re-INVITE after answer to lock one codec: we offer few codecs and every re-INVITE
+        # is a chance for an interop glitch at the moment the greeting starts.
+        acc_cfg.mediaConfig.lockCodecEnabled = False
         acc = _Account(self)
         acc.create(acc_cfg, True)
         self._acc = acc

@@ -1,0 +1,148 @@
+"""The robot against an independent SIP stack: Debian's baresip (auto-answer).
+
+- baresip plays what it receives back into its microphone (aubridge), so the
+  robot hearing its own prompt proves audio both ways; `sndcode` over ctrl_tcp presses a key
+  (RFC 2833) which the robot must get; `hangup` ends the call from baresip's side.
+(baresip 1.0's aufile has no player and its file source ends calls at once here, so the WAV
+direction is proven with the sim-phone in test_telephony_calls.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from telephony_helpers import best_correlation, free_port, pcm_of
+
+from cuckoo.audio import Audio
+from cuckoo.domain import Outcome
+from cuckoo.line import Expect, Line, ReplyKind
+from cuckoo.settings.telephony import TelephonySettings
+from cuckoo.telephony.calls import run_call
+from cuckoo.telephony.engine import Engine, EngineConfig
+from cuckoo.telephony.espeak import EspeakSynthesizer
+
+pytestmark = [
+    pytest.mark.sip,
+    pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is not installed"),
+]
+
+SETTINGS = TelephonySettings(bind_host="127.0.0.1", ring_timeout_s=5, setup_timeout_s=3)
+
+
+class Baresip:
+    def __init__(self, workdir: Path) -> None:
+        self.dir = workdir / "baresip"
+        self.dir.mkdir()
+        # baresip also listens on TCP sip_port and TLS sip_port + 1: keep ctrl_tcp away.
+        while True:
+            self.sip_port = free_port()
+            self.ctrl_port = free_port(socket.SOCK_STREAM)
+            if abs(self.ctrl_port - self.sip_port) > 2:
+                break
+        (self.dir / "config").write_text(
+            "poll_method epoll\n"
+            f"sip_listen 127.0.0.1:{self.sip_port}\n"
+            "audio_player aubridge,echo\naudio_source aubridge,echo\n"
+            "audio_srate 8000\naudio_channels 1\n"
+            "module_path /usr/lib/baresip/modules\n"
+            "module g711.so\nmodule aubridge.so\n"
+            "module_app account.so\nmodule_app menu.so\nmodule ctrl_tcp.so\n"
+            f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n"
+        )
+        (self.dir / "accounts").write_text(
+            "<sip:bob@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMA,PCMU\n"
+        )
+        self.log = open(self.dir / "log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while b"baresip is ready" not in (self.dir / "log").read_bytes():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError((self.dir / "log").read_text(errors="replace")[-2000:])
+            time.sleep(0.1)
+
+    @property
+    def uri(self) -> str:
+        return f"sip:bob@127.0.0.1:{self.sip_port}"
+
+    def command(self, command: str, params: str = "") -> dict[str, Any]:
+        body = json.dumps({"command": command, "params": params, "token": "t"}).encode()
+        with socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=5) as s:
+            s.sendall(str(len(body)).encode() + b":" + body + b",")
+            data = s.recv(4096)
+        return dict(json.loads(data.split(b":", 1)[1].rstrip(b",")))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    e = Engine(EngineConfig(bind_host="127.0.0.1")).start()
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("bs") / "baresip-says.wav"
+    EspeakSynthesizer().synthesize("Алло, это баресип. Слушаю вас внимательно.").write_wav(p)
+    return p
+
+
+def test_baresip_hangs_up_and_the_robot_notices(engine: Engine, wav: Path,
+                                                tmp_path: Path) -> None:
+    bs = Baresip(tmp_path)
+    try:
+        def listen(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+            threading.Timer(1.0, lambda: bs.command("hangup")).start()
+            reply = line.listen(Expect(speech=False, no_speech_timeout_s=15))
+            return {"outcome": Outcome.DELIVERED.value, "detail": reply.kind.value}
+
+        r = run_call(engine, bs.uri, {}, settings=SETTINGS, converse=listen)
+    finally:
+        bs.stop()
+    assert r["sip_code"] == 200 and r["remote_hangup"] is True, r
+    assert r["detail"].startswith("hangup")
+    assert r["duration_s"] < 8
+
+
+def test_audio_round_trip_and_dtmf_through_baresip(engine: Engine, wav: Path,
+                                                   tmp_path: Path) -> None:
+    bs = Baresip(tmp_path)
+    prompt = Audio.read_wav(wav)
+    seen: dict[str, Any] = {}
+
+    def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        line.play(prompt, barge_in=False)  # its own echo must not interrupt it
+        threading.Timer(0.5, lambda: seen.setdefault("ack", bs.command("sndcode", "4"))).start()
+        reply = line.listen(Expect(speech=False, no_speech_timeout_s=5))
+        seen["reply"] = reply
+        return {"outcome": Outcome.DELIVERED.value, "dtmf": reply.digits}
+
+    rec = tmp_path / "robot.wav"
+    try:
+        r = run_call(engine, bs.uri, {}, settings=SETTINGS, converse=converse,
+                     record_path=str(rec))
+    finally:
+        bs.stop()
+    assert seen["ack"]["ok"] is True
+    assert seen["reply"].kind == ReplyKind.DTMF and r["dtmf"] == "4", r
+    with wave.open(str(rec), "rb") as w:
+        stereo = pcm_of(w.readframes(w.getnframes())).reshape(-1, 2)
+    corr, lag = best_correlation(prompt.samples().astype(np.float64), stereo[:, 1])
+    assert corr > 0.8, corr  # robot → baresip → robot: G.711 twice, still the same speech
+    assert lag > 0  # the echo comes after the robot's own audio
