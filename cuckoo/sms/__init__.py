@@ -7,9 +7,10 @@ channel = SmsChannel(config.sms, gateways, text_for=..., is_blocked=..., on_rece
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cuckoo.domain import ConfigError
+from cuckoo.domain import ConfigError, Notification
 from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.sms.channel import SmsChannel
 from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState
@@ -25,6 +26,7 @@ __all__ = [
     "SmsGateway",
     "SubmitResult",
     "SubmitState",
+    "build_channel",
     "build_gateway",
     "build_gateways",
     "check_text",
@@ -71,3 +73,23 @@ def build_gateways(
 
         webhook = ReceiptWebhook(settings.webhook)
     return {n: build_gateway(n, settings, webhook) for n in names}, webhook
+
+
+def build_channel(
+    settings: SmsSettings,
+    *,
+    text_for: Callable[[Notification], str],
+    is_blocked: Callable[[str], bool],
+    on_receipt: Callable[[str, str], None],
+) -> SmsChannel:
+    """The SMS channel with every configured gateway (and the receipt listener if needed).
+    `channel.close()` closes them all."""
+    gateways, webhook = build_gateways(settings)
+    return SmsChannel(
+        settings,
+        gateways,
+        text_for=text_for,
+        is_blocked=is_blocked,
+        on_receipt=on_receipt,
+        webhook=webhook,
+    )

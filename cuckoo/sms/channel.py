@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
 from cuckoo.settings.sms import SmsSettings
@@ -20,6 +21,10 @@ from cuckoo.sms.gateway import SmsGateway, SubmitState
 from cuckoo.sms.segments import segments
 
 log = logging.getLogger(__name__)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
 
 
 def _utcnow() -> datetime:
@@ -38,8 +43,10 @@ class SmsChannel:
         is_blocked: Callable[[str], bool],
         on_receipt: Callable[[str, str], None],
         clock: Callable[[], datetime] = _utcnow,
+        webhook: Closable | None = None,
     ) -> None:
         self.settings = settings
+        self.webhook = webhook
         self.gateways = dict(gateways)
         self._text_for = text_for
         self._is_blocked = is_blocked
@@ -47,6 +54,13 @@ class SmsChannel:
         self._clock = clock
         for gateway in self.gateways.values():
             gateway.set_receipt_handler(self._receipt)
+
+    def close(self) -> None:
+        """Close every gateway (SMPP unbinds) and the receipt listener, if this channel owns one."""
+        for gateway in self.gateways.values():
+            gateway.close()
+        if self.webhook is not None:
+            self.webhook.close()
 
     def _receipt(self, gateway_message_id: str, status: str) -> None:
         log.info("SMS receipt %s: %s", gateway_message_id, status)

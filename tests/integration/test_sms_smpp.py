@@ -516,3 +516,51 @@ def test_receipt_handler_failure_on_a_long_message(smsc: Smsc, gateway: SmppGate
     acks = smsc.wait_count("receipt_ack", 4)  # 3 parts + the one resent after 0x64
     assert sorted(a["status"] for a in acks) == [0, 0, 0, 0x64]
     assert calls == [(r.message_id, "delivered")] * 2  # failed once, then stored once
+
+
+def test_build_channel_from_config_routes_tenants(smsc: Smsc) -> None:
+    from cuckoo.config import parse
+    from cuckoo.sms import build_channel
+
+    config = parse(
+        f"""
+[sms]
+gateway = "main"
+sender = "Cuckoo"
+[sms.senders]
+acme = "ACME"
+[sms.tenant_gateways]
+acme = "backup"
+[sms.gateways.main]
+type = "smpp"
+port = {smsc.port}
+system_id = "main"
+[sms.gateways.backup]
+type = "smpp"
+port = {smsc.port}
+system_id = "backup"
+[sms.webhook]
+port = 0
+"""
+    )
+    receipts = Receipts()
+    channel = build_channel(
+        config.sms,
+        text_for=lambda n: f"Для {n.tenant}",
+        is_blocked=lambda phone: False,
+        on_receipt=receipts,
+    )
+    try:
+        assert channel.webhook is None  # no HTTP gateway wants one
+        plain = channel.deliver(notification())
+        acme = channel.deliver(
+            Notification(**{**notification().__dict__, "tenant": "acme", "phone": "+79120000001"})
+        )
+        assert plain.outcome is Outcome.SENT and acme.outcome is Outcome.SENT
+        got = dict(receipts.wait(2))
+        assert got == {plain.gateway_message_id: "delivered", acme.gateway_message_id: "delivered"}
+    finally:
+        channel.close()
+    submits = {s["text"]: (s["src"], s["system_id"]) for s in smsc.of("submit")}
+    assert submits == {"Для default": ("Cuckoo", "main"), "Для acme": ("ACME", "backup")}
+    assert len(smsc.wait_count("unbind", 2)) == 2  # close() unbound both

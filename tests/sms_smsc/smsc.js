@@ -130,7 +130,8 @@ function onSubmit(session, pdu) {
   session.send(pdu.response({ command_status: status, message_id: id }));
   if (!cfg.quiet) {
     emit({
-      event: 'submit', message_id: id, status, dest: pdu.destination_addr, src: pdu.source_addr,
+      event: 'submit', message_id: id, status, system_id: session.system_id,
+      dest: pdu.destination_addr, src: pdu.source_addr,
       src_ton: pdu.source_addr_ton, data_coding: pdu.data_coding, esm_class: pdu.esm_class,
       registered_delivery: pdu.registered_delivery, udh, text,
     });
@@ -177,6 +178,7 @@ const server = smpp.createServer((session) => {
     }
     counters.binds++;
     session.bound = true;
+    session.system_id = pdu.system_id;
     session.send(pdu.response());
     emit({ event: 'bind', system_id: pdu.system_id, password: pdu.password });
     flushPendingReceipts();
