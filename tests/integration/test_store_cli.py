@@ -172,13 +172,14 @@ def test_run_once_with_the_dry_run_channel_and_report(home: Path) -> None:
     assert future.stdout.strip().count("\n") == 0  # header only
 
 
-def test_run_without_a_real_channel_says_what_to_do(home: Path) -> None:
-    done = cuckoo(home, "run", "--once")
-    if done.returncode == 0:
-        pytest.skip("the real channels are wired in (cuckoo.channels exists)")
-    assert "--channel dry-run" in done.stderr
+def test_run_with_a_bad_channel_option_says_what_is_wrong(home: Path) -> None:
     bad = cuckoo(home, "run", "--once", "--channel", "nosuchmodule:make")
     assert bad.returncode == 1 and "cannot import nosuchmodule" in bad.stderr
+    spec = cuckoo(home, "run", "--once", "--channel", "telephone")
+    assert spec.returncode == 1 and "expected dry-run or MODULE:FACTORY" in spec.stderr
+    (home / "chan.py").write_text("def make(config):\n    return 42\n", encoding="utf-8")
+    wrong = cuckoo(home, "run", "--once", "--channel", "chan.py:make")
+    assert wrong.returncode == 1 and "returned 42, not a Channel" in wrong.stderr
 
 
 @pytest.mark.postgres
