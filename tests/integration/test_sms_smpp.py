@@ -7,9 +7,12 @@ First run installs the server's npm package if missing:
 
 from __future__ import annotations
 
+import logging
+import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -440,7 +443,10 @@ def test_unanswered_enquire_link_resets_the_link(smsc: Smsc) -> None:
         gw.close()
 
 
-def test_bind_refused_is_network_until_the_credentials_work(smsc: Smsc) -> None:
+def test_bind_refused_is_network_until_the_credentials_work(
+    smsc: Smsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="cuckoo.sms.smpp")
     smsc.set(password="right")
     settings = SmppGatewaySettings(
         port=smsc.port, system_id="cuckoo", password="wrong", **{**FAST, "submit_timeout_s": 1.0}
@@ -452,6 +458,13 @@ def test_bind_refused_is_network_until_the_credentials_work(smsc: Smsc) -> None:
         assert r.outcome is Outcome.NETWORK
         assert "bind failed" in r.detail and "Bind Failed (0x0000000d)" in r.detail
         assert smsc.of("bind_refused")
+        # exponential reconnect backoff: 0.1, 0.2, 0.4, then capped at reconnect_max_s 0.5
+        delays: list[float] = []
+        deadline = time.monotonic() + 10
+        while len(delays) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            delays = [float(m) for m in re.findall(r"retrying in ([\d.]+) s", caplog.text)]
+        assert delays[:4] == [0.1, 0.2, 0.4, 0.5]
         smsc.set(password=None)  # the admin fixes the account on the SMSC side
         assert gw.wait_bound(10)
         assert channel.deliver(notification()).outcome is Outcome.SENT
