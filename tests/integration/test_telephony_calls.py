@@ -4,6 +4,7 @@ methods, hang-up both ways, the RTP watchdog and the call time limit."""
 
 from __future__ import annotations
 
+import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from cuckoo.audio import Audio
 from cuckoo.domain import Outcome
 from cuckoo.line import Expect, Line, ReplyKind
 from cuckoo.settings.telephony import TelephonySettings
+from cuckoo.speech.protocols import Recognition
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
 from cuckoo.telephony.espeak import EspeakSynthesizer
@@ -71,6 +73,7 @@ def phone(workdir: Path, customer_wav: Path) -> Iterator[SimPhoneProc]:
             "q850busy": {"action": "code", "code": 480, "q850": 17},
             "listener": {"answer_after_s": 0.3, "record": rec},
             "talker": {"play": str(customer_wav), "play_at_s": 0.5},
+            "interrupter": {"play": str(customer_wav), "play_at_s": 1.5},
             "dtmf2833": {"dtmf": [{"at_s": 1.0, "keys": "5", "method": "rfc2833"}]},
             "dtmfinfo": {"dtmf": [{"at_s": 1.0, "keys": "7", "method": "info"}]},
             "dtmfinband": {"dtmf": [{"at_s": 1.0, "keys": "9", "method": "inband"}]},
@@ -191,6 +194,43 @@ def test_dtmf_barges_in_on_a_prompt(
     assert seen["reply"] is not None and seen["reply"].kind == ReplyKind.DTMF
     assert r["dtmf"] == "1"
     assert r["duration_s"] < 6.0  # the prompt was cut short, not played to the end
+
+
+def test_speech_barges_in_and_listen_gets_the_whole_utterance(
+    engine: Engine, phone: SimPhoneProc, synth: EspeakSynthesizer, customer_wav: Path
+) -> None:
+    seen: dict[str, Any] = {}
+
+    class Counting:
+        """A recognizer stand-in that only measures how much customer audio it was fed."""
+
+        def __init__(self) -> None:
+            self.fed = 0
+
+        def accept(self, pcm8k: bytes) -> None:
+            self.fed += len(pcm8k)
+
+        def finish(self) -> Recognition:
+            return Recognition("", is_final=True)
+
+    rec = Counting()
+
+    def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.monotonic()
+        seen["reply"] = line.say(GREETING + " " + GREETING)  # ~9 s; the customer talks at 1.5 s
+        seen["said_s"] = time.monotonic() - t0
+        seen["listen"] = line.listen(Expect(no_speech_timeout_s=3.0, end_silence_s=0.8))
+        return {"outcome": Outcome.DELIVERED.value}
+
+    r = run_call(engine, phone.uri("interrupter"), {}, settings=SETTINGS, converse=converse,
+                 synthesizer=synth, recognizer_factory=lambda grammar: rec)
+    assert r["outcome"] == Outcome.DELIVERED.value
+    assert seen["reply"] is not None and seen["reply"].kind == ReplyKind.SPEECH
+    assert 1.4 < seen["said_s"] < 3.0  # cut at the customer's first word, not at the end
+    # listen() got the utterance from its start (pre-roll kept across say → listen) to its end
+    customer_s = Audio.read_wav(customer_wav).duration_s
+    assert rec.fed / 2 / 8000 > customer_s - 0.5
+    assert seen["listen"].kind in (ReplyKind.SILENCE, ReplyKind.SPEECH)
 
 
 def test_customer_hangs_up_mid_message(
