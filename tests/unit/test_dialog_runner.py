@@ -119,7 +119,7 @@ def test_documents_sent_reprompts() -> None:
         DOC_QUESTION,
         "Мы перезвоним Вам позже. До свидания.",
     ]
-    assert result.path == ["message", "received", "no_answer"]
+    assert result.path == ["message", "received", "give_up"]
     assert "клиент: (молчание)" in out
     assert out.rstrip().endswith("робот: (кладёт трубку)")
 
