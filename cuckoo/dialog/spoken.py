@@ -122,17 +122,23 @@ def when_spoken(at: datetime, today: date | None = None) -> str:
 
 
 def as_date(value: Any) -> date:
-    """A date from a date, a datetime or an ISO string ("2026-02-07")."""
+    """A date from a date, a datetime, an ISO string ("2026-02-07") or the Russian
+    "07.02.2026" that 1C and most Russian ERPs print."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return datetime.fromisoformat(value.strip()).date()
+            return datetime.fromisoformat(text).date()
         except ValueError:
             pass
-    raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)")
+        try:
+            return datetime.strptime(text, "%d.%m.%Y").date()
+        except ValueError:
+            pass
+    raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD or DD.MM.YYYY)")
 
 
 def as_time(value: Any) -> time:

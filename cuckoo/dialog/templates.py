@@ -3,7 +3,7 @@ StrictUndefined (a missing variable is an error, never a silent gap in what the 
 and filters that format dates, times and money for speech.
 
 Filters:
-    {{ sent_date | date_spoken }}        → "7 февраля"          (date, datetime or "YYYY-MM-DD")
+    {{ sent_date | date_spoken }}        → "7 февраля"   (a date, "YYYY-MM-DD" or "DD.MM.YYYY")
     {{ sent_date | date_spoken(true) }}  → "7 февраля 2026 года"
     {{ amount | money }}                 → "1 250 руб. 50 коп."
     {{ opens | time_spoken }}            → "девять часов"       ("HH:MM" or a time)

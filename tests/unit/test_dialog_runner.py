@@ -590,10 +590,11 @@ def test_check_variables() -> None:
     assert check_variables(sc, {**sc.variables, "amount": "много"}, include_sms=False) == [
         "states.message.say: not an amount: 'много'"
     ]
-    assert check_variables(sc, {**sc.variables, "due_date": "07.02.2026"}) == [
-        "sms: not a date: '07.02.2026' (use YYYY-MM-DD)",
-        "states.message.say: not a date: '07.02.2026' (use YYYY-MM-DD)",
+    assert check_variables(sc, {**sc.variables, "due_date": "вчера"}) == [
+        "sms: not a date: 'вчера' (use YYYY-MM-DD or DD.MM.YYYY)",
+        "states.message.say: not a date: 'вчера' (use YYYY-MM-DD or DD.MM.YYYY)",
     ]
+    assert check_variables(sc, {**sc.variables, "due_date": "25.11.2026"}) == []
 
 
 def test_the_dialog_does_not_start_with_bad_variables() -> None:

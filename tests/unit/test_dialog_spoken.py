@@ -120,6 +120,8 @@ def test_when_spoken(at: datetime, today: date | None, phrase: str) -> None:
         ("2026-02-07", "7 февраля"),
         (datetime(2026, 12, 31, 23, 0), "31 декабря"),
         ("2026-05-01", "1 мая"),
+        ("07.02.2026", "7 февраля"),
+        ("2026-02-07T10:00:00+03:00", "7 февраля"),
     ],
 )
 def test_date_spoken(value: object, text: str) -> None:
@@ -130,7 +132,7 @@ def test_date_spoken_with_year() -> None:
     assert spoken.date_spoken("2026-02-07", year=True) == "7 февраля 2026 года"
 
 
-@pytest.mark.parametrize("bad", ["07.02.2026", "вчера", 5, None])
+@pytest.mark.parametrize("bad", ["2026/02/07", "31.02.2026", "вчера", 5, None])
 def test_date_spoken_rejects(bad: object) -> None:
     with pytest.raises(ValueError, match="not a date"):
         spoken.date_spoken(bad)
