@@ -48,7 +48,7 @@ class TelephonySettings(BaseModel):
     trunk: TrunkSettings = TrunkSettings()
     transport: Literal["udp", "tcp", "tls"] = "udp"
     bind_host: str = "0.0.0.0"
-    sip_port: int = Field(default=0, ge=0, le=65535)  # worker i listens on sip_port + i; 0: any port
+    sip_port: int = Field(default=0, ge=0, le=65535)  # worker i: sip_port + i; 0: any port
     rtp_port_start: int = Field(default=0, ge=0, le=65535)  # 0: let pjsua pick
     rtp_ports_per_worker: int = Field(default=100, ge=8)
     codecs: list[str] = ["PCMA/8000", "PCMU/8000", "G722/16000"]
@@ -64,7 +64,8 @@ class TelephonySettings(BaseModel):
     record_dir: str = ""  # record every call (stereo WAV: robot left, customer right)
     conversation: str = ""  # "module:function" run per answered call; empty: say + wait key
     synthesizer: str = "cuckoo.speech.tts:build_synthesizer"
-    recognizer: str = ""  # "module:function(config) -> RecognizerFactory"; empty: DTMF only
+    # "module:function(config) -> RecognizerFactory | None"; empty or None: DTMF only
+    recognizer: str = "cuckoo.speech.asr:recognizer_from_config"
 
     @property
     def max_concurrent_calls(self) -> int:

@@ -62,7 +62,12 @@ def _build(spec: WorkerSpec, settings: TelephonySettings) -> tuple[Any, Any, Any
         log.warning("synthesizer %s unavailable (%s): using espeak-ng", synth_path, e)
         synth = EspeakSynthesizer()
     rec_path = spec.recognizer or settings.recognizer
-    recognizer = load_object(rec_path, "recognizer")(cfg) if rec_path else None
+    recognizer = None
+    if rec_path:
+        try:
+            recognizer = load_object(rec_path, "recognizer")(cfg)
+        except Exception as e:  # no ASR still leaves DTMF: calls go on
+            log.warning("recognizer %s unavailable (%s): listening to DTMF only", rec_path, e)
     return converse, synth, recognizer
 
 
