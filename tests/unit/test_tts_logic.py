@@ -240,3 +240,50 @@ def test_phrase_cache_concurrent_writers_leave_a_whole_file(tmp_path: Path) -> N
         t.join()
     assert cache.get(key) in versions
     assert [p.name for p in tmp_path.rglob(".tmp-*")] == []
+
+
+# ---- VoiceSynthesizer mechanics (a tone engine stands in: the real engines are proven in
+# ---- tests/integration/test_tts_engines.py) -------------------------------------------------
+
+
+class ToneEngine:
+    name = "tone"
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def render(self, text: str, *, rate: int) -> Audio:
+        import numpy as np
+
+        self.texts.append(text)
+        n = 16000 * len(text) // 100  # 10 ms per character at the engine's own 16 kHz
+        t = np.arange(n) / 16000
+        return Audio.from_samples(10000 * np.sin(2 * np.pi * 300 * t), 16000)
+
+    def close(self) -> None:
+        pass
+
+
+def test_synthesizer_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cuckoo.speech.lexicon import Lexicon
+    from cuckoo.speech.tts import VoiceSynthesizer
+    from cuckoo.speech.tts import synth as synth_mod
+
+    monkeypatch.setattr(synth_mod, "PREPARED_MAX", 3)
+    lex_file = tmp_path / "lex.toml"
+    lex_file.write_text('[b]\n"OZON" = "оз+он"\n')
+    engine = ToneEngine()
+    profile = VoiceProfile(name="t", engine="espeak", volume=0.5)
+    s = VoiceSynthesizer(
+        engine, profile, lexicon=Lexicon.load(lex_file), cache=PhraseCache(tmp_path)
+    )
+    a = s.synthesize("OZON 5", rate=8000)
+    assert engine.texts == ["оз+он пять"]
+    assert a.rate == 8000 and a.duration_s == pytest.approx(0.10, abs=0.002)
+    assert 4500 < int(abs(a.samples()).max()) <= 5000  # volume 0.5
+    assert s.synthesize("OZON 5", rate=8000) == a and len(engine.texts) == 1
+    s.synthesize("OZON 5", rate=16000)
+    assert len(engine.texts) == 2 and s.misses == 2 and s.hits == 1
+    for i in range(10):
+        s.prepare(f"фраза {i}")
+    assert len(s._prepared) == 3  # bounded memo

