@@ -27,6 +27,8 @@ from cuckoo.domain import Channel, ChannelKind, ConfigError
 if TYPE_CHECKING:
     from cuckoo.config import Config
     from cuckoo.domain import ErpAdapter
+    from cuckoo.scheduler import Clock
+    from cuckoo.store import Store
 
 log = logging.getLogger("cuckoo.run")
 
@@ -86,11 +88,18 @@ def as_channel_map(made: Any, spec: str) -> dict[ChannelKind, Channel]:
     raise ConfigError(f"--channel {spec!r}: the factory returned {made!r}, not a Channel")
 
 
-def build_channels(config: Config, spec: str | None) -> dict[ChannelKind, Channel]:
+def build_channels(
+    config: Config,
+    spec: str | None,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    config_path: str | None = None,
+) -> dict[ChannelKind, Channel]:
     if spec == "dry-run":
         from cuckoo.dry_run import dry_run_channels
 
-        return dry_run_channels()
+        return dry_run_channels(clock=clock)
     if spec:
         return as_channel_map(load_factory(spec)(config), spec)
     try:
@@ -99,10 +108,24 @@ def build_channels(config: Config, spec: str | None) -> dict[ChannelKind, Channe
         if e.name != "cuckoo.channels":
             raise
         raise ConfigError(
-            "no real call/SMS channel is wired in yet (cuckoo.channels); "
+            "no real call/SMS channel is wired in (cuckoo.channels); "
             "use `cuckoo run --channel dry-run`"
         ) from e
-    return as_channel_map(real.build_channels(config), "cuckoo.channels:build_channels")
+    made = real.build_channels(config, store=store, clock=clock, config_path=config_path)
+    return as_channel_map(made, "cuckoo.channels:build_channels")
+
+
+def close_channels(channels: Mapping[ChannelKind, Channel]) -> None:
+    """Stop channels that hold processes or connections (call workers, SMS gateways)."""
+    if importlib.util.find_spec("cuckoo.channels") is not None:
+        from cuckoo.channels import close_channels as close_real
+
+        close_real(dict(channels))
+        return
+    for ch in channels.values():
+        close = getattr(ch, "close", None)
+        if callable(close):
+            close()
 
 
 def build_adapters(config: Config) -> list[ErpAdapter]:
@@ -116,22 +139,44 @@ def build_adapters(config: Config) -> list[ErpAdapter]:
     return [build_adapter(name, s, config.base_dir) for name, s in wanted.items()]
 
 
+def config_file(explicit: str | None) -> str | None:
+    """The cuckoo.toml that load() reads, for channels that start processes of their own."""
+    import os
+
+    from cuckoo.config import DEFAULT_PATH, ENV_PATH
+
+    path = (
+        explicit
+        or os.environ.get(ENV_PATH)
+        or (str(DEFAULT_PATH) if DEFAULT_PATH.exists() else None)
+    )
+    return str(Path(path).resolve()) if path else None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from cuckoo.cli.store_cmds import open_store
     from cuckoo.config import load
-    from cuckoo.scheduler import Clock, ScaledClock, Scheduler, utcnow
+    from cuckoo.scheduler import ScaledClock, Scheduler, utcnow
 
     if not args.verbose:  # APScheduler logs every job run at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     config = load(args.config)
-    channels = build_channels(config, args.channel)
-    adapters = build_adapters(config)
     clock: Clock = ScaledClock(args.clock_speed) if args.clock_speed != 1.0 else utcnow
     store = open_store(config)
-    scheduler = Scheduler(
-        store, channels, adapters, config.scheduler, clock=clock, owner=args.owner
-    )
+    channels: dict[ChannelKind, Channel] = {}
+    adapters: list[ErpAdapter] = []
     try:
+        channels = build_channels(
+            config, args.channel, store=store, clock=clock, config_path=config_file(args.config)
+        )
+        for ch in channels.values():
+            start = getattr(ch, "start", None)
+            if callable(start):
+                start()  # e.g. call workers up before the first claim
+        adapters = build_adapters(config)
+        scheduler = Scheduler(
+            store, channels, adapters, config.scheduler, clock=clock, owner=args.owner
+        )
         if args.once:
             report = scheduler.run_once(timeout=args.timeout)
             print(
@@ -168,4 +213,5 @@ def cmd_run(args: argparse.Namespace) -> int:
             close = getattr(adapter, "close", None)
             if callable(close):
                 close()
+        close_channels(channels)
         store.close()
