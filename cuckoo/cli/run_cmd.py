@@ -49,7 +49,8 @@ def register(sub: Any) -> None:
         type=float,
         default=1.0,
         metavar="N",
-        help="demo clock: time runs N times faster (retries and windows come sooner)",
+        help="demo clock: time runs N times faster (retries and windows come sooner); "
+        "every worker on one database must use the same speed (leases are in clock time)",
     )
     run.add_argument(
         "--timeout", type=float, default=600.0, help="--once: wait this long for attempts"
