@@ -34,13 +34,18 @@ log = logging.getLogger("cuckoo.run")
 
 
 def register(sub: Any) -> None:
-    run = sub.add_parser("run", help="run the worker until SIGINT/SIGTERM")
+    run = sub.add_parser(
+        "run",
+        help="run the worker until SIGINT/SIGTERM",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument(
         "--once", action="store_true", help="one poll + dispatch + flush cycle, then exit"
     )
     run.add_argument(
         "--channel",
-        metavar="dry-run|MODULE:FACTORY",
+        metavar="dry-run|MODULE:FACTORY|FILE.py:FACTORY",
         help="deliver with the dry-run channel or a channel factory (default: real channels)",
     )
     run.add_argument("--owner", help="worker id in leases (default: [scheduler] owner or host:pid)")
