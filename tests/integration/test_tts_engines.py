@@ -4,7 +4,9 @@ serves many phrases over one connection; build_synthesizer + the phrase cache en
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 
 from cuckoo.audio import Audio
 from cuckoo.config import Config
-from cuckoo.speech.tts import PhraseCache, build_synthesizer
+from cuckoo.speech.tts import PhraseCache, TtsError, build_synthesizer
 from cuckoo.speech.tts.espeak import EspeakEngine
 from cuckoo.speech.tts.festival import FestivalEngine, FestivalServer, festival_available
 
@@ -96,14 +98,56 @@ def test_festival_reconnects_after_its_child_dies() -> None:
     engine = FestivalEngine(server=server)
     try:
         assert engine.render("раз", rate=8000).duration_s > 0.2
-        assert engine._sock is not None
-        engine._sock.close()  # as if the forked child went away
-        engine._sock = None
+        assert engine.idle_connections == 1
+        # as if the forked child went away: the connection is dead
+        engine._idle[0].sock.shutdown(socket.SHUT_RDWR)
         assert engine.render("два", rate=8000).duration_s > 0.2
+        assert engine.idle_connections == 1
     finally:
         engine.close()
         server.stop()
     assert not server.alive()
+
+
+@needs_festival
+def test_festival_parallel_phrases_use_parallel_children(festival: FestivalEngine) -> None:
+    texts = [f"параллельная фраза номер {i}" for i in range(4)]
+    alone = [festival.render(t, rate=8000) for t in texts]
+    together: dict[int, Audio] = {}
+
+    def run(i: int) -> None:
+        together[i] = festival.render(texts[i], rate=8000)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [together[i] for i in range(4)] == alone  # same audio, no mixed-up replies
+    assert 1 <= festival.idle_connections <= 4
+
+
+@needs_festival
+def test_fixed_port_is_shared_between_processes() -> None:
+    first = FestivalServer()
+    try:
+        # a second worker configured with the same port attaches instead of starting another
+        second = FestivalServer(port=first.port)
+        assert second._proc is None and second.alive()
+        a = FestivalEngine(server=second).render("да", rate=8000)
+        assert a.duration_s > 0.2
+        second.stop()  # not its server: nothing stops
+        assert first.alive()
+    finally:
+        first.stop()
+
+
+@needs_festival
+def test_festival_start_failure_is_quick_and_clear() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))  # bound but not listening: festival cannot bind it
+        with pytest.raises(TtsError, match="festival server exited at start"):
+            FestivalServer(port=busy.getsockname()[1], timeout_s=20)
 
 
 @needs_festival

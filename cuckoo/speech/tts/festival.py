@@ -62,7 +62,10 @@ def festival_available() -> str | None:
 
 
 class FestivalServer:
-    """A `festival --server` child on 127.0.0.1 with `voice` loaded."""
+    """A `festival --server` child on 127.0.0.1 with `voice` loaded.
+
+    With a fixed port that already has a listener (another cuckoo worker process started it),
+    the server is shared: this object attaches to it instead of starting a second one."""
 
     def __init__(self, *, voice: str = DEFAULT_VOICE, port: int = 0, timeout_s: float = 30.0):
         why = festival_available()
@@ -71,6 +74,10 @@ class FestivalServer:
         self.voice = voice
         self.timeout_s = timeout_s
         self.port = port or _free_port()
+        self._proc: subprocess.Popen[bytes] | None = None
+        if port and _listening(port):
+            log.info("festival server already on 127.0.0.1:%d: sharing it", port)
+            return
         self._dir = tempfile.TemporaryDirectory(prefix="cuckoo-festival-")
         init = Path(self._dir.name) / "init.scm"
         init.write_text(
@@ -79,7 +86,12 @@ class FestivalServer:
             f"({voice})\n",
             encoding="utf-8",
         )
-        wrapper = 'festival --server "$1" </dev/null & pid=$!; read _; kill $pid 2>/dev/null'
+        # sh exits with festival; a background reader kills festival once our stdin pipe
+        # closes (fd 3: a background job's own stdin would be /dev/null).
+        wrapper = (
+            'exec 3<&0; festival --server "$1" </dev/null 3<&- & pid=$!; '
+            "{ read _ <&3; kill $pid 2>/dev/null; } & wait $pid"
+        )
         self._proc = subprocess.Popen(
             ["sh", "-c", wrapper, "cuckoo-festival", str(init)],
             stdin=subprocess.PIPE,
@@ -91,6 +103,7 @@ class FestivalServer:
         log.info("festival server on 127.0.0.1:%d with %s", self.port, voice)
 
     def _wait_ready(self) -> None:
+        assert self._proc is not None
         deadline = time.monotonic() + self.timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -104,12 +117,16 @@ class FestivalServer:
         raise TtsError(f"festival server did not listen on port {self.port} in {self.timeout_s}s")
 
     def alive(self) -> bool:
+        if self._proc is None:
+            return _listening(self.port)
         return self._proc.poll() is None
 
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout_s)
 
     def stop(self) -> None:
+        if self._proc is None:
+            return  # attached to someone else's server
         if self._proc.poll() is None:
             with contextlib.suppress(OSError):
                 assert self._proc.stdin is not None
@@ -119,6 +136,9 @@ class FestivalServer:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+        with contextlib.suppress(OSError):
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()  # let the wrapper's reader go
         self._dir.cleanup()
 
 
@@ -138,7 +158,71 @@ def shared_server(
         return srv
 
 
+class _Connection:
+    """One client connection = one forked, warm Festival child. Not thread-safe by itself."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def command(self, expr: str) -> bytes | None:
+        """Send one expression; read replies until OK/ER; return the last waveform, if any."""
+        self.sock.sendall(expr.encode("utf-8") + b"\n")
+        wave_data: bytes | None = None
+        while True:
+            tag = self._read_exact(3)
+            if tag == b"OK\n":
+                return wave_data
+            if tag == b"ER\n":
+                raise TtsError(f"festival rejected the command: {expr[:120]}")
+            if tag in (b"WV\n", b"LP\n"):
+                body = self._read_stuffed()
+                if tag == b"WV\n":
+                    wave_data = body
+            else:
+                raise TtsError(f"festival protocol error: unexpected {tag!r}")
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise TtsError("festival closed the connection")
+        self.buf += chunk
+
+    def _read_exact(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _read_stuffed(self) -> bytes:
+        """Data up to KEY; a KEY followed by "X" is data (Festival's byte stuffing)."""
+        out = bytearray()
+        start = 0
+        while True:
+            i = self.buf.find(KEY, start)
+            if i < 0 or i + len(KEY) >= len(self.buf):
+                # Need more bytes (to find the key, or the byte after it).
+                start = max(0, len(self.buf) - len(KEY))
+                self._fill()
+                continue
+            if self.buf[i + len(KEY)] == ord("X"):
+                out += self.buf[: i + len(KEY)]
+                self.buf = self.buf[i + len(KEY) + 1 :]
+                start = 0
+                continue
+            out += self.buf[:i]
+            self.buf = self.buf[i + len(KEY) :]
+            return bytes(out)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
 class FestivalEngine:
+    """Thread-safe: each concurrent phrase takes an idle connection (opening one if none is
+    idle), so calls in several threads synthesize in parallel in separate Festival children."""
+
     name = "festival"
 
     def __init__(
@@ -156,96 +240,62 @@ class FestivalEngine:
         # tempo is applied afterwards with sox's WSOLA `tempo` effect (pitch unchanged).
         self._tempo = tempo
         self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self._buf = b""
+        self._idle: list[_Connection] = []
+        self._closed = False
 
     def render(self, text: str, *, rate: int) -> Audio:
         clean = festival_text(text)
         if not re.search(r"\w", clean):
             return Audio(b"", rate)
         cmd = f"(utt.send.wave.client (utt.synth (eval (list 'Utterance 'Text \"{clean}\"))))"
-        with self._lock:
-            try:
-                wav = self._command(cmd)
-            except (OSError, TtsError) as first:
-                # The child may have died (or the server was restarted): one fresh try.
-                log.warning("festival connection failed (%s); reconnecting", first)
-                self._drop()
-                if not self._server.alive():
-                    self._server = shared_server(self._voice, self._port, self._timeout)
-                wav = self._command(cmd)
+        try:
+            wav = self._run(cmd)
+        except (OSError, TtsError) as first:
+            # The child may have died (or the server was restarted): one fresh try.
+            log.warning("festival connection failed (%s); reconnecting", first)
+            if not self._server.alive():
+                self._server = shared_server(self._voice, self._port, self._timeout)
+            wav = self._run(cmd)
         if wav is None:
             raise TtsError(f"festival returned no audio for {clean[:60]!r}")
         audio = wav_to_audio(wav, "festival")
         return time_stretch(audio, self._tempo) if self._tempo != 1.0 else audio
 
-    def _command(self, expr: str) -> bytes | None:
-        if self._sock is None:
-            self._sock = self._server.connect()
-            self._buf = b""
-        return self._exchange(expr)
-
-    def _exchange(self, expr: str) -> bytes | None:
-        """Send one expression; read replies until OK/ER; return the last waveform, if any."""
-        assert self._sock is not None
-        self._sock.sendall(expr.encode("utf-8") + b"\n")
-        wave_data: bytes | None = None
-        while True:
-            tag = self._read_exact(3)
-            if tag == b"OK\n":
-                return wave_data
-            if tag == b"ER\n":
-                raise TtsError(f"festival rejected the command: {expr[:120]}")
-            if tag in (b"WV\n", b"LP\n"):
-                body = self._read_stuffed()
-                if tag == b"WV\n":
-                    wave_data = body
+    def _run(self, cmd: str) -> bytes | None:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = _Connection(self._server.connect())
+        try:
+            result = conn.command(cmd)
+        except BaseException:
+            conn.close()  # a broken or half-read connection is never reused
+            raise
+        with self._lock:
+            if self._closed:
+                conn.close()
             else:
-                raise TtsError(f"festival protocol error: unexpected {tag!r}")
+                self._idle.append(conn)
+        return result
 
-    def _fill(self) -> None:
-        assert self._sock is not None
-        chunk = self._sock.recv(65536)
-        if not chunk:
-            raise TtsError("festival closed the connection")
-        self._buf += chunk
-
-    def _read_exact(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            self._fill()
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
-
-    def _read_stuffed(self) -> bytes:
-        """Data up to KEY; a KEY followed by "X" is data (Festival's byte stuffing)."""
-        out = bytearray()
-        start = 0
-        while True:
-            i = self._buf.find(KEY, start)
-            if i < 0 or i + len(KEY) >= len(self._buf):
-                # Need more bytes (to find the key, or the byte after it).
-                start = max(0, len(self._buf) - len(KEY))
-                self._fill()
-                continue
-            if self._buf[i + len(KEY)] == ord("X"):
-                out += self._buf[: i + len(KEY)]
-                self._buf = self._buf[i + len(KEY) + 1 :]
-                start = 0
-                continue
-            out += self._buf[:i]
-            self._buf = self._buf[i + len(KEY) :]
-            return bytes(out)
-
-    def _drop(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-        self._sock = None
-        self._buf = b""
+    @property
+    def idle_connections(self) -> int:
+        return len(self._idle)
 
     def close(self) -> None:
         with self._lock:
-            self._drop()
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _free_port() -> int:
