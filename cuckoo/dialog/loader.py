@@ -44,7 +44,7 @@ from cuckoo.dialog.schema import (
     is_end,
     targets,
 )
-from cuckoo.domain import ConfigError
+from cuckoo.domain import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -539,10 +539,19 @@ def load_named(scenarios_dir: str | Path, name: str) -> Scenario:
 
 
 def render_sms(scenario: Scenario, variables: dict[str, Any]) -> str | None:
-    """The SMS text of this notification, or None if the scenario has none."""
+    """The SMS text of this notification, or None if the scenario has none.
+    Raises InputError when the variables do not fit the text (a missing name, a bad date)."""
     if scenario.sms is None:
         return None
-    return templates.render(scenario.sms, {**variables, "speech": False})
+    ctx = {**variables, "speech": False}
+    for path in templates.dotted_names(scenario.sms):
+        missing = templates.missing_name(path, ctx)
+        if missing:
+            raise InputError(f"scenario {scenario.name}: sms: variable '{missing}' is missing")
+    try:
+        return templates.render(scenario.sms, ctx)
+    except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as e:
+        raise InputError(f"scenario {scenario.name}: sms: {e}") from e
 
 
 def static_phrases(scenarios_dir: str | Path) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from cuckoo.dialog import load_scenario, render_sms, static_phrases, validate_dir
 from cuckoo.dialog.loader import check_text, scenario_path
 from cuckoo.dialog.schema import AskState
-from cuckoo.domain import ConfigError
+from cuckoo.domain import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "data" / "scenarios"
@@ -195,6 +195,10 @@ def test_render_sms() -> None:
     )
     variables = {**sc.variables, "amount": "99", "due_date": "2026-03-01"}
     assert "нужно внести 99 руб. до 1 марта." in (render_sms(sc, variables) or "")
+    with pytest.raises(InputError, match="payment_reminder: sms: variable 'contract' is missing"):
+        render_sms(sc, {k: v for k, v in sc.variables.items() if k != "contract"})
+    with pytest.raises(InputError, match="payment_reminder: sms: not an amount: 'x'"):
+        render_sms(sc, {**sc.variables, "amount": "x"})
     no_sms = check_text(
         "name: x\ngoal: delivered\nstart: a\nstates:\n  a:\n    hangup: true\n", "x.yaml"
     )[0]
