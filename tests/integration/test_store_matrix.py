@@ -457,3 +457,65 @@ def test_attempts_report_since(store: Store) -> None:
     recent = store.attempts_report(since=NOW + timedelta(minutes=30))
     assert [x.external_id for x in recent] == ["b"]
     assert lines[1].status == "confirmed" and lines[1].duration_s == 40.0
+
+
+# ---- every outcome through finish_attempt ------------------------------------------------------
+
+FINAL_BY_OUTCOME = {
+    Outcome.CONFIRMED: Status.CONFIRMED,
+    Outcome.DECLINED: Status.DECLINED,
+    Outcome.OPTED_OUT: Status.OPTED_OUT,
+    Outcome.OPERATOR_REQUESTED: Status.OPERATOR_REQUESTED,
+    Outcome.INVALID_NUMBER: Status.INVALID,
+    Outcome.SENT: Status.DELIVERED,
+}
+CONTACTS = {
+    Outcome.CONFIRMED,
+    Outcome.DECLINED,
+    Outcome.OPTED_OUT,
+    Outcome.OPERATOR_REQUESTED,
+    Outcome.CALLBACK_REQUESTED,
+    Outcome.DELIVERED,
+    Outcome.SENT,
+}
+
+
+@pytest.mark.parametrize("outcome", list(Outcome), ids=[o.value for o in Outcome])
+def test_every_outcome_updates_status_counters_outbox_and_block_list(
+    store: Store, outcome: Outcome
+) -> None:
+    n = claim_one(store)
+    status = store.finish_attempt(n, "w", result(outcome), NOW)
+    row = store.get("erp", "a")
+    assert row is not None
+    expected = FINAL_BY_OUTCOME.get(outcome, Status.PENDING)
+    assert status == expected and row.status == expected.value
+    assert row.last_outcome == outcome.value and row.lease_owner is None
+    assert row.contacts == (1 if outcome in CONTACTS else 0)
+    assert row.attempts == (0 if outcome == Outcome.NETWORK else 1)
+    assert row.network_failures == (1 if outcome == Outcome.NETWORK else 0)
+    assert row.rejections == (1 if outcome == Outcome.REJECTED else 0)
+    assert (row.next_attempt_at is None) == expected.is_final
+    if not expected.is_final:
+        assert row.next_attempt_at is not None and row.next_attempt_at > NOW
+    reports = store.outbox_of(n.id)
+    reported = expected.is_final or outcome == Outcome.CALLBACK_REQUESTED
+    assert len(reports) == (1 if reported else 0)
+    if reports:
+        assert reports[0].payload["status"] == expected.value
+        assert reports[0].payload["outcome"] == outcome.value
+    assert store.is_blocked(PHONE) == (outcome == Outcome.OPTED_OUT)
+
+
+def test_migrations_downgrade_and_upgrade_again(store: Store) -> None:
+    from alembic import command
+
+    from cuckoo.store.migrate import alembic_config
+
+    with store.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert "notifications" not in inspect(store.engine).get_table_names()
+    assert store.upgrade() == "0001"
+    assert {"notifications", "attempts", "outbox", "blocked_numbers"} <= set(
+        inspect(store.engine).get_table_names()
+    )
