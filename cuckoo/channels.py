@@ -3,8 +3,9 @@ dialog) and SMS (the configured gateways). `cuckoo run` uses `build_channels(con
 
 - CALL: `cuckoo.telephony.pool.CallChannel` — worker processes, each with its own pjsua2 Endpoint,
   run `converse_call` (below) on every answered call: the scenario named by the notification,
-  spoken by the configured synthesizer, answered by DTMF, and by voice when a Russian Vosk
-  model is installed in `models_dir`.
+  spoken by the configured synthesizer ([telephony] synthesizer: Silero if its model is
+  installed, else Festival), answered by DTMF, and by voice when a Russian Vosk model is
+  installed ([telephony] recognizer).
 - SMS: `cuckoo.sms.SmsChannel` over the `[sms.gateways]`; the text is the scenario's rendered
   `sms:` template. Left out (with a log line) when no gateway is configured.
 
@@ -35,8 +36,6 @@ Clock = Callable[[], datetime]
 
 # What a call worker runs on each answered call (an import path: workers are spawned processes).
 CONVERSE_PATH = "cuckoo.channels:converse_call"
-# Where the Russian speech recognizer comes from when a Vosk model is installed.
-RECOGNIZER_PATH = "cuckoo.speech.asr:recognizer_factory"
 
 
 def converse_call(line: Any, request: dict[str, Any]) -> dict[str, Any]:
@@ -53,46 +52,21 @@ def converse_call(line: Any, request: dict[str, Any]) -> dict[str, Any]:
         return {"outcome": Outcome.INVALID_NUMBER.value, "detail": f"bad input: {e}", "said": []}
 
 
-def russian_vosk_model(models_dir: Path) -> Path | None:
-    """An installed Russian Vosk model folder (vosk-model-*ru*), or None."""
-    if not models_dir.is_dir():
-        return None
-    for p in sorted(models_dir.iterdir()):
-        if p.is_dir() and p.name.startswith("vosk-model") and "-ru" in p.name:
-            return p
-    return None
+def default_config_path() -> str | None:
+    """The file `cuckoo.config.load(None)` reads ($CUCKOO_CONFIG, else ./cuckoo.toml), so the
+    call workers build their synthesizer/recognizer from the same file; None: defaults."""
+    import os
 
+    from cuckoo.config import DEFAULT_PATH, ENV_PATH
 
-def recognizer_path(config: Config) -> str:
-    """Import path of the recognizer factory the call workers use; "" = DTMF only."""
-    if config.telephony.recognizer:
-        return config.telephony.recognizer
-    model = russian_vosk_model(config.path(config.models_dir))
-    if model is None:
-        log.info(
-            "no Russian Vosk model in %s: questions are answered by keys only",
-            config.path(config.models_dir),
-        )
-        return ""
-    mod_name, _, attr = RECOGNIZER_PATH.partition(":")
-    try:
-        import importlib
-
-        module = importlib.import_module(mod_name)
-    except ImportError as e:
-        log.warning("Vosk model %s found but %s cannot be imported (%s): DTMF only", model,
-                    mod_name, e)
-        return ""
-    if not hasattr(module, attr):
-        log.warning("Vosk model %s found but %s has no %s(): DTMF only", model, mod_name, attr)
-        return ""
-    log.info("speech recognition: Vosk model %s", model.name)
-    return RECOGNIZER_PATH
+    path = os.environ.get(ENV_PATH) or (str(DEFAULT_PATH) if DEFAULT_PATH.exists() else None)
+    return str(Path(path).resolve()) if path else None
 
 
 class DialogCallChannel:
     """The call Channel: the telephony CallChannel's pool, with the dialog's request fields
-    (scenarios_dir, the clock's `now`, speech_available, operator) added to every call."""
+    (scenarios_dir, the clock's `now`) added to every call. Whether speech is understood is
+    decided in the worker by the line itself (it has a recognizer or not)."""
 
     kind = ChannelKind.CALL
 
@@ -106,16 +80,17 @@ class DialogCallChannel:
     ) -> None:
         from cuckoo.telephony.pool import CallChannel, WorkerSpec
 
+        if config_path is None:
+            config_path = default_config_path()
         self.config = config
         self.clock = clock
         self.scenarios_dir = str(config.path(config.scenarios_dir).resolve())
-        rec = recognizer_path(config)
-        self.speech_available = bool(rec)
+        # Synthesizer and recognizer come from [telephony] (the recognizer builder returns
+        # none without an installed Russian Vosk model: the dialog then takes keys only).
         spec = WorkerSpec(
             settings=config.telephony.model_dump(),
             config_path=config_path,
             converse=CONVERSE_PATH,
-            recognizer=rec,
         )
         self.calls = CallChannel(config.telephony, spec, pool=pool)
         self._lock = threading.Lock()
@@ -133,7 +108,6 @@ class DialogCallChannel:
 
         request = notification_request(n)
         request["scenarios_dir"] = self.scenarios_dir
-        request["speech_available"] = self.speech_available
         if self.clock is not None:
             request["now"] = self.clock().astimezone(UTC).isoformat()
         return request
@@ -182,14 +156,16 @@ class ScenarioTexts:
         return text
 
 
-def build_sms_channel(config: Config, store: Store) -> Channel | None:
+def build_sms_channel(
+    config: Config, store: Store, clock: Clock | None = None
+) -> Channel | None:
     """The SMS channel, or None (logged) when no gateway is configured."""
     if not config.sms.gateways:
         log.info("no [sms.gateways] configured: the SMS channel is off")
         return None
     from cuckoo.sms import SmsChannel, build_gateways
 
-    gateways, _webhook = build_gateways(config.sms)
+    gateways, webhook = build_gateways(config.sms)
 
     def on_receipt(message_id: str, status: str) -> None:
         if not store.update_receipt(message_id, status):
@@ -201,6 +177,8 @@ def build_sms_channel(config: Config, store: Store) -> Channel | None:
         text_for=ScenarioTexts(config.path(config.scenarios_dir)),
         is_blocked=store.is_blocked,
         on_receipt=on_receipt,
+        webhook=webhook,
+        **({"clock": clock} if clock is not None else {}),
     )
 
 
@@ -214,8 +192,9 @@ def build_channels(
 ) -> dict[ChannelKind, Channel]:
     """The real channels for `config`. `store` is used for the SMS do-not-contact check and
     delivery receipts (one is opened from the config when not given); `clock` is the scheduler's
-    clock, passed to the dialog as its `now` (the demo's fast clock); `config_path` lets the
-    call workers load the same cuckoo.toml (synthesizer, recognizer settings)."""
+    clock, passed to the dialog as its `now` and to the SMS channel (the demo's fast clock);
+    `config_path` is the cuckoo.toml the call workers load for their synthesizer/recognizer
+    (default: the file `cuckoo.config.load()` reads without -c)."""
     channels: dict[ChannelKind, Channel] = {}
     if calls:
         channels[ChannelKind.CALL] = DialogCallChannel(
@@ -226,7 +205,7 @@ def build_channels(
 
         store = Store.from_config(config)
     if store is not None:
-        sms = build_sms_channel(config, store)
+        sms = build_sms_channel(config, store, clock)
         if sms is not None:
             channels[ChannelKind.SMS] = sms
     else:
@@ -240,7 +219,7 @@ def build_channels(
 
 
 def close_channels(channels: dict[ChannelKind, Channel]) -> None:
-    """Stop call workers and gateway connections of channels that have them."""
+    """Stop the call workers, unbind the SMS gateways, close the receipt listener."""
     for ch in channels.values():
         close = getattr(ch, "close", None)
         if close is not None:
@@ -248,10 +227,3 @@ def close_channels(channels: dict[ChannelKind, Channel]) -> None:
                 close()
             except Exception:  # closing must not hide the run's own result
                 log.exception("closing the %s channel failed", ch.kind)
-        for gw in getattr(ch, "gateways", {}).values():
-            gw_close = getattr(gw, "close", None)
-            if gw_close is not None:
-                try:
-                    gw_close()
-                except Exception:
-                    log.exception("closing SMS gateway failed")
