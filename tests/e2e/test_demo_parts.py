@@ -75,10 +75,14 @@ def test_callback_expectation_needs_a_time_in_store_and_erp() -> None:
     c = next(c for c in CAST if c.expect.callback)
     st = CustomerState(c, "4", status="pending", attempts=1, contacts=1,
                        last_outcome="callback_requested", dtmf="21")
-    erp = [{"document_id": 4, "notify_status": "pending", "notify_call": 1, "notify_sms": 0,
-            "status": "pending", "outcome": "callback_requested", "callback_at": None}]
-    events = [{"event": "incoming", "user": "+79121000006"},
-              {"event": "ended", "user": "+79121000006", "answered": True, "first_audio_s": 1.0}]
+    erp: list[dict[str, Any]] = [
+        {"document_id": 4, "notify_status": "pending", "notify_call": 1, "notify_sms": 0,
+         "status": "pending", "outcome": "callback_requested", "callback_at": None}
+    ]
+    events: list[dict[str, Any]] = [
+        {"event": "incoming", "user": "+79121000006"},
+        {"event": "ended", "user": "+79121000006", "answered": True, "first_audio_s": 1.0},
+    ]
     problems = check_customer(st, erp, events, "+79121000006")
     assert "no callback time was agreed" in problems
     assert "ERP notify_results: callback_at is empty" in problems
