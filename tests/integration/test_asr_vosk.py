@@ -183,3 +183,21 @@ def test_recognizer_takes_other_input_rates(hello: bytes) -> None:
     rec = VoskRecognizer(load_model(KO), GRAMMAR, rate_in=16000, model_rate=16000)
     results = stream(rec, b"\x00\x00" * 4800 + wide + b"\x00\x00" * 12800, 640)
     assert "안녕하세요" in " ".join(r.text for r in results if r.is_final)
+
+
+def test_recognizer_from_config(tmp_path: Path, hello: bytes) -> None:
+    from cuckoo.config import Config
+    from cuckoo.domain import ConfigError
+    from cuckoo.speech.asr import recognizer_from_config
+
+    # nothing Russian installed: DTMF only
+    assert recognizer_from_config(Config(models_dir=tmp_path)) is None
+    # an explicit model folder is used (here the Korean one, by absolute path)
+    cfg = Config.model_validate({"models_dir": tmp_path, "speech": {"asr_model": str(KO)}})
+    make = recognizer_from_config(cfg)
+    assert make is not None
+    results = stream(make(GRAMMAR), silence(0.3) + hello + silence(0.8))
+    assert "안녕하세요" in " ".join(r.text for r in results if r.is_final)
+    bad = Config.model_validate({"models_dir": tmp_path, "speech": {"asr_model": "nope"}})
+    with pytest.raises(ConfigError, match=r"\[speech\] asr_model: .*nope is not a Vosk model"):
+        recognizer_from_config(bad)

@@ -83,13 +83,29 @@ def test_festival_survives_symbols_it_cannot_read(festival: FestivalEngine) -> N
 
 
 @needs_festival
-def test_festival_stays_warm_one_server_many_phrases(festival: FestivalEngine) -> None:
-    before = subprocess.run(["pgrep", "-c", "-x", "festival"], capture_output=True, text=True)
-    for i in range(5):
-        assert festival.render(f"фраза номер {i}", rate=8000).duration_s > 0.5
-    after = subprocess.run(["pgrep", "-c", "-x", "festival"], capture_output=True, text=True)
-    # The same server and the same forked child answered all five: no process per phrase.
-    assert after.stdout == before.stdout
+def children(pid: int) -> set[int]:
+    """Festival processes whose parent is `pid`."""
+    argv = ["pgrep", "-P", str(pid), "-x", "festival"]
+    out = subprocess.run(argv, capture_output=True, text=True).stdout
+    return {int(x) for x in out.split()}
+
+
+def test_festival_stays_warm_one_server_many_phrases() -> None:
+    server = FestivalServer()
+    engine = FestivalEngine(server=server)
+    try:
+        assert server._proc is not None
+        (festival_pid,) = children(server._proc.pid)
+        engine.render("первая фраза", rate=8000)
+        serving = children(festival_pid)
+        assert len(serving) == 1  # one forked child for our one connection
+        for i in range(5):
+            assert engine.render(f"фраза номер {i}", rate=8000).duration_s > 0.5
+        # The same forked child answered all five: no process per phrase.
+        assert children(festival_pid) == serving
+    finally:
+        engine.close()
+        server.stop()
 
 
 @needs_festival
