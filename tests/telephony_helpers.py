@@ -111,3 +111,22 @@ def espeak_synth(config: Any) -> Any:
     from cuckoo.telephony.espeak import EspeakSynthesizer
 
     return EspeakSynthesizer()
+
+
+def matched_fraction(sent: np.ndarray, received: np.ndarray, *, chunk_s: float = 0.5,
+                     min_corr: float = 0.85, rate: int = 8000) -> float:
+    """Share of the voiced 0.5 s chunks of `sent` found in `received` with correlation
+    ≥ `min_corr`, each at its own alignment. Unlike one global correlation it tolerates the
+    frame slips a jitter buffer makes when two media clocks drift (or the machine is busy),
+    yet unrelated audio scores ~0."""
+    n = int(chunk_s * rate)
+    loud = np.sqrt(np.mean(sent**2)) * 0.3
+    found = total = 0
+    for i in range(0, len(sent) - n + 1, n):
+        chunk = sent[i : i + n]
+        if np.sqrt(np.mean(chunk**2)) < loud:
+            continue  # a pause: nothing to recognize it by
+        total += 1
+        corr, _ = best_correlation(chunk, received)
+        found += corr >= min_corr
+    return found / total if total else 0.0

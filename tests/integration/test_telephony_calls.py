@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from telephony_helpers import SimPhoneProc, best_correlation, free_port, pcm_of
+from telephony_helpers import SimPhoneProc, free_port, matched_fraction, pcm_of
 
 from cuckoo.audio import Audio
 from cuckoo.domain import Outcome
@@ -141,8 +141,8 @@ def test_robot_audio_reaches_the_customer(
     ended = phone.wait_event("ended", n=_last_n(phone, "listener"))
     heard = Audio.read_wav(ended["recording"])
     sent = synth.synthesize(GREETING).samples().astype(np.float64)
-    corr, _ = best_correlation(sent, heard.samples().astype(np.float64))
-    assert corr > 0.9, f"customer heard something else (corr {corr:.2f})"
+    share = matched_fraction(sent, heard.samples().astype(np.float64))
+    assert share >= 0.8, f"customer heard something else ({share:.0%} of the speech matched)"
 
 
 def test_customer_audio_reaches_the_robot(
@@ -159,11 +159,10 @@ def test_customer_audio_reaches_the_robot(
         assert w.getnchannels() == 2
         stereo = pcm_of(w.readframes(w.getnframes())).reshape(-1, 2)
     sent = Audio.read_wav(customer_wav).resample(8000).samples().astype(np.float64)
-    corr, _ = best_correlation(sent, stereo[:, 1])
-    assert corr > 0.9, f"robot heard something else (corr {corr:.2f})"
+    share = matched_fraction(sent, stereo[:, 1])
+    assert share >= 0.8, f"robot heard something else ({share:.0%} of the speech matched)"
     # The robot's own channel holds no customer audio.
-    corr_left, _ = best_correlation(sent, stereo[:, 0] + 1e-3 * np.arange(len(stereo)))
-    assert corr_left < 0.3
+    assert matched_fraction(sent, stereo[:, 0] + 1e-3 * np.arange(len(stereo))) < 0.2
 
 
 def _dtmf_converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
