@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -180,8 +181,12 @@ class Scheduler:
 
     def dispatch(self) -> int:
         """Claim what is due (within the caps) and start an attempt for each. Returns how many."""
+        return self._dispatch()[0]
+
+    def _dispatch(self) -> tuple[int, int]:
+        """(attempts started, how many the caps allowed)."""
         if self._stopping.is_set() or not self.channels:
-            return 0
+            return 0, 0
         with self._dispatch_lock:
             now = self.clock()
             with self._lock:
@@ -191,7 +196,7 @@ class Scheduler:
             )
             limit = min(total, self._bucket.available(now.timestamp()))
             if limit <= 0:
-                return 0
+                return 0, 0
             claimed = self.store.claim_due(
                 self.owner,
                 now,
@@ -210,7 +215,7 @@ class Scheduler:
                 with self._lock:
                     self._in_flight[n.id] = flight
                 thread.start()
-            return len(claimed)
+            return len(claimed), limit
 
     def _deliver(self, flight: _InFlight) -> None:
         n = flight.notification
@@ -293,12 +298,32 @@ class Scheduler:
         with self._idle:
             return self._idle.wait_for(lambda: not self._in_flight, timeout=timeout)
 
+    def drain(self, timeout: float) -> int:
+        """Dispatch until nothing due is left, within the caps (waiting on the wall clock for
+        free slots and tokens). Returns how many attempts were started."""
+        end = time.monotonic() + timeout
+        started = 0
+        while time.monotonic() < end and not self._stopping.is_set():
+            claimed, allowed = self._dispatch()
+            started += claimed
+            if claimed:
+                continue
+            if allowed and not self.in_flight():
+                break  # room to dispatch, nothing claimed, nothing running: none due
+            # Full (caps, tokens) or a tenant at its cap: wait for an attempt or a token.
+            if self.in_flight():
+                self.wait_idle(0.05)
+            else:
+                time.sleep(0.05)
+        return started
+
     def run_once(self, timeout: float | None = None) -> CycleReport:
-        """One cycle: poll, reap, dispatch, wait for the attempts, flush the outbox."""
+        """One cycle: poll, reap, dispatch everything due now (within the caps), wait for the
+        attempts, flush the outbox."""
         report = CycleReport()
         report.ingested = self.poll()
         report.reaped = self.reap()
-        report.dispatched = self.dispatch()
+        report.dispatched = self.drain(600.0 if timeout is None else timeout)
         if not self.wait_idle(timeout):
             report.errors.append(f"{self.in_flight()} attempts still running after {timeout} s")
         report.reported = self.flush_outbox()

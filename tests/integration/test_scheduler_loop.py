@@ -291,3 +291,34 @@ def test_background_jobs_deliver_everything_once(store: Store) -> None:
     assert sorted(n for n, _ in channel.delivered) == sorted({n for n, _ in channel.delivered})
     assert len(channel.delivered) == 30
     assert sorted(r.external_id for r in erp.reports) == sorted(str(i) for i in range(30))
+
+
+def test_run_once_dispatches_everything_due_within_the_caps(db_url: str) -> None:
+    """Wall clock, 4 attempts/s, at most 2 at a time, tenant acme 1: all 8 due get their call."""
+    from cuckoo.scheduler import utcnow
+    from cuckoo.settings.policy import PolicySettings
+
+    day = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-24:00")
+    policy = PolicySettings.model_validate({"window": {**day, "skip_holidays": False}})
+    store = Store(db_url, policy=policy)
+    store.upgrade()
+    try:
+        items = [item(f"a{i}", phone(i), tenant="acme") for i in range(4)]
+        items += [item(f"b{i}", phone(10 + i)) for i in range(4)]
+        store.ingest(items, utcnow())
+        channel = ScriptedChannel(ChannelKind.CALL, confirm, utcnow)
+        settings = SchedulerSettings.model_validate(
+            {
+                "calls_per_second": 4,
+                "burst": 1,
+                "max_concurrent": 2,
+                "max_concurrent_per_tenant": {"acme": 1},
+            }
+        )
+        sched = Scheduler(store, {ChannelKind.CALL: channel}, [], settings, utcnow, "w1")
+        report = sched.run_once(timeout=60)
+        assert report.dispatched == 8 and not report.errors
+        assert store.counts_by_status() == {"confirmed": 8}
+        assert sorted(n for n, _ in channel.delivered) == sorted({n for n, _ in channel.delivered})
+    finally:
+        store.close()
