@@ -28,7 +28,11 @@ def register(sub: Any) -> None:
     )
     say.add_argument("text", help="the text to say")
     say.add_argument("--voice", help="voice profile name (default: [speech] voice or automatic)")
-    say.add_argument("--rate", type=int, default=8000, help="sample rate in Hz (default 8000)")
+    say.add_argument(
+        "--rate",
+        default="8000",
+        help='sample rate in Hz (default 8000, telephony), or "native" for the voice\'s own',
+    )
     say.add_argument("-o", "--output", help="WAV file to write")
     say.add_argument(
         "--normalize-only",
@@ -88,12 +92,13 @@ def handle_say(args: argparse.Namespace) -> int:
         return 0
     if not args.output:
         raise InputError("say: give -o out.wav (or --normalize-only)")
-    if args.rate < 4000 or args.rate > 96000:
-        raise InputError(f"--rate: {args.rate} Hz is out of range (4000-96000)")
+    rate = 0 if args.rate == "native" else int(args.rate) if args.rate.isdigit() else -1
+    if rate != 0 and not 4000 <= rate <= 96000:
+        raise InputError(f"--rate: {args.rate!r} is not native or 4000-96000 Hz")
     synth = build_synthesizer(cfg, args.voice)
     try:
         started = time.perf_counter()
-        audio = synth.synthesize(args.text, rate=args.rate)
+        audio = synth.synthesize(args.text, rate=rate or synth.engine.native_rate)
         elapsed = time.perf_counter() - started
     finally:
         synth.close()

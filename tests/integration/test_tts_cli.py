@@ -70,12 +70,20 @@ def test_say_with_festival_at_file_rate(home: Path, tmp_path: Path) -> None:
     assert audio.rate == 16000 and audio.duration_s > 0.4
 
 
+def test_say_native_rate(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "n.wav"
+    r = cuckoo(home, "say", "--rate", "native", "Здравствуйте", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert Audio.read_wav(out).rate == 22050  # espeak-ng's own rate
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["say", "текст"], "give -o out.wav"),
         (["say", "--voice", "nobody", "текст", "-o", "x.wav"], "voice 'nobody' not found"),
-        (["say", "--rate", "100", "текст", "-o", "x.wav"], "out of range"),
+        (["say", "--rate", "100", "текст", "-o", "x.wav"], "is not native or 4000-96000 Hz"),
+        (["say", "--rate", "fast", "текст", "-o", "x.wav"], "is not native or 4000-96000 Hz"),
     ],
 )
 def test_say_errors(home: Path, args: list[str], message: str) -> None:

@@ -248,6 +248,7 @@ def test_phrase_cache_concurrent_writers_leave_a_whole_file(tmp_path: Path) -> N
 
 class ToneEngine:
     name = "tone"
+    native_rate = 16000
 
     def __init__(self) -> None:
         self.texts: list[str] = []

@@ -22,6 +22,7 @@ class Engine(Protocol):
     the engine can produce it directly); the caller resamples."""
 
     name: str  # "silero" | "festival" | "espeak"
+    native_rate: int  # what the voice sounds best at (for files)
 
     def render(self, text: str, *, rate: int) -> Audio: ...
 

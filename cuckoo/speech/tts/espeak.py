@@ -16,6 +16,7 @@ BASE_WPM = 160  # espeak-ng's words per minute at tempo 1.0 (its own default, 17
 
 class EspeakEngine:
     name = "espeak"
+    native_rate = 22050
 
     def __init__(
         self, *, voice: str = "ru", tempo: float = 1.0, pitch: int = 50, binary: str = "espeak-ng"

@@ -224,6 +224,7 @@ class FestivalEngine:
     idle), so calls in several threads synthesize in parallel in separate Festival children."""
 
     name = "festival"
+    native_rate = 16000  # the msu_ru_nsh recordings
 
     def __init__(
         self,
