@@ -22,7 +22,10 @@ def register(sub: Any) -> None:
     p.set_defaults(func=call_cmd)
 
     s = sub.add_parser("sim-phone", help="a simulated customer phone that follows a script")
-    s.add_argument("--port", type=int, default=5090, help="SIP port (UDP), default 5090")
+    s.add_argument("--port", type=int, default=5090, help="SIP port, default 5090")
+    s.add_argument("--transport", choices=["udp", "tcp", "tls"], default="udp")
+    s.add_argument("--tls-cert", default="", help="PEM certificate (with --transport tls)")
+    s.add_argument("--tls-key", default="", help="PEM private key (with --transport tls)")
     s.add_argument("--script", help="JSON/YAML script: default + per-user behaviour")
     s.add_argument("--action", choices=["answer", "busy", "reject", "never", "code"],
                    default="answer", help="what to do with every call (without --script)")
@@ -103,7 +106,8 @@ def sim_phone_cmd(args: argparse.Namespace) -> int:
         ))
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
-        return run_forever(script, args.port, events)
+        return run_forever(script, args.port, events, transport=args.transport,
+                           tls_cert=args.tls_cert, tls_key=args.tls_key)
     finally:
         if events:
             events.close()

@@ -116,9 +116,20 @@ def user_of(uri: str) -> str:
 
 
 class SimPhone:
-    def __init__(self, script: Script, *, port: int = 0, events: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        script: Script,
+        *,
+        port: int = 0,
+        events: IO[str] | None = None,
+        transport: str = "udp",
+        tls_cert: str = "",
+        tls_key: str = "",
+    ) -> None:
         self.script = script
-        self.engine = Engine(EngineConfig(sip_port=port, log_level=0), on_incoming=self._incoming)
+        cfg = EngineConfig(sip_port=port, log_level=0, transport=transport,
+                           tls_cert_file=tls_cert, tls_key_file=tls_key)
+        self.engine = Engine(cfg, on_incoming=self._incoming)
         self._events = events or sys.stdout
         self._lock = threading.Lock()
         self._n = 0
@@ -309,13 +320,14 @@ def write_mono_wav(path: str | Path, frames: list[bytes]) -> None:
         w.writeframes(b"".join(frames))
 
 
-def run_forever(script: Script, port: int, events: IO[str] | None = None) -> int:
-    """`cuckoo sim-phone`: serve until SIGTERM / Ctrl-C."""
+def run_forever(script: Script, port: int, events: IO[str] | None = None, **engine: str) -> int:
+    """`cuckoo sim-phone`: serve until SIGTERM / Ctrl-C. `engine`: transport, tls_cert,
+    tls_key."""
     import signal
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    phone = SimPhone(script, port=port, events=events).start()
+    phone = SimPhone(script, port=port, events=events, **engine).start()  # type: ignore[arg-type]
     try:
         while not stop.wait(0.5):
             pass

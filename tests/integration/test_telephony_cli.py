@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from telephony_helpers import REPO, pcm_of
+from telephony_helpers import REPO, free_port, pcm_of
 
 pytestmark = pytest.mark.sip
 
@@ -74,3 +75,57 @@ def test_call_a_number_without_a_trunk_is_refused(tmp_path: Path) -> None:
     out = _cuckoo("-c", str(toml), "call", "+79123456789", "--wav", "x.wav", timeout=30)
     assert out.returncode == 1
     assert "no trunk configured" in out.stderr and "SIP URI" in out.stderr
+
+
+@pytest.mark.parametrize("transport", ["tcp", "tls"])
+def test_call_over_tcp_and_tls(tmp_path: Path, transport: str) -> None:
+    port = free_port(socket.SOCK_STREAM)
+    extra: list[str] = []
+    if transport == "tls":
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-keyout", str(tmp_path / "key.pem"),
+             "-out", str(tmp_path / "cert.pem")],
+            check=True, capture_output=True,
+        )
+        extra = ["--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")]
+    events = tmp_path / "events.jsonl"
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "cuckoo.cli.main", "sim-phone", "--port", str(port),
+         "--transport", transport, *extra, "--dtmf", "9", "--dtmf-at", "0.5",
+         "--events", str(events)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    toml = tmp_path / "cuckoo.toml"
+    toml.write_text(f'[telephony]\nbind_host = "127.0.0.1"\ntransport = "{transport}"\n')
+    try:
+        deadline = time.monotonic() + 15
+        while not events.exists() or '"ready"' not in events.read_text():
+            assert time.monotonic() < deadline and sim.poll() is None
+            time.sleep(0.05)
+        uri = f"sip:carol@127.0.0.1:{port};transport={transport}"
+        out = _cuckoo("-c", str(toml), "call", uri, "--wav", str(_tone_wav(tmp_path)),
+                      "--wait-dtmf", "4", "--json")
+        assert out.returncode == 0, out.stderr[-2000:]
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        assert r["sip_code"] == 200 and r["dtmf"] == "9", r
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    # Nobody listening on TCP: the connection is refused at once (503) → network.
+    closed = free_port(socket.SOCK_STREAM)
+    out = _cuckoo("-c", str(toml), "call", f"sip:x@127.0.0.1:{closed};transport={transport}",
+                  "--wav", str(_tone_wav(tmp_path)), "--json")
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["outcome"] == "network" and r["sip_code"] == 503, r
+
+
+def _tone_wav(tmp_path: Path) -> Path:
+    wav = tmp_path / "tone.wav"
+    t = np.arange(8000 * 2) / 8000
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes((6000 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes())
+    return wav
