@@ -96,13 +96,24 @@ def _check_adapters(config: Any, report: CheckReport) -> None:
 
 
 def _check_voices(config: Any, report: CheckReport) -> None:
+    from cuckoo.speech.lexicon import Lexicon
+    from cuckoo.speech.tts.profiles import load_profiles
+
+    voices_dir = config.path(config.voices_dir)
     try:
-        from cuckoo.speech.tts import check_voices
-    except ImportError:
-        return  # the TTS package is optional for a dry-run or SMS-only install
-    for problem in check_voices(config):
-        report.problems.append(problem)
-    report.notes.append("voices: checked")
+        profiles = load_profiles(voices_dir)
+    except ConfigError as e:
+        report.problems.extend(str(e).splitlines())
+        return
+    lexicons = {voices_dir / p.lexicon for p in profiles.values() if p.lexicon}
+    for path in sorted(lexicons):
+        if not path.exists():
+            continue
+        try:
+            Lexicon.load(path)
+        except ConfigError as e:
+            report.problems.extend(str(e).splitlines())
+    report.notes.append(f"voices: {len(profiles)} profile(s): {', '.join(sorted(profiles))}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
