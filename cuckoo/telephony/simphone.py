@@ -327,7 +327,7 @@ def run_forever(script: Script, port: int, events: IO[str] | None = None, **engi
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    phone = SimPhone(script, port=port, events=events, **engine).start()  # type: ignore[arg-type]
+    phone = SimPhone(script, port=port, events=events, **engine).start()
     try:
         while not stop.wait(0.5):
             pass
