@@ -76,6 +76,22 @@ def test_festival_reads_cyrillic_as_utf8_not_as_bytes(festival: FestivalEngine) 
 
 
 @needs_festival
+@pytest.mark.parametrize(
+    ("text", "phones"),
+    [
+        # UTF-8 Cyrillic is read as Russian letters: these are festvox-ru's Russian phones
+        ("документы", ["pau", "d", "ay", "k", "u", "mm", "ee", "n", "t", "y", "pau"]),
+        ("ёлка", ["pau", "j", "oo", "l", "k", "a", "pau"]),
+        # the "+" stress mark moves the stress: zAmok vs zamOk
+        ("з+амок", ["pau", "z", "aa", "m", "ay", "k", "pau"]),
+        ("зам+ок", ["pau", "z", "a", "m", "oo", "k", "pau"]),
+    ],
+)
+def test_festival_russian_phones(festival: FestivalEngine, text: str, phones: list[str]) -> None:
+    assert festival.phones(text) == phones
+
+
+@needs_festival
 def test_festival_survives_symbols_it_cannot_read(festival: FestivalEngine) -> None:
     # ":" inside a token, guillemets, brackets and "№" abort a festvox-ru utterance if passed on.
     a = festival.render("Ждём вас с десяти: «Ромашка» (ООО) № пять — готово!", rate=8000)

@@ -167,18 +167,25 @@ class _Connection:
 
     def command(self, expr: str) -> bytes | None:
         """Send one expression; read replies until OK/ER; return the last waveform, if any."""
+        return self.exchange(expr)[0]
+
+    def exchange(self, expr: str) -> tuple[bytes | None, bytes]:
+        """(last waveform or None, last Lisp value printed) of one expression."""
         self.sock.sendall(expr.encode("utf-8") + b"\n")
         wave_data: bytes | None = None
+        lisp = b""
         while True:
             tag = self._read_exact(3)
             if tag == b"OK\n":
-                return wave_data
+                return wave_data, lisp
             if tag == b"ER\n":
                 raise TtsError(f"festival rejected the command: {expr[:120]}")
             if tag in (b"WV\n", b"LP\n"):
                 body = self._read_stuffed()
                 if tag == b"WV\n":
                     wave_data = body
+                else:
+                    lisp = body
             else:
                 raise TtsError(f"festival protocol error: unexpected {tag!r}")
 
@@ -262,13 +269,27 @@ class FestivalEngine:
         audio = wav_to_audio(wav, "festival")
         return time_stretch(audio, self._tempo) if self._tempo != 1.0 else audio
 
+    def phones(self, text: str) -> list[str]:
+        """The phone sequence Festival makes of `text` ("pau" for pauses): how a lexicon
+        author checks a pronunciation without listening."""
+        clean = festival_text(text)
+        expr = (
+            "(mapcar (lambda (s) (item.name s)) (utt.relation.items "
+            f"(utt.synth (eval (list 'Utterance 'Text \"{clean}\"))) 'Segment))"
+        )
+        _, lisp = self._run_exchange(expr)
+        return re.findall(r'"([^"]*)"', lisp.decode("utf-8", "replace"))
+
     def _run(self, cmd: str) -> bytes | None:
+        return self._run_exchange(cmd)[0]
+
+    def _run_exchange(self, cmd: str) -> tuple[bytes | None, bytes]:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = _Connection(self._server.connect())
         try:
-            result = conn.command(cmd)
+            result = conn.exchange(cmd)
         except BaseException:
             conn.close()  # a broken or half-read connection is never reused
             raise
