@@ -11,6 +11,7 @@ lease is reaped only after it expired; the scheduler renews leases while attempt
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cuckoo.domain import (
@@ -280,8 +281,19 @@ class Store:
                 seen.add(key)
                 status, phone, tz, error = Status.PENDING, "", "UTC", ""
                 next_at: datetime | None = None
+                requested = ChannelKind.CALL
+                variables: dict[str, Any] = {}
                 try:
                     tz = self.policy.tenant_timezone(item.tenant)
+                    try:
+                        requested = ChannelKind(item.channel)
+                    except ValueError as e:
+                        known = ", ".join(c.value for c in ChannelKind)
+                        raise InputError(f"channel {item.channel!r}: not one of {known}") from e
+                    try:
+                        variables = json.loads(json.dumps(dict(item.variables)))
+                    except (TypeError, ValueError) as e:
+                        raise InputError(f"variables are not JSON-serializable: {e}") from e
                     phone = normalize_phone(item.phone, self.default_region)
                     known_scenarios = self.known_scenarios
                     if known_scenarios is not None and item.scenario not in known_scenarios:
@@ -295,7 +307,7 @@ class Store:
                     if self._is_blocked(s, phone):
                         status, error = Status.BLOCKED, f"{phone} is on the do-not-call list"
                     else:
-                        channel = first_channel(ChannelKind(item.channel))
+                        channel = first_channel(requested)
                         first = first_attempt(
                             now,
                             item.not_before,
@@ -315,10 +327,10 @@ class Store:
                     tenant=item.tenant,
                     phone=phone,
                     phone_raw=item.phone,
-                    channel=ChannelKind(item.channel).value,
-                    current_channel=first_channel(ChannelKind(item.channel)).value,
+                    channel=requested.value,
+                    current_channel=first_channel(requested).value,
                     scenario=item.scenario,
-                    variables=dict(item.variables),
+                    variables=variables,
                     not_before=item.not_before if status != Status.INVALID else None,
                     deadline=item.deadline if status != Status.INVALID else None,
                     timezone=tz,
@@ -334,6 +346,11 @@ class Store:
                         s.flush()
                 except IntegrityError:
                     report.duplicates += 1  # another worker stored it a moment ago
+                    continue
+                except SQLAlchemyError as e:  # e.g. an id longer than the column
+                    report.invalid += 1
+                    why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+                    report.errors.append(f"{item.source}/{item.external_id}: cannot store: {why}")
                     continue
                 if status == Status.PENDING:
                     report.new += 1

@@ -120,8 +120,13 @@ def test_ingest_normalizes_phone_and_resolves_zone(store: Store) -> None:
         (item("x", timezone="Mars/Olympus"), Status.INVALID, "Mars/Olympus"),
         (item("x", deadline=datetime(2026, 12, 1)), Status.INVALID, "deadline .* no time zone"),
         (item("x", deadline=NOW - timedelta(hours=1)), Status.EXPIRED, "deadline"),
+        (item("x", channel="fax"), Status.INVALID, "channel 'fax'"),
+        (item("x", variables={"when": object()}), Status.INVALID, "not JSON-serializable"),
     ],
-    ids=["short-phone", "text-phone", "unknown-scenario", "bad-zone", "naive-deadline", "expired"],
+    ids=[
+        *("short-phone", "text-phone", "unknown-scenario", "bad-zone", "naive-deadline"),
+        *("expired", "bad-channel", "bad-variables"),
+    ],
 )
 def test_a_bad_row_is_stored_reported_and_does_not_stop_the_others(
     store: Store, row: IncomingNotification, status: Status, message: str
@@ -142,6 +147,17 @@ def test_a_bad_row_is_stored_reported_and_does_not_stop_the_others(
     # Nothing invalid is ever dispatched.
     claimed = store.claim_due("w", NOW, 10, 60)
     assert sorted(n.external_id for n in claimed) == ["0", "1", "2"]
+
+
+def test_a_row_the_database_refuses_does_not_stop_the_others(store: Store) -> None:
+    rows = [item("ok1", phones(2)[0]), item("x" * 300, phones(2)[1]), item("ok2", PHONE)]
+    report = store.ingest(rows, NOW)
+    if store.is_postgres:  # VARCHAR(200) is enforced; SQLite stores any length
+        assert (report.new, report.invalid) == (2, 1)
+        assert "cannot store" in report.errors[0]
+    else:
+        assert report.new == 3
+    assert store.get("erp", "ok1") is not None and store.get("erp", "ok2") is not None
 
 
 def test_a_blocked_number_is_stored_blocked(store: Store) -> None:
