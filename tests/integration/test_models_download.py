@@ -228,3 +228,19 @@ def test_cli_offline_and_unknown(tmp_path: Path) -> None:
     assert "Traceback" not in off.stderr
     unknown = cli(tmp_path, "models", "download", "whisper")
     assert unknown.returncode == 1 and "unknown model 'whisper'" in unknown.stderr
+
+
+def test_flat_archive_and_reinstall_replace_the_folder(server: str, tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # files at the root, no top folder
+        zf.writestr("am/final.mdl", b"v2")
+        zf.writestr("conf/model.conf", "")
+    FILES["/flat.zip"] = buf.getvalue()
+    target = tmp_path / "vosk-model-small-ru-0.22"
+    target.mkdir()
+    (target / "stale.txt").write_text("from an older version")
+    path, _ = download(tmp_path, spec_at(f"{server}/flat.zip", sha256=sha(buf.getvalue())))
+    assert path == target
+    assert (target / "am" / "final.mdl").read_bytes() == b"v2"
+    assert not (target / "stale.txt").exists()
+    assert leftovers(tmp_path) == []
