@@ -85,6 +85,15 @@ def cache_hits(cfg: Config, n: int) -> None:
     synth = build_synthesizer(cfg, "espeak-ru")
     for p in PHRASES:
         synth.synthesize(p)
+    # First hit of each phrase in a new synthesizer (as in a new worker process): lexicon and
+    # normalization run, then the file is read.
+    fresh = build_synthesizer(cfg, "espeak-ru")
+    first: list[float] = []
+    for text in PHRASES:
+        t = time.perf_counter()
+        fresh.synthesize(text)
+        first.append(time.perf_counter() - t)
+    assert fresh.hits == len(PHRASES)
     lat: list[float] = []
     for i in range(n):
         text = PHRASES[i % len(PHRASES)]
@@ -93,8 +102,12 @@ def cache_hits(cfg: Config, n: int) -> None:
         lat.append(time.perf_counter() - t)
     assert synth.hits == n
     print(
-        f"  cache hit (lexicon+normalize+read): p50 {statistics.median(lat) * 1000:.2f} ms, "
-        f"p95 {pct(lat, 0.95) * 1000:.2f} ms, max {max(lat) * 1000:.2f} ms over {n} hits "
+        f"  cache hit, first time in a process (lexicon+normalize+read): "
+        f"p50 {statistics.median(first) * 1000:.2f} ms, max {max(first) * 1000:.2f} ms"
+    )
+    print(
+        f"  cache hit, repeated (memoized text + read): p50 {statistics.median(lat) * 1000:.2f} "
+        f"ms, p95 {pct(lat, 0.95) * 1000:.2f} ms, max {max(lat) * 1000:.2f} ms over {n} hits "
         f"(target <= 5 ms)"
     )
 
