@@ -166,25 +166,34 @@ class LiveProgress:
         from rich.live import Live
 
         self.t0 = time.monotonic()
-        self.live = Live(self._table([]), refresh_per_second=4, transient=False)
+        self.live = Live("", refresh_per_second=4, transient=False)
+        self.live.update(self._table([]))
         self.live.start()
+        # Log lines go through Live's stderr proxy, printed above the table instead of into it.
+        self._handlers: list[tuple[logging.StreamHandler[Any], Any]] = []
+        for h in logging.getLogger().handlers:
+            std = (sys.__stderr__, sys.__stdout__)
+            if isinstance(h, logging.StreamHandler) and h.stream in std:
+                self._handlers.append((h, h.setStream(sys.stderr)))
 
     def _table(self, states: list[CustomerState]) -> Any:
         from rich.table import Table
 
+        wide = self.live.console.width >= 140  # narrow terminals: the essential columns only
         t = Table(title=f"cuckoo demo — {time.monotonic() - self.t0:5.1f} s", expand=False)
-        for col in ("doc", "customer", "phone", "plays", "status", "att.", "outcomes", "keys"):
-            t.add_column(col)
+        cols = ["doc", "customer", "phone", "plays"] if wide else ["doc", "customer"]
+        for col in [*cols, "status", "att.", "outcomes" if wide else "last outcome", "keys"]:
+            t.add_column(col, no_wrap=True)
         for st in states:
+            c = st.customer
             style = {
                 "confirmed": "green", "declined": "yellow", "exhausted": "red",
                 "invalid": "magenta", "active": "cyan",
             }.get(st.status, "")
-            t.add_row(
-                st.customer.number, st.customer.name, st.customer.phone, st.customer.plays,
-                f"[{style}]{st.status}[/]" if style else st.status, str(st.attempts),
-                " ".join(st.outcomes), st.dtmf,
-            )
+            status = f"[{style}]{st.status}[/]" if style else st.status
+            first = [c.number, c.name, c.phone, c.plays] if wide else [c.number, c.last_name]
+            last = " ".join(st.outcomes) if wide else (st.last_outcome or "")
+            t.add_row(*first, status, str(st.attempts), last, st.dtmf)
         return t
 
     def update(self, states: list[CustomerState]) -> None:
@@ -192,14 +201,16 @@ class LiveProgress:
 
     def close(self) -> None:
         self.live.stop()
+        for h, stream in self._handlers:
+            h.setStream(stream)
 
 
 # ---- the run ----------------------------------------------------------------------------------
 
 
 def _print_erp(rows: list[dict[str, Any]], out: Any) -> None:
-    print("\nThe ERP's results (documents ⟕ notify_results, as cuckoo wrote them back):",
-          file=out)
+    print("\nThe ERP's results (documents ⟕ notify_results, as cuckoo wrote them back; "
+          "times in the ERP's zone, Europe/Moscow):", file=out)
     head = f"{'doc':<11} {'customer':<10} {'doc status':<11} {'result':<11} {'outcome':<19}" \
            f" {'att':>3} {'cnt':>3} {'keys':<4} {'callback_at':<19} detail"
     print(head, file=out)
@@ -249,7 +260,11 @@ def run_demo(
     try:
         print("starting: simulated phones, call workers (voice warm-up), scheduler …",
               file=out, flush=True)
-        rig.start()
+        try:
+            rig.start()
+        except (RuntimeError, OSError) as e:
+            print(f"cuckoo demo: cannot start: {e}", file=out)
+            return 1
         print(f"ready in {time.monotonic() - t_start:.1f} s; clock runs {speed:g}× "
               f"(a 1-minute retry interval takes 1/{speed:g} min); managers flag "
               f"{len(cast)} documents now", file=out, flush=True)
@@ -301,8 +316,8 @@ def run_demo(
         got = f"{st.status}/{st.last_outcome or '-'}"
         mark = "OK  " if not bad else "FAIL"
         failures += bool(bad)
-        print(f"  {mark} {c.number:<11} {c.name:<18} {c.plays:<58} expected {want:<32} "
-              f"got {got} (attempts {st.attempts}, contacts {st.contacts}"
+        print(f"  {mark} {c.number:<11} {c.name:<18} {c.plays}", file=out)
+        print(f"       expected {want}, got {got} (attempts {st.attempts}, contacts {st.contacts}"
               + (f", callback at {st.callback_at:%Y-%m-%d %H:%M} UTC" if st.callback_at else "")
               + ")", file=out)
         for b in bad:
