@@ -84,7 +84,7 @@ def say_and_wait(line: Line, request: dict[str, Any]) -> dict[str, Any]:
                 "detail": "hung up during the message"}
     if reply is not None and reply.kind == ReplyKind.DTMF:
         digits = reply.digits
-    wait = float(request.get("wait_dtmf_s", 0) or 0)
+    wait = float(request.get("wait_dtmf_s", 5.0) or 0)
     if not digits and wait > 0:
         r = line.listen(Expect(speech=False, no_speech_timeout_s=wait))
         if r.kind == ReplyKind.DTMF:

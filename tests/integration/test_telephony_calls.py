@@ -133,9 +133,8 @@ def test_robot_audio_reaches_the_customer(
     r = _call(engine, phone.uri("listener"), None, synthesizer=synth)
     assert r["outcome"] == Outcome.DELIVERED.value
     assert r["said"] == []  # no text given: nothing said; now say something for real
-    r = run_call(
-        engine, phone.uri("listener"), {"say": GREETING}, settings=SETTINGS, synthesizer=synth
-    )
+    r = run_call(engine, phone.uri("listener"), {"say": GREETING, "wait_dtmf_s": 0},
+                 settings=SETTINGS, synthesizer=synth)
     assert r["outcome"] == Outcome.DELIVERED.value, r
     assert r["said"] == [GREETING]
     ended = phone.wait_event("ended", n=_last_n(phone, "listener"))
