@@ -114,11 +114,13 @@ def test_festival_stays_warm_one_server_many_phrases() -> None:
         (festival_pid,) = children(server._proc.pid)
         engine.render("первая фраза", rate=8000)
         serving = children(festival_pid)
-        assert len(serving) == 1  # one forked child for our one connection
+        # one forked child for our connection (plus, briefly, the start-up probe's child)
+        assert 1 <= len(serving) <= 2
         for i in range(5):
             assert engine.render(f"фраза номер {i}", rate=8000).duration_s > 0.5
-        # The same forked child answered all five: no process per phrase.
-        assert children(festival_pid) == serving
+        # The same forked child answered all five: no new process per phrase.
+        after = children(festival_pid)
+        assert after and after <= serving
     finally:
         engine.close()
         server.stop()

@@ -229,6 +229,21 @@ def test_phrase_cache_roundtrip_and_garbage(tmp_path: Path) -> None:
     assert cache.get(key) is None
 
 
+def test_phrase_cache_prune_removes_the_oldest(tmp_path: Path) -> None:
+    import os
+
+    cache = PhraseCache(tmp_path)
+    keys = [cache_key("e", "v", str(i), 8000) for i in range(5)]
+    for age, key in enumerate(keys):
+        cache.put(key, Audio(b"\x00\x00" * 500, 8000))  # 1000 bytes + 8 header
+        os.utime(cache._path(key), (1000 + age, 1000 + age))
+    assert cache.prune(10_000) == 0 and cache.count() == 5
+    assert cache.prune(3 * 1008) == 2
+    assert [k in cache for k in keys] == [False, False, True, True, True]
+    assert cache.prune(0) == 3 and cache.count() == 0
+    assert PhraseCache(tmp_path / "missing").prune(0) == 0
+
+
 def test_phrase_cache_concurrent_writers_leave_a_whole_file(tmp_path: Path) -> None:
     cache = PhraseCache(tmp_path)
     key = cache_key("e", "v", "t", 8000)

@@ -58,6 +58,29 @@ class PhraseCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def prune(self, max_bytes: int) -> int:
+        """Delete the least recently written phrases until the cache holds at most
+        `max_bytes`; returns how many files went. Rendered texts with customer data (names,
+        sums) are cached too and rarely repeat, so the cache must not grow without bound."""
+        if not self.root.is_dir():
+            return 0
+        files = []
+        for p in self.root.glob("*/*.pcm"):
+            try:
+                st = p.stat()
+            except OSError:  # removed meanwhile by another process
+                continue
+            files.append((st.st_mtime, st.st_size, p))
+        total = sum(size for _, size, _ in files)
+        removed = 0
+        for _, size, p in sorted(files):
+            if total <= max_bytes:
+                break
+            p.unlink(missing_ok=True)
+            total -= size
+            removed += 1
+        return removed
+
     def __contains__(self, key: str) -> bool:
         return self._path(key).is_file()
 

@@ -173,7 +173,10 @@ def build_synthesizer(config: Config, voice: str | None = None) -> VoiceSynthesi
     profile, why = choose_voice(config, profiles, voice)
     engine = make_engine(config, profile)
     log.info("voice %s (engine %s): %s", profile.name, profile.engine, why)
-    cache = (
-        PhraseCache(config.path(config.var_dir) / "cache" / "tts") if config.speech.cache else None
-    )
+    cache = None
+    if config.speech.cache:
+        cache = PhraseCache(config.path(config.var_dir) / "cache" / "tts")
+        removed = cache.prune(config.speech.cache_max_mb * 1024 * 1024)
+        if removed:
+            log.info("phrase cache over its limit: %d oldest phrases removed", removed)
     return VoiceSynthesizer(engine, profile, lexicon=load_lexicon(config, profile), cache=cache)
