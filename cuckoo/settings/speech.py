@@ -13,7 +13,7 @@ class SpeechSettings(BaseModel):
     voice: str = ""
     # Phrase cache under var_dir/cache/tts: repeated prompts are synthesized once.
     cache: bool = True
-    # Upper bound of the phrase cache; the oldest phrases go first when a synthesizer starts.
+    # Upper bound of the phrase cache; the least recently used go first when a synthesizer starts.
     cache_max_mb: int = Field(default=1024, ge=1)
     # torch threads for Silero; 1 keeps several calls from fighting over the cores.
     torch_threads: int = Field(default=1, ge=1, le=64)

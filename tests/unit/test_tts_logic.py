@@ -238,8 +238,9 @@ def test_phrase_cache_prune_removes_the_oldest(tmp_path: Path) -> None:
         cache.put(key, Audio(b"\x00\x00" * 500, 8000))  # 1000 bytes + 8 header
         os.utime(cache._path(key), (1000 + age, 1000 + age))
     assert cache.prune(10_000) == 0 and cache.count() == 5
+    assert cache.get(keys[0]) is not None  # a hit makes the oldest the most recently used
     assert cache.prune(3 * 1008) == 2
-    assert [k in cache for k in keys] == [False, False, True, True, True]
+    assert [k in cache for k in keys] == [True, False, False, True, True]
     assert cache.prune(0) == 3 and cache.count() == 0
     assert PhraseCache(tmp_path / "missing").prune(0) == 0
 

@@ -8,6 +8,7 @@ concurrent reader sees the whole phrase or nothing, and a crash leaves no half f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,10 +35,13 @@ class PhraseCache:
         return self.root / key[:2] / f"{key}.pcm"
 
     def get(self, key: str) -> Audio | None:
+        path = self._path(key)
         try:
-            data = self._path(key).read_bytes()
+            data = path.read_bytes()
         except OSError:
             return None
+        with contextlib.suppress(OSError):  # mark as recently used for prune()
+            os.utime(path)
         if len(data) < HEADER.size:
             return None
         magic, rate = HEADER.unpack_from(data)
@@ -59,7 +63,7 @@ class PhraseCache:
             raise
 
     def prune(self, max_bytes: int) -> int:
-        """Delete the least recently written phrases until the cache holds at most
+        """Delete the least recently used phrases until the cache holds at most
         `max_bytes`; returns how many files went. Rendered texts with customer data (names,
         sums) are cached too and rarely repeat, so the cache must not grow without bound."""
         if not self.root.is_dir():

@@ -178,5 +178,5 @@ def build_synthesizer(config: Config, voice: str | None = None) -> VoiceSynthesi
         cache = PhraseCache(config.path(config.var_dir) / "cache" / "tts")
         removed = cache.prune(config.speech.cache_max_mb * 1024 * 1024)
         if removed:
-            log.info("phrase cache over its limit: %d oldest phrases removed", removed)
+            log.info("phrase cache over its limit: %d least recently used phrases removed", removed)
     return VoiceSynthesizer(engine, profile, lexicon=load_lexicon(config, profile), cache=cache)
