@@ -206,6 +206,7 @@ def concurrent(n: int, workdir: Path) -> None:
     reactions = [x for e in ended for x in e.get("dtmf_reaction_s") or []]
     sim_first = [e["first_audio_s"] for e in ended if e.get("first_audio_s") is not None]
     robot_first = [r["first_audio_s"] for r in results if r.get("first_audio_s") is not None]
+    robot_react = [x for r in results for x in r.get("dtmf_reaction_s") or []]
     call_s = sum(float(r.get("duration_s") or 0) for r in results)
     completed = outcomes.get("confirmed", 0)
     print(f"\n== {n} concurrent calls (playback + listening + DTMF) ==")
@@ -220,6 +221,9 @@ def concurrent(n: int, workdir: Path) -> None:
         print(f"DTMF → first robot audio (customer side): p50 {1000 * pct(reactions, 50):.0f} ms, "
               f"p95 {1000 * pct(reactions, 95):.0f} ms, max {1000 * max(reactions):.0f} ms "
               f"(n={len(reactions)})")
+    if robot_react:
+        print(f"DTMF received → first reply frame (robot media clock): "
+              f"p50 {1000 * pct(robot_react, 50):.0f} ms, p95 {1000 * pct(robot_react, 95):.0f} ms")
     if robot_first:
         print(f"200 OK → first greeting frame (robot media clock): "
               f"p50 {1000 * pct(robot_first, 50):.0f} ms, p95 {1000 * pct(robot_first, 95):.0f} ms")

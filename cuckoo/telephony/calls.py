@@ -108,7 +108,8 @@ def run_call(
 ) -> dict[str, Any]:
     """Dial `uri`, converse, hang up. Returns plain data (it crosses process boundaries):
     outcome, sip_code, q850, dtmf, transcript, said, callback_at, started_at, answered_at,
-    ended_at (ISO), duration_s, detail, recording_path, first_audio_s, remote_hangup."""
+    ended_at (ISO), duration_s, detail, recording_path, first_audio_s, dtmf_reaction_s,
+    remote_hangup."""
     d = dial(
         engine,
         uri,
@@ -128,6 +129,7 @@ def run_call(
         "detail": d.detail,
         "recording_path": None,
         "first_audio_s": None,
+        "dtmf_reaction_s": [],
         "remote_hangup": False,
     }
     if not d.answered:
@@ -164,6 +166,7 @@ def run_call(
         duration_s=(ended - d.started_at).total_seconds(),
         recording_path=record_path,
         first_audio_s=line.stats.first_audio_after_answer_s,
+        dtmf_reaction_s=line.stats.dtmf_reaction_s,
         remote_hangup=line.remote_hangup,
     )
     cause = d.handle.hangup_cause

@@ -281,7 +281,7 @@ class _PjCall(pj.Call):
 
     def onDtmfDigit(self, prm: Any) -> None:
         method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc2833"
-        self.handle._event("dtmf", (str(prm.digit), method))
+        self.handle._event("dtmf", (str(prm.digit), method, time.monotonic()))
 
     def onCallTsxState(self, prm: Any) -> None:
         self.engine._on_tsx(self, prm)

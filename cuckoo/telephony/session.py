@@ -135,6 +135,8 @@ class LineStats:
     dtmf: str = ""
     transcript: list[str] = field(default_factory=list)
     first_audio_after_answer_s: float | None = None
+    # key press received → first frame of the next prompt pulled by the media clock
+    dtmf_reaction_s: list[float] = field(default_factory=list)
 
 
 class SipLine:
@@ -166,6 +168,7 @@ class SipLine:
         self.stats = LineStats()
         self.hung_up = False
         self._frames: list[bytes] = []  # received by the last _pump
+        self._dtmf_at: float | None = None  # when the last key arrived (monotonic)
 
     # ---- the Line protocol --------------------------------------------------------------------
     def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
@@ -318,11 +321,13 @@ class SipLine:
                 break
             if kind == "dtmf":
                 self._digits.append(data[0])
+                self._dtmf_at = data[2]
                 self._detector = None  # the trunk signals keys out of band: trust that only
         if self._detector is not None:
             for f in frames:
                 for d in self._detector.feed(f):
                     self._digits.append(d)
+                    self._dtmf_at = time.monotonic()
         self._frames = frames
         if self.h.disconnected.is_set():
             return "hangup"
@@ -349,8 +354,12 @@ class SipLine:
             return self._reply(Reply(ReplyKind.DTMF, digits=self._digits.popleft()))
         player = self.h.player
         player.load(audio.pcm)
+        dtmf_at, self._dtmf_at = self._dtmf_at, None
         while True:
             got = self._pump(0.02)
+            if dtmf_at is not None and player.first_frame_at is not None:
+                self.stats.dtmf_reaction_s.append(player.first_frame_at - dtmf_at)
+                dtmf_at = None
             if (
                 self.stats.first_audio_after_answer_s is None
                 and player.first_frame_at is not None
