@@ -1,7 +1,8 @@
 """The dry-run channel: logs exactly what would be said or sent, calls nobody.
 
 Admins use it to check scenarios and ERP rows against a real store (`cuckoo run --channel
-dry-run`): every attempt is recorded with outcome DELIVERED and the text in `said`.
+dry-run`): every attempt is recorded with the text in `said` and outcome DELIVERED for a call
+(the message was heard, nothing confirmed) or SENT for an SMS (accepted, like a gateway's).
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ class DryRunChannel:
                 notification.attempt_no,
                 line,
             )
+        # A call "heard" the message (DELIVERED: retried until the barrier, as a real call
+        # without confirmation would be); an SMS was "accepted by the gateway" (SENT: final).
         return AttemptResult(
-            outcome=Outcome.DELIVERED,
+            outcome=Outcome.DELIVERED if self.kind == ChannelKind.CALL else Outcome.SENT,
             started_at=started,
             ended_at=self.clock(),
             answered_at=started if self.kind == ChannelKind.CALL else None,

@@ -164,7 +164,7 @@ def test_run_once_with_the_dry_run_channel_and_report(home: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(report.stdout)))
     assert sorted((r["phone"], r["channel"], r["outcome"]) for r in rows) == [
         ("+79123456700", "call", "delivered"),
-        ("+79123456701", "sms", "delivered"),
+        ("+79123456701", "sms", "sent"),
     ]
     table = cuckoo(home, "report")
     assert table.returncode == 0 and "attempts (2)" in table.stdout
