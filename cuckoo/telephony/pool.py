@@ -76,6 +76,11 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     import sys
 
     sys.path[:0] = [p for p in spec.extra_sys_path if p not in sys.path]
+    if spec.config_path:
+        import os
+
+        # so a conversation calling cuckoo.config.load() reads the same cuckoo.toml
+        os.environ.setdefault("CUCKOO_CONFIG", str(spec.config_path))
     from cuckoo.telephony.calls import engine_config, run_call, wait_all_ended
     from cuckoo.telephony.engine import Engine
 
@@ -322,6 +327,16 @@ def notification_request(n: Notification) -> dict[str, Any]:
         "scenario": n.scenario, "variables": dict(n.variables), "timezone": n.timezone,
         "attempt_no": n.attempt_no, "contacts": n.contacts,
     }
+
+
+def call_channel(config: Any, config_path: str | Path | None = None) -> CallChannel:
+    """The call channel for `cuckoo run`: workers per [telephony], each loading the same
+    cuckoo.toml (for the synthesizer, recognizer and conversation). Call `.start()` (or let
+    the first `deliver` do it) and `.close()` at shutdown."""
+    settings: TelephonySettings = config.telephony
+    spec = WorkerSpec(settings=settings.model_dump(),
+                      config_path=str(config_path) if config_path else None)
+    return CallChannel(settings, spec)
 
 
 class CallChannel:

@@ -97,3 +97,26 @@ def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
         assert all(r.outcome == Outcome.DELIVERED for r in again), again
     finally:
         pool.stop()
+
+
+def test_call_channel_from_cuckoo_toml(phone: SimPhoneProc, tmp_path: Path) -> None:
+    from cuckoo import config as config_mod
+    from cuckoo.telephony.pool import call_channel
+
+    toml = tmp_path / "cuckoo.toml"
+    toml.write_text(
+        '[telephony]\nbind_host = "127.0.0.1"\nworkers = 1\ncalls_per_worker = 1\n'
+        'conversation = "telephony_helpers:wait_for_key"\n'
+        'synthesizer = "telephony_helpers:espeak_synth"\nrecognizer = ""\n'
+        f"record_dir = '{tmp_path / 'rec'}'\n"
+        "dial_plan = [{ match = '\\+7(\\d{10})', replace = '8\\1' }]\n"
+        f'[telephony.trunk]\ndomain = "127.0.0.1:{phone.port}"\n'
+    )
+    channel = call_channel(config_mod.load(toml), toml).start()
+    try:
+        r = channel.deliver(_notification("+79123456789", 3))
+    finally:
+        channel.close()
+    assert r.outcome == Outcome.CONFIRMED and r.dtmf == "1", r
+    assert r.recording_path and Path(r.recording_path).exists()
+    assert Path(r.recording_path).parent == tmp_path / "rec"
