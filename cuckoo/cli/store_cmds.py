@@ -188,6 +188,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = open_store(_config(args))
     try:
         counts = store.counts_by_status()
+        due, later = store.due_summary(datetime.now(UTC))
         outbox = store.outbox_pending()
         blocked = len(store.blocked_numbers())
     finally:
@@ -201,6 +202,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     table.add_row("[bold]total[/bold]", f"[bold]{sum(counts.values())}[/bold]")
     console = Console()
     console.print(table)
+    next_at = f"{later:%Y-%m-%d %H:%M} UTC" if later else "none"
+    console.print(f"due now: {due}; next attempt after that: {next_at}")
     console.print(f"results waiting for the ERP: {outbox}; blocked numbers: {blocked}")
     return 0
 

@@ -843,6 +843,22 @@ class Store:
             q = select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
             return {status: int(n) for status, n in s.execute(q).all()}
 
+    def due_summary(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many pending notifications are due now, and when the next one after now is."""
+        pending = NotificationRow.status == Status.PENDING.value
+        with self._tx() as s:
+            due = s.scalar(
+                select(func.count())
+                .select_from(NotificationRow)
+                .where(pending, NotificationRow.next_attempt_at <= now)
+            )
+            later = s.scalar(
+                select(func.min(NotificationRow.next_attempt_at)).where(
+                    pending, NotificationRow.next_attempt_at > now
+                )
+            )
+            return int(due or 0), later
+
     def get(self, source: str, external_id: str) -> NotificationRow | None:
         with self._tx() as s:
             return s.scalar(

@@ -110,6 +110,7 @@ def test_notify_add_status_and_bad_input(home: Path) -> None:
     status = cuckoo(home, "status")
     assert status.returncode == 0, status.stderr
     assert "pending" in status.stdout and "total" in status.stdout
+    assert "due now: " in status.stdout
     # Only the good one was stored.
     assert [line.split()[-2:] for line in status.stdout.splitlines() if "pending" in line] == [
         ["pending", "1"]

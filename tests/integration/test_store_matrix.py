@@ -188,6 +188,7 @@ def test_not_before_and_closed_window_set_the_first_attempt(store: Store) -> Non
 def test_claim_reads_only_due_rows_and_respects_the_limit(store: Store) -> None:
     store.ingest([item(str(i), p) for i, p in enumerate(phones(5))], NOW)
     store.ingest([item("later", phones(1, 50)[0], not_before=NOW + timedelta(hours=1))], NOW)
+    assert store.due_summary(NOW) == (5, NOW + timedelta(hours=1))
     first = store.claim_due("w1", NOW, 3, 60)
     second = store.claim_due("w2", NOW, 10, 60)
     assert len(first) == 3 and len(second) == 2
