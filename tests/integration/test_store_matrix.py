@@ -67,6 +67,10 @@ def test_upgrade_creates_tables_and_is_idempotent(store: Store) -> None:
     assert indexes["ix_notifications_due"] == ["status", "next_attempt_at"]
     assert store.upgrade() == "0001"
     store.require_schema()
+    if not store.is_postgres:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
 
 
 def test_require_schema_names_the_fix_on_an_empty_database(db_url: str) -> None:
