@@ -55,15 +55,19 @@ def parse_q850(sip_message: str) -> int | None:
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
+def _quiet_stdout(keep: bool) -> Iterator[None]:
+    """pjlib logs its start-up to stdout before libInit applies our log level: send that to
+    stderr when pjsip logging is wanted, else nowhere (stdout may carry `--json`)."""
     sys.stdout.flush()
     saved = os.dup(1)
-    os.dup2(2, 1)
+    target = os.dup(2) if keep else os.open(os.devnull, os.O_WRONLY)
+    os.dup2(target, 1)
     try:
         yield
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(target)
 
 
 def _vector_data(vec: Any) -> int:
@@ -430,7 +434,7 @@ class Engine:
         cfg = self.config
         ep = pj.Endpoint()
         self._ep = ep
-        with _stdout_to_stderr():  # pjlib logs its start-up to stdout before libInit
+        with _quiet_stdout(keep=cfg.log_level > 0):
             ep.libCreate()
         ep_cfg = pj.EpConfig()
         ep_cfg.uaConfig.threadCnt = 0  # we poll libHandleEvents ourselves
