@@ -80,10 +80,10 @@ def test_robot_speech_reaches_the_phones_over_rtp(cast_run: dict[str, Any]) -> N
 
 
 def test_callback_agreed_by_keys_is_called_back_at_that_time(tmp_path: Path) -> None:
-    # 17:00 in Yekaterinburg when the fast clock starts (1800×: start-up takes a few hours of
-    # cuckoo time, still the same evening): "tomorrow at 10" is 20 November, 10:00 local,
-    # some 12-17 hours of cuckoo time (25-35 s of wall time) after the first call.
-    start = datetime(2026, 11, 19, 12, 0, tzinfo=UTC)
+    # 00:30 on 19 November in Yekaterinburg when the fast clock starts (3600×: start-up and
+    # the first call take hours of cuckoo time, still 19 November): "tomorrow at 10" is
+    # 20 November, 10:00 local, some 20 hours of cuckoo time (~20 s wall) after the first call.
+    start = datetime(2026, 11, 18, 19, 30, tzinfo=UTC)
     zone = ZoneInfo("Asia/Yekaterinburg")
     customer = Customer(
         "Захарова", "Анна", "Сергеевна", "8 912 100-00-06", "Asia/Yekaterinburg", "Пермь",
@@ -99,7 +99,7 @@ def test_callback_agreed_by_keys_is_called_back_at_that_time(tmp_path: Path) -> 
         CALLBACK,
     )
     rig = Rig(tmp_path, phones_script([customer]),
-              RigOptions(speed=1800.0, start_at=start)).start()
+              RigOptions(speed=3600.0, start_at=start)).start()
     try:
         rig.flag(documents([customer]))
         ext = str(rig.document_ids()[customer.number])
