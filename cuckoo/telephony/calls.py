@@ -170,10 +170,13 @@ def run_call(
         remote_hangup=line.remote_hangup,
     )
     cause = d.handle.hangup_cause
+    if cause == "shutdown":
+        # our side stopped mid-call: not the customer's doing, whatever the dialog concluded
+        result["outcome"] = Outcome.INTERRUPTED.value
     detail = conv.get("detail") or ""
     if line.remote_hangup:
         detail = (detail + "; " if detail else "") + "customer hung up"
-    elif cause in ("rtp_timeout", "max_duration"):
+    elif cause in ("rtp_timeout", "max_duration", "shutdown"):
         detail = (detail + "; " if detail else "") + cause.replace("_", " ")
     result["detail"] = detail
     return result

@@ -120,3 +120,22 @@ def test_call_channel_from_cuckoo_toml(phone: SimPhoneProc, tmp_path: Path) -> N
     assert r.outcome == Outcome.CONFIRMED and r.dtmf == "1", r
     assert r.recording_path and Path(r.recording_path).exists()
     assert Path(r.recording_path).parent == tmp_path / "rec"
+
+
+def test_clean_shutdown_with_calls_in_progress(phone: SimPhoneProc) -> None:
+    settings = TelephonySettings(bind_host="127.0.0.1", workers=1, calls_per_worker=2,
+                                 calls_per_second=50, recognizer="")
+    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
+                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    pool = CallPool(settings, spec).start()
+    futs = [pool.submit(phone.uri(f"stop{i}"), {"wait_s": 30}) for i in range(2)]
+    for i in range(2):
+        phone.wait_event("answered", user=f"stop{i}")
+    procs = [w.proc for w in pool._workers]
+    pool.stop()
+    results = [attempt_result(f.result(timeout=1)) for f in futs]
+    assert [r.outcome for r in results] == [Outcome.INTERRUPTED] * 2, results
+    assert all("shutdown" in r.detail for r in results)
+    assert [p.exitcode for p in procs] == [0]
+    for i in range(2):  # the customers got a BYE, not a dead line
+        assert phone.wait_event("ended", user=f"stop{i}")["remote_hangup"] is True
