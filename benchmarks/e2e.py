@@ -84,7 +84,7 @@ def main() -> int:
             rig.stop()
         events = rig.phone_events()
     rings = sorted(e["t"] for e in events if e["event"] == "incoming")
-    first_ring = {}
+    first_ring: dict[str, float] = {}
     for e in events:
         if e["event"] == "incoming":
             first_ring.setdefault(e["user"], e["t"])

@@ -22,7 +22,8 @@ def register(sub: Any) -> None:
     p.add_argument("--keep", action="store_true",
                    help="keep the work folder (ERP, store, the generated cuckoo.toml, events)")
     p.add_argument("--dir", type=Path, metavar="PATH",
-                   help="work folder (emptied first; default: a new temporary folder)")
+                   help="work folder: new, empty, or one an earlier demo made (emptied first);"
+                        " default: a new temporary folder")
     p.add_argument("--speed", type=float, default=60.0, metavar="N",
                    help="demo clock speed: cuckoo's time runs N times faster (default 60)")
     p.add_argument("--timeout", type=float, default=150.0, metavar="SECONDS",

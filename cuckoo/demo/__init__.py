@@ -227,6 +227,17 @@ def _print_erp(rows: list[dict[str, Any]], out: Any) -> None:
         )
 
 
+DEMO_MARK = "# Written by `cuckoo demo`"
+
+
+def is_demo_folder(path: Path) -> bool:
+    """A folder an earlier demo run made (its cuckoo.toml carries the demo's mark)."""
+    try:
+        return (path / "cuckoo.toml").read_text("utf-8").startswith(DEMO_MARK)
+    except OSError:
+        return False
+
+
 def run_demo(
     *,
     keep: bool = False,
@@ -245,7 +256,11 @@ def run_demo(
     cast = list(CAST if cast is None else cast)
     made_tmp = workdir is None
     wd = Path(tempfile.mkdtemp(prefix="cuckoo-demo-")) if workdir is None else workdir
-    if workdir is not None and workdir.exists():
+    if workdir is not None and workdir.exists() and any(workdir.iterdir()):
+        if not is_demo_folder(workdir):
+            print(f"cuckoo demo: {workdir} is not empty and not a demo folder: not touching it",
+                  file=out or sys.stdout)
+            return 2
         shutil.rmtree(workdir)  # a fresh run every time
     wd.mkdir(parents=True, exist_ok=True)
     if live is None:

@@ -190,3 +190,17 @@ def test_input_errors_do_not_reach_the_phone_as_a_delivered_call() -> None:
                              "variables": {}, "timezone": "Europe/Moscow"})
     assert r["outcome"] == Outcome.INVALID_NUMBER.value
     assert "bad input" in r["detail"] and "customer" in r["detail"]
+
+
+def test_demo_never_empties_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    import io
+
+    from cuckoo.demo import is_demo_folder, run_demo
+
+    (tmp_path / "precious.txt").write_text("keep me")
+    out = io.StringIO()
+    assert run_demo(workdir=tmp_path, out=out, live=False) == 2
+    assert "not a demo folder" in out.getvalue()
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+    (tmp_path / "cuckoo.toml").write_text("# Written by `cuckoo demo` for this run only.\n")
+    assert is_demo_folder(tmp_path)
