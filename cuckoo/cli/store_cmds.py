@@ -7,11 +7,12 @@ import csv
 import re
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from cuckoo.domain import ChannelKind, InputError
+from cuckoo.domain import ChannelKind, ConfigError, InputError
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
@@ -103,10 +104,31 @@ def scenario_names(config: Config) -> set[str] | None:
     return names or None
 
 
+def variables_checker(config: Config) -> Callable[[str, dict[str, Any]], list[str]] | None:
+    """Checks an ERP row's variables against its scenario's texts at ingest, so a row that
+    would break off mid-call is rejected (INVALID, reported to the ERP) before any call."""
+    from cuckoo.dialog.catalog import ScenarioCatalog
+
+    folder = config.path(config.scenarios_dir)
+    if not folder.is_dir():
+        return None
+    catalog = ScenarioCatalog(folder)
+
+    def check(scenario: str, variables: dict[str, Any]) -> list[str]:
+        try:
+            return catalog.problems_with(scenario, variables)
+        except ConfigError as e:
+            return [f"the scenario file is invalid: {e}"]
+
+    return check
+
+
 def open_store(config: Config, *, check_schema: bool = True) -> Store:
     from cuckoo.store import Store
 
-    store = Store.from_config(config, known_scenarios=scenario_names(config))
+    store = Store.from_config(
+        config, known_scenarios=scenario_names(config), check_variables=variables_checker(config)
+    )
     if check_schema:
         store.require_schema()
     return store

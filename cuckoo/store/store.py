@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -186,6 +186,7 @@ class Store:
         *,
         policy: PolicyProvider | None = None,
         known_scenarios: Collection[str] | None = None,
+        check_variables: Callable[[str, dict[str, Any]], list[str]] | None = None,
         default_region: str = "RU",
         busy_timeout_ms: int = 10_000,
         echo: bool = False,
@@ -200,14 +201,23 @@ class Store:
             policy = PolicySettings()
         self.policy: PolicyProvider = policy
         self.known_scenarios = set(known_scenarios) if known_scenarios is not None else None
+        # (scenario, variables) -> problems; rejects a row whose texts would not render
+        # before anybody is called, instead of failing mid-call.
+        self.check_variables = check_variables
         self.default_region = default_region
 
     @classmethod
-    def from_config(cls, config: Config, known_scenarios: Collection[str] | None = None) -> Store:
+    def from_config(
+        cls,
+        config: Config,
+        known_scenarios: Collection[str] | None = None,
+        check_variables: Callable[[str, dict[str, Any]], list[str]] | None = None,
+    ) -> Store:
         return cls(
             default_url(config),
             policy=config.policy,
             known_scenarios=known_scenarios,
+            check_variables=check_variables,
             default_region=config.store.default_region,
             busy_timeout_ms=config.store.busy_timeout_ms,
             echo=config.store.echo,
@@ -299,6 +309,10 @@ class Store:
                     if known_scenarios is not None and item.scenario not in known_scenarios:
                         known = ", ".join(sorted(known_scenarios)) or "none"
                         raise InputError(f"unknown scenario {item.scenario!r} (known: {known})")
+                    if self.check_variables is not None:
+                        problems = self.check_variables(item.scenario, variables)
+                        if problems:
+                            raise InputError(f"scenario {item.scenario!r}: " + "; ".join(problems))
                     for name in ("not_before", "deadline"):
                         value = getattr(item, name)
                         if value is not None and value.tzinfo is None:
