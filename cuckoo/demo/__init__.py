@@ -227,6 +227,26 @@ def _print_erp(rows: list[dict[str, Any]], out: Any) -> None:
         )
 
 
+def describe_speech(config: Any) -> str:
+    """Which voice speaks and whether answers can be spoken, as the call workers will see it."""
+    try:
+        from cuckoo.speech.tts import choose_voice, load_profiles
+
+        profile, _why = choose_voice(config, load_profiles(config.path(config.voices_dir)), None)
+        voice = f"voice {profile.name}"
+    except Exception as e:  # the workers log the details; the demo only describes
+        voice = f"voice: {e}"
+    try:
+        from cuckoo.speech.models import find_asr_model
+
+        model = find_asr_model(config)
+        ears = f"speech recognition {model.name}" if model else (
+            "no Russian speech model: answers by keys (DTMF)")
+    except Exception as e:
+        ears = f"speech recognition: {e}"
+    return f"{voice}; {ears}"
+
+
 DEMO_MARK = "# Written by `cuckoo demo`"
 
 
@@ -280,6 +300,7 @@ def run_demo(
         except (RuntimeError, OSError) as e:
             print(f"cuckoo demo: cannot start: {e}", file=out)
             return 1
+        print(describe_speech(rig.config), file=out, flush=True)
         print(f"ready in {time.monotonic() - t_start:.1f} s; clock runs {speed:g}× "
               f"(a 1-minute retry interval takes 1/{speed:g} min); managers flag "
               f"{len(cast)} documents now", file=out, flush=True)

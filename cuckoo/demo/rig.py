@@ -130,6 +130,7 @@ class Rig:
         self.scheduler: Any = None
         self.channels: dict[Any, Any] = {}
         self.clock: Callable[[], datetime] | None = None
+        self.config: Any = None
         self._stderr: IO[str] | None = None
 
     # ---- set-up ------------------------------------------------------------------------------
@@ -232,6 +233,7 @@ class Rig:
             "utf-8",
         )
         config = load(self.config_path)
+        self.config = config
         names = [p.stem for p in scenario_files(config.path(config.scenarios_dir))]
         self.store = Store.from_config(config, known_scenarios=names)
         self.store.upgrade()
