@@ -162,6 +162,28 @@ def test_festival_parallel_phrases_use_parallel_children(festival: FestivalEngin
 
 
 @needs_festival
+def test_forked_child_does_not_share_the_parents_connections(festival: FestivalEngine) -> None:
+    import os
+
+    festival.render("до развилки", rate=8000)
+    inherited = festival.idle_connections
+    assert inherited >= 1
+    pid = os.fork()
+    if pid == 0:  # the child: must open its own connection and still speak
+        code = 1
+        try:
+            ok = festival.render("после развилки", rate=8000).duration_s > 0.5
+            code = 0 if ok and festival.idle_connections == 1 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # the parent's connections still work (the child never wrote to them)
+    assert festival.idle_connections == inherited
+    assert festival.render("снова дома", rate=8000).duration_s > 0.5
+
+
+@needs_festival
 def test_fixed_port_is_shared_between_processes() -> None:
     first = FestivalServer()
     try:

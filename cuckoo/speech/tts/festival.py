@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import os
 import re
 import shutil
 import socket
@@ -250,6 +251,7 @@ class FestivalEngine:
         self._lock = threading.Lock()
         self._idle: list[_Connection] = []
         self._closed = False
+        self._pid = os.getpid()
 
     def render(self, text: str, *, rate: int) -> Audio:
         clean = festival_text(text)
@@ -285,6 +287,9 @@ class FestivalEngine:
 
     def _run_exchange(self, cmd: str) -> tuple[bytes | None, bytes]:
         with self._lock:
+            if self._pid != os.getpid():
+                # Forked: the inherited sockets belong to the parent; never share them.
+                self._idle, self._pid = [], os.getpid()
             conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = _Connection(self._server.connect())
