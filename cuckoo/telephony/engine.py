@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import queue
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 try:
     import pjsua2 as pj
@@ -240,6 +241,23 @@ class CallHandle:
             self.rx.put(b"")  # wake a line waiting for audio at once
 
 
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _guarded(fn: F) -> F:
+    """pjsua2 callbacks: a Python exception escaping into pjsua2 (a SWIG director) aborts the
+    whole process, so log it and carry on."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("error in pjsua2 callback %s", fn.__name__)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class _Port(pj.AudioMediaPort):
     """One per call slot, created at start and reused (see module doc)."""
 
@@ -249,6 +267,7 @@ class _Port(pj.AudioMediaPort):
         self._out = pj.ByteVector(FRAME_BYTES)
         self._out_addr = _vector_data(self._out)
 
+    @_guarded
     def onFrameRequested(self, frame: Any) -> None:
         h = self.handle
         data = h._tx_frame() if h is not None else SILENCE
@@ -257,6 +276,7 @@ class _Port(pj.AudioMediaPort):
         frame.size = FRAME_BYTES
         frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
 
+    @_guarded
     def onFrameReceived(self, frame: Any) -> None:
         h = self.handle
         if h is None or frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO:
@@ -277,16 +297,20 @@ class _PjCall(pj.Call):
         self.engine = engine
         self.handle = handle
 
+    @_guarded
     def onCallState(self, prm: Any) -> None:
         self.engine._on_call_state(self, prm)
 
+    @_guarded
     def onCallMediaState(self, prm: Any) -> None:
         self.engine._on_media_state(self)
 
+    @_guarded
     def onDtmfDigit(self, prm: Any) -> None:
         method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc2833"
         self.handle._event("dtmf", (str(prm.digit), method, time.monotonic()))
 
+    @_guarded
     def onCallTsxState(self, prm: Any) -> None:
         self.engine._on_tsx(self, prm)
 
@@ -298,9 +322,11 @@ class _Account(pj.Account):
         self.reg_code: int | None = None
         self.reg_event = threading.Event()
 
+    @_guarded
     def onIncomingCall(self, prm: Any) -> None:
         self.engine._on_incoming(self, prm)
 
+    @_guarded
     def onRegState(self, prm: Any) -> None:
         self.reg_code = int(prm.code)
         self.reg_event.set()
@@ -405,14 +431,18 @@ class Engine:
         next_watch = time.monotonic() + 1.0
         ep = self._ep
         while not self._stopping.is_set():
-            ep.libHandleEvents(10)
-            if self._dead:
-                self._drop_dead()
-            self._run_commands()
-            now = time.monotonic()
-            if now >= next_watch:
-                next_watch = now + 1.0
-                self._watchdog(now)
+            try:
+                ep.libHandleEvents(10)
+                if self._dead:
+                    self._drop_dead()
+                self._run_commands()
+                now = time.monotonic()
+                if now >= next_watch:
+                    next_watch = now + 1.0
+                    self._watchdog(now)
+            except Exception:  # the owner thread must live on: every call depends on it
+                log.exception("pjsua2 engine loop")
+                time.sleep(0.01)
         self._shutdown()
 
     def _run_commands(self) -> None:
