@@ -438,6 +438,9 @@ def _gender(noun: str) -> str:
     return "masc"
 
 
+_PREDICATE_POS = frozenset({"ADJS", "PRTS", "VERB", "INFN", "ADVB", "PRED", "GRND"})
+
+
 def _count(m: re.Match[str]) -> str:
     n, word = _int(m.group(1)), m.group(3)
     first = morph().parse(word.lower())[0]
@@ -448,7 +451,9 @@ def _count(m: re.Match[str]) -> str:
         if noun is not None:  # the adjective and noun stay as written; only the number agrees
             case = _number_case(n, noun, _prep_case(m))
             return cardinal(n, case, _gender(noun)) + m.group(2) + word
-    if not _is_noun(word):
+    # "Заказ 123 готов": the likeliest reading is a predicate (short adjective, verb), not the
+    # rare noun the dictionary also has ("готов" = of the Goths); the number is not a count.
+    if first.tag.POS in _PREDICATE_POS or not _is_noun(word):
         return cardinal(n, _count_case(m)) + m.group(2) + word
     if _ordinal_reading(n, word):
         return ordinal(n, "nomn", _gender(word)) + m.group(2) + word
