@@ -84,6 +84,12 @@ def call_cmd(args: argparse.Namespace) -> int:
         print(f"sip code:  {r['sip_code']}" + (f"  (Q.850 {r['q850']})" if r["q850"] else ""))
         print(f"dtmf:      {r['dtmf'] or '-'}")
         print(f"duration:  {r['duration_s']:.2f} s")
+        if r["answered_at"]:
+            from datetime import datetime
+
+            ring = datetime.fromisoformat(r["answered_at"]) - datetime.fromisoformat(
+                r["started_at"])
+            print(f"answered after: {ring.total_seconds():.2f} s")
         if r["first_audio_s"] is not None:
             print(f"answer → first audio frame: {1000 * r['first_audio_s']:.0f} ms")
         if r["detail"]:

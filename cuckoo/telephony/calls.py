@@ -105,8 +105,11 @@ def run_call(
     recognizer_factory: RecognizerFactory | None = None,
     record_path: str | None = None,
     ring_timeout_s: float | None = None,
+    handles: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Dial `uri`, converse, hang up. Returns plain data (it crosses process boundaries):
+    """Dial `uri`, converse, hang up. `handles` (if given) gets the CallHandle, so a worker
+    can tell when pjsua really released the call slot. Returns plain data (it crosses
+    process boundaries):
     outcome, sip_code, q850, dtmf, transcript, said, callback_at, started_at, answered_at,
     ended_at (ISO), duration_s, detail, recording_path, first_audio_s, dtmf_reaction_s,
     remote_hangup."""
@@ -116,6 +119,8 @@ def run_call(
         ring_timeout_s=ring_timeout_s or settings.ring_timeout_s,
         setup_timeout_s=settings.setup_timeout_s,
     )
+    if handles is not None and d.handle is not None:
+        handles.append(d.handle)
     result: dict[str, Any] = {
         "uri": uri,
         "started_at": d.started_at.isoformat(),

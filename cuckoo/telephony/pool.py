@@ -7,7 +7,8 @@ that dies, and reports every call a dead worker had as Outcome.INTERRUPTED — o
 
 Parent ⇄ worker messages (a Pipe):
   parent → worker: ("call", call_id, uri, request, record_path) | ("stop",)
-  worker → parent: ("ready", port) | ("result", call_id, result) | ("fatal", text)
+  worker → parent: ("ready", port) | ("result", call_id, result) | ("free", call_id)
+                   | ("fatal", text)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
 from cuckoo.settings.telephony import TelephonySettings
 
 log = logging.getLogger(__name__)
+
+TIMER_B_S = 33.0  # pjsip's INVITE timeout (64 * T1) and a margin
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     send_lock = threading.Lock()
 
     def send(msg: tuple[Any, ...]) -> None:
-        with send_lock:
+        with send_lock, contextlib.suppress(OSError, ValueError):  # parent gone: nobody to tell
             conn.send(msg)
 
     try:
@@ -102,15 +105,25 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     threads: list[threading.Thread] = []
 
     def one_call(call_id: int, uri: str, request: dict[str, Any], record: str | None) -> None:
+        handles: list[Any] = []
         try:
             r = run_call(engine, uri, request, settings=settings, converse=converse,
-                         synthesizer=synth, recognizer_factory=recognizer, record_path=record)
-        except Exception as e:
+                         synthesizer=synth, recognizer_factory=recognizer, record_path=record,
+                         handles=handles)
+        except Exception as e:  # still answer the parent
             log.exception("call %s failed", call_id)
             now = datetime.now(UTC).isoformat()
             r = {"outcome": Outcome.NETWORK.value, "detail": f"worker error: {e}",
                  "started_at": now, "ended_at": now}
-        send(("result", call_id, r))
+        # An INVITE that never got any response cannot be cancelled (RFC 3261): pjsua keeps
+        # its call slot until Timer B fires (32 s, measured) although it reports the call
+        # disconnected. Report the attempt now; give the slot back to the pool only then.
+        lingering = bool(handles) and handles[0].hangup_cause == "setup_timeout"
+        send(("result", call_id, {**r, "slot_busy": lingering}))
+        if lingering:
+            timer = threading.Timer(TIMER_B_S, send, args=(("free", call_id),))
+            timer.daemon = True  # never holds up the worker's shutdown
+            timer.start()
 
     try:
         while True:
@@ -153,6 +166,7 @@ class _Worker:
         self.proc.start()
         child.close()
         self.pending: dict[int, _Pending] = {}
+        self.lingering: set[int] = set()  # attempts over, pjsua slot not yet released
         self.ready = threading.Event()
         self.port = 0
         self.dead = False
@@ -163,7 +177,7 @@ class _Worker:
 
     @property
     def load(self) -> int:
-        return len(self.pending)
+        return len(self.pending) + len(self.lingering)
 
     def send(self, msg: tuple[Any, ...]) -> None:
         with self.send_lock:
@@ -178,6 +192,8 @@ class _Worker:
                     self.ready.set()
                 elif msg[0] == "result":
                     self.pool._done(self, int(msg[1]), msg[2])
+                elif msg[0] == "free":
+                    self.pool._freed(self, int(msg[1]))
                 elif msg[0] == "fatal":
                     log.error("%s", msg[1])
         except (EOFError, OSError):
@@ -246,9 +262,16 @@ class CallPool:
     def _done(self, w: _Worker, call_id: int, result: dict[str, Any]) -> None:
         with self._lock:
             p = w.pending.pop(call_id, None)
+            if result.pop("slot_busy", False):
+                w.lingering.add(call_id)
             self._lock.notify_all()
         if p is not None and not p.future.done():
             p.future.set_result(result)
+
+    def _freed(self, w: _Worker, call_id: int) -> None:
+        with self._lock:
+            w.lingering.discard(call_id)
+            self._lock.notify_all()
 
     def _worker_died(self, w: _Worker) -> None:
         now = datetime.now(UTC)

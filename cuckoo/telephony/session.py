@@ -32,6 +32,10 @@ from cuckoo.telephony.outcomes import DialFacts, dial_outcome
 log = logging.getLogger(__name__)
 
 INTER_DIGIT_TIMEOUT_S = 3.0
+# pjsip statuses of a target it cannot even address (171042 PJSIP_EINVALIDREQURI, 171039
+# PJSIP_EINVALIDURI, 171041 PJSIP_EINVALIDSCHEME, 171005 PJSIP_ENOROUTESET for tel: and the
+# like). Anything else (e.g. 70010 PJ_ETOOMANY: no free call slot) is our side's trouble.
+BAD_TARGET_STATUS = frozenset({171005, 171039, 171041, 171042})
 PREROLL_FRAMES = 15  # audio kept from before speech start (300 ms) for the next listen()
 
 
@@ -75,14 +79,15 @@ def dial(
         return DialResult(Outcome.NETWORK, started, _now(), detail=f"local: {e}")
     except EngineError as e:
         return DialResult(Outcome.NETWORK, started, _now(), detail=f"local: {e}")
-    except Exception as e:
-        info = getattr(e, "info", None)
-        text = info() if callable(info) else str(e)
+    except Exception as e:  # pjsua2.Error: the stack refused to place the call
+        status = getattr(e, "status", None)
+        reason = str(getattr(e, "reason", "") or e).strip() or type(e).__name__
+        bad_uri = status in BAD_TARGET_STATUS
         return DialResult(
-            dial_outcome(DialFacts(False, None, bad_uri=True)),
+            dial_outcome(DialFacts(False, None, bad_uri=bad_uri, local_error=not bad_uri)),
             started,
             _now(),
-            detail=f"cannot dial {uri!r}: {text.strip() or type(e).__name__}",
+            detail=f"cannot dial {uri!r}: {reason}" if bad_uri else f"local: {reason}",
         )
     ring_timeout = setup_timeout = False
     while True:

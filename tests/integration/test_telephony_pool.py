@@ -139,3 +139,23 @@ def test_clean_shutdown_with_calls_in_progress(phone: SimPhoneProc) -> None:
     assert [p.exitcode for p in procs] == [0]
     for i in range(2):  # the customers got a BYE, not a dead line
         assert phone.wait_event("ended", user=f"stop{i}")["remote_hangup"] is True
+
+
+def test_abandoned_invite_keeps_its_slot_until_pjsua_frees_it(phone: SimPhoneProc) -> None:
+    from telephony_helpers import free_port
+
+    settings = TelephonySettings(bind_host="127.0.0.1", workers=1, calls_per_worker=2,
+                                 setup_timeout_s=0.5, calls_per_second=50, recognizer="")
+    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
+                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    pool = CallPool(settings, spec).start()
+    try:
+        # Nobody at that UDP port: we give up (network); pjsua holds the slot ~32 s more.
+        r = attempt_result(pool.submit(f"sip:x@127.0.0.1:{free_port()}", {}).result(30))
+        assert r.outcome == Outcome.NETWORK and "no SIP response" in r.detail, r
+        w = pool._workers[0]
+        assert w.load == 1 and w.lingering  # the pool does not hand that slot out
+        ok = attempt_result(pool.submit(phone.uri("after"), {"wait_s": 0.5}).result(30))
+        assert ok.outcome == Outcome.DELIVERED, ok  # the other slot works
+    finally:
+        pool.stop()
