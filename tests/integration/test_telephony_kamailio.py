@@ -105,14 +105,17 @@ def kamailio(workdir: Path, phone: SimPhoneProc) -> Iterator[int]:
     log.close()
 
 
-def _call(workdir: Path, kport: int, password: str, number: str) -> tuple[dict[str, object], str]:
+def _call(workdir: Path, kport: int, password: str, number: str,
+          trunk: str | None = None) -> tuple[dict[str, object], str]:
     toml = workdir / f"cuckoo-{password}.toml"
+    trunk = trunk or (
+        f'domain = "127.0.0.1:{kport}"\nregistrar = "sip:127.0.0.1:{kport}"\n'
+        f'caller_id = "sip:robot@127.0.0.1:{kport}"\n'
+    )
     toml.write_text(
         '[telephony]\nbind_host = "127.0.0.1"\nring_timeout_s = 5\nsetup_timeout_s = 3\n'
         "dial_plan = [{ match = '\\+7(\\d{10})', replace = '8\\1' }]\n"
-        f'[telephony.trunk]\ndomain = "127.0.0.1:{kport}"\n'
-        f'registrar = "sip:127.0.0.1:{kport}"\nusername = "robot"\npassword = "{password}"\n'
-        f'caller_id = "sip:robot@127.0.0.1:{kport}"\n'
+        f'[telephony.trunk]\nusername = "robot"\npassword = "{password}"\n{trunk}'
     )
     out = subprocess.run(
         [sys.executable, "-m", "cuckoo.cli.main", "-c", str(toml), "call", number,
@@ -150,3 +153,16 @@ def test_wrong_password_is_a_network_problem(workdir: Path, kamailio: int) -> No
     assert "registration failed" in err
     assert r["outcome"] == "network", r
     assert r["sip_code"] == 407
+
+
+def test_outbound_proxy_without_registration(workdir: Path, kamailio: int,
+                                             phone: SimPhoneProc) -> None:
+    # IP-authenticated style trunk: no REGISTER; the INVITE for the callee's own address goes
+    # through the outbound proxy, which challenges it (407) and relays it.
+    trunk = (f'domain = "127.0.0.1:{phone.port}"\n'
+             f'proxy = "sip:127.0.0.1:{kamailio};lr"\n')
+    mark = "INVITE authorized for robot to 89123456789"
+    before = (workdir / "kamailio.log").read_text().count(mark)
+    r, _ = _call(workdir, kamailio, "s3cret", "+79123456789", trunk)
+    assert r["outcome"] == "delivered" and r["sip_code"] == 200 and r["dtmf"] == "3", r
+    assert (workdir / "kamailio.log").read_text().count(mark) == before + 1  # it went via it
