@@ -112,7 +112,7 @@ def run_call(
     process boundaries):
     outcome, sip_code, q850, dtmf, transcript, said, callback_at, started_at, answered_at,
     ended_at (ISO), duration_s, detail, recording_path, first_audio_s, dtmf_reaction_s,
-    remote_hangup."""
+    remote_hangup, codec."""
     d = dial(
         engine,
         uri,
@@ -136,6 +136,7 @@ def run_call(
         "first_audio_s": None,
         "dtmf_reaction_s": [],
         "remote_hangup": False,
+        "codec": "",
     }
     if not d.answered:
         assert d.outcome is not None
@@ -173,6 +174,7 @@ def run_call(
         first_audio_s=line.stats.first_audio_after_answer_s,
         dtmf_reaction_s=line.stats.dtmf_reaction_s,
         remote_hangup=line.remote_hangup,
+        codec=d.handle.codec,
     )
     cause = d.handle.hangup_cause
     if cause == "shutdown":

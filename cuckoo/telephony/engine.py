@@ -190,6 +190,7 @@ class CallHandle:
         self.disconnected = threading.Event()
         self.hangup_cause = ""  # why *we* hung up (ring timeout, rtp timeout, max duration)
         self.remote_hangup = False
+        self.codec = ""  # negotiated audio codec, e.g. "PCMA/8000"
         self.rx_frames = 0
         self.last_rx_pkt = 0
         self.last_rx_change = time.monotonic()
@@ -641,6 +642,9 @@ class Engine:
                     h._port = port
                 aud = call.getAudioMedia(i)
                 h._aud = aud
+                with contextlib.suppress(Exception):
+                    si = call.getStreamInfo(i)
+                    h.codec = f"{si.codecName}/{si.codecClockRate}"
                 h._port.startTransmit(aud)
                 aud.startTransmit(h._port)
                 h.media_at = h.media_at or time.monotonic()

@@ -140,6 +140,7 @@ def test_audio_round_trip_and_dtmf_through_baresip(engine: Engine, wav: Path,
     finally:
         bs.stop()
     assert seen["ack"]["ok"] is True
+    assert r["codec"] == "PCMA/8000"
     assert seen["reply"].kind == ReplyKind.DTMF and r["dtmf"] == "4", r
     with wave.open(str(rec), "rb") as w:
         stereo = pcm_of(w.readframes(w.getnframes())).reshape(-1, 2)

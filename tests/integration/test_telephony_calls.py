@@ -137,6 +137,7 @@ def test_robot_audio_reaches_the_customer(
                  settings=SETTINGS, synthesizer=synth)
     assert r["outcome"] == Outcome.DELIVERED.value, r
     assert r["said"] == [GREETING]
+    assert r["codec"] == "PCMA/8000"  # our codec order, not pjsua's default speex/16000
     ended = phone.wait_event("ended", n=_last_n(phone, "listener"))
     heard = Audio.read_wav(ended["recording"])
     sent = synth.synthesize(GREETING).samples().astype(np.float64)

@@ -129,3 +129,19 @@ def _tone_wav(tmp_path: Path) -> Path:
         w.setframerate(8000)
         w.writeframes((6000 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes())
     return wav
+
+
+def test_codec_order_from_config(tmp_path: Path) -> None:
+    from telephony_helpers import SimPhoneProc
+
+    phone = SimPhoneProc({"default": {"answer_after_s": 0.1}}, tmp_path)
+    try:
+        for codecs, expected in ([["PCMU/8000"], "PCMU/8000"], [["G722/16000"], "G722/16000"]):
+            toml = tmp_path / "cuckoo.toml"
+            toml.write_text(f'[telephony]\nbind_host = "127.0.0.1"\ncodecs = {json.dumps(codecs)}\n')
+            out = _cuckoo("-c", str(toml), "call", phone.uri("dave"), "--wav",
+                          str(_tone_wav(tmp_path)), "--wait-dtmf", "0", "--json")
+            assert out.returncode == 0, out.stderr[-2000:]
+            assert json.loads(out.stdout.strip().splitlines()[-1])["codec"] == expected
+    finally:
+        assert phone.stop() == 0
