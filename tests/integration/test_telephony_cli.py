@@ -138,7 +138,9 @@ def test_codec_order_from_config(tmp_path: Path) -> None:
     try:
         for codecs, expected in ([["PCMU/8000"], "PCMU/8000"], [["G722/16000"], "G722/16000"]):
             toml = tmp_path / "cuckoo.toml"
-            toml.write_text(f'[telephony]\nbind_host = "127.0.0.1"\ncodecs = {json.dumps(codecs)}\n')
+            toml.write_text(
+                f'[telephony]\nbind_host = "127.0.0.1"\ncodecs = {json.dumps(codecs)}\n'
+            )
             out = _cuckoo("-c", str(toml), "call", phone.uri("dave"), "--wav",
                           str(_tone_wav(tmp_path)), "--wait-dtmf", "0", "--json")
             assert out.returncode == 0, out.stderr[-2000:]
