@@ -142,13 +142,16 @@ def render(workdir: Path) -> tuple[str, str]:
     return str(g), str(c)
 
 
+CPS = 10.0  # new calls per second (a typical trunk's cap); --cps changes it
+
+
 def make_pool(calls: int, converse: str) -> Any:
     from cuckoo.settings.telephony import TelephonySettings
     from cuckoo.telephony.pool import CallPool, WorkerSpec
 
     settings = TelephonySettings(
         bind_host="127.0.0.1", workers=max(1, math.ceil(calls / 4)), calls_per_worker=4,
-        ring_timeout_s=15, calls_per_second=30, rtp_timeout_s=10,
+        ring_timeout_s=15, calls_per_second=CPS, rtp_timeout_s=10,
     )
     spec = WorkerSpec(settings=settings.model_dump(), converse=converse,
                       synthesizer="telephony:no_synth",
@@ -281,14 +284,17 @@ def shutdown(n: int, workdir: Path) -> None:
 
 
 def main() -> int:
+    global CPS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--calls", type=int, default=0, help="concurrent calls")
     ap.add_argument("--sequential", type=int, default=0, help="sequential calls (soak)")
     ap.add_argument("--shutdown", type=int, default=0, help="stop with this many calls active")
+    ap.add_argument("--cps", type=float, default=CPS, help="new calls per second (default 10)")
     args = ap.parse_args()
+    CPS = args.cps
     if not (args.calls or args.sequential or args.shutdown):
         args.calls = 60
-    print(f"machine: {os.cpu_count()} CPUs")
+    print(f"machine: {os.cpu_count()} CPUs; calls per second cap {CPS:g}")
     with tempfile.TemporaryDirectory(prefix="cuckoo-bench-") as d:
         if args.calls:
             concurrent(args.calls, Path(d))
