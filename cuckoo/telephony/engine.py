@@ -197,6 +197,7 @@ class CallHandle:
         self.record_tx: list[bytes] | None = None  # both directions, frame by frame, if recording
         self.record_rx: list[bytes] | None = None
         self.tap: Callable[[bytes], None] | None = None  # extra consumer of rx frames
+        self.queue_rx = True  # False: nobody reads `rx` (the sim-phone uses `tap` only)
         # owner-thread-only pjsua2 objects
         self._pjcall: _PjCall | None = None
         self._port: _Port | None = None
@@ -229,7 +230,8 @@ class CallHandle:
 
     def _rx_frame(self, pcm: bytes) -> None:
         self.rx_frames += 1
-        self.rx.put(pcm)
+        if self.queue_rx:
+            self.rx.put(pcm)
         if self.record_rx is not None:
             self.record_rx.append(pcm)
         tap = self.tap

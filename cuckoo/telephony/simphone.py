@@ -160,6 +160,7 @@ class SimPhone:
             n = self._n
         user = user_of(h.local_uri)
         behavior = self.script.for_user(user)
+        h.queue_rx = False  # it only records and watches (tap), never reads the queue
         t = threading.Thread(target=self._run_call, args=(h, user, n, behavior), daemon=True)
         self._threads = [x for x in self._threads if x.is_alive()] + [t]
         t.start()
