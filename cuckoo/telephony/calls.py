@@ -113,11 +113,15 @@ def run_call(
     outcome, sip_code, q850, dtmf, transcript, said, callback_at, started_at, answered_at,
     ended_at (ISO), duration_s, detail, recording_path, first_audio_s, dtmf_reaction_s,
     remote_hangup, codec."""
+    # request["greeting_wav"]: a pre-rendered first prompt, started with the first media
+    # frame; the conversation must begin by playing the same file (SipLine follows it).
+    greeting = Audio.read_wav(request["greeting_wav"]) if request.get("greeting_wav") else None
     d = dial(
         engine,
         uri,
         ring_timeout_s=ring_timeout_s or settings.ring_timeout_s,
         setup_timeout_s=settings.setup_timeout_s,
+        greeting=greeting,
     )
     if handles is not None and d.handle is not None:
         handles.append(d.handle)
@@ -152,6 +156,7 @@ def run_call(
         inband_dtmf=settings.inband_dtmf,
         max_duration_s=settings.max_call_s,
         record_path=record_path,
+        preloaded=greeting,
     )
     try:
         conv = converse(line, request)

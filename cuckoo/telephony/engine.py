@@ -415,9 +415,13 @@ class Engine:
         acc.reg_event.wait(timeout)
         return acc.reg_code
 
-    def dial(self, uri: str) -> CallHandle:
-        """Start an outgoing call (INVITE). Raises TooManyCalls / EngineError."""
+    def dial(self, uri: str, *, preload: bytes | None = None) -> CallHandle:
+        """Start an outgoing call (INVITE). Raises TooManyCalls / EngineError.
+        `preload`: audio that starts with the very first media frame after the answer."""
         handle = CallHandle(self, outgoing=True, remote_uri=uri)
+        if preload:
+            # Frames are pulled only once the port is connected to the call's media.
+            handle.player.load(preload)
         self.run(lambda: self._make_call(handle))
         return handle
 
@@ -616,8 +620,11 @@ class Engine:
         except Exception:
             pass
         if state == pj.PJSIP_INV_STATE_CONFIRMED:
+            first = h.answered_at is None
             h.answered_at = h.answered_at or time.monotonic()
             h.last_rx_change = time.monotonic()
+            if first and h.outgoing:
+                self._connect_media(call)  # the media came with the 200 OK, before this
             h.confirmed.set()
         h._event("state", h.state)
         if state == pj.PJSIP_INV_STATE_DISCONNECTED:
@@ -631,6 +638,11 @@ class Engine:
             h._event("disconnected", None)
 
     def _on_media_state(self, call: _PjCall) -> None:
+        if call.handle.outgoing and call.handle.answered_at is None:
+            return  # early media (183, ringback): nothing to say yet; connected at CONFIRMED
+        self._connect_media(call)
+
+    def _connect_media(self, call: _PjCall) -> None:
         h = call.handle
         info = call.getInfo()
         for i, mi in enumerate(info.media):

@@ -66,15 +66,22 @@ class DialResult:
 
 
 def dial(
-    engine: Engine, uri: str, *, ring_timeout_s: float, setup_timeout_s: float = 8.0
+    engine: Engine,
+    uri: str,
+    *,
+    ring_timeout_s: float,
+    setup_timeout_s: float = 8.0,
+    greeting: Audio | None = None,
 ) -> DialResult:
     """Place a call and wait until it is answered or has failed. We CANCEL ourselves after
     `ring_timeout_s` (pjsip has no ring timeout), and give up after `setup_timeout_s` with no
-    SIP response at all (nobody at that address)."""
+    SIP response at all (nobody at that address). A pre-rendered `greeting` starts with the
+    first media frame, without waiting for any Python thread (give the same Audio to
+    SipLine(preloaded=...) and play it first)."""
     started = _now()
     t0 = time.monotonic()
     try:
-        h = engine.dial(uri)
+        h = engine.dial(uri, preload=greeting.resample(TELEPHONY_RATE).pcm if greeting else None)
     except TooManyCalls as e:
         return DialResult(Outcome.NETWORK, started, _now(), detail=f"local: {e}")
     except EngineError as e:
@@ -157,8 +164,11 @@ class SipLine:
         max_duration_s: float = 600.0,
         record_path: str | Path | None = None,
         on_reply: Callable[[Reply], None] | None = None,
+        preloaded: Audio | None = None,
     ) -> None:
         self.h = handle
+        # the greeting dial() already started: play() of the same audio just waits for it
+        self._preloaded = preloaded.resample(TELEPHONY_RATE).pcm if preloaded else None
         self.synthesizer = synthesizer
         self.recognizer_factory = recognizer_factory
         self._detector: DtmfDetector | None = DtmfDetector() if inband_dtmf else None
@@ -355,10 +365,15 @@ class SipLine:
             )
         self._carry = []
         self._preroll.clear()
-        if barge_in and self._digits:
-            return self._reply(Reply(ReplyKind.DTMF, digits=self._digits.popleft()))
         player = self.h.player
-        player.load(audio.pcm)
+        if barge_in and self._digits:
+            player.stop()  # a preloaded greeting may be running
+            return self._reply(Reply(ReplyKind.DTMF, digits=self._digits.popleft()))
+        if self._preloaded is not None and audio.pcm == self._preloaded:
+            pass  # already playing (or played) since the answer: just follow it
+        else:
+            player.load(audio.pcm)
+        self._preloaded = None
         dtmf_at, self._dtmf_at = self._dtmf_at, None
         while True:
             got = self._pump(0.02)

@@ -291,3 +291,27 @@ def test_rtp_watchdog_catches_a_vanished_phone(engine: Engine, workdir: Path) ->
 
 def _last_n(phone: SimPhoneProc, user: str) -> int:
     return max(e["n"] for e in phone.events() if e["event"] == "incoming" and e["user"] == user)
+
+
+def test_preloaded_greeting_starts_with_the_media_and_plays_once(
+    engine: Engine, phone: SimPhoneProc, synth: EspeakSynthesizer, workdir: Path
+) -> None:
+    wav = workdir / "greeting.wav"
+    synth.synthesize(GREETING).write_wav(wav)
+
+    def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.5)  # the dialog is slow to start: the greeting must not wait for it
+        reply = line.play(Audio.read_wav(request["greeting_wav"]))  # follows, no restart
+        return {"outcome": Outcome.DELIVERED.value, "detail": "" if reply is None else "cut"}
+
+    r = run_call(engine, phone.uri("listener"), {"greeting_wav": str(wav)},
+                 settings=SETTINGS, converse=converse)
+    assert r["outcome"] == Outcome.DELIVERED.value and r["detail"] == "", r
+    assert 0 <= r["first_audio_s"] < 0.2  # from the first media frame, not after 0.5 s
+    ended = phone.wait_event("ended", n=_last_n(phone, "listener"))
+    heard = Audio.read_wav(ended["recording"]).samples().astype(np.float64)
+    sent = Audio.read_wav(wav).samples().astype(np.float64)
+    assert matched_fraction(sent, heard) >= 0.8
+    frames = heard[: len(heard) // 160 * 160].reshape(-1, 160)
+    loud_s = float((np.sqrt((frames**2).mean(axis=1)) > 300).sum()) * 0.02
+    assert loud_s < 1.2 * Audio.read_wav(wav).duration_s  # heard once, not twice
