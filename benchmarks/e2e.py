@@ -11,10 +11,13 @@ result goes back to the ERP. Printed:
 - time from the ERP flag to the first ring (INVITE at the phone), and per customer p50/p95;
 - flag → result in the ERP per customer (p50/p95).
 
-Limits to read the figures by: the simulated phones are one pjsua2 process, which takes at most
-4 calls at a time (the pjsua2 wheel's compiled-in limit), so the robot places at most 4 calls at
-a time here; the ERP is polled every --poll seconds (the first-ring time includes up to one
-poll interval). Times are CLOCK_MONOTONIC, shared by this process and the phone's events.
+Limits to read the figures by: one simulated-phone process takes at most 4 calls at a time
+(the pjsua2 wheel's compiled-in limit). With --phones 1 (default) the robot dials it directly
+and places at most 4 calls at a time. With --phones K the robot dials a kamailio proxy on
+loopback (the "PBX"), which spreads the calls over K phone processes by the number's last
+digit, and the robot runs K call workers (4·K calls at a time). The ERP is polled every --poll
+seconds (the first-ring time includes up to one poll interval). Times are CLOCK_MONOTONIC,
+shared by this process and the phones' events. Everything runs on this one machine.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -35,12 +39,115 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
+KAMAILIO_CFG = """#!KAMAILIO
+debug=1
+log_stderror=yes
+children=2
+auto_aliases=no
+listen=udp:127.0.0.1:{port}
+alias="127.0.0.1:{port}"
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+
+request_route {{
+    if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
+    if (has_totag()) {{
+        if (loose_route() || is_method("ACK|BYE")) {{ t_relay(); exit; }}
+        sl_send_reply("404", "Not here"); exit;
+    }}
+    if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
+    if (is_method("INVITE")) {{
+        record_route();
+{routes}
+        t_relay(); exit;
+    }}
+    sl_send_reply("405", "Method Not Allowed");
+}}
+"""
+
+
+def kamailio_rig(base: Any, phones: int) -> Any:
+    """A Rig whose "trunk" is kamailio spreading calls over `phones` phone processes."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+
+    class ProxiedRig(base):
+        def start_phones(self) -> None:
+            script = self.workdir / "phones.json"
+            script.write_text(json.dumps(self.phones_script, ensure_ascii=False), "utf-8")
+            self.events_path.write_text("")
+            self.procs: list[subprocess.Popen[bytes]] = []
+            ports = []
+            for k in range(phones):
+                ev = self.workdir / f"phone{k}.jsonl"
+                ev.write_text("")
+                self.procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "cuckoo.demo.phone", "--script", str(script),
+                     "--events", str(ev)], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, cwd=REPO))
+                deadline = time.monotonic() + 20
+                while '"ready"' not in ev.read_text():
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"phone {k} did not start")
+                    time.sleep(0.05)
+                ports.append(json.loads(ev.read_text().splitlines()[0])["port"])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                kport = s.getsockname()[1]
+            digits = [[d for d in "0123456789" if int(d) % phones == k] for k in range(phones)]
+            routes = "\n".join(
+                f'        if ($rU =~ "[{"".join(ds)}]$") {{ $du = "sip:127.0.0.1:{port}"; }}'
+                for ds, port in zip(digits, ports, strict=True))
+            cfg = self.workdir / "kamailio.cfg"
+            cfg.write_text(KAMAILIO_CFG.format(port=kport, routes=routes))
+            (self.workdir / "kam").mkdir()
+            self.kam = subprocess.Popen(
+                ["kamailio", "-f", str(cfg), "-DD", "-E", "-Y", str(self.workdir / "kam"),
+                 "-m", "64", "-M", "8"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.5)
+            if self.kam.poll() is not None:
+                raise RuntimeError("kamailio did not start")
+            self.phone_port = kport
+
+        def stop(self) -> None:
+            super().stop()
+            for p in [*getattr(self, "procs", []), getattr(self, "kam", None)]:
+                if p is not None and p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                    try:
+                        p.wait(10)
+                    except subprocess.TimeoutExpired:
+                        os.kill(p.pid, signal.SIGKILL)
+            # one events file for the figures
+            lines = []
+            for k in range(phones):
+                lines += (self.workdir / f"phone{k}.jsonl").read_text().splitlines()
+            self.events_path.write_text("\n".join(lines) + "\n")
+
+    return ProxiedRig
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("-n", "--customers", type=int, default=24)
     ap.add_argument("--poll", type=float, default=1.0, help="ERP poll interval, s (default 1)")
+    ap.add_argument("--phones", type=int, default=1,
+                    help="simulated-phone processes (4 calls each); >1 puts kamailio between")
     ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)  # the figures are the output
 
     from cuckoo.demo.cast import DOCS, Customer, Expected, documents, phones_script
     from cuckoo.demo.rig import Rig, RigOptions
@@ -58,7 +165,9 @@ def main() -> int:
         for i in range(args.customers)
     ]
     with tempfile.TemporaryDirectory(prefix="cuckoo-bench-e2e-") as tmp:
-        rig = Rig(Path(tmp), phones_script(cast), RigOptions(speed=60.0, poll_s=args.poll))
+        cls = Rig if args.phones <= 1 else kamailio_rig(Rig, args.phones)
+        opts = RigOptions(speed=60.0, poll_s=args.poll, call_workers=max(1, args.phones))
+        rig = cls(Path(tmp), phones_script(cast), opts)
         t0 = time.monotonic()
         rig.start()
         print(f"rig up in {time.monotonic() - t0:.1f} s (phones, call worker, Festival warm-up)")
@@ -92,7 +201,9 @@ def main() -> int:
     flag_to_erp = [t - t_flag for t in done_at.values()]
     wall = (max(done_at.values()) if done_at else t_end) - t_flag
     print(f"customers:                 {len(cast)} (all answer and press 1), "
-          f"max 4 calls at a time, ERP polled every {args.poll:g} s")
+          f"max {4 * max(1, args.phones)} calls at a time"
+          + (f" through kamailio to {args.phones} phone processes" if args.phones > 1 else "")
+          + f", ERP polled every {args.poll:g} s")
     print(f"completed:                 {len(done_at)} / {len(cast)} confirmed in the ERP"
           + (f"; NOT confirmed: {', '.join(bad)}" if bad else ""))
     print(f"wall time flag → last:     {wall:.1f} s")
