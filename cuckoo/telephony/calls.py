@@ -178,6 +178,7 @@ def run_call(
         recording_path=record_path,
         first_audio_s=line.stats.first_audio_after_answer_s,
         dtmf_reaction_s=line.stats.dtmf_reaction_s,
+        dtmf_received_at=line.stats.dtmf_received_at,
         remote_hangup=line.remote_hangup,
         codec=d.handle.codec,
     )

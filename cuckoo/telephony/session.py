@@ -149,6 +149,7 @@ class LineStats:
     first_audio_after_answer_s: float | None = None
     # key press received → first frame of the next prompt pulled by the media clock
     dtmf_reaction_s: list[float] = field(default_factory=list)
+    dtmf_received_at: list[float] = field(default_factory=list)  # monotonic, per key
 
 
 class SipLine:
@@ -337,12 +338,14 @@ class SipLine:
             if kind == "dtmf":
                 self._digits.append(data[0])
                 self._dtmf_at = data[2]
+                self.stats.dtmf_received_at.append(data[2])
                 self._detector = None  # the trunk signals keys out of band: trust that only
         if self._detector is not None:
             for f in frames:
                 for d in self._detector.feed(f):
                     self._digits.append(d)
                     self._dtmf_at = time.monotonic()
+                    self.stats.dtmf_received_at.append(self._dtmf_at)
         self._frames = frames
         if self.h.disconnected.is_set():
             return "hangup"
