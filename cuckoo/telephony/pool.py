@@ -148,6 +148,20 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
 # ---- the parent side ------------------------------------------------------------------------
 
 
+class Pacer:
+    """Spaces new calls evenly: at most `per_second` INVITEs a second across all workers.
+    Pure: `delay(now)` says how long to wait before this call and books its slot."""
+
+    def __init__(self, per_second: float) -> None:
+        self.gap = 1.0 / per_second
+        self._next = float("-inf")
+
+    def delay(self, now: float) -> float:
+        start = max(now, self._next)
+        self._next = start + self.gap
+        return start - now
+
+
 @dataclass
 class _Pending:
     future: Future[dict[str, Any]]
@@ -214,7 +228,7 @@ class CallPool:
         self._workers: list[_Worker] = []
         self._next_id = 0
         self._stopping = False
-        self._last_invite = 0.0
+        self._pacer = Pacer(settings.calls_per_second)
         self.restarts = 0
 
     def start(self, timeout: float = 30.0) -> CallPool:
@@ -244,12 +258,7 @@ class CallPool:
                 if free:
                     break
                 self._lock.wait(0.2)
-            # calls-per-second cap, across all workers
-            gap = 1.0 / self.settings.calls_per_second
-            wait = self._last_invite + gap - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._last_invite = time.monotonic()
+            time.sleep(self._pacer.delay(time.monotonic()))  # calls-per-second cap
             w = min(free, key=lambda x: x.load)
             self._next_id += 1
             call_id = self._next_id
