@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import signal
 import threading
 import time
 from concurrent.futures import Future
@@ -46,6 +47,15 @@ class WorkerSpec:
 
 
 # ---- the worker process ---------------------------------------------------------------------
+
+
+class _Terminate(Exception):
+    pass
+
+
+def _raise_terminate(signum: int, frame: Any) -> None:
+    raise _Terminate()
+
 
 
 def _build(spec: WorkerSpec, settings: TelephonySettings) -> tuple[Any, Any, Any]:
@@ -88,6 +98,10 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     from cuckoo.telephony.engine import Engine
 
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s worker{index} %(message)s")
+    # Ctrl-C reaches the whole process group: the parent stops the pool in order. SIGTERM
+    # (e.g. multiprocessing ending daemonic children) still hangs up with a BYE.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _raise_terminate)
     settings = TelephonySettings.model_validate(spec.settings)
     send_lock = threading.Lock()
 
@@ -136,9 +150,10 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
                                      name=f"call-{call_id}", daemon=True)
                 threads = [x for x in threads if x.is_alive()] + [t]
                 t.start()
-    except (EOFError, OSError):
-        pass  # the parent is gone: hang up and leave
-    engine.stop()  # hangs up calls in progress; their threads see HANGUP and report
+    except (EOFError, OSError, _Terminate):
+        pass  # the parent is gone or terminates us: hang up and leave
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the shutdown below finish
+    engine.stop()  # hangs up calls in progress (BYE); their threads see HANGUP and report
     for t in threads:
         t.join(5)
     wait_all_ended(engine, 0)

@@ -159,3 +159,20 @@ def test_abandoned_invite_keeps_its_slot_until_pjsua_frees_it(phone: SimPhonePro
         assert ok.outcome == Outcome.DELIVERED, ok  # the other slot works
     finally:
         pool.stop()
+
+
+def test_terminated_worker_hangs_up_with_bye(phone: SimPhoneProc) -> None:
+    settings = TelephonySettings(bind_host="127.0.0.1", workers=1, calls_per_worker=1,
+                                 calls_per_second=50, recognizer="")
+    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
+                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    pool = CallPool(settings, spec).start()
+    try:
+        fut = pool.submit(phone.uri("term0"), {"wait_s": 30})
+        phone.wait_event("answered", user="term0")
+        os.kill(pool.worker_pids()[0], signal.SIGTERM)
+        r = attempt_result(fut.result(timeout=30))
+        assert r.outcome == Outcome.INTERRUPTED, r
+        assert phone.wait_event("ended", user="term0")["remote_hangup"] is True  # a BYE came
+    finally:
+        pool.stop()
