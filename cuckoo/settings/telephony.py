@@ -47,6 +47,9 @@ class TelephonySettings(BaseModel):
 
     trunk: TrunkSettings = TrunkSettings()
     transport: Literal["udp", "tcp", "tls"] = "udp"
+    tls_ca_file: str = ""  # PEM CA list (with transport = "tls")
+    tls_cert_file: str = ""  # our PEM certificate, if the trunk wants one
+    tls_key_file: str = ""
     bind_host: str = "0.0.0.0"
     sip_port: int = Field(default=0, ge=0, le=65535)  # worker i: sip_port + i; 0: any port
     rtp_port_start: int = Field(default=0, ge=0, le=65535)  # 0: let pjsua pick

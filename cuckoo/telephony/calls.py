@@ -60,6 +60,9 @@ def engine_config(settings: TelephonySettings, worker: int = 0) -> EngineConfig:
             register_timeout_s=t.register_timeout_s,
         ),
         rtp_timeout_s=settings.rtp_timeout_s,
+        tls_ca_file=settings.tls_ca_file,
+        tls_cert_file=settings.tls_cert_file,
+        tls_key_file=settings.tls_key_file,
         log_level=0,
     )
 
