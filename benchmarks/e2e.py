@@ -104,6 +104,7 @@ def kamailio_rig(base: Any, phones: int) -> Any:
                 s.bind(("127.0.0.1", 0))
                 kport = s.getsockname()[1]
             digits = [[d for d in "0123456789" if int(d) % phones == k] for k in range(phones)]
+            # (phone_of gives customers last digits 0..phones-1: one digit per phone)
             routes = "\n".join(
                 f'        if ($rU =~ "[{"".join(ds)}]$") {{ $du = "sip:127.0.0.1:{port}"; }}'
                 for ds, port in zip(digits, ports, strict=True))
@@ -137,6 +138,12 @@ def kamailio_rig(base: Any, phones: int) -> Any:
     return ProxiedRig
 
 
+def phone_of(i: int, phones: int) -> str:
+    """Customer i's number; its last digit is i mod `phones`, so the proxy, which routes by
+    the last digit, gives consecutive customers to different phone processes in turn."""
+    return f"+7912{2000000 + 10 * i + i % phones:07d}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("-n", "--customers", type=int, default=24)
@@ -155,7 +162,7 @@ def main() -> int:
 
     cast = [
         Customer(
-            "Клиент", f"Номер{i}", None, f"+7 912 200-{i // 100:02d}-{i % 100:02d}", None, "Москва",
+            "Клиент", f"Номер{i}", None, phone_of(i, max(1, args.phones)), None, "Москва",
             "documents_sent", f"Б-{i:05d}", "presses 1",
             [{"action": "answer", "answer_after_s": 0.5,
               "dtmf": [{"at_s": 1.0, "keys": "1", "method": "rfc2833"}]}],
@@ -178,16 +185,22 @@ def main() -> int:
             ext = {c.number: str(ids[c.number]) for c in cast}
             done_at: dict[str, float] = {}
             deadline = t_flag + args.timeout
-            while len(done_at) < len(cast) and time.monotonic() < deadline:
+            final: dict[str, float] = {}  # any final result, confirmed or not
+            while len(final) < len(cast) and time.monotonic() < deadline:
                 rows = rig.erp_query(
-                    "SELECT DISTINCT document_id FROM notify_results WHERE status = 'confirmed'"
+                    "SELECT DISTINCT document_id, status FROM notify_results"
+                    " WHERE status NOT IN ('pending', 'active')"
                 )
                 now = time.monotonic()
                 for r in rows:
-                    done_at.setdefault(str(r["document_id"]), now)
+                    final.setdefault(str(r["document_id"]), now)
+                    if r["status"] == "confirmed":
+                        done_at.setdefault(str(r["document_id"]), now)
                 time.sleep(0.1)
             t_end = time.monotonic()
-            bad = [c.number for c in cast if (r := rig.row(ext[c.number])) is None
+            bad = [f"{c.number} ({r.status if r else 'not ingested'}: "
+                   f"{r.last_outcome if r else ''})"
+                   for c in cast if (r := rig.row(ext[c.number])) is None
                    or r.status != Status.CONFIRMED.value]
         finally:
             rig.stop()
