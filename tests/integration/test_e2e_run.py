@@ -1,0 +1,56 @@
+"""`cuckoo run` — the production worker — with the real channels from cuckoo.channels, as an
+admin runs it: a cuckoo.toml (sample SQL ERP, a trunk that is the simulated phone on loopback),
+`cuckoo db upgrade`, then `cuckoo run --once`: the flagged document is called, the customer
+presses 1, the result is written back to the ERP."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.samples.erp import create_sample_erp
+from cuckoo.demo.cast import DOCS, Customer, Expected, documents, phones_script
+from cuckoo.demo.rig import Rig, RigOptions, toml_text
+from cuckoo.domain import Outcome, Status
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def cuckoo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cuckoo.cli.main", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=150)
+
+
+def test_cuckoo_run_once_calls_and_writes_back(tmp_path: Path) -> None:
+    customer = Customer(
+        "Иванова", "Мария", "Петровна", "8 (912) 100-00-01", None, "Екатеринбург",
+        "documents_sent", "АКТ-000700", "presses 1",
+        [{"action": "answer", "answer_after_s": 0.5, "dtmf": [{"at_s": 1.5, "keys": "1"}]}],
+        Expected(Status.CONFIRMED, Outcome.CONFIRMED, 1, 1), DOCS,
+    )
+    rig = Rig(tmp_path, phones_script([customer]), RigOptions())
+    rig.start_phones()
+    try:
+        data = rig.config_data()
+        data["scheduler"]["lease_s"] = 120.0  # the real clock here
+        (tmp_path / "cuckoo.toml").write_text(toml_text(data), "utf-8")
+        create_sample_erp(rig.erp_url, documents=documents([customer]))
+        up = cuckoo("-c", "cuckoo.toml", "db", "upgrade", cwd=tmp_path)
+        assert up.returncode == 0, up.stderr
+        run = cuckoo("-c", "cuckoo.toml", "run", "--once", "--timeout", "90", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "ingested 1, dispatched 1, reported 1" in run.stdout, run.stdout + run.stderr
+    finally:
+        rig.stop()
+    db = sqlite3.connect(tmp_path / "erp.sqlite")
+    got = db.execute("SELECT status, outcome, attempts, dtmf FROM notify_results").fetchall()
+    db.close()
+    assert got == [("confirmed", "confirmed", 1, "1")]
+    events = [json.loads(x) for x in rig.events_path.read_text().splitlines() if x.strip()]
+    ended = [e for e in events if e["event"] == "ended"]
+    assert len(ended) == 1 and ended[0]["first_audio_s"] is not None  # it heard the robot
