@@ -14,7 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -65,8 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     script = SequencedScript.from_json(json.loads(Path(args.script).read_text("utf-8")),
                                        args.script)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     with open(args.events, "a", encoding="utf-8") as events:
         return run_forever(script, args.port, events)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Stop (as on SIGTERM) when the process that started us is gone, so a killed demo or test
+    leaves no phone behind."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 if __name__ == "__main__":
