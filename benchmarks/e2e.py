@@ -173,7 +173,8 @@ def main() -> int:
     ]
     with tempfile.TemporaryDirectory(prefix="cuckoo-bench-e2e-") as tmp:
         cls = Rig if args.phones <= 1 else kamailio_rig(Rig, args.phones)
-        opts = RigOptions(speed=60.0, poll_s=args.poll, call_workers=max(1, args.phones))
+        k = max(1, args.phones)
+        opts = RigOptions(speed=60.0, poll_s=args.poll, call_workers=k, max_calls=4 * k)
         rig = cls(Path(tmp), phones_script(cast), opts)
         t0 = time.monotonic()
         rig.start()

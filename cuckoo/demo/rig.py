@@ -104,8 +104,11 @@ class RigOptions:
     retry_minutes: int = 1  # every retry interval (cuckoo time; 1 minute is the minimum)
     ring_timeout_s: float = 4.0  # wall seconds of ringing before the robot gives up
     # The simulated phones are one pjsua2 process, which takes at most 4 calls at a time (a 5th
-    # INVITE gets 486 Busy Here), so the robot places at most 4 at a time too.
-    call_workers: int = 1
+    # INVITE gets 486 Busy Here), so the robot places at most `max_calls` = 4 at a time. It has
+    # two call workers all the same: a call the robot gave up ringing keeps its worker's pjsua
+    # slot for ~32 s, and the second worker keeps the others going meanwhile.
+    max_calls: int = 4
+    call_workers: int = 2
     calls_per_worker: int = 4
     poll_s: float = 1.0  # ERP poll interval (wall)
     sms_gateway: dict[str, Any] | None = None  # e.g. {"type": "smpp", "port": 2775, ...}
@@ -159,9 +162,9 @@ class Rig:
                 "reap_interval_s": 5.0,
                 # Leases are measured on the (fast) demo clock: 5 wall minutes of lease.
                 "lease_s": 300.0 * o.speed,
-                "max_concurrent": o.call_workers * o.calls_per_worker,
+                "max_concurrent": min(o.max_calls, o.call_workers * o.calls_per_worker),
                 "calls_per_second": 5.0,
-                "burst": o.call_workers * o.calls_per_worker,
+                "burst": o.max_calls,
                 "shutdown_grace_s": 5.0,
             },
             "policy": {
