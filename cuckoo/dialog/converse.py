@@ -12,6 +12,7 @@ Plain dicts in and out so the worker process needs nothing but this function and
         "now": "2026-11-19T07:00:00+00:00",  # the clock at the start (tests, demo clock)
         "speech_available": True,            # default: the line has a recognizer_factory
         "operator": "+74951234567",          # for `transfer: operator`
+        "day_parts": {"morning": "9:00"},    # default: [speech.day_parts] of cuckoo.toml
     }
 
 Other keys (id, phone, attempt_no, ... as cuckoo.telephony.pool sends them) are ignored.
@@ -56,6 +57,16 @@ def _scenarios_dir(request: dict[str, Any]) -> Path:
     return cfg.path(cfg.scenarios_dir)
 
 
+def _day_parts(request: dict[str, Any]) -> Any:
+    from cuckoo.speech.nlu import DayParts
+
+    if "day_parts" in request:
+        return DayParts.from_mapping(request["day_parts"] or {}, where="request.day_parts")
+    from cuckoo import config
+
+    return DayParts.from_mapping(config.load().speech.day_parts, where="speech.day_parts")
+
+
 def _speech_available(line: Line, request: dict[str, Any]) -> bool:
     if "speech_available" in request:
         return bool(request["speech_available"])
@@ -73,6 +84,7 @@ def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
         tz=request.get("timezone") or "Europe/Moscow",
         speech_available=_speech_available(line, request),
         operator=request.get("operator"),
+        day_parts=_day_parts(request),
     )
     return {
         "outcome": result.outcome.value,

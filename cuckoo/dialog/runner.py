@@ -90,8 +90,10 @@ class _Run:
         tz: ZoneInfo,
         speech: bool,
         operator: str | None,
+        day_parts: Any = None,
     ) -> None:
         self.sc = scenario
+        self.day_parts = day_parts  # cuckoo.speech.nlu.DayParts or None (its defaults)
         self.line = line
         self.now = now
         self.tz = tz
@@ -330,7 +332,7 @@ class _Run:
         from cuckoo.speech.nlu import understand
 
         now = self.local_now()
-        u = understand(reply.text, now)
+        u = understand(reply.text, now, day_parts=self.day_parts)
         if u.time is not None:
             for a in answers:
                 if a.time:
@@ -361,12 +363,14 @@ def run_dialog(
     tz: ZoneInfo | str,
     speech_available: bool,
     operator: str | None = None,
+    day_parts: Any = None,
 ) -> DialogResult:
     """Run `scenario` on `line` with the notification's `variables` (see the module docstring
     for the rules). Raises InputError, before saying anything, if the variables do not fit
     the scenario's texts (see loader.check_variables). `now` returns the current time (aware;
     naive means UTC); `tz` is the customer's zone; `operator` is the number a
-    `transfer: operator` state hands over to."""
+    `transfer: operator` state hands over to; `day_parts` (cuckoo.speech.nlu.DayParts) says
+    what hours «утром», «после обеда», «вечером» mean ([speech.day_parts] in cuckoo.toml)."""
     global _warned_no_asr
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
     problems = check_variables(scenario, variables, include_sms=False)
@@ -381,4 +385,4 @@ def run_dialog(
             "(`cuckoo models download` installs one)"
         )
         _warned_no_asr = True
-    return _Run(scenario, line, variables, now, zone, speech_available, operator).run()
+    return _Run(scenario, line, variables, now, zone, speech_available, operator, day_parts).run()

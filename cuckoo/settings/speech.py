@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class SpeechSettings(BaseModel):
@@ -24,3 +24,15 @@ class SpeechSettings(BaseModel):
     # Vosk model folder (relative to models_dir, or absolute). "" = the first installed
     # Russian model (`cuckoo models list`), else none: calls are DTMF-only.
     asr_model: str = ""
+    # What hours the parts of day in a spoken answer mean, "HH:MM" each: morning ("утром"),
+    # day ("днём"), after_lunch ("после обеда"), evening ("вечером"), default (a day named
+    # without a time: "завтра"). Unset keys keep the defaults 9:00, 13:00, 14:00, 18:00, 10:00.
+    day_parts: dict[str, str] = {}
+
+    @field_validator("day_parts")
+    @classmethod
+    def _valid_day_parts(cls, value: dict[str, str]) -> dict[str, str]:
+        from cuckoo.speech.nlu.times import DayParts
+
+        DayParts.from_mapping(value, where="speech.day_parts")  # ValueError naming the key
+        return value

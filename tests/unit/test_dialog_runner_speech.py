@@ -184,3 +184,34 @@ def test_speech_barge_in_is_listened_to_the_end() -> None:
     assert result.transcript == "да получил"
     assert len(result.said) == 2  # the message (interrupted) and the goodbye: no question
     assert line.expects[0].grammar is not None  # listened with the question's grammar
+
+
+def test_day_parts_from_config_decide_what_morning_means() -> None:
+    """[speech.day_parts] reaches the NLU through converse(): «завтра утром» is 8:30 here."""
+    from cuckoo.config import parse
+    from cuckoo.dialog.converse import converse
+
+    config = parse('[speech.day_parts]\nmorning = "8:30"\n')
+    line = TextLine(io.StringIO("нет\nзавтра утром\nда\n"), io.StringIO())
+    result = converse(
+        line,
+        {
+            "scenario": "callback_offer",
+            "scenarios_dir": str(SHIPPED),
+            "variables": load_scenario(SHIPPED / "callback_offer.yaml").variables,
+            "timezone": "Europe/Moscow",
+            "now": TUESDAY.isoformat(),
+            "speech_available": True,
+            "day_parts": dict(config.speech.day_parts),
+        },
+    )
+    assert result["outcome"] == "callback_requested"
+    assert result["callback_at"] == "2026-11-18T05:30:00+00:00"  # Wednesday 8:30 in Moscow
+
+
+def test_bad_day_parts_are_a_config_error_naming_the_key() -> None:
+    from cuckoo.config import parse
+    from cuckoo.domain import ConfigError
+
+    with pytest.raises(ConfigError, match=r"x.toml:1: .*speech.day_parts.morning: .25:00."):
+        parse('[speech.day_parts]\nmorning = "25:00"\n', source="x.toml")
