@@ -149,7 +149,8 @@ def test_customer_audio_reaches_the_robot(
     engine: Engine, phone: SimPhoneProc, customer_wav: Path, workdir: Path
 ) -> None:
     def listen_long(line: Line, request: dict[str, Any]) -> dict[str, Any]:
-        line.listen(Expect(speech=False, no_speech_timeout_s=5.0))
+        # long enough for the whole customer WAV (~4 s from 0.5 s), even on a busy machine
+        line.listen(Expect(speech=False, no_speech_timeout_s=8.0))
         return {"outcome": Outcome.DELIVERED.value}
 
     rec = workdir / "robot-rec.wav"
