@@ -142,8 +142,12 @@ class Scheduler:
         self._dispatch_lock = threading.Lock()
         self._in_flight: dict[int, _InFlight] = {}
         self._idle = threading.Condition(self._lock)
+        # Leases and the calls-per-second cap are about real time (a dead worker, a trunk's
+        # limit) while `clock` may be a fast demo clock: convert between the two.
+        self._speed = float(getattr(clock, "speed", 1.0))
+        self._lease_span = self.settings.lease_s * self._speed
         self._bucket = TokenBucket(
-            self.settings.calls_per_second, self.settings.burst, clock().timestamp()
+            self.settings.calls_per_second, self.settings.burst, self._real_seconds(clock())
         )
         self._erp: dict[str, _ErpState] = {name: _ErpState() for name in self.adapters}
         self._stopping = threading.Event()
@@ -194,18 +198,18 @@ class Scheduler:
             total, slots = free_slots(
                 tenants, self.settings.max_concurrent, self.settings.max_concurrent_per_tenant
             )
-            limit = min(total, self._bucket.available(now.timestamp()))
+            limit = min(total, self._bucket.available(self._real_seconds(now)))
             if limit <= 0:
                 return 0, 0
             claimed = self.store.claim_due(
                 self.owner,
                 now,
                 limit,
-                self.settings.lease_s,
+                self._lease_span,
                 channels=list(self.channels),
                 tenant_slots=slots,
             )
-            self._bucket.take(len(claimed), now.timestamp())
+            self._bucket.take(len(claimed), self._real_seconds(now))
             for n in claimed:
                 flight = _InFlight(n, now)
                 thread = threading.Thread(
@@ -216,6 +220,28 @@ class Scheduler:
                     self._in_flight[n.id] = flight
                 thread.start()
             return len(claimed), limit
+
+    def warn_missing_channels(self) -> int:
+        """Due notifications whose channel this worker lacks (e.g. SMS with no gateway) stay
+        pending, so nothing is lost when the admin adds it; but say so loudly, not silently."""
+        waiting = {
+            channel: n
+            for channel, n in self.store.due_by_channel(self.clock()).items()
+            if ChannelKind(channel) not in self.channels
+        }
+        for channel, n in waiting.items():
+            hint = " (configure [sms.gateways] in cuckoo.toml)" if channel == "sms" else ""
+            log.warning(
+                "%d due notification(s) wait for the %s channel, which this worker does not "
+                "have%s",
+                n,
+                channel,
+                hint,
+            )
+        return sum(waiting.values())
+
+    def _real_seconds(self, t: datetime) -> float:
+        return t.timestamp() / self._speed
 
     def _deliver(self, flight: _InFlight) -> None:
         n = flight.notification
@@ -249,7 +275,7 @@ class Scheduler:
     def renew_leases(self) -> int:
         with self._lock:
             ids = list(self._in_flight)
-        return self.store.renew_leases(self.owner, ids, self.clock(), self.settings.lease_s)
+        return self.store.renew_leases(self.owner, ids, self.clock(), self._lease_span)
 
     def reap(self) -> int:
         n = self.store.reap_expired_leases(self.clock())
@@ -263,7 +289,10 @@ class Scheduler:
             return 0
         now = self.clock()
         items = self.store.claim_outbox(
-            now, self.settings.outbox_batch, max(60.0, self.settings.lease_s), list(self.adapters)
+            now,
+            self.settings.outbox_batch,
+            max(60.0, self.settings.lease_s) * self._speed,
+            list(self.adapters),
         )
         acked = 0
         down: set[str] = set()
@@ -324,6 +353,7 @@ class Scheduler:
         report.ingested = self.poll()
         report.reaped = self.reap()
         report.dispatched = self.drain(600.0 if timeout is None else timeout)
+        self.warn_missing_channels()
         if not self.wait_idle(timeout):
             report.errors.append(f"{self.in_flight()} attempts still running after {timeout} s")
         report.reported = self.flush_outbox()
@@ -344,6 +374,7 @@ class Scheduler:
             (self.flush_outbox, s.outbox_interval_s),
             (self.reap, s.reap_interval_s),
             (self.renew_leases, max(0.5, s.lease_s / 3)),
+            (self.warn_missing_channels, 300.0),
         ]
         for func, every in jobs:
             aps.add_job(

@@ -160,8 +160,7 @@ class Rig:
                 "dispatch_interval_s": 0.2,
                 "outbox_interval_s": 0.5,
                 "reap_interval_s": 5.0,
-                # Leases are measured on the (fast) demo clock: 5 wall minutes of lease.
-                "lease_s": 300.0 * o.speed,
+                "lease_s": 60.0,  # real seconds; the scheduler scales it to the demo clock
                 "max_concurrent": min(o.max_calls, o.call_workers * o.calls_per_worker),
                 "calls_per_second": 5.0,
                 "burst": o.max_calls,

@@ -857,6 +857,19 @@ class Store:
             q = select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
             return {status: int(n) for status, n in s.execute(q).all()}
 
+    def due_by_channel(self, now: datetime) -> dict[str, int]:
+        """Pending notifications due now, counted by the channel their next attempt needs."""
+        with self._tx() as s:
+            q = (
+                select(NotificationRow.current_channel, func.count())
+                .where(
+                    NotificationRow.status == Status.PENDING.value,
+                    NotificationRow.next_attempt_at <= now,
+                )
+                .group_by(NotificationRow.current_channel)
+            )
+            return {channel: int(n) for channel, n in s.execute(q).all()}
+
     def due_summary(self, now: datetime) -> tuple[int, datetime | None]:
         """How many pending notifications are due now, and when the next one after now is."""
         pending = NotificationRow.status == Status.PENDING.value
