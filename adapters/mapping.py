@@ -335,6 +335,30 @@ def _variables(row: Mapping[str, Any], defaults: RowDefaults, *, nested: bool) -
         if not isinstance(raw, Mapping):
             raise ValueError("variables: expected a JSON object")
         out.update(json_safe(raw))
+    return nest_dotted(out)
+
+
+def nest_dotted(flat: dict[str, Any]) -> dict[str, Any]:
+    """Column aliases `customer.first_name` or `customer__first_name` become
+    {"customer": {"first_name": ...}}, so one SELECT can fill a scenario's nested variables.
+    A plain name wins over a nested one it would clash with."""
+    out: dict[str, Any] = {}
+    nested: list[tuple[list[str], Any]] = []
+    for key, value in flat.items():
+        parts = [p for p in key.replace("__", ".").split(".") if p]
+        if len(parts) > 1:
+            nested.append((parts, value))
+        else:
+            out[key] = value
+    for parts, value in nested:
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break  # a plain variable of that name is already there
+            node = child
+        else:
+            node.setdefault(parts[-1], value)
     return out
 
 

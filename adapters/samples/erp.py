@@ -15,6 +15,7 @@ shop_erp.sql next to this file is the same schema + seed as plain PostgreSQL SQL
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,6 +53,9 @@ documents = sa.Table(
     sa.Column("notify_call", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("notify_sms", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("notify_scenario", sa.String(64)),
+    # What the manager filled in for the message, as a JSON object: the pickup point and
+    # hours of a ready order, the period of the documents sent... (the scenario's variables).
+    sa.Column("notify_params", sa.Text),
     sa.Column("notify_deadline", sa.DateTime),  # office time, naive
     sa.Column("notify_status", sa.String(32)),  # last status cuckoo reported
     sa.Column("notify_updated_at", sa.DateTime),
@@ -76,7 +80,9 @@ notify_results = sa.Table(
 )
 
 # Flagged documents are pending until a final result clears the flags. Extra columns become
-# template variables ({{ doc_number }}, {{ amount }}, {{ first_name }} ...).
+# template variables ({{ doc_number }}, {{ amount }}, {{ first_name }} ...); an alias with "__"
+# nests ({{ customer.first_name }}); the JSON object in `variables` (notify_params) adds the
+# message's own details. Together they fill the shipped scenarios' variables.
 PENDING_QUERY = """\
 SELECT d.id AS external_id,
        c.phone AS phone,
@@ -87,12 +93,17 @@ SELECT d.id AS external_id,
        d.notify_deadline AS deadline,
        d.doc_type AS doc_type,
        d.number AS doc_number,
+       d.number AS order_no,
        d.doc_date AS doc_date,
        d.amount AS amount,
        c.last_name AS last_name,
        c.first_name AS first_name,
        c.patronymic AS patronymic,
-       d.manager AS manager
+       COALESCE(c.first_name, c.last_name) AS customer__first_name,
+       COALESCE(c.patronymic, '') AS customer__patronymic,
+       c.last_name AS customer__last_name,
+       d.manager AS manager,
+       d.notify_params AS variables
   FROM documents d
   JOIN customers c ON c.id = d.customer_id
  WHERE d.notify_call = TRUE OR d.notify_sms = TRUE
@@ -178,6 +189,19 @@ SAMPLE_CUSTOMERS: list[dict[str, Any]] = [
     },
 ]
 
+# What managers typed for the messages (documents.notify_params): JSON, as an ERP stores it.
+_DOCUMENTS_SENT = json.dumps(
+    {"sent_date": "2026-11-17", "period": "октябрь", "company": "ООО «Вектор-Снаб»"},
+    ensure_ascii=False,
+)
+_ORDER_READY = json.dumps(
+    {
+        "pickup": {"address": "улица Ленина, дом 5", "opens": "09:00", "closes": "21:00"},
+        "keep_until": "2026-11-27",
+    },
+    ensure_ascii=False,
+)
+
 SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
     {
         "doc_type": "order",
@@ -189,6 +213,7 @@ SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
         "notify_call": True,
         "notify_sms": False,
         "notify_scenario": "order_ready",
+        "notify_params": _ORDER_READY,
     },
     {
         "doc_type": "invoice",
@@ -200,6 +225,7 @@ SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
         "notify_call": True,
         "notify_sms": True,
         "notify_scenario": "documents_sent",
+        "notify_params": _DOCUMENTS_SENT,
         "notify_deadline": datetime(2026, 11, 30, 18, 0),
     },
     {
@@ -212,6 +238,7 @@ SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
         "notify_call": False,
         "notify_sms": True,
         "notify_scenario": "documents_sent",
+        "notify_params": _DOCUMENTS_SENT,
     },
     {
         "doc_type": "invoice",
@@ -223,6 +250,7 @@ SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
         "notify_call": True,
         "notify_sms": False,
         "notify_scenario": "documents_sent",
+        "notify_params": _DOCUMENTS_SENT,
     },
     {
         "doc_type": "order",
@@ -234,6 +262,7 @@ SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
         "notify_call": True,
         "notify_sms": False,
         "notify_scenario": "order_ready",
+        "notify_params": _ORDER_READY,
     },
     {
         "doc_type": "order",
@@ -245,6 +274,7 @@ SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
         "notify_call": True,
         "notify_sms": False,
         "notify_scenario": "order_ready",
+        "notify_params": _ORDER_READY,
     },
     {
         "doc_type": "act",
@@ -256,6 +286,7 @@ SAMPLE_DOCUMENTS: list[dict[str, Any]] = [
         "notify_call": True,
         "notify_sms": False,
         "notify_scenario": "documents_sent",
+        "notify_params": _DOCUMENTS_SENT,
     },
     # not flagged: must never be picked up
     {

@@ -27,6 +27,7 @@ CREATE TABLE documents (
 	notify_call BOOLEAN DEFAULT false NOT NULL, 
 	notify_sms BOOLEAN DEFAULT false NOT NULL, 
 	notify_scenario VARCHAR(64), 
+	notify_params TEXT, 
 	notify_deadline TIMESTAMP WITHOUT TIME ZONE, 
 	notify_status VARCHAR(32), 
 	notify_updated_at TIMESTAMP WITHOUT TIME ZONE, 
@@ -60,13 +61,13 @@ INSERT INTO customers (id, last_name, first_name, patronymic, phone, city, time_
 INSERT INTO customers (id, last_name, first_name, patronymic, phone, city, time_zone) VALUES (5, 'Ким', 'Алексей', 'Викторович', '8-914-555-12-34', 'Владивосток', 'Asia/Vladivostok');
 INSERT INTO customers (id, last_name, first_name, patronymic, phone, city, time_zone) VALUES (6, 'Абрамов', 'Олег', NULL, '', 'Казань', NULL);
 INSERT INTO customers (id, last_name, first_name, patronymic, phone, city, time_zone) VALUES (7, 'Захарова', 'Анна', 'Сергеевна', '912-34-56', 'Пермь', NULL);
-INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario) VALUES (1, 'order', 'ЗК-000101', '2026-11-16', 1, 12500.00, 'Котова Е.', true, false, 'order_ready');
-INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_deadline) VALUES (2, 'invoice', 'СЧ-000245', '2026-11-17', 2, 3490.50, 'Котова Е.', true, true, 'documents_sent', '2026-11-30 18:00:00');
-INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario) VALUES (3, 'shipment', 'РН-000078', '2026-11-18', 3, 87000.00, 'Лебедев А.', false, true, 'documents_sent');
-INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario) VALUES (4, 'invoice', 'СЧ-000246', '2026-11-18', 4, 150000.00, 'Лебедев А.', true, false, 'documents_sent');
-INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario) VALUES (5, 'order', 'ЗК-000102', '2026-11-19', 5, 990.00, 'Котова Е.', true, false, 'order_ready');
-INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario) VALUES (6, 'order', 'ЗК-000103', '2026-11-19', 6, 4100.00, 'Котова Е.', true, false, 'order_ready');
-INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario) VALUES (7, 'act', 'АКТ-000031', '2026-11-20', 7, 7300.00, 'Лебедев А.', true, false, 'documents_sent');
+INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_params) VALUES (1, 'order', 'ЗК-000101', '2026-11-16', 1, 12500.00, 'Котова Е.', true, false, 'order_ready', '{"pickup": {"address": "улица Ленина, дом 5", "opens": "09:00", "closes": "21:00"}, "keep_until": "2026-11-27"}');
+INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_params, notify_deadline) VALUES (2, 'invoice', 'СЧ-000245', '2026-11-17', 2, 3490.50, 'Котова Е.', true, true, 'documents_sent', '{"sent_date": "2026-11-17", "period": "октябрь", "company": "ООО «Вектор-Снаб»"}', '2026-11-30 18:00:00');
+INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_params) VALUES (3, 'shipment', 'РН-000078', '2026-11-18', 3, 87000.00, 'Лебедев А.', false, true, 'documents_sent', '{"sent_date": "2026-11-17", "period": "октябрь", "company": "ООО «Вектор-Снаб»"}');
+INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_params) VALUES (4, 'invoice', 'СЧ-000246', '2026-11-18', 4, 150000.00, 'Лебедев А.', true, false, 'documents_sent', '{"sent_date": "2026-11-17", "period": "октябрь", "company": "ООО «Вектор-Снаб»"}');
+INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_params) VALUES (5, 'order', 'ЗК-000102', '2026-11-19', 5, 990.00, 'Котова Е.', true, false, 'order_ready', '{"pickup": {"address": "улица Ленина, дом 5", "opens": "09:00", "closes": "21:00"}, "keep_until": "2026-11-27"}');
+INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_params) VALUES (6, 'order', 'ЗК-000103', '2026-11-19', 6, 4100.00, 'Котова Е.', true, false, 'order_ready', '{"pickup": {"address": "улица Ленина, дом 5", "opens": "09:00", "closes": "21:00"}, "keep_until": "2026-11-27"}');
+INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, notify_call, notify_sms, notify_scenario, notify_params) VALUES (7, 'act', 'АКТ-000031', '2026-11-20', 7, 7300.00, 'Лебедев А.', true, false, 'documents_sent', '{"sent_date": "2026-11-17", "period": "октябрь", "company": "ООО «Вектор-Снаб»"}');
 INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager, comment) VALUES (8, 'order', 'ЗК-000100', '2026-11-14', 1, 560.00, 'Котова Е.', 'самовывоз, уже забрали');
 INSERT INTO documents (id, doc_type, number, doc_date, customer_id, amount, manager) VALUES (9, 'invoice', 'СЧ-000244', '2026-11-15', 2, 18000.00, 'Лебедев А.');
 SELECT setval('customers_id_seq', (SELECT max(id) FROM customers));
@@ -82,12 +83,17 @@ SELECT d.id AS external_id,
        d.notify_deadline AS deadline,
        d.doc_type AS doc_type,
        d.number AS doc_number,
+       d.number AS order_no,
        d.doc_date AS doc_date,
        d.amount AS amount,
        c.last_name AS last_name,
        c.first_name AS first_name,
        c.patronymic AS patronymic,
-       d.manager AS manager
+       COALESCE(c.first_name, c.last_name) AS customer__first_name,
+       COALESCE(c.patronymic, '') AS customer__patronymic,
+       c.last_name AS customer__last_name,
+       d.manager AS manager,
+       d.notify_params AS variables
   FROM documents d
   JOIN customers c ON c.id = d.customer_id
  WHERE d.notify_call = TRUE OR d.notify_sms = TRUE

@@ -134,7 +134,7 @@ def documents(cast: list[Customer]) -> list[dict[str, Any]]:
             "notify_call": True,
             "notify_sms": c.notify_sms,
             "notify_scenario": c.scenario,
-            "comment": json.dumps(c.variables, ensure_ascii=False),
+            "notify_params": json.dumps(c.variables, ensure_ascii=False),
         }
         for c in cast
     ]

@@ -28,28 +28,6 @@ log = logging.getLogger("cuckoo.demo")
 
 SOURCE = "shop"  # the demo ERP adapter's name (the notifications' `source`)
 
-# The sample ERP's documents table has no column for template variables, so the demo keeps
-# them as a JSON object in `documents.comment`; the customer's name comes from `customers`.
-# SQLite's json_patch merges the two into the `variables` column the sql adapter reads.
-DEMO_PENDING_QUERY = """\
-SELECT d.id AS external_id,
-       c.phone AS phone,
-       d.notify_scenario AS scenario,
-       d.notify_call AS call_flag,
-       d.notify_sms AS sms_flag,
-       c.time_zone AS timezone,
-       d.notify_deadline AS deadline,
-       json_patch(coalesce(d.comment, '{}'),
-                  json_object('customer', json_object('first_name', coalesce(c.first_name, ''),
-                                                      'patronymic', coalesce(c.patronymic, ''),
-                                                      'last_name', c.last_name),
-                              'doc_number', d.number,
-                              'doc_date', d.doc_date)) AS variables
-  FROM documents d
-  JOIN customers c ON c.id = d.customer_id
- WHERE d.notify_call = 1 OR d.notify_sms = 1
- ORDER BY d.id"""
-
 ALWAYS_OPEN = "00:00-24:00"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -194,7 +172,6 @@ class Rig:
                 SOURCE: {
                     "type": "sql",
                     "url": self.erp_url,
-                    "pending_query": DEMO_PENDING_QUERY,
                     "erp_timezone": o.tenant_timezone,
                 }
             },

@@ -19,7 +19,7 @@ from adapters import build_adapter
 from adapters.samples.erp import create_sample_erp
 from cuckoo.config import parse
 from cuckoo.demo.cast import CALLBACK
-from cuckoo.demo.rig import DEMO_PENDING_QUERY, scenarios_dir
+from cuckoo.demo.rig import scenarios_dir
 from cuckoo.dialog.converse import converse
 from cuckoo.dialog.text_line import TextLine
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome, Status
@@ -70,13 +70,12 @@ def test_named_time_is_understood_scheduled_and_called_back(tmp_path: Path) -> N
         "number": "ЗК-000500", "last_name": "Захарова", "first_name": "Анна",
         "patronymic": "Сергеевна", "phone": "+7 916 100-00-08", "time_zone": "Europe/Moscow",
         "notify_call": True, "notify_scenario": "callback_offer",
-        "comment": json.dumps(CALLBACK, ensure_ascii=False),
+        "notify_params": json.dumps(CALLBACK, ensure_ascii=False),
     }])
     cfg = parse(
         f'scenarios_dir = {json.dumps(str(scenarios_dir()))}\n'
         f'[store]\nurl = "sqlite:///{tmp_path / "cuckoo.sqlite"}"\n'
-        f'[adapters.shop]\ntype = "sql"\nurl = "{erp_url}"\nerp_timezone = "Europe/Moscow"\n'
-        f'pending_query = {json.dumps(DEMO_PENDING_QUERY)}\n',
+        f'[adapters.shop]\ntype = "sql"\nurl = "{erp_url}"\nerp_timezone = "Europe/Moscow"\n',
         base_dir=tmp_path,
     )
     store = Store.from_config(cfg)

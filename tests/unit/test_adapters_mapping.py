@@ -378,3 +378,26 @@ def test_report_params() -> None:
     pending = ResultReport("s", "1", Status.PENDING, None, 1, 0, None)
     assert report_params(pending, at)["final"] is False
     assert report_params(pending, at)["outcome"] is None
+
+
+@pytest.mark.parametrize(
+    ("flat", "nested"),
+    [
+        ({"a": 1}, {"a": 1}),
+        ({"customer__first_name": "А"}, {"customer": {"first_name": "А"}}),
+        (
+            {"customer.first_name": "А", "customer__patronymic": "Б"},
+            {"customer": {"first_name": "А", "patronymic": "Б"}},
+        ),
+        ({"a__b__c": 1}, {"a": {"b": {"c": 1}}}),
+        ({"x": {"y": 1}, "x__z": 2}, {"x": {"y": 1, "z": 2}}),
+        ({"x": 5, "x__z": 2}, {"x": 5}),  # a plain variable wins over a clashing nested one
+        ({"x__z": 2, "x": 5}, {"x": 5}),
+        ({"x": {"z": 1}, "x__z": 2}, {"x": {"z": 1}}),  # the JSON object's value wins
+        ({"__a": 1}, {"__a": 1}),
+    ],
+)
+def test_nest_dotted(flat: dict[str, object], nested: dict[str, object]) -> None:
+    from adapters.mapping import nest_dotted
+
+    assert nest_dotted(flat) == nested
