@@ -26,7 +26,6 @@ from cuckoo.domain import AttemptResult, Channel, ChannelKind, InputError, Notif
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
-    from cuckoo.dialog.schema import Scenario
     from cuckoo.store import Store
     from cuckoo.telephony.pool import CallPool
 
@@ -138,22 +137,12 @@ class ScenarioTexts:
     notification's variables. Scenarios are loaded once and kept."""
 
     def __init__(self, scenarios_dir: Path) -> None:
-        self.scenarios_dir = scenarios_dir
-        self._cache: dict[str, Scenario] = {}
-        self._lock = threading.Lock()
+        from cuckoo.dialog.catalog import ScenarioCatalog
+
+        self.catalog = ScenarioCatalog(scenarios_dir)
 
     def __call__(self, n: Notification) -> str:
-        from cuckoo.dialog import load_named, render_sms
-
-        with self._lock:
-            scenario = self._cache.get(n.scenario)
-            if scenario is None:
-                scenario = load_named(self.scenarios_dir, n.scenario)
-                self._cache[n.scenario] = scenario
-        text = render_sms(scenario, dict(n.variables))
-        if text is None:
-            raise InputError(f"scenario {n.scenario!r} has no `sms:` text")
-        return text
+        return self.catalog.sms_text(n.scenario, dict(n.variables))
 
 
 def build_sms_channel(

@@ -17,12 +17,12 @@ import importlib.util
 import logging
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from cuckoo.domain import Channel, ChannelKind, ConfigError
+from cuckoo.domain import Channel, ChannelKind, ConfigError, Notification
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
@@ -94,6 +94,21 @@ def as_channel_map(made: Any, spec: str) -> dict[ChannelKind, Channel]:
     raise ConfigError(f"--channel {spec!r}: the factory returned {made!r}, not a Channel")
 
 
+def dry_run_render(config: Config) -> Callable[[Notification], list[str]]:
+    """The dry-run channel's text: what the call would say up to the first answer, or the SMS
+    text, rendered from the notification's scenario and variables."""
+    from cuckoo.dialog.catalog import ScenarioCatalog
+
+    catalog = ScenarioCatalog(config.path(config.scenarios_dir))
+
+    def render(n: Notification) -> list[str]:
+        if n.channel == ChannelKind.SMS:
+            return [catalog.sms_text(n.scenario, dict(n.variables))]
+        return catalog.preview_call(n.scenario, dict(n.variables), n.timezone)
+
+    return render
+
+
 def build_channels(
     config: Config,
     spec: str | None,
@@ -105,7 +120,7 @@ def build_channels(
     if spec == "dry-run":
         from cuckoo.dry_run import dry_run_channels
 
-        return dry_run_channels(clock=clock)
+        return dry_run_channels(render=dry_run_render(config), clock=clock)
     if spec:
         return as_channel_map(load_factory(spec)(config), spec)
     try:

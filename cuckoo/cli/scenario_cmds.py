@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cuckoo.cli.variables import parse_vars
 from cuckoo.domain import ConfigError
 
 
@@ -114,31 +114,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     n = len(scenario_files(path)) if path.exists() else 0
     print(f"{n} scenario(s) OK")
     return 0
-
-
-def parse_vars(pairs: list[str], json_file: str | None) -> dict[str, Any]:
-    """--vars-json then --var k=v; dotted keys make nested dicts."""
-    out: dict[str, Any] = {}
-    if json_file:
-        try:
-            data = json.loads(Path(json_file).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError(f"{json_file}: cannot read variables: {e}") from e
-        if not isinstance(data, dict):
-            raise ConfigError(f"{json_file}: variables must be a JSON object")
-        out = data
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--var {pair!r}: use NAME=VALUE")
-        node = out
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"--var {pair!r}: {part} is not a group of variables")
-        node[leaf] = value
-    return out
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from cuckoo.cli.variables import parse_vars
 from cuckoo.domain import ChannelKind, ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -31,8 +32,10 @@ def register(sub: Any) -> None:
     add.add_argument("--phone", required=True, help="the customer's number, any usual spelling")
     add.add_argument("--scenario", required=True, help="scenario name (file name in scenarios/)")
     add.add_argument(
-        "--var", action="append", default=[], metavar="KEY=VALUE", help="template variable"
+        "--var", action="append", default=[], metavar="KEY=VALUE", help="template variable; "
+        "a dotted key nests: customer.first_name=Пётр"
     )
+    add.add_argument("--vars-json", metavar="FILE", help="variables from a JSON object")
     add.add_argument(
         "--channel", choices=[c.value for c in ChannelKind], default=ChannelKind.CALL.value
     )
@@ -82,16 +85,6 @@ def parse_time(
     except ValueError as e:
         raise InputError(f"{what}: {text!r} is not an ISO time like 2026-12-01T18:00") from e
     return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(default_tz))
-
-
-def parse_vars(pairs: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--var {pair!r}: expected KEY=VALUE")
-        out[key.strip()] = value
-    return out
 
 
 def scenario_names(config: Config) -> set[str] | None:
@@ -173,7 +166,7 @@ def cmd_notify_add(args: argparse.Namespace) -> int:
         phone=args.phone,
         scenario=args.scenario,
         channel=ChannelKind(args.channel),
-        variables=parse_vars(args.var),
+        variables=parse_vars(args.var, args.vars_json),
         tenant=args.tenant,
         timezone=args.timezone,
         deadline=parse_time(args.deadline, now, tenant_tz, what="--deadline")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cuckoo.dialog.loader import check_variables, load_named, scenario_files
+from cuckoo.dialog.loader import check_variables, load_named, render_sms, scenario_files
 from cuckoo.dialog.schema import Scenario
+from cuckoo.domain import InputError
 
 
 class ScenarioCatalog:
@@ -32,3 +35,27 @@ class ScenarioCatalog:
     def problems_with(self, name: str, variables: dict[str, Any]) -> list[str]:
         """What keeps this notification's variables from rendering every text of `name`."""
         return check_variables(self.get(name), variables)
+
+    def sms_text(self, name: str, variables: dict[str, Any]) -> str:
+        """The scenario's `sms:` text rendered with these variables."""
+        text = render_sms(self.get(name), dict(variables))
+        if text is None:
+            raise InputError(f"scenario {name!r} has no `sms:` text")
+        return text
+
+    def preview_call(self, name: str, variables: dict[str, Any], tz: str) -> list[str]:
+        """What the robot says on a call up to the first answer: the dialog run on a line
+        where the customer hangs up when asked (so the message and the question, rendered)."""
+        from cuckoo.dialog.runner import run_dialog
+        from cuckoo.dialog.text_line import TextLine
+
+        line = TextLine(io.StringIO(""), io.StringIO())
+        result = run_dialog(
+            self.get(name),
+            line,
+            dict(variables),
+            now=lambda: datetime.now(UTC),
+            tz=tz,
+            speech_available=False,
+        )
+        return list(result.said)

@@ -328,7 +328,7 @@ def test_simulate_errors() -> None:
     assert proc.stdout == ""  # an invalid scenario never runs
     proc = cuckoo("scenario", "simulate", "documents_sent", "--dir", str(SHIPPED), "--var", "x")
     assert proc.returncode == 1
-    assert "--var 'x': use NAME=VALUE" in proc.stderr
+    assert "--var 'x': expected KEY=VALUE" in proc.stderr
 
 
 def test_check_list_show() -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from cuckoo.cli.store_cmds import parse_time, parse_vars
+from cuckoo.cli.store_cmds import parse_time
+from cuckoo.cli.variables import parse_vars
 from cuckoo.domain import ChannelKind, InputError, Outcome, ResultReport, Status
 from cuckoo.store import report_from_json, report_to_json
 from cuckoo.store.migrate import migrations_dir
@@ -113,9 +114,14 @@ def test_parse_vars() -> None:
         "empty": "",
         "eq": "a=b",
     }
+    assert parse_vars(["customer.first_name=Пётр", "customer.patronymic=Николаевич"]) == {
+        "customer": {"first_name": "Пётр", "patronymic": "Николаевич"}
+    }
     for bad in (["novalue"], ["=x"]):
         with pytest.raises(InputError, match="KEY=VALUE"):
             parse_vars(bad)
+    with pytest.raises(InputError, match="not a group"):
+        parse_vars(["a=1", "a.b=2"])
 
 
 def test_migrations_are_found_without_an_alembic_ini(tmp_path: object, monkeypatch) -> None:  # type: ignore[no-untyped-def]
