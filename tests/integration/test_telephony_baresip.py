@@ -80,8 +80,17 @@ class Baresip:
         body = json.dumps({"command": command, "params": params, "token": "t"}).encode()
         with socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=5) as s:
             s.sendall(str(len(body)).encode() + b":" + body + b",")
-            data = s.recv(4096)
-        return dict(json.loads(data.split(b":", 1)[1].rstrip(b",")))
+            buf = b""
+            while True:  # netstrings; events (e.g. the call closing) may come before the answer
+                while b":" not in buf:
+                    buf += s.recv(4096)
+                size, rest = buf.split(b":", 1)
+                while len(rest) < int(size) + 1:
+                    rest += s.recv(4096)
+                msg = json.loads(rest[: int(size)])
+                buf = rest[int(size) + 1 :]
+                if msg.get("response"):
+                    return dict(msg)
 
     def stop(self) -> None:
         self.proc.terminate()
