@@ -7,10 +7,17 @@ import json
 import sys
 from typing import Any
 
+from cuckoo.cli.variables import add_arguments as add_variable_arguments
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("call", help="place one call now: say a text, wait for a key, report")
+    p = sub.add_parser(
+        "call", help="place one call now: say a text (or run a scenario), wait for a key, report"
+    )
     p.add_argument("target", help="phone number (through the trunk) or SIP URI")
+    p.add_argument("--scenario", metavar="NAME", help="run this scenario on the call")
+    add_variable_arguments(p)
+    p.add_argument("--tz", help="the customer's time zone for --scenario (default: tenant's)")
     p.add_argument("--say", default="", help="text to say (Russian TTS)")
     p.add_argument("--wav", help="WAV file to play instead of --say")
     p.add_argument("--wait-dtmf", type=float, default=5.0, metavar="SECONDS",
@@ -56,6 +63,36 @@ def _synthesizer(config: Any) -> Any:
         return EspeakSynthesizer()
 
 
+def _scenario_call(cfg: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
+    """(conversation, request, recognizer factory) to run a scenario on this one call, with the
+    scenario's sample variables overridden by --var/--vars-json (checked before dialing)."""
+    from cuckoo.channels import converse_call
+    from cuckoo.cli.scenario_cmds import merge
+    from cuckoo.cli.variables import parse_vars
+    from cuckoo.dialog.catalog import ScenarioCatalog
+    from cuckoo.domain import InputError
+    from cuckoo.telephony.calls import load_object
+
+    catalog = ScenarioCatalog(cfg.path(cfg.scenarios_dir))
+    scenario = catalog.get(args.scenario)
+    variables = merge(scenario.variables, parse_vars(args.var, args.vars_json))
+    problems = catalog.problems_with(args.scenario, variables)
+    if problems:
+        raise InputError(f"scenario {args.scenario!r}: " + "; ".join(problems))
+    request = {
+        "scenario": args.scenario,
+        "scenarios_dir": str(catalog.dir.resolve()),
+        "variables": variables,
+        "timezone": args.tz or cfg.policy.tenant_timezone("default"),
+    }
+    recognizer = None
+    try:
+        recognizer = load_object(cfg.telephony.recognizer, "[telephony] recognizer")(cfg)
+    except (ImportError, ValueError) as e:
+        print(f"cuckoo call: {e}; listening to keys only", file=sys.stderr)
+    return converse_call, request, recognizer
+
+
 def call_cmd(args: argparse.Namespace) -> int:
     from cuckoo import config as config_mod
     from cuckoo.telephony.calls import engine_config, run_call
@@ -65,16 +102,31 @@ def call_cmd(args: argparse.Namespace) -> int:
     cfg = config_mod.load(args.config)
     tel = cfg.telephony
     uri = target_uri(args.target, tel)
-    synth = _synthesizer(cfg) if args.say and not args.wav else None
-    request = {"say": args.say, "wav": args.wav, "wait_dtmf_s": args.wait_dtmf}
+    converse: Any = None
+    recognizer = None
+    if args.scenario:
+        converse, request, recognizer = _scenario_call(cfg, args)
+        synth = _synthesizer(cfg)
+    else:
+        synth = _synthesizer(cfg) if args.say and not args.wav else None
+        request = {"say": args.say, "wav": args.wav, "wait_dtmf_s": args.wait_dtmf}
     engine = Engine(engine_config(tel)).start()
     try:
         if tel.trunk.registrar:
             code = engine.wait_registered(10.0)
             if code != 200:
                 print(f"cuckoo call: registration failed ({code})", file=sys.stderr)
-        r = run_call(engine, uri, request, settings=tel, synthesizer=synth,
-                     record_path=args.record, ring_timeout_s=args.ring_timeout)
+        r = run_call(
+            engine,
+            uri,
+            request,
+            settings=tel,
+            synthesizer=synth,
+            record_path=args.record,
+            ring_timeout_s=args.ring_timeout,
+            recognizer_factory=recognizer,
+            **({"converse": converse} if converse else {}),
+        )
     finally:
         engine.stop()
     if args.json:
@@ -83,6 +135,12 @@ def call_cmd(args: argparse.Namespace) -> int:
         print(f"outcome:   {r['outcome']}")
         print(f"sip code:  {r['sip_code']}" + (f"  (Q.850 {r['q850']})" if r["q850"] else ""))
         print(f"dtmf:      {r['dtmf'] or '-'}")
+        if r.get("transcript"):
+            print(f"heard:     {r['transcript']}")
+        if r.get("callback_at"):
+            print(f"callback:  {r['callback_at']}")
+        for text in r.get("said") or []:
+            print(f"said:      {text}")
         print(f"duration:  {r['duration_s']:.2f} s")
         if r["answered_at"]:
             from datetime import datetime

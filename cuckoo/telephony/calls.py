@@ -164,8 +164,10 @@ def run_call(
     try:
         conv = converse(line, request)
     except Exception as e:
+        # Our side failed (a scenario or TTS error), not the customer: INTERRUPTED is retried
+        # and is not a contact; counting it as "delivered" would eat into the barrier.
         log.exception("conversation failed on %s", uri)
-        conv = {"outcome": Outcome.DELIVERED.value, "detail": f"conversation error: {e}"}
+        conv = {"outcome": Outcome.INTERRUPTED.value, "detail": f"conversation error: {e}"}
     finally:
         line.hangup()
     ended = datetime.now(UTC)
