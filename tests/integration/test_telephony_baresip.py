@@ -87,7 +87,9 @@ class Baresip:
                 size, rest = buf.split(b":", 1)
                 while len(rest) < int(size) + 1:
                     rest += s.recv(4096)
-                msg = json.loads(rest[: int(size)])
+                # raw_decode: baresip 1.0 sometimes counts a netstring's length past its JSON
+                # (seen once as "Extra data"); the object itself is complete.
+                msg, _ = json.JSONDecoder().raw_decode(rest[: int(size)].decode())
                 buf = rest[int(size) + 1 :]
                 if msg.get("response"):
                     return dict(msg)
