@@ -31,6 +31,7 @@ from cuckoo.domain import (
     Notification,
     Outcome,
 )
+from cuckoo.ratelimit import TokenBucket
 from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import Store
 
@@ -55,33 +56,6 @@ class ScaledClock:
 
     def __call__(self) -> datetime:
         return self.start + (self.base() - self.start) * self.speed
-
-
-class TokenBucket:
-    """`rate` tokens per second, at most `burst` saved up. Pure: the caller passes the time."""
-
-    def __init__(self, rate: float, burst: int, now: float) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.at = now
-
-    def _refill(self, now: float) -> None:
-        if now > self.at:
-            self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.rate)
-            self.at = now
-
-    def available(self, now: float) -> int:
-        self._refill(now)
-        return int(self.tokens + 1e-9)
-
-    def take(self, n: int, now: float) -> None:
-        self._refill(now)
-        if n > self.tokens + 1e-9:
-            raise ValueError(f"took {n} tokens, only {self.tokens:.2f} available")
-        self.tokens -= n
 
 
 def backoff_delay(failures: int, base_s: float, max_s: float) -> float:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import enum
 import re
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -122,50 +120,3 @@ def parse_receipt(
 def id_key(message_id: str) -> str:
     """Normalized message id for matching receipts: SMSCs differ in case and leading zeros."""
     return message_id.strip().lower().lstrip("0") or "0"
-
-
-# --- throttling
-
-
-class TokenBucket:
-    """`rate` tokens per second, bursts up to `burst`. rate 0 = unlimited. Thread-safe.
-
-    `pause(seconds)` stops everyone (the gateway said ESME_RTHROTTLED)."""
-
-    def __init__(
-        self,
-        rate: float,
-        burst: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate)
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = self.burst
-        self._last = clock()
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    def reserve(self) -> float:
-        """Take one token; return how long the caller must wait before using it."""
-        with self._lock:
-            now = self._clock()
-            if self.rate <= 0:
-                return max(0.0, self._paused_until - now)
-            start = max(now, self._paused_until)
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            self._tokens -= 1.0
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-            return max(wait, start - now)
-
-    def acquire(self) -> None:
-        wait = self.reserve()
-        if wait > 0:
-            self._sleep(wait)

@@ -25,13 +25,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cuckoo.ratelimit import Throttle
 from cuckoo.settings.sms import SmppGatewaySettings
 from cuckoo.sms.gateway import (
     ReceiptHandler,
     ReceiptStatus,
     SubmitResult,
     SubmitState,
-    TokenBucket,
     id_key,
     parse_receipt,
 )
@@ -114,7 +114,7 @@ class SmppGateway:
         self.settings = settings
         self._handler: ReceiptHandler | None = None
         # burst 1: SMSCs count per calendar second, a burst on top of the rate would overrun.
-        self._bucket = TokenBucket(settings.max_per_second, burst=1.0)
+        self._bucket = Throttle(settings.max_per_second, burst=1.0)
         self._send_lock = threading.Lock()  # writes to the socket + sequence numbers
         self._state_lock = threading.Lock()  # _pending, _groups
         self._pending: dict[int, _Waiter] = {}

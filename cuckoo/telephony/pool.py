@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
+from cuckoo.ratelimit import TokenBucket
 from cuckoo.settings.telephony import TelephonySettings
 
 log = logging.getLogger(__name__)
@@ -163,20 +164,6 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
 # ---- the parent side ------------------------------------------------------------------------
 
 
-class Pacer:
-    """Spaces new calls evenly: at most `per_second` INVITEs a second across all workers.
-    Pure: `delay(now)` says how long to wait before this call and books its slot."""
-
-    def __init__(self, per_second: float) -> None:
-        self.gap = 1.0 / per_second
-        self._next = float("-inf")
-
-    def delay(self, now: float) -> float:
-        start = max(now, self._next)
-        self._next = start + self.gap
-        return start - now
-
-
 @dataclass
 class _Pending:
     future: Future[dict[str, Any]]
@@ -243,7 +230,8 @@ class CallPool:
         self._workers: list[_Worker] = []
         self._next_id = 0
         self._stopping = False
-        self._pacer = Pacer(settings.calls_per_second)
+        # calls-per-second cap: burst 1 spaces INVITEs evenly, 1/rate apart
+        self._pacer = TokenBucket(settings.calls_per_second, 1, time.monotonic())
         self.restarts = 0
 
     def start(self, timeout: float = 30.0) -> CallPool:
@@ -273,7 +261,7 @@ class CallPool:
                 if free:
                     break
                 self._lock.wait(0.2)
-            time.sleep(self._pacer.delay(time.monotonic()))  # calls-per-second cap
+            time.sleep(self._pacer.reserve(time.monotonic()))
             w = min(free, key=lambda x: x.load)
             self._next_id += 1
             call_id = self._next_id

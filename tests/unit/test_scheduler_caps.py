@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cuckoo.scheduler import ScaledClock, TokenBucket, backoff_delay, free_slots
+from cuckoo.ratelimit import TokenBucket
+from cuckoo.scheduler import ScaledClock, backoff_delay, free_slots
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,7 @@ def test_token_bucket_refuses_overdraw_and_bad_settings() -> None:
     with pytest.raises(ValueError, match="only"):
         bucket.take(3, 0.0)
     with pytest.raises(ValueError):
-        TokenBucket(0.0, 1, now=0.0)
+        TokenBucket(-1.0, 1, now=0.0)
     with pytest.raises(ValueError):
         TokenBucket(1.0, 0, now=0.0)
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from cuckoo.config import parse
 from cuckoo.domain import Channel, ChannelKind, Notification, Outcome
+from cuckoo.ratelimit import Throttle
 from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.sms import SmsChannel
 from cuckoo.sms.gateway import (
@@ -18,7 +19,6 @@ from cuckoo.sms.gateway import (
     ReceiptStatus,
     SubmitResult,
     SubmitState,
-    TokenBucket,
     id_key,
     parse_receipt,
 )
@@ -92,7 +92,7 @@ class FakeClock:
 
 def test_token_bucket_holds_the_rate() -> None:
     clock = FakeClock()
-    bucket = TokenBucket(10, clock=clock, sleep=clock.sleep)
+    bucket = Throttle(10, clock=clock, sleep=clock.sleep)
     start = clock.t
     for _ in range(110):
         bucket.acquire()
@@ -102,13 +102,13 @@ def test_token_bucket_holds_the_rate() -> None:
 
 def test_token_bucket_unlimited_and_pause() -> None:
     clock = FakeClock()
-    bucket = TokenBucket(0, clock=clock, sleep=clock.sleep)
+    bucket = Throttle(0, clock=clock, sleep=clock.sleep)
     for _ in range(1000):
         bucket.acquire()
     assert clock.t == 100.0
     bucket.pause(2.5)
     assert bucket.reserve() == pytest.approx(2.5)
-    limited = TokenBucket(5, clock=clock, sleep=clock.sleep)
+    limited = Throttle(5, clock=clock, sleep=clock.sleep)
     limited.pause(3)
     assert limited.reserve() == pytest.approx(3)
 

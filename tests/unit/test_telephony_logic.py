@@ -256,17 +256,18 @@ def test_notification_request_is_plain_data() -> None:
 
 
 def test_pacer_spaces_calls() -> None:
-    from cuckoo.telephony.pool import Pacer
+    """The pool's INVITE pacing: a token bucket with burst 1, reserve() per call."""
+    from cuckoo.ratelimit import TokenBucket
 
-    p = Pacer(5.0)  # one INVITE every 0.2 s
-    assert p.delay(100.0) == 0.0
+    p = TokenBucket(5.0, 1, now=100.0)  # one INVITE every 0.2 s
+    assert p.reserve(100.0) == 0.0
     # three more calls at the same instant queue up 0.2 s apart
-    assert [round(p.delay(100.0), 6) for _ in range(3)] == [0.2, 0.4, 0.6]
+    assert [round(p.reserve(100.0), 6) for _ in range(3)] == [0.2, 0.4, 0.6]
     # after a quiet spell there is no debt to pay
-    assert p.delay(200.0) == 0.0
-    assert round(p.delay(200.1), 6) == 0.1
+    assert p.reserve(200.0) == 0.0
+    assert round(p.reserve(200.1), 6) == 0.1
     # 50 back-to-back calls take 49 gaps: the rate holds over any window
-    q = Pacer(10.0)
-    starts = [1000.0 + q.delay(1000.0) for _ in range(50)]
+    q = TokenBucket(10.0, 1, now=1000.0)
+    starts = [1000.0 + q.reserve(1000.0) for _ in range(50)]
     assert round(starts[-1] - starts[0], 6) == 4.9
     assert all(round(b - a, 6) == 0.1 for a, b in itertools.pairwise(starts))
