@@ -90,10 +90,22 @@ def kamailio_rig(base: Any, phones: int) -> Any:
             for k in range(phones):
                 ev = self.workdir / f"phone{k}.jsonl"
                 ev.write_text("")
-                self.procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "cuckoo.demo.phone", "--script", str(script),
-                     "--events", str(ev)], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, cwd=REPO))
+                self.procs.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "cuckoo.demo.phone",
+                            "--script",
+                            str(script),
+                            "--events",
+                            str(ev),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        cwd=REPO,
+                    )
+                )
                 deadline = time.monotonic() + 20
                 while '"ready"' not in ev.read_text():
                     if time.monotonic() > deadline:
@@ -107,14 +119,28 @@ def kamailio_rig(base: Any, phones: int) -> Any:
             # (phone_of gives customers last digits 0..phones-1: one digit per phone)
             routes = "\n".join(
                 f'        if ($rU =~ "[{"".join(ds)}]$") {{ $du = "sip:127.0.0.1:{port}"; }}'
-                for ds, port in zip(digits, ports, strict=True))
+                for ds, port in zip(digits, ports, strict=True)
+            )
             cfg = self.workdir / "kamailio.cfg"
             cfg.write_text(KAMAILIO_CFG.format(port=kport, routes=routes))
             (self.workdir / "kam").mkdir()
             self.kam = subprocess.Popen(
-                ["kamailio", "-f", str(cfg), "-DD", "-E", "-Y", str(self.workdir / "kam"),
-                 "-m", "64", "-M", "8"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    "kamailio",
+                    "-f",
+                    str(cfg),
+                    "-DD",
+                    "-E",
+                    "-Y",
+                    str(self.workdir / "kam"),
+                    "-m",
+                    "64",
+                    "-M",
+                    "8",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(1.5)
             if self.kam.poll() is not None:
                 raise RuntimeError("kamailio did not start")
@@ -148,8 +174,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("-n", "--customers", type=int, default=24)
     ap.add_argument("--poll", type=float, default=1.0, help="ERP poll interval, s (default 1)")
-    ap.add_argument("--phones", type=int, default=1,
-                    help="simulated-phone processes (4 calls each); >1 puts kamailio between")
+    ap.add_argument(
+        "--phones",
+        type=int,
+        default=1,
+        help="simulated-phone processes (4 calls each); >1 puts kamailio between",
+    )
     ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args()
     import logging
@@ -162,10 +192,22 @@ def main() -> int:
 
     cast = [
         Customer(
-            "Клиент", f"Номер{i}", None, phone_of(i, max(1, args.phones)), None, "Москва",
-            "documents_sent", f"Б-{i:05d}", "presses 1",
-            [{"action": "answer", "answer_after_s": 0.5,
-              "dtmf": [{"at_s": 1.0, "keys": "1", "method": "rfc2833"}]}],
+            "Клиент",
+            f"Номер{i}",
+            None,
+            phone_of(i, max(1, args.phones)),
+            None,
+            "Москва",
+            "documents_sent",
+            f"Б-{i:05d}",
+            "presses 1",
+            [
+                {
+                    "action": "answer",
+                    "answer_after_s": 0.5,
+                    "dtmf": [{"at_s": 1.0, "keys": "1", "method": "rfc2833"}],
+                }
+            ],
             Expected(Status.CONFIRMED, Outcome.CONFIRMED, 1, 1, calls=1),
             DOCS,
         )
@@ -199,10 +241,11 @@ def main() -> int:
                         done_at.setdefault(str(r["document_id"]), now)
                 time.sleep(0.1)
             t_end = time.monotonic()
-            bad = [f"{c.number} ({r.status if r else 'not ingested'}: "
-                   f"{r.last_outcome if r else ''})"
-                   for c in cast if (r := rig.row(ext[c.number])) is None
-                   or r.status != Status.CONFIRMED.value]
+            bad = [
+                f"{c.number} ({r.status if r else 'not ingested'}: {r.last_outcome if r else ''})"
+                for c in cast
+                if (r := rig.row(ext[c.number])) is None or r.status != Status.CONFIRMED.value
+            ]
         finally:
             rig.stop()
         events = rig.phone_events()
@@ -214,21 +257,29 @@ def main() -> int:
     flag_to_ring = [t - t_flag for t in first_ring.values()]
     flag_to_erp = [t - t_flag for t in done_at.values()]
     wall = (max(done_at.values()) if done_at else t_end) - t_flag
-    print(f"customers:                 {len(cast)} (all answer and press 1), "
-          f"max {4 * max(1, args.phones)} calls at a time"
-          + (f" through kamailio to {args.phones} phone processes" if args.phones > 1 else "")
-          + f", ERP polled every {args.poll:g} s")
-    print(f"completed:                 {len(done_at)} / {len(cast)} confirmed in the ERP"
-          + (f"; NOT confirmed: {', '.join(bad)}" if bad else ""))
+    print(
+        f"customers:                 {len(cast)} (all answer and press 1), "
+        f"max {4 * max(1, args.phones)} calls at a time"
+        + (f" through kamailio to {args.phones} phone processes" if args.phones > 1 else "")
+        + f", ERP polled every {args.poll:g} s"
+    )
+    print(
+        f"completed:                 {len(done_at)} / {len(cast)} confirmed in the ERP"
+        + (f"; NOT confirmed: {', '.join(bad)}" if bad else "")
+    )
     print(f"wall time flag → last:     {wall:.1f} s")
     print(f"notifications per minute:  {60 * len(done_at) / wall:.1f}")
     if rings:
         print(f"ERP flag → first ring:     {rings[0] - t_flag:.2f} s")
-        print(f"flag → ring per customer:  p50 {pct(flag_to_ring, 50):.1f} s, "
-              f"p95 {pct(flag_to_ring, 95):.1f} s")
+        print(
+            f"flag → ring per customer:  p50 {pct(flag_to_ring, 50):.1f} s, "
+            f"p95 {pct(flag_to_ring, 95):.1f} s"
+        )
     if flag_to_erp:
-        print(f"flag → result in the ERP:  p50 {pct(flag_to_erp, 50):.1f} s, "
-              f"p95 {pct(flag_to_erp, 95):.1f} s, mean {statistics.mean(flag_to_erp):.1f} s")
+        print(
+            f"flag → result in the ERP:  p50 {pct(flag_to_erp, 50):.1f} s, "
+            f"p95 {pct(flag_to_erp, 95):.1f} s, mean {statistics.mean(flag_to_erp):.1f} s"
+        )
     return 0 if not bad else 1
 
 

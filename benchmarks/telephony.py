@@ -84,11 +84,25 @@ class Sims:
             ev = workdir / f"sim{i}.jsonl"
             ev.write_text("")
             self.events.append(ev)
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "cuckoo.cli.main", "sim-phone", "--port", "0",
-                 "--script", str(sp), "--events", str(ev)],
-                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "cuckoo.cli.main",
+                        "sim-phone",
+                        "--port",
+                        "0",
+                        "--script",
+                        str(sp),
+                        "--events",
+                        str(ev),
+                    ],
+                    cwd=REPO,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         for ev in self.events:
             self.ports.append(int(self._wait_ready(ev)["port"]))
 
@@ -150,12 +164,19 @@ def make_pool(calls: int, converse: str) -> Any:
     from cuckoo.telephony.pool import CallPool, WorkerSpec
 
     settings = TelephonySettings(
-        bind_host="127.0.0.1", workers=max(1, math.ceil(calls / 4)), calls_per_worker=4,
-        ring_timeout_s=15, calls_per_second=CPS, rtp_timeout_s=10,
+        bind_host="127.0.0.1",
+        workers=max(1, math.ceil(calls / 4)),
+        calls_per_worker=4,
+        ring_timeout_s=15,
+        calls_per_second=CPS,
+        rtp_timeout_s=10,
     )
-    spec = WorkerSpec(settings=settings.model_dump(), converse=converse,
-                      synthesizer="telephony:no_synth",
-                      extra_sys_path=[str(Path(__file__).resolve().parent)])
+    spec = WorkerSpec(
+        settings=settings.model_dump(),
+        converse=converse,
+        synthesizer="telephony:no_synth",
+        extra_sys_path=[str(Path(__file__).resolve().parent)],
+    )
     return CallPool(settings, spec)
 
 
@@ -163,8 +184,13 @@ def concurrent(n: int, workdir: Path) -> None:
     from cuckoo.telephony.pool import attempt_result
 
     greeting, confirm = render(workdir)
-    script = {"default": {"answer_after_s": 0.2, "dtmf_after_quiet_s": 1.0,
-                          "dtmf": [{"at_s": 1.0, "keys": "1", "method": "rfc2833"}]}}
+    script = {
+        "default": {
+            "answer_after_s": 0.2,
+            "dtmf_after_quiet_s": 1.0,
+            "dtmf": [{"at_s": 1.0, "keys": "1", "method": "rfc2833"}],
+        }
+    }
     n_sims = math.ceil(n / 4)
     print(f"starting {n_sims} sim-phone processes and {math.ceil(n / 4)} robot workers ...")
     sims = Sims(n_sims, script, workdir)
@@ -225,31 +251,45 @@ def concurrent(n: int, workdir: Path) -> None:
     print(f"outcomes:            {outcomes}  ({completed}/{n} completed as confirmed)")
     print(f"peak simultaneous answered calls: {peak}")
     print(f"wall time:           {wall:.1f} s")
-    print(f"robot CPU:           {cpu:.1f} s over {len(pids)} workers = "
-          f"{cpu / n:.2f} CPU-s per call, {100 * cpu / max(call_s, 1e-9):.2f}% of a core per "
-          f"active call ({cpu / wall:.2f} cores busy)")
+    print(
+        f"robot CPU:           {cpu:.1f} s over {len(pids)} workers = "
+        f"{cpu / n:.2f} CPU-s per call, {100 * cpu / max(call_s, 1e-9):.2f}% of a core per "
+        f"active call ({cpu / wall:.2f} cores busy)"
+    )
     print(f"sim-phones CPU:      {sim_cpu:.1f} s ({sim_cpu / wall:.2f} cores busy) — same machine")
     if to_reply:
-        print(f"DTMF press → first reply frame sent by the robot: "
-              f"p50 {1000 * pct(to_reply, 50):.0f} ms, p95 {1000 * pct(to_reply, 95):.0f} ms, "
-              f"max {1000 * max(to_reply):.0f} ms (n={len(to_reply)})")
+        print(
+            f"DTMF press → first reply frame sent by the robot: "
+            f"p50 {1000 * pct(to_reply, 50):.0f} ms, p95 {1000 * pct(to_reply, 95):.0f} ms, "
+            f"max {1000 * max(to_reply):.0f} ms (n={len(to_reply)})"
+        )
     if reactions:
-        print(f"DTMF press → reply heard by the customer (adds the sim-phone's jitter buffer "
-              f"and clock): p50 {1000 * pct(reactions, 50):.0f} ms, "
-              f"p95 {1000 * pct(reactions, 95):.0f} ms, max {1000 * max(reactions):.0f} ms "
-              f"(n={len(reactions)})")
+        print(
+            f"DTMF press → reply heard by the customer (adds the sim-phone's jitter buffer "
+            f"and clock): p50 {1000 * pct(reactions, 50):.0f} ms, "
+            f"p95 {1000 * pct(reactions, 95):.0f} ms, max {1000 * max(reactions):.0f} ms "
+            f"(n={len(reactions)})"
+        )
     if transit:
-        print(f"  of which key pressed → key received by the robot (RFC 2833 path): "
-              f"p50 {1000 * pct(transit, 50):.0f} ms, p95 {1000 * pct(transit, 95):.0f} ms")
+        print(
+            f"  of which key pressed → key received by the robot (RFC 2833 path): "
+            f"p50 {1000 * pct(transit, 50):.0f} ms, p95 {1000 * pct(transit, 95):.0f} ms"
+        )
     if robot_react:
-        print(f"  of which key received → first reply frame (robot media clock): "
-              f"p50 {1000 * pct(robot_react, 50):.0f} ms, p95 {1000 * pct(robot_react, 95):.0f} ms")
+        print(
+            f"  of which key received → first reply frame (robot media clock): "
+            f"p50 {1000 * pct(robot_react, 50):.0f} ms, p95 {1000 * pct(robot_react, 95):.0f} ms"
+        )
     if robot_first:
-        print(f"200 OK → first greeting frame (robot media clock): "
-              f"p50 {1000 * pct(robot_first, 50):.0f} ms, p95 {1000 * pct(robot_first, 95):.0f} ms")
+        print(
+            f"200 OK → first greeting frame (robot media clock): "
+            f"p50 {1000 * pct(robot_first, 50):.0f} ms, p95 {1000 * pct(robot_first, 95):.0f} ms"
+        )
     if sim_first:
-        print(f"200 OK → first greeting frame heard (customer side, incl. jitter buffer): "
-              f"p50 {1000 * pct(sim_first, 50):.0f} ms, p95 {1000 * pct(sim_first, 95):.0f} ms")
+        print(
+            f"200 OK → first greeting frame heard (customer side, incl. jitter buffer): "
+            f"p50 {1000 * pct(sim_first, 50):.0f} ms, p95 {1000 * pct(sim_first, 95):.0f} ms"
+        )
     print(f"sim-phone exit codes: {sorted(set(sim_codes))}")
     _ = attempt_result  # results are plain dicts here; the channel converts them
 
@@ -264,8 +304,9 @@ def sequential(n: int, workdir: Path) -> None:
     durations = []
     for i in range(n):
         t = time.monotonic()
-        r = pool.submit(f"sip:s{i}@127.0.0.1:{sims.ports[0]}",
-                        {"confirm_wav": confirm}).result(timeout=60)
+        r = pool.submit(f"sip:s{i}@127.0.0.1:{sims.ports[0]}", {"confirm_wav": confirm}).result(
+            timeout=60
+        )
         durations.append(time.monotonic() - t)
         outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
         if (i + 1) % 50 == 0:
@@ -274,10 +315,14 @@ def sequential(n: int, workdir: Path) -> None:
     pool.stop()
     codes = sims.stop()
     print(f"\n== {n} sequential calls ==")
-    print(f"outcomes: {outcomes}; wall {time.monotonic() - t0:.0f} s; "
-          f"per call p50 {statistics.median(durations):.2f} s, max {max(durations):.2f} s")
-    print(f"worker restarts: {pool.restarts}; same worker processes throughout: {same_workers}; "
-          f"sim-phone exit codes {codes}")
+    print(
+        f"outcomes: {outcomes}; wall {time.monotonic() - t0:.0f} s; "
+        f"per call p50 {statistics.median(durations):.2f} s, max {max(durations):.2f} s"
+    )
+    print(
+        f"worker restarts: {pool.restarts}; same worker processes throughout: {same_workers}; "
+        f"sim-phone exit codes {codes}"
+    )
 
 
 def shutdown(n: int, workdir: Path) -> None:
@@ -285,8 +330,9 @@ def shutdown(n: int, workdir: Path) -> None:
     sims = Sims(math.ceil(n / 4), {"default": {"answer_after_s": 0.1}}, workdir)
     pool = make_pool(n, "telephony:bench_converse").start(timeout=60)
     req = {"greeting_wav": greeting, "confirm_wav": confirm, "wait_s": 30}
-    futs = [pool.submit(f"sip:x{i}@127.0.0.1:{sims.ports[i % len(sims.ports)]}", req)
-            for i in range(n)]
+    futs = [
+        pool.submit(f"sip:x{i}@127.0.0.1:{sims.ports[i % len(sims.ports)]}", req) for i in range(n)
+    ]
     time.sleep(3.0)
     t = time.monotonic()
     procs = [w.proc for w in pool._workers]
@@ -295,9 +341,11 @@ def shutdown(n: int, workdir: Path) -> None:
     codes = [p.exitcode for p in procs]
     sims.stop()
     print(f"\n== shutdown with {n} calls in progress ==")
-    print(f"pool.stop() took {time.monotonic() - t:.2f} s; futures resolved {done}/{n}; "
-          f"outcomes {sorted({f.result()['outcome'] for f in futs if f.done()})}; "
-          f"worker exit codes {codes}")
+    print(
+        f"pool.stop() took {time.monotonic() - t:.2f} s; futures resolved {done}/{n}; "
+        f"outcomes {sorted({f.result()['outcome'] for f in futs if f.done()})}; "
+        f"worker exit codes {codes}"
+    )
 
 
 def main() -> int:

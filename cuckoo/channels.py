@@ -145,9 +145,7 @@ class ScenarioTexts:
         return self.catalog.sms_text(n.scenario, dict(n.variables))
 
 
-def build_sms_channel(
-    config: Config, store: Store, clock: Clock | None = None
-) -> Channel | None:
+def build_sms_channel(config: Config, store: Store, clock: Clock | None = None) -> Channel | None:
     """The SMS channel, or None (logged) when no gateway is configured."""
     if not config.sms.gateways:
         log.info("no [sms.gateways] configured: the SMS channel is off")
@@ -186,9 +184,7 @@ def build_channels(
     (default: the file `cuckoo.config.load()` reads without -c)."""
     channels: dict[ChannelKind, Channel] = {}
     if calls:
-        channels[ChannelKind.CALL] = DialogCallChannel(
-            config, clock=clock, config_path=config_path
-        )
+        channels[ChannelKind.CALL] = DialogCallChannel(config, clock=clock, config_path=config_path)
     if store is None and config.sms.gateways:
         from cuckoo.store import Store
 

@@ -206,8 +206,7 @@ class Scheduler:
         for channel, n in waiting.items():
             hint = " (configure [sms.gateways] in cuckoo.toml)" if channel == "sms" else ""
             log.warning(
-                "%d due notification(s) wait for the %s channel, which this worker does not "
-                "have%s",
+                "%d due notification(s) wait for the %s channel, which this worker does not have%s",
                 n,
                 channel,
                 hint,

@@ -33,8 +33,18 @@ class SimPhoneProc:
         self.script_path.write_text(json.dumps(script))
         self.events_path.write_text("")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cuckoo.cli.main", "sim-phone", "--port", "0",
-             "--script", str(self.script_path), "--events", str(self.events_path)],
+            [
+                sys.executable,
+                "-m",
+                "cuckoo.cli.main",
+                "sim-phone",
+                "--port",
+                "0",
+                "--script",
+                str(self.script_path),
+                "--events",
+                str(self.events_path),
+            ],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=open(workdir / f"{name}-stderr.log", "w"),  # noqa: SIM115
@@ -103,8 +113,11 @@ def wait_for_key(line: Any, request: dict[str, Any]) -> dict[str, Any]:
 
     reply = line.listen(Expect(speech=False, no_speech_timeout_s=float(request.get("wait_s", 5))))
     digits = reply.digits if reply.kind == ReplyKind.DTMF else ""
-    return {"outcome": "confirmed" if digits == "1" else "delivered", "dtmf": digits,
-            "detail": reply.kind.value}
+    return {
+        "outcome": "confirmed" if digits == "1" else "delivered",
+        "dtmf": digits,
+        "detail": reply.kind.value,
+    }
 
 
 def espeak_synth(config: Any) -> Any:
@@ -113,8 +126,14 @@ def espeak_synth(config: Any) -> Any:
     return EspeakSynthesizer()
 
 
-def matched_fraction(sent: np.ndarray, received: np.ndarray, *, chunk_s: float = 0.5,
-                     min_corr: float = 0.85, rate: int = 8000) -> float:
+def matched_fraction(
+    sent: np.ndarray,
+    received: np.ndarray,
+    *,
+    chunk_s: float = 0.5,
+    min_corr: float = 0.85,
+    rate: int = 8000,
+) -> float:
     """Share of the voiced 0.5 s chunks of `sent` found in `received` with correlation
     ≥ `min_corr`, each at its own alignment. Unlike one global correlation it tolerates the
     frame slips a jitter buffer makes when two media clocks drift (or the machine is busy),

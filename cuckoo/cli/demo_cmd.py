@@ -19,19 +19,39 @@ def register(sub: Any) -> None:
             "written-back results. Needs no cuckoo.toml."
         ),
     )
-    p.add_argument("--keep", action="store_true",
-                   help="keep the work folder (ERP, store, the generated cuckoo.toml, events)")
-    p.add_argument("--dir", type=Path, metavar="PATH",
-                   help="work folder: new, empty, or one an earlier demo made (emptied first);"
-                        " default: a new temporary folder")
-    p.add_argument("--speed", type=float, default=60.0, metavar="N",
-                   help="demo clock speed: cuckoo's time runs N times faster (default 60)")
-    p.add_argument("--timeout", type=float, default=150.0, metavar="SECONDS",
-                   help="give up waiting for the customers after this long (default 150)")
-    p.add_argument("--plain", action="store_true",
-                   help="plain progress lines even on a terminal")
-    p.add_argument("--verbose", dest="demo_verbose", action="store_true",
-                   help="log what the worker does (same as cuckoo -v demo)")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the work folder (ERP, store, the generated cuckoo.toml, events)",
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        metavar="PATH",
+        help="work folder: new, empty, or one an earlier demo made (emptied first);"
+        " default: a new temporary folder",
+    )
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        metavar="N",
+        help="demo clock speed: cuckoo's time runs N times faster (default 60)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=150.0,
+        metavar="SECONDS",
+        help="give up waiting for the customers after this long (default 150)",
+    )
+    p.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+    p.add_argument(
+        "--verbose",
+        dest="demo_verbose",
+        action="store_true",
+        help="log what the worker does (same as cuckoo -v demo)",
+    )
     p.set_defaults(func=demo_cmd)
 
 
@@ -48,5 +68,6 @@ def demo_cmd(args: argparse.Namespace) -> int:
         # The demo has no SMS customers: "SMS channel off" is expected, not a warning here.
         logging.getLogger("cuckoo.channels").setLevel(logging.ERROR)
     live = False if (args.plain or verbose) else None
-    return run_demo(keep=args.keep, workdir=args.dir, speed=args.speed,
-                    timeout_s=args.timeout, live=live)
+    return run_demo(
+        keep=args.keep, workdir=args.dir, speed=args.speed, timeout_s=args.timeout, live=live
+    )

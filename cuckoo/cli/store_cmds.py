@@ -32,8 +32,11 @@ def register(sub: Any) -> None:
     add.add_argument("--phone", required=True, help="the customer's number, any usual spelling")
     add.add_argument("--scenario", required=True, help="scenario name (file name in scenarios/)")
     add.add_argument(
-        "--var", action="append", default=[], metavar="KEY=VALUE", help="template variable; "
-        "a dotted key nests: customer.first_name=Пётр"
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template variable; a dotted key nests: customer.first_name=Пётр",
     )
     add.add_argument("--vars-json", metavar="FILE", help="variables from a JSON object")
     add.add_argument(

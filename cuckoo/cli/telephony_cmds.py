@@ -20,10 +20,19 @@ def register(sub: Any) -> None:
     p.add_argument("--tz", help="the customer's time zone for --scenario (default: tenant's)")
     p.add_argument("--say", default="", help="text to say (Russian TTS)")
     p.add_argument("--wav", help="WAV file to play instead of --say")
-    p.add_argument("--wait-dtmf", type=float, default=5.0, metavar="SECONDS",
-                   help="wait this long for a key after the message (default 5)")
-    p.add_argument("--ring-timeout", type=float, metavar="SECONDS",
-                   help="cancel after ringing this long (default: [telephony] ring_timeout_s)")
+    p.add_argument(
+        "--wait-dtmf",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="wait this long for a key after the message (default 5)",
+    )
+    p.add_argument(
+        "--ring-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="cancel after ringing this long (default: [telephony] ring_timeout_s)",
+    )
     p.add_argument("--record", metavar="FILE", help="record both directions to a stereo WAV")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=call_cmd)
@@ -34,8 +43,12 @@ def register(sub: Any) -> None:
     s.add_argument("--tls-cert", default="", help="PEM certificate (with --transport tls)")
     s.add_argument("--tls-key", default="", help="PEM private key (with --transport tls)")
     s.add_argument("--script", help="JSON/YAML script: default + per-user behaviour")
-    s.add_argument("--action", choices=["answer", "busy", "reject", "never", "code"],
-                   default="answer", help="what to do with every call (without --script)")
+    s.add_argument(
+        "--action",
+        choices=["answer", "busy", "reject", "never", "code"],
+        default="answer",
+        help="what to do with every call (without --script)",
+    )
     s.add_argument("--code", type=int, default=486, help="final code for --action code")
     s.add_argument("--answer-after", type=float, default=0.5, metavar="SECONDS")
     s.add_argument("--hangup-after", type=float, metavar="SECONDS")
@@ -43,8 +56,9 @@ def register(sub: Any) -> None:
     s.add_argument("--dtmf", metavar="KEYS", help="press these keys after --dtmf-at seconds")
     s.add_argument("--dtmf-at", type=float, default=2.0, metavar="SECONDS")
     s.add_argument("--dtmf-method", choices=["rfc2833", "info", "inband"], default="rfc2833")
-    s.add_argument("--record", metavar="PATTERN",
-                   help="record what it heard, e.g. 'heard-{user}-{n}.wav'")
+    s.add_argument(
+        "--record", metavar="PATTERN", help="record what it heard, e.g. 'heard-{user}-{n}.wav'"
+    )
     s.add_argument("--events", metavar="FILE", help="write JSON-line events here (default stdout)")
     s.set_defaults(func=sim_phone_cmd)
 
@@ -146,7 +160,8 @@ def call_cmd(args: argparse.Namespace) -> int:
             from datetime import datetime
 
             ring = datetime.fromisoformat(r["answered_at"]) - datetime.fromisoformat(
-                r["started_at"])
+                r["started_at"]
+            )
             print(f"answered after: {ring.total_seconds():.2f} s")
         if r["first_audio_s"] is not None:
             print(f"answer → first audio frame: {1000 * r['first_audio_s']:.0f} ms")
@@ -164,14 +179,27 @@ def sim_phone_cmd(args: argparse.Namespace) -> int:
         script = Script.load(args.script)
     else:
         presses = (DtmfPress(args.dtmf_at, args.dtmf, args.dtmf_method),) if args.dtmf else ()
-        script = Script(Behavior(
-            action=args.action, code=args.code, answer_after_s=args.answer_after,
-            hangup_after_s=args.hangup_after, play=args.play, dtmf=presses, record=args.record,
-        ))
+        script = Script(
+            Behavior(
+                action=args.action,
+                code=args.code,
+                answer_after_s=args.answer_after,
+                hangup_after_s=args.hangup_after,
+                play=args.play,
+                dtmf=presses,
+                record=args.record,
+            )
+        )
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
-        return run_forever(script, args.port, events, transport=args.transport,
-                           tls_cert=args.tls_cert, tls_key=args.tls_key)
+        return run_forever(
+            script,
+            args.port,
+            events,
+            transport=args.transport,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
     finally:
         if events:
             events.close()

@@ -70,7 +70,9 @@ def read_state(rig: Rig, c: Customer, external_id: str) -> CustomerState:
 
 
 def check_customer(
-    st: CustomerState, erp_rows: list[dict[str, Any]], phone_events: list[dict[str, Any]],
+    st: CustomerState,
+    erp_rows: list[dict[str, Any]],
+    phone_events: list[dict[str, Any]],
     e164: str | None,
 ) -> list[str]:
     """Everything that differs from what this customer's script implies ([] = all good)."""
@@ -97,9 +99,7 @@ def check_customer(
         differ("ERP notify_status", doc[0]["notify_status"], e.status.value)
         results = [r for r in doc if r["status"] is not None]
         want_outcome = e.outcome.value if e.outcome else None
-        if not any(
-            r["status"] == e.status.value and r["outcome"] == want_outcome for r in results
-        ):
+        if not any(r["status"] == e.status.value and r["outcome"] == want_outcome for r in results):
             got = [(r["status"], r["outcome"]) for r in results]
             bad.append(
                 f"ERP notify_results: no row ({e.status.value}, {want_outcome}); rows: {got}"
@@ -187,8 +187,11 @@ class LiveProgress:
         for st in states:
             c = st.customer
             style = {
-                "confirmed": "green", "declined": "yellow", "exhausted": "red",
-                "invalid": "magenta", "active": "cyan",
+                "confirmed": "green",
+                "declined": "yellow",
+                "exhausted": "red",
+                "invalid": "magenta",
+                "active": "cyan",
             }.get(st.status, "")
             status = f"[{style}]{st.status}[/]" if style else st.status
             first = [c.number, c.name, c.phone, c.plays] if wide else [c.number, c.last_name]
@@ -209,10 +212,15 @@ class LiveProgress:
 
 
 def _print_erp(rows: list[dict[str, Any]], out: Any) -> None:
-    print("\nThe ERP's results (documents ⟕ notify_results, as cuckoo wrote them back; "
-          "times in the ERP's zone, Europe/Moscow):", file=out)
-    head = f"{'doc':<11} {'customer':<10} {'doc status':<11} {'result':<11} {'outcome':<19}" \
-           f" {'att':>3} {'cnt':>3} {'keys':<4} {'callback_at':<19} detail"
+    print(
+        "\nThe ERP's results (documents ⟕ notify_results, as cuckoo wrote them back; "
+        "times in the ERP's zone, Europe/Moscow):",
+        file=out,
+    )
+    head = (
+        f"{'doc':<11} {'customer':<10} {'doc status':<11} {'result':<11} {'outcome':<19}"
+        f" {'att':>3} {'cnt':>3} {'keys':<4} {'callback_at':<19} detail"
+    )
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
@@ -240,8 +248,11 @@ def describe_speech(config: Any) -> str:
         from cuckoo.speech.models import find_asr_model
 
         model = find_asr_model(config)
-        ears = f"speech recognition {model.name}" if model else (
-            "no Russian speech model: answers by keys (DTMF)")
+        ears = (
+            f"speech recognition {model.name}"
+            if model
+            else ("no Russian speech model: answers by keys (DTMF)")
+        )
     except Exception as e:
         ears = f"speech recognition: {e}"
     return f"{voice}; {ears}"
@@ -278,8 +289,10 @@ def run_demo(
     wd = Path(tempfile.mkdtemp(prefix="cuckoo-demo-")) if workdir is None else workdir
     if workdir is not None and workdir.exists() and any(workdir.iterdir()):
         if not is_demo_folder(workdir):
-            print(f"cuckoo demo: {workdir} is not empty and not a demo folder: not touching it",
-                  file=out or sys.stdout)
+            print(
+                f"cuckoo demo: {workdir} is not empty and not a demo folder: not touching it",
+                file=out or sys.stdout,
+            )
             return 2
         shutil.rmtree(workdir)  # a fresh run every time
     wd.mkdir(parents=True, exist_ok=True)
@@ -293,17 +306,24 @@ def run_demo(
     events: list[dict[str, Any]] = []
     timed_out = False
     try:
-        print("starting: simulated phones, call workers (voice warm-up), scheduler …",
-              file=out, flush=True)
+        print(
+            "starting: simulated phones, call workers (voice warm-up), scheduler …",
+            file=out,
+            flush=True,
+        )
         try:
             rig.start()
         except (RuntimeError, OSError) as e:
             print(f"cuckoo demo: cannot start: {e}", file=out)
             return 1
         print(describe_speech(rig.config), file=out, flush=True)
-        print(f"ready in {time.monotonic() - t_start:.1f} s; clock runs {speed:g}× "
-              f"(a 1-minute retry interval takes 1/{speed:g} min); managers flag "
-              f"{len(cast)} documents now", file=out, flush=True)
+        print(
+            f"ready in {time.monotonic() - t_start:.1f} s; clock runs {speed:g}× "
+            f"(a 1-minute retry interval takes 1/{speed:g} min); managers flag "
+            f"{len(cast)} documents now",
+            file=out,
+            flush=True,
+        )
         rig.flag(documents(cast))
         ids = rig.document_ids()
         ext = {c.number: str(ids[c.number]) for c in cast}
@@ -337,8 +357,12 @@ def run_demo(
     elapsed = time.monotonic() - t_start
 
     # ---- the report ----
-    print(f"\nReport after {elapsed:.0f} s"
-          + (f" (timed out after {timeout_s:.0f} s)" if timed_out else "") + ":", file=out)
+    print(
+        f"\nReport after {elapsed:.0f} s"
+        + (f" (timed out after {timeout_s:.0f} s)" if timed_out else "")
+        + ":",
+        file=out,
+    )
     failures = 0
     for st in states:
         c = st.customer
@@ -353,24 +377,28 @@ def run_demo(
         mark = "OK  " if not bad else "FAIL"
         failures += bool(bad)
         print(f"  {mark} {c.number:<11} {c.name:<18} {c.plays}", file=out)
-        print(f"       expected {want}, got {got} (attempts {st.attempts}, contacts {st.contacts}"
-              + (f", callback at {st.callback_at:%Y-%m-%d %H:%M} UTC" if st.callback_at else "")
-              + ")", file=out)
+        print(
+            f"       expected {want}, got {got} (attempts {st.attempts}, contacts {st.contacts}"
+            + (f", callback at {st.callback_at:%Y-%m-%d %H:%M} UTC" if st.callback_at else "")
+            + ")",
+            file=out,
+        )
         for b in bad:
             print(f"         ✗ {b}", file=out)
         if bad and st.detail:
             print(f"         detail: {st.detail}", file=out)
     _print_erp(erp_rows, out)
     if failures:
-        print(f"\n{failures} of {len(states)} customers did not reach the expected outcome.",
-              file=out)
+        print(
+            f"\n{failures} of {len(states)} customers did not reach the expected outcome.", file=out
+        )
     else:
-        print(f"\nAll {len(states)} customers reached the outcome their script implies.",
-              file=out)
+        print(f"\nAll {len(states)} customers reached the outcome their script implies.", file=out)
     if keep or failures:
-        print(f"Files kept in {wd} (cuckoo.toml, erp.sqlite, cuckoo.sqlite, phone-events.jsonl)",
-              file=out)
+        print(
+            f"Files kept in {wd} (cuckoo.toml, erp.sqlite, cuckoo.sqlite, phone-events.jsonl)",
+            file=out,
+        )
     elif made_tmp:
         shutil.rmtree(wd, ignore_errors=True)
     return 1 if failures else 0
-

@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=0, help="SIP port (0: any free port)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    script = SequencedScript.from_json(json.loads(Path(args.script).read_text("utf-8")),
-                                       args.script)
+    script = SequencedScript.from_json(
+        json.loads(Path(args.script).read_text("utf-8")), args.script
+    )
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     with open(args.events, "a", encoding="utf-8") as events:
         return run_forever(script, args.port, events)

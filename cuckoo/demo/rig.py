@@ -122,8 +122,15 @@ class Rig:
         retry_after = {
             k: o.retry_minutes
             for k in (
-                "delivered", "busy", "no_answer", "rejected", "network", "voicemail",
-                "interrupted", "undeliverable", "callback",
+                "delivered",
+                "busy",
+                "no_answer",
+                "rejected",
+                "network",
+                "voicemail",
+                "interrupted",
+                "undeliverable",
+                "callback",
             )
         }
         data: dict[str, Any] = {
@@ -186,8 +193,15 @@ class Rig:
         self.events_path.write_text("")
         self._stderr = open(self.workdir / "phone-stderr.log", "w", encoding="utf-8")  # noqa: SIM115
         self.phone_proc = subprocess.Popen(
-            [sys.executable, "-m", "cuckoo.demo.phone", "--script", str(script),
-             "--events", str(self.events_path)],
+            [
+                sys.executable,
+                "-m",
+                "cuckoo.demo.phone",
+                "--script",
+                str(script),
+                "--events",
+                str(self.events_path),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
             cwd=repo_dir(),

@@ -83,8 +83,12 @@ def say_and_wait(line: Line, request: dict[str, Any]) -> dict[str, Any]:
         reply = None
     digits = ""
     if reply is not None and reply.kind == ReplyKind.HANGUP:
-        return {"outcome": Outcome.REJECTED.value, "dtmf": "", "said": said,
-                "detail": "hung up during the message"}
+        return {
+            "outcome": Outcome.REJECTED.value,
+            "dtmf": "",
+            "said": said,
+            "detail": "hung up during the message",
+        }
     if reply is not None and reply.kind == ReplyKind.DTMF:
         digits = reply.digits
     wait = float(request.get("wait_dtmf_s", 5.0) or 0)

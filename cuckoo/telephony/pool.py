@@ -58,7 +58,6 @@ def _raise_terminate(signum: int, frame: Any) -> None:
     raise _Terminate()
 
 
-
 def _build(spec: WorkerSpec, settings: TelephonySettings) -> tuple[Any, Any, Any]:
     from cuckoo import config as config_mod
     from cuckoo.telephony.calls import load_object, say_and_wait
@@ -122,14 +121,26 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     def one_call(call_id: int, uri: str, request: dict[str, Any], record: str | None) -> None:
         handles: list[Any] = []
         try:
-            r = run_call(engine, uri, request, settings=settings, converse=converse,
-                         synthesizer=synth, recognizer_factory=recognizer, record_path=record,
-                         handles=handles)
+            r = run_call(
+                engine,
+                uri,
+                request,
+                settings=settings,
+                converse=converse,
+                synthesizer=synth,
+                recognizer_factory=recognizer,
+                record_path=record,
+                handles=handles,
+            )
         except Exception as e:  # still answer the parent
             log.exception("call %s failed", call_id)
             now = datetime.now(UTC).isoformat()
-            r = {"outcome": Outcome.NETWORK.value, "detail": f"worker error: {e}",
-                 "started_at": now, "ended_at": now}
+            r = {
+                "outcome": Outcome.NETWORK.value,
+                "detail": f"worker error: {e}",
+                "started_at": now,
+                "ended_at": now,
+            }
         # An INVITE that never got any response cannot be cancelled (RFC 3261): pjsua keeps
         # its call slot until Timer B fires (32 s, measured) although it reports the call
         # disconnected. Report the attempt now; give the slot back to the pool only then.
@@ -147,8 +158,12 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
                 break
             if msg[0] == "call":
                 _, call_id, uri, request, record = msg
-                t = threading.Thread(target=one_call, args=(call_id, uri, request, record),
-                                     name=f"call-{call_id}", daemon=True)
+                t = threading.Thread(
+                    target=one_call,
+                    args=(call_id, uri, request, record),
+                    name=f"call-{call_id}",
+                    daemon=True,
+                )
                 threads = [x for x in threads if x.is_alive()] + [t]
                 t.start()
     except (EOFError, OSError, _Terminate):
@@ -177,8 +192,12 @@ class _Worker:
         self.index = index
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=worker_main, args=(child, pool.spec, index),
-                                name=f"cuckoo-call-worker-{index}", daemon=True)
+        self.proc = ctx.Process(
+            target=worker_main,
+            args=(child, pool.spec, index),
+            name=f"cuckoo-call-worker-{index}",
+            daemon=True,
+        )
         self.proc.start()
         child.close()
         self.pending: dict[int, _Pending] = {}
@@ -187,8 +206,7 @@ class _Worker:
         self.port = 0
         self.dead = False
         self.send_lock = threading.Lock()
-        self.reader = threading.Thread(target=self._read, name=f"pool-reader-{index}",
-                                       daemon=True)
+        self.reader = threading.Thread(target=self._read, name=f"pool-reader-{index}", daemon=True)
         self.reader.start()
 
     @property
@@ -249,8 +267,9 @@ class CallPool:
     def worker_pids(self) -> list[int]:
         return [w.proc.pid or 0 for w in self._workers]
 
-    def submit(self, uri: str, request: dict[str, Any],
-               record_path: str | None = None) -> Future[dict[str, Any]]:
+    def submit(
+        self, uri: str, request: dict[str, Any], record_path: str | None = None
+    ) -> Future[dict[str, Any]]:
         fut: Future[dict[str, Any]] = Future()
         with self._lock:
             while True:
@@ -294,19 +313,25 @@ class CallPool:
             if restart:
                 i = self._workers.index(w)
                 self.restarts += 1
-                log.warning("call worker %s (pid %s) died: %d call(s) interrupted; restarting",
-                            w.index, w.proc.pid, len(lost))
+                log.warning(
+                    "call worker %s (pid %s) died: %d call(s) interrupted; restarting",
+                    w.index,
+                    w.proc.pid,
+                    len(lost),
+                )
                 self._workers[i] = _Worker(self, w.index)
             self._lock.notify_all()
         for p in lost:
             if not p.future.done():
-                p.future.set_result({
-                    "outcome": Outcome.INTERRUPTED.value,
-                    "uri": p.uri,
-                    "started_at": p.started_at.isoformat(),
-                    "ended_at": now.isoformat(),
-                    "detail": f"call worker died (exit code {w.proc.exitcode})",
-                })
+                p.future.set_result(
+                    {
+                        "outcome": Outcome.INTERRUPTED.value,
+                        "uri": p.uri,
+                        "started_at": p.started_at.isoformat(),
+                        "ended_at": now.isoformat(),
+                        "detail": f"call worker died (exit code {w.proc.exitcode})",
+                    }
+                )
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the workers; calls in progress are hung up and reported."""
@@ -357,10 +382,18 @@ def attempt_result(r: dict[str, Any]) -> AttemptResult:
 def notification_request(n: Notification) -> dict[str, Any]:
     """What the conversation function gets: the notification's fields, plain data."""
     return {
-        "id": n.id, "source": n.source, "external_id": n.external_id, "tenant": n.tenant,
-        "phone": n.phone, "phone_raw": n.phone_raw, "channel": n.channel.value,
-        "scenario": n.scenario, "variables": dict(n.variables), "timezone": n.timezone,
-        "attempt_no": n.attempt_no, "contacts": n.contacts,
+        "id": n.id,
+        "source": n.source,
+        "external_id": n.external_id,
+        "tenant": n.tenant,
+        "phone": n.phone,
+        "phone_raw": n.phone_raw,
+        "channel": n.channel.value,
+        "scenario": n.scenario,
+        "variables": dict(n.variables),
+        "timezone": n.timezone,
+        "attempt_no": n.attempt_no,
+        "contacts": n.contacts,
     }
 
 
@@ -369,8 +402,9 @@ def call_channel(config: Any, config_path: str | Path | None = None) -> CallChan
     cuckoo.toml (for the synthesizer, recognizer and conversation). Call `.start()` (or let
     the first `deliver` do it) and `.close()` at shutdown."""
     settings: TelephonySettings = config.telephony
-    spec = WorkerSpec(settings=settings.model_dump(),
-                      config_path=str(config_path) if config_path else None)
+    spec = WorkerSpec(
+        settings=settings.model_dump(), config_path=str(config_path) if config_path else None
+    )
     return CallChannel(settings, spec)
 
 
@@ -380,8 +414,13 @@ class CallChannel:
 
     kind = ChannelKind.CALL
 
-    def __init__(self, settings: TelephonySettings, spec: WorkerSpec | None = None,
-                 *, pool: CallPool | None = None) -> None:
+    def __init__(
+        self,
+        settings: TelephonySettings,
+        spec: WorkerSpec | None = None,
+        *,
+        pool: CallPool | None = None,
+    ) -> None:
         self.settings = settings
         self.pool = pool or CallPool(settings, spec)
         self._started = pool is not None
@@ -408,7 +447,9 @@ class CallChannel:
         record = None
         if self.settings.record_dir:
             stamp = started.strftime("%Y%m%dT%H%M%S")
-            record = str(Path(self.settings.record_dir)
-                         / f"{notification.id}-{notification.attempt_no}-{stamp}.wav")
+            record = str(
+                Path(self.settings.record_dir)
+                / f"{notification.id}-{notification.attempt_no}-{stamp}.wav"
+            )
         fut = self.pool.submit(uri, notification_request(notification), record)
         return attempt_result(fut.result())

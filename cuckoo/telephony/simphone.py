@@ -127,8 +127,13 @@ class SimPhone:
         tls_key: str = "",
     ) -> None:
         self.script = script
-        cfg = EngineConfig(sip_port=port, log_level=0, transport=transport,
-                           tls_cert_file=tls_cert, tls_key_file=tls_key)
+        cfg = EngineConfig(
+            sip_port=port,
+            log_level=0,
+            transport=transport,
+            tls_cert_file=tls_cert,
+            tls_key_file=tls_key,
+        )
         self.engine = Engine(cfg, on_incoming=self._incoming)
         self._events = events or sys.stdout
         self._lock = threading.Lock()

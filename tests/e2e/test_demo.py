@@ -52,8 +52,10 @@ def test_demo_runs_green_and_writes_results_back(tmp_path: Path) -> None:
         " r.dtmf, r.callback_at FROM documents d JOIN notify_results r ON r.document_id = d.id"
     ).fetchall()
     db.close()
-    got = {number: (status, outcome, attempts, dtmf or "")
-           for number, _doc, _flag, status, outcome, attempts, dtmf, _cb in rows}
+    got = {
+        number: (status, outcome, attempts, dtmf or "")
+        for number, _doc, _flag, status, outcome, attempts, dtmf, _cb in rows
+    }
     assert got == EXPECTED
     by_number = {r[0]: r for r in rows}
     # Final results clear the manager's flag; the agreed callback keeps it and has its time.

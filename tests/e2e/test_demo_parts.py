@@ -19,21 +19,47 @@ from cuckoo.demo.rig import Rig, RigOptions, scenarios_dir, toml_text
 from cuckoo.domain import ChannelKind, Notification, Outcome, Status
 
 CONFIRM = Customer(
-    "Иванова", "Мария", None, "+79121000001", None, "Екатеринбург", "documents_sent", "A-1",
-    "presses 1", [], Expected(Status.CONFIRMED, Outcome.CONFIRMED, 1, 1, dtmf="1",
-                              heard_robot=True, calls=1), DOCS,
+    "Иванова",
+    "Мария",
+    None,
+    "+79121000001",
+    None,
+    "Екатеринбург",
+    "documents_sent",
+    "A-1",
+    "presses 1",
+    [],
+    Expected(Status.CONFIRMED, Outcome.CONFIRMED, 1, 1, dtmf="1", heard_robot=True, calls=1),
+    DOCS,
 )
 PHONE = "+79121000001"
 
 
 def good_state() -> CustomerState:
-    return CustomerState(CONFIRM, "5", status="confirmed", attempts=1, contacts=1,
-                         last_outcome="confirmed", dtmf="1", outcomes=["confirmed"])
+    return CustomerState(
+        CONFIRM,
+        "5",
+        status="confirmed",
+        attempts=1,
+        contacts=1,
+        last_outcome="confirmed",
+        dtmf="1",
+        outcomes=["confirmed"],
+    )
 
 
 def good_erp() -> list[dict[str, Any]]:
-    return [{"document_id": 5, "notify_status": "confirmed", "notify_call": 0, "notify_sms": 0,
-             "status": "confirmed", "outcome": "confirmed", "callback_at": None}]
+    return [
+        {
+            "document_id": 5,
+            "notify_status": "confirmed",
+            "notify_call": 0,
+            "notify_sms": 0,
+            "status": "confirmed",
+            "outcome": "confirmed",
+            "callback_at": None,
+        }
+    ]
 
 
 def good_events() -> list[dict[str, Any]]:
@@ -59,8 +85,10 @@ def test_a_matching_customer_has_no_differences() -> None:
         (lambda s, e, v: e[0].update(outcome="busy"), "ERP notify_results: no row"),
         (lambda s, e, v: e[0].update(notify_call=1), "flags were not cleared"),
         (lambda s, e, v: e.clear(), "ERP: the document is gone"),
-        (lambda s, e, v: v.append({"event": "incoming", "user": PHONE}),
-         "calls the phone received: expected 1, got 2"),
+        (
+            lambda s, e, v: v.append({"event": "incoming", "user": PHONE}),
+            "calls the phone received: expected 1, got 2",
+        ),
         (lambda s, e, v: v[1].update(first_audio_s=None), "never heard the robot's voice"),
     ],
 )
@@ -73,11 +101,25 @@ def test_every_difference_is_named(change: Any, complaint: str) -> None:
 
 def test_callback_expectation_needs_a_time_in_store_and_erp() -> None:
     c = next(c for c in CAST if c.expect.callback)
-    st = CustomerState(c, "4", status="pending", attempts=1, contacts=1,
-                       last_outcome="callback_requested", dtmf="21")
+    st = CustomerState(
+        c,
+        "4",
+        status="pending",
+        attempts=1,
+        contacts=1,
+        last_outcome="callback_requested",
+        dtmf="21",
+    )
     erp: list[dict[str, Any]] = [
-        {"document_id": 4, "notify_status": "pending", "notify_call": 1, "notify_sms": 0,
-         "status": "pending", "outcome": "callback_requested", "callback_at": None}
+        {
+            "document_id": 4,
+            "notify_status": "pending",
+            "notify_call": 1,
+            "notify_sms": 0,
+            "status": "pending",
+            "outcome": "callback_requested",
+            "callback_at": None,
+        }
     ]
     events: list[dict[str, Any]] = [
         {"event": "incoming", "user": "+79121000006"},
@@ -143,7 +185,7 @@ def test_the_generated_config_is_a_valid_cuckoo_toml(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "toml"),
-    [(True, "true"), (3, "3"), (0.5, "0.5"), ("a\"b\nc", '"a\\"b\\nc"'), (["x", 1], '["x", 1]')],
+    [(True, "true"), (3, "3"), (0.5, "0.5"), ('a"b\nc', '"a\\"b\\nc"'), (["x", 1], '["x", 1]')],
 )
 def test_toml_values(value: Any, toml: str) -> None:
     assert toml_text({"k": value}) == f'"k" = {toml}\n'
@@ -151,14 +193,30 @@ def test_toml_values(value: Any, toml: str) -> None:
 
 
 def notification(scenario: str, variables: dict[str, Any]) -> Notification:
-    return Notification(1, "shop", "1", "default", "+79121000001", "+79121000001",
-                        ChannelKind.SMS, scenario, variables, "Europe/Moscow", 1, 0)
+    return Notification(
+        1,
+        "shop",
+        "1",
+        "default",
+        "+79121000001",
+        "+79121000001",
+        ChannelKind.SMS,
+        scenario,
+        variables,
+        "Europe/Moscow",
+        1,
+        0,
+    )
 
 
 def test_sms_text_is_the_scenarios_sms_template() -> None:
     texts = ScenarioTexts(scenarios_dir())
-    text = texts(notification("documents_sent", {
-        **DOCS, "customer": {"first_name": "Ольга", "patronymic": "Ивановна"}}))
+    text = texts(
+        notification(
+            "documents_sent",
+            {**DOCS, "customer": {"first_name": "Ольга", "patronymic": "Ивановна"}},
+        )
+    )
     assert text.startswith("Ольга Ивановна,") and "октябрь" in text
     with pytest.raises(Exception, match="customer"):
         texts(notification("documents_sent", {}))
@@ -186,8 +244,15 @@ def test_input_errors_do_not_reach_the_phone_as_a_delivered_call() -> None:
     from cuckoo.dialog.text_line import TextLine
 
     line = TextLine(io.StringIO(""), io.StringIO())
-    r = converse_call(line, {"scenario": "documents_sent", "scenarios_dir": str(scenarios_dir()),
-                             "variables": {}, "timezone": "Europe/Moscow"})
+    r = converse_call(
+        line,
+        {
+            "scenario": "documents_sent",
+            "scenarios_dir": str(scenarios_dir()),
+            "variables": {},
+            "timezone": "Europe/Moscow",
+        },
+    )
     assert r["outcome"] == Outcome.INVALID_NUMBER.value
     assert "bad input" in r["detail"] and "customer" in r["detail"]
 

@@ -86,40 +86,57 @@ def test_callback_agreed_by_keys_is_called_back_at_that_time(tmp_path: Path) -> 
     start = datetime(2026, 11, 18, 19, 30, tzinfo=UTC)
     zone = ZoneInfo("Asia/Yekaterinburg")
     customer = Customer(
-        "Захарова", "Анна", "Сергеевна", "8 912 100-00-06", "Asia/Yekaterinburg", "Пермь",
-        "callback_offer", "ЗК-000900", "callback by keys, then agrees on the callback",
+        "Захарова",
+        "Анна",
+        "Сергеевна",
+        "8 912 100-00-06",
+        "Asia/Yekaterinburg",
+        "Пермь",
+        "callback_offer",
+        "ЗК-000900",
+        "callback by keys, then agrees on the callback",
         [
             # call 1: not tomorrow 10 (2) → tomorrow morning (1)
-            {"action": "answer", "answer_after_s": 0.5,
-             "dtmf": [{"at_s": 1.5, "keys": "2"}, {"at_s": 3.5, "keys": "1"}]},
+            {
+                "action": "answer",
+                "answer_after_s": 0.5,
+                "dtmf": [{"at_s": 1.5, "keys": "2"}, {"at_s": 3.5, "keys": "1"}],
+            },
             # call 2 (the callback): yes, tomorrow around ten suits (1)
             {"action": "answer", "answer_after_s": 0.5, "dtmf": [{"at_s": 1.5, "keys": "1"}]},
         ],
         Expected(Status.CONFIRMED, Outcome.CONFIRMED, 2, 2, calls=2),
         CALLBACK,
     )
-    rig = Rig(tmp_path, phones_script([customer]),
-              RigOptions(speed=3600.0, start_at=start)).start()
+    rig = Rig(tmp_path, phones_script([customer]), RigOptions(speed=3600.0, start_at=start)).start()
     try:
         rig.flag(documents([customer]))
         ext = str(rig.document_ids()[customer.number])
-        wait_for("the first call to end with a callback",
-                 lambda: (r := rig.row(ext)) is not None and r.attempts == 1, 60)
+        wait_for(
+            "the first call to end with a callback",
+            lambda: (r := rig.row(ext)) is not None and r.attempts == 1,
+            60,
+        )
         first = rig.row(ext)
         assert first.last_outcome == Outcome.CALLBACK_REQUESTED.value
         att1 = rig.attempts(ext)[0]
         assert att1.dtmf == "21"
-        agreed = att1.callback_at.replace(tzinfo=UTC) if att1.callback_at.tzinfo is None \
+        agreed = (
+            att1.callback_at.replace(tzinfo=UTC)
+            if att1.callback_at.tzinfo is None
             else att1.callback_at
+        )
         assert agreed.astimezone(zone) == datetime(2026, 11, 20, 10, 0, tzinfo=zone)
         # The store schedules the next call exactly at the agreed time...
         if first.status == Status.PENDING.value:
             nxt = first.next_attempt_at
             nxt = nxt.replace(tzinfo=UTC) if nxt.tzinfo is None else nxt
             assert nxt == agreed
-        wait_for("the callback call",
-                 lambda: rig.row(ext).status == Status.CONFIRMED.value
-                 and rig.outbox_pending() == 0, 90)
+        wait_for(
+            "the callback call",
+            lambda: rig.row(ext).status == Status.CONFIRMED.value and rig.outbox_pending() == 0,
+            90,
+        )
         # ...and the scheduler placed it no earlier than that on its clock.
         assert rig.clock is not None and rig.clock() >= agreed
         atts = rig.attempts(ext)

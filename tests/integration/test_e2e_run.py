@@ -22,16 +22,29 @@ pytestmark = [pytest.mark.sip, pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 def cuckoo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cuckoo.cli.main", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=150)
+    return subprocess.run(
+        [sys.executable, "-m", "cuckoo.cli.main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
 
 
 def test_cuckoo_run_once_calls_and_writes_back(tmp_path: Path) -> None:
     customer = Customer(
-        "Иванова", "Мария", "Петровна", "8 (912) 100-00-01", None, "Екатеринбург",
-        "documents_sent", "АКТ-000700", "presses 1",
+        "Иванова",
+        "Мария",
+        "Петровна",
+        "8 (912) 100-00-01",
+        None,
+        "Екатеринбург",
+        "documents_sent",
+        "АКТ-000700",
+        "presses 1",
         [{"action": "answer", "answer_after_s": 0.5, "dtmf": [{"at_s": 1.5, "keys": "1"}]}],
-        Expected(Status.CONFIRMED, Outcome.CONFIRMED, 1, 1), DOCS,
+        Expected(Status.CONFIRMED, Outcome.CONFIRMED, 1, 1),
+        DOCS,
     )
     rig = Rig(tmp_path, phones_script([customer]), RigOptions())
     rig.start_phones()

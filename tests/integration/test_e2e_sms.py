@@ -34,20 +34,36 @@ def smsc() -> Iterator[Smsc]:
 
 def test_calls_exhausted_then_one_sms_through_smpp(tmp_path: Path, smsc: Smsc) -> None:
     customer = Customer(
-        "Сидоренко", "Ольга", None, "8-923-100-00-03", None, "Новосибирск",
-        "documents_sent", "АКТ-000300", "never answers; has SMS",
+        "Сидоренко",
+        "Ольга",
+        None,
+        "8-923-100-00-03",
+        None,
+        "Новосибирск",
+        "documents_sent",
+        "АКТ-000300",
+        "never answers; has SMS",
         [{"action": "never"}],
         Expected(Status.DELIVERED, Outcome.SENT, 3, 1, calls=2),
         DOCS,
         notify_sms=True,  # both flags in the ERP: call_then_sms
     )
     gateway = {
-        "type": "smpp", "host": "127.0.0.1", "port": smsc.port, "system_id": "cuckoo",
-        "password": "secret", "response_timeout_s": 2.0, "reconnect_min_s": 0.1,
-        "reconnect_max_s": 0.5, "submit_timeout_s": 10.0,
+        "type": "smpp",
+        "host": "127.0.0.1",
+        "port": smsc.port,
+        "system_id": "cuckoo",
+        "password": "secret",
+        "response_timeout_s": 2.0,
+        "reconnect_min_s": 0.1,
+        "reconnect_max_s": 0.5,
+        "submit_timeout_s": 10.0,
     }
-    rig = Rig(tmp_path, phones_script([customer]),
-              RigOptions(speed=60.0, max_attempts=2, ring_timeout_s=3.0, sms_gateway=gateway))
+    rig = Rig(
+        tmp_path,
+        phones_script([customer]),
+        RigOptions(speed=60.0, max_attempts=2, ring_timeout_s=3.0, sms_gateway=gateway),
+    )
     rig.start()
     try:
         assert set(rig.channels) == {"call", "sms"}
@@ -69,13 +85,16 @@ def test_calls_exhausted_then_one_sms_through_smpp(tmp_path: Path, smsc: Smsc) -
     finally:
         rig.stop()
     assert [(a.channel, a.outcome) for a in atts] == [
-        ("call", "no_answer"), ("call", "no_answer"), ("sms", "sent")
+        ("call", "no_answer"),
+        ("call", "no_answer"),
+        ("sms", "sent"),
     ]
     assert (row.attempts, row.contacts, row.last_outcome) == (3, 1, "sent")
     assert receipt == "delivered"
     # The text is the scenario's `sms:` template rendered with the ERP row's variables.
-    variables = dict(DOCS, customer={"first_name": "Ольга", "patronymic": "",
-                                     "last_name": "Сидоренко"})
+    variables = dict(
+        DOCS, customer={"first_name": "Ольга", "patronymic": "", "last_name": "Сидоренко"}
+    )
     want = render_sms(load_named(scenarios_dir(), "documents_sent"), variables)
     assert message["text"] == want
     assert "Ольга" in message["text"] and "октябрь" in message["text"]

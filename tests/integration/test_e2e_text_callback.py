@@ -53,27 +53,49 @@ class TypingCustomer:
         out = io.StringIO()
         line = TextLine(io.StringIO("".join(t + "\n" for t in typed)), out, echo=True)
         started = self.clock()
-        r = converse(line, {"scenario": n.scenario, "scenarios_dir": str(scenarios_dir()),
-                            "variables": n.variables, "timezone": n.timezone,
-                            "now": started.isoformat(), "speech_available": True})
+        r = converse(
+            line,
+            {
+                "scenario": n.scenario,
+                "scenarios_dir": str(scenarios_dir()),
+                "variables": n.variables,
+                "timezone": n.timezone,
+                "now": started.isoformat(),
+                "speech_available": True,
+            },
+        )
         self.transcripts.append(out.getvalue())
         return AttemptResult(
-            outcome=Outcome(r["outcome"]), started_at=started, ended_at=self.clock(),
-            dtmf=r["dtmf"], transcript=r["transcript"], said=r["said"],
+            outcome=Outcome(r["outcome"]),
+            started_at=started,
+            ended_at=self.clock(),
+            dtmf=r["dtmf"],
+            transcript=r["transcript"],
+            said=r["said"],
             callback_at=datetime.fromisoformat(r["callback_at"]) if r["callback_at"] else None,
         )
 
 
 def test_named_time_is_understood_scheduled_and_called_back(tmp_path: Path) -> None:
     erp_url = f"sqlite:///{tmp_path / 'erp.sqlite'}"
-    create_sample_erp(erp_url, documents=[{
-        "number": "ЗК-000500", "last_name": "Захарова", "first_name": "Анна",
-        "patronymic": "Сергеевна", "phone": "+7 916 100-00-08", "time_zone": "Europe/Moscow",
-        "notify_call": True, "notify_scenario": "callback_offer",
-        "notify_params": json.dumps(CALLBACK, ensure_ascii=False),
-    }])
+    create_sample_erp(
+        erp_url,
+        documents=[
+            {
+                "number": "ЗК-000500",
+                "last_name": "Захарова",
+                "first_name": "Анна",
+                "patronymic": "Сергеевна",
+                "phone": "+7 916 100-00-08",
+                "time_zone": "Europe/Moscow",
+                "notify_call": True,
+                "notify_scenario": "callback_offer",
+                "notify_params": json.dumps(CALLBACK, ensure_ascii=False),
+            }
+        ],
+    )
     cfg = parse(
-        f'scenarios_dir = {json.dumps(str(scenarios_dir()))}\n'
+        f"scenarios_dir = {json.dumps(str(scenarios_dir()))}\n"
         f'[store]\nurl = "sqlite:///{tmp_path / "cuckoo.sqlite"}"\n'
         f'[adapters.shop]\ntype = "sql"\nurl = "{erp_url}"\nerp_timezone = "Europe/Moscow"\n',
         base_dir=tmp_path,
@@ -92,8 +114,9 @@ def test_named_time_is_understood_scheduled_and_called_back(tmp_path: Path) -> N
         clock,
     )
     adapter = build_adapter("shop", cfg.adapters["shop"], tmp_path)
-    scheduler = Scheduler(store, {ChannelKind.CALL: customer}, [adapter], cfg.scheduler,
-                          clock=clock, owner="test")
+    scheduler = Scheduler(
+        store, {ChannelKind.CALL: customer}, [adapter], cfg.scheduler, clock=clock, owner="test"
+    )
     try:
         first = scheduler.run_once(timeout=30)
         assert (first.ingested, first.dispatched, first.reported) == (1, 1, 1), first
@@ -121,13 +144,17 @@ def test_named_time_is_understood_scheduled_and_called_back(tmp_path: Path) -> N
         store.close()
     engine = sa.create_engine(erp_url)
     with engine.connect() as conn:
-        results = conn.execute(sa.text(
-            "SELECT status, outcome, attempts, callback_at, transcript FROM notify_results"
-            " ORDER BY id")).all()
+        results = conn.execute(
+            sa.text(
+                "SELECT status, outcome, attempts, callback_at, transcript FROM notify_results"
+                " ORDER BY id"
+            )
+        ).all()
         flags = conn.execute(sa.text("SELECT notify_status, notify_call FROM documents")).one()
     engine.dispose()
     assert [(r[0], r[1], r[2]) for r in results] == [
-        ("pending", "callback_requested", 1), ("confirmed", "confirmed", 2)
+        ("pending", "callback_requested", 1),
+        ("confirmed", "confirmed", 2),
     ]
     assert str(results[0][3]).startswith("2026-11-20 11:00")  # office time, as agreed
     assert "пятницу" in results[0][4]

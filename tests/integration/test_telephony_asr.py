@@ -62,8 +62,14 @@ def test_listen_recognizes_what_the_customer_says(phone: SimPhoneProc, user: str
         return {"outcome": "delivered", "transcript": reply.text}
 
     with Engine(EngineConfig(bind_host="127.0.0.1")) as engine:
-        r = run_call(engine, phone.uri(user), {}, recognizer_factory=make, converse=converse,
-                     settings=TelephonySettings(bind_host="127.0.0.1", recognizer=""))
+        r = run_call(
+            engine,
+            phone.uri(user),
+            {},
+            recognizer_factory=make,
+            converse=converse,
+            settings=TelephonySettings(bind_host="127.0.0.1", recognizer=""),
+        )
     assert seen["reply"].kind == ReplyKind.SPEECH, seen["reply"]
     assert seen["reply"].text == WORDS[user]
     assert r["transcript"] == seen["reply"].text

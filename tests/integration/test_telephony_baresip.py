@@ -64,8 +64,12 @@ class Baresip:
             "<sip:bob@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMA,PCMU\n"
         )
         self.log = open(self.dir / "log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)], stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["baresip", "-f", str(self.dir)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while b"baresip is ready" not in (self.dir / "log").read_bytes():
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -114,10 +118,10 @@ def wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return p
 
 
-def test_baresip_hangs_up_and_the_robot_notices(engine: Engine, wav: Path,
-                                                tmp_path: Path) -> None:
+def test_baresip_hangs_up_and_the_robot_notices(engine: Engine, wav: Path, tmp_path: Path) -> None:
     bs = Baresip(tmp_path)
     try:
+
         def listen(line: Line, request: dict[str, Any]) -> dict[str, Any]:
             threading.Timer(1.0, lambda: bs.command("hangup")).start()
             reply = line.listen(Expect(speech=False, no_speech_timeout_s=15))
@@ -131,8 +135,9 @@ def test_baresip_hangs_up_and_the_robot_notices(engine: Engine, wav: Path,
     assert r["duration_s"] < 8
 
 
-def test_audio_round_trip_and_dtmf_through_baresip(engine: Engine, wav: Path,
-                                                   tmp_path: Path) -> None:
+def test_audio_round_trip_and_dtmf_through_baresip(
+    engine: Engine, wav: Path, tmp_path: Path
+) -> None:
     bs = Baresip(tmp_path)
     prompt = Audio.read_wav(wav)
     seen: dict[str, Any] = {}
@@ -146,8 +151,7 @@ def test_audio_round_trip_and_dtmf_through_baresip(engine: Engine, wav: Path,
 
     rec = tmp_path / "robot.wav"
     try:
-        r = run_call(engine, bs.uri, {}, settings=SETTINGS, converse=converse,
-                     record_path=str(rec))
+        r = run_call(engine, bs.uri, {}, settings=SETTINGS, converse=converse, record_path=str(rec))
     finally:
         bs.stop()
     assert seen["ack"]["ok"] is True

@@ -133,8 +133,13 @@ def test_robot_audio_reaches_the_customer(
     r = _call(engine, phone.uri("listener"), None, synthesizer=synth)
     assert r["outcome"] == Outcome.DELIVERED.value
     assert r["said"] == []  # no text given: nothing said; now say something for real
-    r = run_call(engine, phone.uri("listener"), {"say": GREETING, "wait_dtmf_s": 0},
-                 settings=SETTINGS, synthesizer=synth)
+    r = run_call(
+        engine,
+        phone.uri("listener"),
+        {"say": GREETING, "wait_dtmf_s": 0},
+        settings=SETTINGS,
+        synthesizer=synth,
+    )
     assert r["outcome"] == Outcome.DELIVERED.value, r
     assert r["said"] == [GREETING]
     assert r["codec"] == "PCMA/8000"  # our codec order, not pjsua's default speex/16000
@@ -222,8 +227,15 @@ def test_speech_barges_in_and_listen_gets_the_whole_utterance(
         seen["listen"] = line.listen(Expect(no_speech_timeout_s=3.0, end_silence_s=0.8))
         return {"outcome": Outcome.DELIVERED.value}
 
-    r = run_call(engine, phone.uri("interrupter"), {}, settings=SETTINGS, converse=converse,
-                 synthesizer=synth, recognizer_factory=lambda grammar: rec)
+    r = run_call(
+        engine,
+        phone.uri("interrupter"),
+        {},
+        settings=SETTINGS,
+        converse=converse,
+        synthesizer=synth,
+        recognizer_factory=lambda grammar: rec,
+    )
     assert r["outcome"] == Outcome.DELIVERED.value
     assert seen["reply"] is not None and seen["reply"].kind == ReplyKind.SPEECH
     assert 1.4 < seen["said_s"] < 3.0  # cut at the customer's first word, not at the end
@@ -305,8 +317,13 @@ def test_preloaded_greeting_starts_with_the_media_and_plays_once(
         reply = line.play(Audio.read_wav(request["greeting_wav"]))  # follows, no restart
         return {"outcome": Outcome.DELIVERED.value, "detail": "" if reply is None else "cut"}
 
-    r = run_call(engine, phone.uri("listener"), {"greeting_wav": str(wav)},
-                 settings=SETTINGS, converse=converse)
+    r = run_call(
+        engine,
+        phone.uri("listener"),
+        {"greeting_wav": str(wav)},
+        settings=SETTINGS,
+        converse=converse,
+    )
     assert r["outcome"] == Outcome.DELIVERED.value and r["detail"] == "", r
     assert 0 <= r["first_audio_s"] < 0.2  # from the first media frame, not after 0.5 s
     ended = phone.wait_event("ended", n=_last_n(phone, "listener"))

@@ -76,9 +76,13 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def phone(workdir: Path) -> Iterator[SimPhoneProc]:
-    script = {"default": {"answer_after_s": 0.2},
-              "users": {"89123456789": {"dtmf": [{"at_s": 0.8, "keys": "3"}]},
-                        "84950000000": {"action": "busy"}}}
+    script = {
+        "default": {"answer_after_s": 0.2},
+        "users": {
+            "89123456789": {"dtmf": [{"at_s": 0.8, "keys": "3"}]},
+            "84950000000": {"action": "busy"},
+        },
+    }
     p = SimPhoneProc(script, workdir)
     yield p
     assert p.stop() == 0
@@ -94,7 +98,8 @@ def kamailio(workdir: Path, phone: SimPhoneProc) -> Iterator[int]:
     log = open(workdir / "kamailio.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         ["kamailio", "-f", str(cfg), "-DD", "-E", "-Y", str(rundir), "-m", "32", "-M", "8"],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     time.sleep(1.5)
     if proc.poll() is not None:
@@ -105,8 +110,9 @@ def kamailio(workdir: Path, phone: SimPhoneProc) -> Iterator[int]:
     log.close()
 
 
-def _call(workdir: Path, kport: int, password: str, number: str,
-          trunk: str | None = None) -> tuple[dict[str, object], str]:
+def _call(
+    workdir: Path, kport: int, password: str, number: str, trunk: str | None = None
+) -> tuple[dict[str, object], str]:
     toml = workdir / f"cuckoo-{password}.toml"
     trunk = trunk or (
         f'domain = "127.0.0.1:{kport}"\nregistrar = "sip:127.0.0.1:{kport}"\n'
@@ -118,9 +124,24 @@ def _call(workdir: Path, kport: int, password: str, number: str,
         f'[telephony.trunk]\nusername = "robot"\npassword = "{password}"\n{trunk}'
     )
     out = subprocess.run(
-        [sys.executable, "-m", "cuckoo.cli.main", "-c", str(toml), "call", number,
-         "--wav", str(workdir / "hello.wav"), "--wait-dtmf", "3", "--json"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "cuckoo.cli.main",
+            "-c",
+            str(toml),
+            "call",
+            number,
+            "--wav",
+            str(workdir / "hello.wav"),
+            "--wait-dtmf",
+            "3",
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr
@@ -133,8 +154,7 @@ def hello(workdir: Path) -> None:
     EspeakSynthesizer().synthesize("Здравствуйте").write_wav(workdir / "hello.wav")
 
 
-def test_digest_auth_register_and_invite(workdir: Path, kamailio: int,
-                                         phone: SimPhoneProc) -> None:
+def test_digest_auth_register_and_invite(workdir: Path, kamailio: int, phone: SimPhoneProc) -> None:
     r, err = _call(workdir, kamailio, "s3cret", "+79123456789")
     assert "registration failed" not in err  # REGISTER: 401 challenge, then 200
     assert r["outcome"] == "delivered" and r["sip_code"] == 200 and r["dtmf"] == "3", r
@@ -155,12 +175,12 @@ def test_wrong_password_is_a_network_problem(workdir: Path, kamailio: int) -> No
     assert r["sip_code"] == 407
 
 
-def test_outbound_proxy_without_registration(workdir: Path, kamailio: int,
-                                             phone: SimPhoneProc) -> None:
+def test_outbound_proxy_without_registration(
+    workdir: Path, kamailio: int, phone: SimPhoneProc
+) -> None:
     # IP-authenticated style trunk: no REGISTER; the INVITE for the callee's own address goes
     # through the outbound proxy, which challenges it (407) and relays it.
-    trunk = (f'domain = "127.0.0.1:{phone.port}"\n'
-             f'proxy = "sip:127.0.0.1:{kamailio};lr"\n')
+    trunk = f'domain = "127.0.0.1:{phone.port}"\nproxy = "sip:127.0.0.1:{kamailio};lr"\n'
     mark = "INVITE authorized for robot to 89123456789"
     before = (workdir / "kamailio.log").read_text().count(mark)
     r, _ = _call(workdir, kamailio, "s3cret", "+79123456789", trunk)

@@ -38,20 +38,36 @@ def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPhoneProc]:
 
 def _notification(phone: str, n: int = 1) -> Notification:
     return Notification(
-        id=n, source="test", external_id=str(n), tenant="default", phone=phone,
-        phone_raw=phone, channel=ChannelKind.CALL, scenario="documents_sent",
-        variables={"wait_s": 4}, timezone="Europe/Moscow", attempt_no=1, contacts=0,
+        id=n,
+        source="test",
+        external_id=str(n),
+        tenant="default",
+        phone=phone,
+        phone_raw=phone,
+        channel=ChannelKind.CALL,
+        scenario="documents_sent",
+        variables={"wait_s": 4},
+        timezone="Europe/Moscow",
+        attempt_no=1,
+        contacts=0,
     )
 
 
 def test_call_channel_through_the_trunk_dial_plan(phone: SimPhoneProc) -> None:
     settings = TelephonySettings(
-        bind_host="127.0.0.1", workers=1, calls_per_worker=2, ring_timeout_s=5,
+        bind_host="127.0.0.1",
+        workers=1,
+        calls_per_worker=2,
+        ring_timeout_s=5,
         trunk=TrunkSettings(domain=f"127.0.0.1:{phone.port}"),
         dial_plan=[DialRule(match=r"\+7(\d{10})", replace=r"8\1")],
     )
-    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
-                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    spec = WorkerSpec(
+        settings=settings.model_dump(),
+        converse="telephony_helpers:wait_for_key",
+        synthesizer="telephony_helpers:espeak_synth",
+        extra_sys_path=[TESTS_DIR],
+    )
     channel = CallChannel(settings, spec).start()
     try:
         # wait_s travels in the request's variables; the conversation reads request["wait_s"]
@@ -66,10 +82,15 @@ def test_call_channel_through_the_trunk_dial_plan(phone: SimPhoneProc) -> None:
 
 
 def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
-    settings = TelephonySettings(bind_host="127.0.0.1", workers=2, calls_per_worker=2,
-                                 ring_timeout_s=5, calls_per_second=50)
-    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
-                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    settings = TelephonySettings(
+        bind_host="127.0.0.1", workers=2, calls_per_worker=2, ring_timeout_s=5, calls_per_second=50
+    )
+    spec = WorkerSpec(
+        settings=settings.model_dump(),
+        converse="telephony_helpers:wait_for_key",
+        synthesizer="telephony_helpers:espeak_synth",
+        extra_sys_path=[TESTS_DIR],
+    )
     pool = CallPool(settings, spec).start()
     try:
         victim_pid = pool.worker_pids()[0]
@@ -80,7 +101,9 @@ def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
         os.kill(victim_pid, signal.SIGKILL)
         results = [attempt_result(f.result(timeout=30)) for f in futs]
         assert [r.outcome for r in results] == [
-            Outcome.INTERRUPTED, Outcome.DELIVERED, Outcome.INTERRUPTED,
+            Outcome.INTERRUPTED,
+            Outcome.DELIVERED,
+            Outcome.INTERRUPTED,
         ], results
         assert "worker died" in results[0].detail
         # The pool restarted the worker: new calls work on both workers again.
@@ -90,10 +113,12 @@ def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
         assert pool.restarts == 1 and victim_pid not in pool.worker_pids()
         # (the sim-phone still holds the 2 dead calls until its RTP watchdog fires: 2 more fit)
         with ThreadPoolExecutor(2) as ex:
-            again = list(ex.map(
-                lambda u: attempt_result(pool.submit(phone.uri(u), {"wait_s": 0.5}).result(30)),
-                ["again1", "again2"],
-            ))
+            again = list(
+                ex.map(
+                    lambda u: attempt_result(pool.submit(phone.uri(u), {"wait_s": 0.5}).result(30)),
+                    ["again1", "again2"],
+                )
+            )
         assert all(r.outcome == Outcome.DELIVERED for r in again), again
     finally:
         pool.stop()
@@ -123,10 +148,15 @@ def test_call_channel_from_cuckoo_toml(phone: SimPhoneProc, tmp_path: Path) -> N
 
 
 def test_clean_shutdown_with_calls_in_progress(phone: SimPhoneProc) -> None:
-    settings = TelephonySettings(bind_host="127.0.0.1", workers=1, calls_per_worker=2,
-                                 calls_per_second=50, recognizer="")
-    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
-                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    settings = TelephonySettings(
+        bind_host="127.0.0.1", workers=1, calls_per_worker=2, calls_per_second=50, recognizer=""
+    )
+    spec = WorkerSpec(
+        settings=settings.model_dump(),
+        converse="telephony_helpers:wait_for_key",
+        synthesizer="telephony_helpers:espeak_synth",
+        extra_sys_path=[TESTS_DIR],
+    )
     pool = CallPool(settings, spec).start()
     futs = [pool.submit(phone.uri(f"stop{i}"), {"wait_s": 30}) for i in range(2)]
     for i in range(2):
@@ -144,10 +174,20 @@ def test_clean_shutdown_with_calls_in_progress(phone: SimPhoneProc) -> None:
 def test_abandoned_invite_keeps_its_slot_until_pjsua_frees_it(phone: SimPhoneProc) -> None:
     from telephony_helpers import free_port
 
-    settings = TelephonySettings(bind_host="127.0.0.1", workers=1, calls_per_worker=2,
-                                 setup_timeout_s=0.5, calls_per_second=50, recognizer="")
-    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
-                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    settings = TelephonySettings(
+        bind_host="127.0.0.1",
+        workers=1,
+        calls_per_worker=2,
+        setup_timeout_s=0.5,
+        calls_per_second=50,
+        recognizer="",
+    )
+    spec = WorkerSpec(
+        settings=settings.model_dump(),
+        converse="telephony_helpers:wait_for_key",
+        synthesizer="telephony_helpers:espeak_synth",
+        extra_sys_path=[TESTS_DIR],
+    )
     pool = CallPool(settings, spec).start()
     try:
         # Nobody at that UDP port: we give up (network); pjsua holds the slot ~32 s more.
@@ -162,10 +202,15 @@ def test_abandoned_invite_keeps_its_slot_until_pjsua_frees_it(phone: SimPhonePro
 
 
 def test_terminated_worker_hangs_up_with_bye(phone: SimPhoneProc) -> None:
-    settings = TelephonySettings(bind_host="127.0.0.1", workers=1, calls_per_worker=1,
-                                 calls_per_second=50, recognizer="")
-    spec = WorkerSpec(settings=settings.model_dump(), converse="telephony_helpers:wait_for_key",
-                      synthesizer="telephony_helpers:espeak_synth", extra_sys_path=[TESTS_DIR])
+    settings = TelephonySettings(
+        bind_host="127.0.0.1", workers=1, calls_per_worker=1, calls_per_second=50, recognizer=""
+    )
+    spec = WorkerSpec(
+        settings=settings.model_dump(),
+        converse="telephony_helpers:wait_for_key",
+        synthesizer="telephony_helpers:espeak_synth",
+        extra_sys_path=[TESTS_DIR],
+    )
     pool = CallPool(settings, spec).start()
     try:
         fut = pool.submit(phone.uri("term0"), {"wait_s": 30})

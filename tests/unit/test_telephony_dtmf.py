@@ -74,8 +74,9 @@ def test_excessive_twist_is_rejected(twist_db: float) -> None:
     assert detect(np.concatenate([tone("8", 0.1, level=0.1, twist_db=twist_db), gap(0.05)])) == ""
 
 
-@pytest.mark.parametrize(("level", "found"), [(0.3, True), (0.05, True), (0.02, True),
-                                              (0.003, False)])
+@pytest.mark.parametrize(
+    ("level", "found"), [(0.3, True), (0.05, True), (0.02, True), (0.003, False)]
+)
 def test_level_threshold(level: float, found: bool) -> None:
     # min level -36 dBFS per tone ~= 0.016 peak
     assert (detect(np.concatenate([tone("2", 0.1, level=level), gap(0.05)])) == "2") is found

@@ -28,9 +28,9 @@ from cuckoo.telephony.simphone import Behavior, Script, user_of
 @pytest.mark.parametrize(
     ("msg", "cause"),
     [
-        ("SIP/2.0 480 Unavailable\r\nReason: Q.850;cause=17;text=\"busy\"\r\n\r\n", 17),
+        ('SIP/2.0 480 Unavailable\r\nReason: Q.850;cause=17;text="busy"\r\n\r\n', 17),
         ("SIP/2.0 486 Busy\r\nreason: q.850 ; cause = 34\r\n", 34),
-        ("BYE sip:a@b SIP/2.0\r\nReason: Q.850;text=\"x\";cause=16\r\n", 16),
+        ('BYE sip:a@b SIP/2.0\r\nReason: Q.850;text="x";cause=16\r\n', 16),
         ("SIP/2.0 404 Not Found\r\nReason: SIP;cause=404\r\n", None),
         ("SIP/2.0 486 Busy\r\n\r\n", None),
         ("SIP/2.0 486 Busy\r\nX-Reason: Q.850;cause=17\r\n", None),
@@ -149,13 +149,15 @@ def test_dial_rule_regex_checked() -> None:
 
 
 def test_script_per_user() -> None:
-    s = Script.from_dict({
-        "default": {"answer_after_s": 1},
-        "users": {
-            "bob": {"action": "busy"},
-            "eve": {"dtmf": [{"at_s": 2, "keys": "12", "method": "inband"}], "record": "x.wav"},
-        },
-    })
+    s = Script.from_dict(
+        {
+            "default": {"answer_after_s": 1},
+            "users": {
+                "bob": {"action": "busy"},
+                "eve": {"dtmf": [{"at_s": 2, "keys": "12", "method": "inband"}], "record": "x.wav"},
+            },
+        }
+    )
     assert s.for_user("alice") == Behavior(answer_after_s=1)
     assert s.for_user("bob").action == "busy"
     eve = s.for_user("eve")
@@ -187,8 +189,12 @@ def test_script_load_yaml_and_json(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("uri", "user"),
-    [("<sip:alice@127.0.0.1:5090>", "alice"), ("sip:89123456789@pbx;user=phone", "89123456789"),
-     ("sips:bob@h", "bob"), ("<sip:127.0.0.1>", "")],
+    [
+        ("<sip:alice@127.0.0.1:5090>", "alice"),
+        ("sip:89123456789@pbx;user=phone", "89123456789"),
+        ("sips:bob@h", "bob"),
+        ("<sip:127.0.0.1>", ""),
+    ],
 )
 def test_user_of(uri: str, user: str) -> None:
     assert user_of(uri) == user
@@ -228,12 +234,22 @@ def test_stereo_recording(tmp_path: Path) -> None:
 
 
 def test_attempt_result_from_worker_dict() -> None:
-    r = attempt_result({
-        "outcome": "confirmed", "started_at": "2026-01-01T10:00:00+00:00",
-        "answered_at": "2026-01-01T10:00:02+00:00", "ended_at": "2026-01-01T10:00:12+00:00",
-        "sip_code": 200, "q850": None, "dtmf": "1", "transcript": "да", "said": ["привет"],
-        "callback_at": None, "detail": "", "recording_path": "/r.wav",
-    })
+    r = attempt_result(
+        {
+            "outcome": "confirmed",
+            "started_at": "2026-01-01T10:00:00+00:00",
+            "answered_at": "2026-01-01T10:00:02+00:00",
+            "ended_at": "2026-01-01T10:00:12+00:00",
+            "sip_code": 200,
+            "q850": None,
+            "dtmf": "1",
+            "transcript": "да",
+            "said": ["привет"],
+            "callback_at": None,
+            "detail": "",
+            "recording_path": "/r.wav",
+        }
+    )
     assert r.outcome == Outcome.CONFIRMED and r.duration_s == 12 and r.dtmf == "1"
     assert r.answered_at == datetime(2026, 1, 1, 10, 0, 2, tzinfo=UTC)
     assert r.said == ["привет"] and r.recording_path == "/r.wav"
@@ -243,9 +259,18 @@ def test_attempt_result_from_worker_dict() -> None:
 
 def test_notification_request_is_plain_data() -> None:
     n = Notification(
-        id=7, source="erp", external_id="E7", tenant="t", phone="+79123456789",
-        phone_raw="8 912 345-67-89", channel=ChannelKind.CALL, scenario="s",
-        variables={"name": "Иван"}, timezone="Asia/Yekaterinburg", attempt_no=2, contacts=1,
+        id=7,
+        source="erp",
+        external_id="E7",
+        tenant="t",
+        phone="+79123456789",
+        phone_raw="8 912 345-67-89",
+        channel=ChannelKind.CALL,
+        scenario="s",
+        variables={"name": "Иван"},
+        timezone="Asia/Yekaterinburg",
+        attempt_no=2,
+        contacts=1,
     )
     req = notification_request(n)
     assert req["channel"] == "call" and req["variables"] == {"name": "Иван"}
