@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from cuckoo.domain import Channel, ChannelKind, ConfigError, Notification
+from cuckoo.domain import Channel, ChannelKind, ConfigError, CuckooError, Notification
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
@@ -98,13 +98,17 @@ def dry_run_render(config: Config) -> Callable[[Notification], list[str]]:
     """The dry-run channel's text: what the call would say up to the first answer, or the SMS
     text, rendered from the notification's scenario and variables."""
     from cuckoo.dialog.catalog import ScenarioCatalog
+    from cuckoo.dry_run import default_render
 
     catalog = ScenarioCatalog(config.path(config.scenarios_dir))
 
     def render(n: Notification) -> list[str]:
-        if n.channel == ChannelKind.SMS:
-            return [catalog.sms_text(n.scenario, dict(n.variables))]
-        return catalog.preview_call(n.scenario, dict(n.variables), n.timezone)
+        try:
+            if n.channel == ChannelKind.SMS:
+                return [catalog.sms_text(n.scenario, dict(n.variables))]
+            return catalog.preview_call(n.scenario, dict(n.variables), n.timezone)
+        except CuckooError as e:  # a dry run reports what a real attempt would trip over
+            return [f"cannot render scenario {n.scenario!r}: {e}", *default_render(n)]
 
     return render
 
