@@ -107,6 +107,8 @@ class DialogCallChannel:
 
         request = notification_request(n)
         request["scenarios_dir"] = self.scenarios_dir
+        if self.config.telephony.operator:
+            request["operator"] = self.config.telephony.operator
         if self.clock is not None:
             request["now"] = self.clock().astimezone(UTC).isoformat()
         return request

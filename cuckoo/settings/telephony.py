@@ -64,6 +64,7 @@ class TelephonySettings(BaseModel):
     workers: int = Field(default=2, ge=1, le=64)  # call worker processes
     calls_per_worker: int = Field(default=4, ge=1, le=4)  # pjsua2 wheel limit: 4 calls per process
     inband_dtmf: bool = True  # detect DTMF tones in the audio too
+    operator: str = ""  # number or SIP URI a `transfer: operator` state hands the call to
     record_dir: str = ""  # record every call (stereo WAV: robot left, customer right)
     conversation: str = ""  # "module:function" run per answered call; empty: say + wait key
     synthesizer: str = "cuckoo.speech.tts:build_synthesizer"

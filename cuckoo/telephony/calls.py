@@ -164,6 +164,7 @@ def run_call(
         max_duration_s=settings.max_call_s,
         record_path=record_path,
         preloaded=greeting,
+        settings=settings,
     )
     try:
         conv = converse(line, request)
@@ -196,7 +197,9 @@ def run_call(
         # our side stopped mid-call: not the customer's doing, whatever the dialog concluded
         result["outcome"] = Outcome.INTERRUPTED.value
     detail = conv.get("detail") or ""
-    if line.remote_hangup:
+    if line.transferred_to:
+        detail = (detail + "; " if detail else "") + f"transferred to {line.transferred_to}"
+    elif line.remote_hangup:
         detail = (detail + "; " if detail else "") + "customer hung up"
     elif cause in ("rtp_timeout", "max_duration", "shutdown"):
         detail = (detail + "; " if detail else "") + cause.replace("_", " ")

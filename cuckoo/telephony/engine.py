@@ -198,6 +198,11 @@ class CallHandle:
         self.record_rx: list[bytes] | None = None
         self.tap: Callable[[bytes], None] | None = None  # extra consumer of rx frames
         self.queue_rx = True  # False: nobody reads `rx` (the sim-phone uses `tap` only)
+        # blind transfer we asked for (REFER): NOTIFY status codes, set when the last came
+        self.xfer_codes: list[int] = []
+        self.xfer_reason = ""
+        self.xfer_final = threading.Event()
+        self.transferred_from: CallHandle | None = None  # a call we placed because of a REFER
         # owner-thread-only pjsua2 objects
         self._pjcall: _PjCall | None = None
         self._port: _Port | None = None
@@ -216,6 +221,15 @@ class CallHandle:
 
     def send_dtmf(self, digits: str, method: str = "rfc2833") -> None:
         self.engine.submit(lambda: self.engine._send_dtmf(self, digits, method))
+
+    def transfer(self, dest_uri: str) -> Future[Any]:
+        """Blind transfer (REFER) of the peer to `dest_uri`. The future fails if pjsua2 refuses
+        to send it; progress lands in `xfer_codes`, `xfer_final` is set by the last NOTIFY
+        (or the REFER's rejection)."""
+        self.xfer_codes = []
+        self.xfer_reason = ""
+        self.xfer_final.clear()
+        return self.engine.submit(lambda: self.engine._transfer(self, dest_uri))
 
     def start_recording(self) -> None:
         self.record_tx = []
@@ -317,6 +331,18 @@ class _PjCall(pj.Call):
     def onCallTsxState(self, prm: Any) -> None:
         self.engine._on_tsx(self, prm)
 
+    @_guarded
+    def onCallTransferStatus(self, prm: Any) -> None:
+        h = self.handle
+        h.xfer_codes.append(int(prm.statusCode))
+        h.xfer_reason = str(prm.reason)
+        if prm.finalNotify:
+            h.xfer_final.set()
+
+    @_guarded
+    def onCallTransferRequest(self, prm: Any) -> None:
+        self.engine._on_transfer_request(self, prm)
+
 
 class _Account(pj.Account):
     def __init__(self, engine: Engine) -> None:
@@ -351,9 +377,15 @@ class Engine:
         config: EngineConfig | None = None,
         *,
         on_incoming: Callable[[CallHandle], None] | None = None,
+        on_transferred: Callable[[CallHandle], None] | None = None,
     ) -> None:
         self.config = config or EngineConfig()
         self.on_incoming = on_incoming
+        # A peer's REFER: None refuses it (603: the robot is never transferred away); else the
+        # transfer is accepted and the new outgoing call's handle is passed here (owner thread,
+        # before its INVITE goes out: do not block).
+        self.on_transferred = on_transferred
+        self._xfer_calls: list[_PjCall] = []  # transfer calls pjsua has not given an id yet
         self._cmds: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any] | None]] = (
             queue.SimpleQueue()
         )
@@ -596,8 +628,30 @@ class Engine:
         if q is not None:
             h.q850 = q
 
+    def _on_transfer_request(self, call: _PjCall, prm: Any) -> None:
+        if self.on_transferred is None or len(self._calls) >= len(self._ports):
+            prm.statusCode = 603 if self.on_transferred is None else 486
+            return
+        handle = CallHandle(self, outgoing=True, remote_uri=str(prm.dstUri))
+        handle.transferred_from = call.handle
+        new = _PjCall(self, self._acc, handle)
+        handle._pjcall = new
+        self._xfer_calls.append(new)  # pjsua places the INVITE; its id comes with a state
+        prm.newCall = new
+        self.on_transferred(handle)
+
+    def _transfer(self, h: CallHandle, dest_uri: str) -> None:
+        call = h._pjcall
+        if call is None or h.disconnected.is_set():
+            raise EngineError("the call is over")
+        call.xfer(dest_uri, pj.CallOpParam(True))
+
     def _on_call_state(self, call: _PjCall, prm: Any) -> None:
         h = call.handle
+        if h.call_id < 0 and any(c is call for c in self._xfer_calls):
+            self._xfer_calls = [c for c in self._xfer_calls if c is not call]
+            h.call_id = call.getId()
+            self._calls[h.call_id] = call
         info = call.getInfo()
         state = info.state
         h.state = info.stateText
@@ -785,6 +839,7 @@ class Engine:
             self._acc = None
         with contextlib.suppress(Exception):
             ep.libDestroy()
+        self._xfer_calls.clear()  # transfer calls that never started
         self._ep = None
         del ep
         # Fail whatever is still queued.

@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from cuckoo.audio import TELEPHONY_RATE, Audio
-from cuckoo.domain import Outcome
+from cuckoo.domain import InputError, Outcome
 from cuckoo.line import Expect, Reply, ReplyKind
+from cuckoo.settings.telephony import TelephonySettings
 from cuckoo.speech.listening import UtteranceListener
 from cuckoo.speech.protocols import RecognizerFactory, Synthesizer
+from cuckoo.telephony.dialplan import target_uri
 from cuckoo.telephony.dtmf import DtmfDetector
 from cuckoo.telephony.engine import CallHandle, Engine, EngineError, TooManyCalls
 from cuckoo.telephony.outcomes import DialFacts, dial_outcome
@@ -37,6 +39,7 @@ INTER_DIGIT_TIMEOUT_S = 3.0
 # like). Anything else (e.g. 70010 PJ_ETOOMANY: no free call slot) is our side's trouble.
 BAD_TARGET_STATUS = frozenset({171005, 171039, 171041, 171042})
 PREROLL_FRAMES = 15  # audio kept from before speech start (300 ms) for the next listen()
+TRANSFER_TIMEOUT_S = 10.0  # REFER sent → the final NOTIFY (the operator answered or not)
 
 
 def _now() -> datetime:
@@ -166,8 +169,13 @@ class SipLine:
         record_path: str | Path | None = None,
         on_reply: Callable[[Reply], None] | None = None,
         preloaded: Audio | None = None,
+        settings: TelephonySettings | None = None,
+        transfer_timeout_s: float = TRANSFER_TIMEOUT_S,
     ) -> None:
         self.h = handle
+        self.settings = settings or TelephonySettings()  # the dial plan, for transfer()
+        self.transfer_timeout_s = transfer_timeout_s
+        self.transferred_to: str | None = None  # the URI a successful transfer went to
         # the greeting dial() already started: play() of the same audio just waits for it
         self._preloaded = preloaded.resample(TELEPHONY_RATE).pcm if preloaded else None
         self.synthesizer = synthesizer
@@ -255,6 +263,48 @@ class SipLine:
             self.h.disconnected.wait(3.0)
         self.hung_up = True
         self.close()
+
+    def transfer(self, target: str) -> bool:
+        """Blind transfer (REFER) of the customer to `target` (a number through the dial plan,
+        or a SIP URI). True once the peer reports the new call answered (a 2xx NOTIFY): our
+        leg is then hung up. False (the call goes on) if the target is not dialable, the peer
+        refuses the REFER, the new call fails, or no final NOTIFY comes in time."""
+        if self._gone():
+            return False
+        try:
+            uri = target_uri(target, self.settings)
+        except InputError as e:
+            log.warning("call %s: no transfer: %s", self.h.call_id, e)
+            return False
+        try:
+            self.h.transfer(uri).result(5.0)
+        except Exception as e:  # pjsua2.Error (a URI it cannot use), EngineError, timeout
+            log.warning("call %s: REFER to %s not sent: %s", self.h.call_id, uri, e)
+            return False
+        deadline = time.monotonic() + self.transfer_timeout_s
+        while not self.h.xfer_final.is_set():
+            if self._pump(0.05) == "hangup" or time.monotonic() > deadline:
+                break
+            self._frames = []
+        codes = self.h.xfer_codes
+        final = codes[-1] if self.h.xfer_final.is_set() and codes else None
+        if final is None or not 200 <= final < 300:
+            log.info(
+                "call %s: transfer to %s failed (%s %s)",
+                self.h.call_id,
+                uri,
+                final if final is not None else "no final NOTIFY",
+                self.h.xfer_reason,
+            )
+            return False
+        log.info("call %s: transferred to %s", self.h.call_id, uri)
+        self.transferred_to = uri
+        if not self.h.disconnected.is_set():
+            self.h.hangup(cause="transferred")
+            self.h.disconnected.wait(3.0)
+        self.hung_up = True
+        self.close()
+        return True
 
     # ---- extras -------------------------------------------------------------------------------
     def close(self) -> None:

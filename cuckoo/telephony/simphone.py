@@ -12,6 +12,9 @@ part of the called URI (sip:alice@host → "alice"), so one sim-phone plays seve
 Every event is written as one JSON line to `events` (a file or stdout) with a monotonic
 timestamp `t` (CLOCK_MONOTONIC is system-wide, so tests and benchmarks can compare it with
 their own clock).
+
+A REFER (blind transfer) on a call is accepted: the phone calls the target itself and reports
+`transfer` (target), then `transfer_answered` or `transfer_ended` (sip_code) for that new call.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ class SimPhone:
             tls_cert_file=tls_cert,
             tls_key_file=tls_key,
         )
-        self.engine = Engine(cfg, on_incoming=self._incoming)
+        self.engine = Engine(cfg, on_incoming=self._incoming, on_transferred=self._transferred)
         self._events = events or sys.stdout
         self._lock = threading.Lock()
         self._n = 0
@@ -169,6 +172,30 @@ class SimPhone:
         t = threading.Thread(target=self._run_call, args=(h, user, n, behavior), daemon=True)
         self._threads = [x for x in self._threads if x.is_alive()] + [t]
         t.start()
+
+    def _transferred(self, h: CallHandle) -> None:
+        # Owner thread, before the new INVITE goes out: never block here.
+        old = h.transferred_from
+        user = user_of(old.local_uri) if old is not None else ""
+        h.queue_rx = False
+        t = threading.Thread(target=self._run_transfer, args=(h, user), daemon=True)
+        self._threads = [x for x in self._threads if x.is_alive()] + [t]
+        t.start()
+
+    def _run_transfer(self, h: CallHandle, user: str) -> None:
+        self.emit("transfer", user=user, target=h.remote_uri)
+        while not (h.confirmed.wait(0.05) or h.disconnected.is_set()):
+            pass
+        if h.confirmed.is_set():
+            self.emit("transfer_answered", user=user, target=h.remote_uri)
+        h.disconnected.wait()
+        self.emit(
+            "transfer_ended",
+            user=user,
+            target=h.remote_uri,
+            answered=h.confirmed.is_set(),
+            sip_code=h.sip_code,
+        )
 
     def _run_call(self, h: CallHandle, user: str, n: int, b: Behavior) -> None:
         self.emit("incoming", user=user, n=n, remote=h.remote_uri)
