@@ -5,7 +5,9 @@ plan turns +7… into 8…; a wrong password ends as a network (trunk) problem, 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -100,13 +102,18 @@ def kamailio(workdir: Path, phone: SimPhoneProc) -> Iterator[int]:
         ["kamailio", "-f", str(cfg), "-DD", "-E", "-Y", str(rundir), "-m", "32", "-M", "8"],
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: teardown can stop its children too
     )
     time.sleep(1.5)
     if proc.poll() is not None:
         pytest.fail(f"kamailio did not start: {(workdir / 'kamailio.log').read_text()[-2000:]}")
     yield port
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # kamailio's children sometimes linger on SIGTERM
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
     log.close()
 
 
