@@ -241,4 +241,5 @@ def handle_models_list(args: argparse.Namespace) -> int:
         for s in missing:
             pin = "sha256 pinned" if s.sha256 else "no sha256 pin"
             console.print(f"  {s.name:15} {s.kind:7} {s.license} ({pin}) {s.note}", markup=False)
+            console.print(f"  {'':15} {s.url}", markup=False, soft_wrap=True)
     return 0

@@ -6,6 +6,12 @@ without a known public sha256 (`sha256=None`) are refused unless the caller pass
 expect (`--sha256`) or explicitly accepts an unpinned file (`--allow-unpinned`, which prints the
 hash it got so it can be pinned).
 
+Where the pins come from (`pin_source`): neither alphacephei nor Silero publish checksums, and
+the machines cuckoo is built on cannot download the files. Each pin is the sha256 that public
+projects record for the same upstream URL (their own pins, or the Git LFS pointer of a copy of
+the file), named in `pin_source`. A wrong pin fails closed: the download is refused with the
+hash it got, and `--sha256` overrides it once the file has been checked.
+
 Layout under models_dir:
     vosk-model-small-ru-0.22/   (the zip's top folder, as upstream ships it)
     silero/v4_ru.pt
@@ -56,6 +62,7 @@ class ModelSpec:
     size_bytes: int | None
     license: str
     note: str = ""
+    pin_source: str = ""  # where the sha256 pin comes from; why there is none when unpinned
 
 
 CATALOG: dict[str, ModelSpec] = {
@@ -71,6 +78,7 @@ CATALOG: dict[str, ModelSpec] = {
             size_bytes=46236750,
             license="Apache-2.0",
             note="45 MB, fast; the telephony default",
+            pin_source="the same sha256 and size pinned by many independent public projects",
         ),
         ModelSpec(
             name="vosk-ru",
@@ -78,10 +86,11 @@ CATALOG: dict[str, ModelSpec] = {
             language="ru",
             url="https://alphacephei.com/vosk/models/vosk-model-ru-0.42.zip",
             target="vosk-model-ru-0.42",
-            sha256=None,  # no public checksum found: pass --sha256 or --allow-unpinned
-            size_bytes=None,
+            sha256="b8090fca9c6791aa45b2462e76d4c4bf4c7b9b796b02bbe853502a11b92ca9b6",
+            size_bytes=1935359207,
             license="Apache-2.0",
             note="1.8 GB, more accurate, needs ~4 GB RAM",
+            pin_source="the Git LFS pointer (sha256 and size) of a public copy of the zip",
         ),
         ModelSpec(
             name="silero-v4-ru",
@@ -89,9 +98,10 @@ CATALOG: dict[str, ModelSpec] = {
             language="ru",
             url="https://models.silero.ai/models/tts/ru/v4_ru.pt",
             target="silero/v4_ru.pt",
-            sha256=None,
-            size_bytes=None,
+            sha256="896ab96347d5bd781ab97959d4fd6885620e5aab52405d3445626eb7c1414b00",
+            size_bytes=41870817,
             license="CC BY-NC 4.0 (non-commercial)",
+            pin_source="the same sha256 pinned by many independent public projects",
         ),
         ModelSpec(
             name="silero-v5-ru",
@@ -102,6 +112,7 @@ CATALOG: dict[str, ModelSpec] = {
             sha256=None,
             size_bytes=None,
             license="CC BY-NC 4.0 (non-commercial)",
+            pin_source="none: no public record of its sha256 was found; pass --sha256",
         ),
         ModelSpec(
             name="silero-v5-cis",
@@ -109,10 +120,11 @@ CATALOG: dict[str, ModelSpec] = {
             language="ru",
             url="https://models.silero.ai/models/tts/ru/v5_cis_base.pt",
             target="silero/v5_cis_base.pt",
-            sha256=None,
-            size_bytes=None,
+            sha256="ba41b18f6a707ad93605a162998865e7c087153d2e010a26dd02229dab0e672a",
+            size_bytes=91680514,
             license="MIT",
             note="wants '+' stress marks (the lexicon)",
+            pin_source="the same sha256 and size pinned by two independent public projects",
         ),
     ]
 }
@@ -171,6 +183,14 @@ def download(
             total = (
                 int(resp.headers["content-length"]) if "content-length" in resp.headers else None
             )
+            pinned_size = spec.size_bytes if sha256 is None and spec.sha256 else None
+            if total is not None and pinned_size is not None and total != pinned_size:
+                # Not the pinned file: say so now rather than after a 2 GB download.
+                raise ModelError(
+                    f"{spec.name}: {source} serves {total} bytes, the pinned file has "
+                    f"{pinned_size} (pin from {spec.pin_source}); if upstream republished "
+                    "it, check the file and pass --sha256 HASH"
+                )
             done = 0
             with part.open("wb") as f:
                 for chunk in resp.iter_bytes(1 << 16):
@@ -192,9 +212,15 @@ def download(
     got = digest.hexdigest()
     if expected is not None and got != expected:
         part.unlink(missing_ok=True)
+        hint = (
+            f" The pin comes from {spec.pin_source}: if upstream republished the file, check it"
+            f" and pass --sha256 {got}."
+            if sha256 is None and spec.pin_source
+            else ""
+        )
         raise ModelError(
             f"{spec.name}: sha256 mismatch for {source}: expected {expected}, got {got}; "
-            "the file was deleted"
+            f"the file was deleted.{hint}"
         )
     try:
         target = _install(models_dir, spec, part)

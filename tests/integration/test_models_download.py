@@ -73,8 +73,10 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def spec_at(url: str, name: str = "vosk-small-ru", sha256: str | None = None):
-    return dataclasses.replace(CATALOG[name], url=url, sha256=sha256)
+def spec_at(
+    url: str, name: str = "vosk-small-ru", sha256: str | None = None, size: int | None = None
+):
+    return dataclasses.replace(CATALOG[name], url=url, sha256=sha256, size_bytes=size)
 
 
 def closed_port() -> int:
@@ -117,20 +119,61 @@ def test_wrong_sha256_is_rejected_and_nothing_is_installed(server: str, tmp_path
 
 
 def test_unpinned_needs_a_hash_or_explicit_consent(server: str, tmp_path: Path) -> None:
-    FILES["/v4_ru.pt"] = b"PK fake torch package bytes"
-    spec = spec_at(f"{server}/v4_ru.pt", "silero-v4-ru")
+    FILES["/v5_ru.pt"] = b"PK fake torch package bytes"
+    spec = spec_at(f"{server}/v5_ru.pt", "silero-v5-ru")
     with pytest.raises(ModelError, match="no sha256 pinned"):
         download(tmp_path, spec)
     assert list(tmp_path.iterdir()) == []
     path, digest = download(tmp_path, spec, allow_unpinned=True)
-    assert path == tmp_path / "silero" / "v4_ru.pt"
-    assert path.read_bytes() == FILES["/v4_ru.pt"] and digest == sha(FILES["/v4_ru.pt"])
+    assert path == tmp_path / "silero" / "v5_ru.pt"
+    assert path.read_bytes() == FILES["/v5_ru.pt"] and digest == sha(FILES["/v5_ru.pt"])
     # and a hash given on the command line is verified
     with pytest.raises(ModelError, match="sha256 mismatch"):
         download(tmp_path, spec, sha256="f" * 64)
     path2, _ = download(tmp_path, spec, sha256=digest)
     assert path2 == path
-    assert [m.name for m in installed(tmp_path) if m.kind == "silero"] == ["silero-v4-ru"]
+    assert [m.name for m in installed(tmp_path) if m.kind == "silero"] == ["silero-v5-ru"]
+
+
+def test_a_catalog_pin_that_does_not_match_says_where_it_came_from(
+    server: str, tmp_path: Path
+) -> None:
+    data = b"PK a republished package"
+    FILES["/v4_ru.pt"] = data
+    spec = spec_at(f"{server}/v4_ru.pt", "silero-v4-ru", sha256="0" * 64, size=len(data))
+    with pytest.raises(ModelError) as err:
+        download(tmp_path, spec)
+    msg = str(err.value)
+    assert f"got {sha(data)}" in msg and "the file was deleted" in msg
+    assert CATALOG["silero-v4-ru"].pin_source in msg and f"--sha256 {sha(data)}" in msg
+    assert not (tmp_path / "silero" / "v4_ru.pt").exists() and leftovers(tmp_path) == []
+
+
+def test_a_size_other_than_the_pinned_one_stops_before_downloading(
+    server: str, tmp_path: Path
+) -> None:
+    data = vosk_zip()
+    FILES["/resized.zip"] = data
+    spec = spec_at(f"{server}/resized.zip", sha256=sha(data), size=len(data) + 1)
+    with pytest.raises(ModelError, match=f"serves {len(data)} bytes, the pinned file has"):
+        download(tmp_path, spec)
+    assert list(tmp_path.iterdir()) == []
+    # A hash given by the user replaces the pin, size included.
+    path, _ = download(tmp_path, spec, sha256=sha(data))
+    assert (path / "am" / "final.mdl").is_file()
+
+
+def test_catalog_pins_are_well_formed_and_sourced() -> None:
+    for spec in CATALOG.values():
+        assert spec.pin_source, f"{spec.name}: say where the pin comes from, or why there is none"
+        if spec.sha256 is None:
+            assert spec.pin_source.startswith("none"), spec.name
+            continue
+        assert len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0, spec.name
+        assert spec.size_bytes and spec.size_bytes > 1_000_000, spec.name
+    # the four models are pinned; only silero-v5-ru waits for a public hash
+    pinned = {n for n, s in CATALOG.items() if s.sha256}
+    assert pinned == {"vosk-small-ru", "vosk-ru", "silero-v4-ru", "silero-v5-cis"}
 
 
 def test_malformed_sha256_is_a_config_error(tmp_path: Path) -> None:
@@ -210,14 +253,16 @@ def test_cli_download_from_mirror_and_list(server: str, tmp_path: Path) -> None:
     FILES["/mirror.zip"] = data
     url = f"{server}/mirror.zip"
     bad = cli(tmp_path, "models", "download", "vosk-small-ru", "--url", url)
-    # the mirror's file is not upstream's: the pinned hash rejects it
-    assert bad.returncode == 1 and "sha256 mismatch" in bad.stderr
+    # the mirror's file is not upstream's: the pin (size, then hash) rejects it
+    assert bad.returncode == 1 and "the pinned file has 46236750" in bad.stderr
     ok = cli(tmp_path, "models", "download", "vosk-small-ru", "--url", url, "--sha256", sha(data))
     assert ok.returncode == 0, ok.stderr
     assert f"sha256 {sha(data)} (verified)" in ok.stdout
     listed = cli(tmp_path, "models", "list")
     assert listed.returncode == 0
     assert "vosk-small-ru" in listed.stdout and "vosk-model-small-ru-0.22" in listed.stdout
+    # what is not installed is listed with the URL to fetch by hand on an offline server
+    assert CATALOG["silero-v5-cis"].url in listed.stdout
 
 
 def test_cli_offline_and_unknown(tmp_path: Path) -> None:
