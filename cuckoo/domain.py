@@ -107,6 +107,9 @@ class AttemptResult:
     detail: str = ""  # human-readable reason, error text
     said: list[str] = field(default_factory=list)  # what the robot said or sent, in order
     gateway_message_id: str | None = None  # SMS id, to match delivery receipts
+    # An SMS the dialog asked to send after the call (an `sms:` step): the store keeps it as
+    # an sms_requests row with the attempt, and the scheduler sends it.
+    sms_text: str | None = None
 
     @property
     def duration_s(self) -> float:

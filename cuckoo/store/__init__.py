@@ -1,9 +1,12 @@
-"""The store: notifications, attempts, the outbox to the ERPs and the do-not-call list."""
+"""The store: notifications, attempts, the outbox to the ERPs, SMS requested during calls and
+the do-not-call list."""
 
 from cuckoo.store.store import (
     AttemptLine,
     IngestReport,
     OutboxItem,
+    SmsRequestItem,
+    SmsRequestState,
     Store,
     default_url,
     make_engine,
@@ -16,6 +19,8 @@ __all__ = [
     "AttemptLine",
     "IngestReport",
     "OutboxItem",
+    "SmsRequestItem",
+    "SmsRequestState",
     "Store",
     "default_url",
     "make_engine",

@@ -157,3 +157,32 @@ class BlockedNumberRow(Base):
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)  # E.164
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+
+
+class SmsRequestRow(Base):
+    """An SMS a call's dialog asked to send (an `sms:` step), stored with the attempt's result
+    and sent by the scheduler's flush_sms_requests job: pending → sent | failed."""
+
+    __tablename__ = "sms_requests"
+    __table_args__ = (
+        # One request per attempt: storing an attempt's result twice cannot text twice.
+        UniqueConstraint("notification_id", "attempt_no"),
+        Index("ix_sms_requests_due", "state", "next_try_at"),
+        Index("ix_sms_requests_gateway_message_id", "gateway_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"))
+    attempt_no: Mapped[int]  # the call attempt whose dialog asked for it
+    text: Mapped[str] = mapped_column(Text)  # rendered during the call
+    state: Mapped[str] = mapped_column(String(20))  # pending | sent | failed
+    created_at: Mapped[datetime]
+    # When to try next; while a worker sends, pushed ahead by its lease. NULL once done.
+    next_try_at: Mapped[datetime | None]
+    tries: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]  # accepted by the gateway
+    done_at: Mapped[datetime | None]  # sent or failed for good
+    gateway_message_id: Mapped[str | None] = mapped_column(String(100))
+    receipt_status: Mapped[str | None] = mapped_column(String(50))
+    detail: Mapped[str] = mapped_column(Text, default="")  # the gateway's answer, why it failed

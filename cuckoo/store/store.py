@@ -1,4 +1,5 @@
-"""The few queries cuckoo needs: ingest, claim due, finish an attempt, reap dead leases, outbox.
+"""The few queries cuckoo needs: ingest, claim due, finish an attempt, reap dead leases, outbox,
+SMS requested during calls (sms_requests: stored with the attempt, claimed like the outbox).
 
 Concurrency (several `cuckoo run` processes on one database):
 - PostgreSQL: candidate rows are read with `FOR UPDATE SKIP LOCKED`, so two workers never see
@@ -11,6 +12,7 @@ lease is reaped only after it expired; the scheduler renews leases while attempt
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -35,7 +37,13 @@ from cuckoo.domain import (
     ResultReport,
     Status,
 )
-from cuckoo.store.models import AttemptRow, BlockedNumberRow, NotificationRow, OutboxRow
+from cuckoo.store.models import (
+    AttemptRow,
+    BlockedNumberRow,
+    NotificationRow,
+    OutboxRow,
+    SmsRequestRow,
+)
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
@@ -70,6 +78,22 @@ class OutboxItem:
     source: str
     report: ResultReport
     tries: int
+
+
+class SmsRequestState(enum.StrEnum):
+    PENDING = "pending"  # to be sent (next_try_at: when)
+    SENT = "sent"  # accepted by the gateway
+    FAILED = "failed"  # refused, blocked, or the gateway stayed down past the retry cap
+
+
+@dataclass(frozen=True)
+class SmsRequestItem:
+    """A claimed in-call SMS request: what the SMS channel needs to send it."""
+
+    id: int
+    notification: Notification  # attempt_no: the call attempt that asked for the SMS
+    text: str
+    tries: int  # tries before this one
 
 
 @dataclass(frozen=True)
@@ -570,6 +594,10 @@ class Store:
                 or row.attempt_seq != notification.attempt_no
             )
             _fill_attempt(att, result)
+            if result.sms_text:
+                # Same transaction as the result: the customer was told an SMS is coming, so
+                # it is kept (and sent) even when the lease was lost.
+                self._add_sms_request(s, notification, result.sms_text, now)
             if lost:
                 att.detail = (att.detail + "; " if att.detail else "") + (
                     "finished after the lease was lost: result not applied"
@@ -582,6 +610,30 @@ class Store:
                 )
                 return None
             return self._apply(s, row, att, result.outcome, result.callback_at, now)
+
+    @staticmethod
+    def _add_sms_request(s: Session, n: Notification, text: str, now: datetime) -> None:
+        exists = s.scalar(
+            select(SmsRequestRow.id).where(
+                SmsRequestRow.notification_id == n.id, SmsRequestRow.attempt_no == n.attempt_no
+            )
+        )
+        if exists is not None:  # this attempt's result was stored before: never text twice
+            return
+        s.add(
+            SmsRequestRow(
+                notification_id=n.id,
+                attempt_no=n.attempt_no,
+                text=text,
+                state=SmsRequestState.PENDING.value,
+                created_at=now,
+                next_try_at=now,
+                tries=0,
+                last_error="",
+                detail="",
+            )
+        )
+        log.info("notification %s attempt %s: SMS requested in the call", n.id, n.attempt_no)
 
     def interrupt(self, notification: Notification, owner: str, now: datetime, why: str) -> bool:
         """Record an attempt of this worker as INTERRUPTED (shutdown with a call still running)."""
@@ -804,6 +856,122 @@ class Store:
                 or 0
             )
 
+    # ---- SMS requested during calls ----------------------------------------------------------
+
+    def claim_sms_requests(self, now: datetime, limit: int, lease_s: float) -> list[SmsRequestItem]:
+        """Pending requests due now, hidden from other workers for lease_s (next_try_at is
+        pushed ahead) while this one sends them: the lease must outlast one send. A request
+        whose SMS window ([policy] sms_window, the customer's time) is closed is moved to its
+        next opening instead."""
+        pending = SmsRequestRow.state == SmsRequestState.PENDING.value
+        with self._tx() as s:
+            q = (
+                select(SmsRequestRow)
+                .where(pending, SmsRequestRow.next_try_at <= now)
+                .order_by(SmsRequestRow.next_try_at, SmsRequestRow.id)
+                .limit(limit)
+            )
+            if self.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            rows = list(s.scalars(q))
+            if not rows:
+                return []
+            notes = {
+                r.id: r
+                for r in s.scalars(
+                    select(NotificationRow).where(
+                        NotificationRow.id.in_({r.notification_id for r in rows})
+                    )
+                )
+            }
+            due: list[SmsRequestRow] = []
+            for r in rows:
+                note = notes[r.notification_id]
+                window = self.policy.window_for(note.tenant, ChannelKind.SMS)
+                if window.is_open(now, note.timezone):
+                    due.append(r)
+                    continue
+                r.next_try_at = window.next_open(now, note.timezone)  # no SMS at night
+            if not due:
+                return []
+            won = set(
+                s.scalars(
+                    update(SmsRequestRow)
+                    .where(
+                        SmsRequestRow.id.in_([r.id for r in due]),
+                        pending,
+                        SmsRequestRow.next_try_at <= now,
+                    )
+                    .values(next_try_at=now + timedelta(seconds=lease_s))
+                    .returning(SmsRequestRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            return [
+                SmsRequestItem(
+                    id=r.id,
+                    notification=_sms_notification(notes[r.notification_id], r.attempt_no),
+                    text=r.text,
+                    tries=r.tries,
+                )
+                for r in due
+                if r.id in won
+            ]
+
+    def sms_request_sent(
+        self, request_id: int, gateway_message_id: str | None, detail: str, now: datetime
+    ) -> bool:
+        """The gateway accepted the SMS; its receipt is matched by gateway_message_id."""
+        return self._finish_sms_request(
+            request_id,
+            state=SmsRequestState.SENT.value,
+            sent_at=now,
+            done_at=now,
+            next_try_at=None,
+            gateway_message_id=gateway_message_id,
+            detail=detail[:2000],
+            last_error="",
+        )
+
+    def sms_request_retry(self, request_id: int, error: str, retry_at: datetime) -> bool:
+        """Sending failed for now (gateway down): try again at retry_at."""
+        return self._finish_sms_request(request_id, next_try_at=retry_at, last_error=error[:2000])
+
+    def sms_request_failed(self, request_id: int, reason: str, now: datetime) -> bool:
+        """Final: the SMS will not be sent (refused, blocked number, too long, retries used up)."""
+        return self._finish_sms_request(
+            request_id,
+            state=SmsRequestState.FAILED.value,
+            done_at=now,
+            next_try_at=None,
+            last_error=reason[:2000],
+            detail=reason[:2000],
+        )
+
+    def _finish_sms_request(self, request_id: int, **values: Any) -> bool:
+        """Count one try and set `values`, if the request is still pending."""
+        with self._tx() as s:
+            res = s.execute(
+                update(SmsRequestRow)
+                .where(
+                    SmsRequestRow.id == request_id,
+                    SmsRequestRow.state == SmsRequestState.PENDING.value,
+                )
+                .values(tries=SmsRequestRow.tries + 1, **values)
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def sms_requests_of(self, notification_id: int) -> list[SmsRequestRow]:
+        with self._tx() as s:
+            q = select(SmsRequestRow).where(SmsRequestRow.notification_id == notification_id)
+            return list(s.scalars(q.order_by(SmsRequestRow.id)))
+
+    def sms_request_counts(self) -> dict[str, int]:
+        """In-call SMS requests by state (pending / sent / failed)."""
+        with self._tx() as s:
+            q = select(SmsRequestRow.state, func.count()).group_by(SmsRequestRow.state)
+            return {state: int(n) for state, n in s.execute(q).all()}
+
     # ---- do-not-call list ------------------------------------------------------------------
 
     def _normalize(self, phone: str) -> str:
@@ -945,14 +1113,36 @@ class Store:
             ]
 
     def update_receipt(self, gateway_message_id: str, receipt_status: str) -> bool:
-        """Store an SMS delivery receipt on the attempt that sent the message."""
+        """Store an SMS delivery receipt on the attempt or the in-call SMS request that sent
+        the message."""
         with self._tx() as s:
-            res = s.execute(
-                update(AttemptRow)
-                .where(AttemptRow.gateway_message_id == gateway_message_id)
-                .values(receipt_status=receipt_status)
-            )
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            matched = 0
+            for table in (AttemptRow, SmsRequestRow):
+                res = s.execute(
+                    update(table)
+                    .where(table.gateway_message_id == gateway_message_id)
+                    .values(receipt_status=receipt_status)
+                )
+                matched += res.rowcount  # type: ignore[attr-defined]
+            return bool(matched)
+
+
+def _sms_notification(row: NotificationRow, attempt_no: int) -> Notification:
+    """The notification as the SMS channel sees it, for an SMS the call `attempt_no` asked for."""
+    return Notification(
+        id=row.id,
+        source=row.source,
+        external_id=row.external_id,
+        tenant=row.tenant,
+        phone=row.phone,
+        phone_raw=row.phone_raw,
+        channel=ChannelKind.SMS,
+        scenario=row.scenario,
+        variables=dict(row.variables),
+        timezone=row.timezone,
+        attempt_no=attempt_no,
+        contacts=row.contacts,
+    )
 
 
 def _fill_attempt(att: AttemptRow, r: AttemptResult) -> None:
