@@ -19,6 +19,11 @@ Rules (they are what a callback time means to an operator; change them here, not
   same wall-clock time that many days later (a DST change does not move it).
 - "сегодня" alone names no time; "сегодня" with a time already past → p.m. if that helps, else
   no time. A phrase that names no time ("попозже", "в следующем году") gives None.
+- "в начале десятого" = 9:00 (the start of the named hour, by the rule above: "в начале
+  третьего" = 14:00); "десять минут пятого" = 16:10.
+- A time in a report of the past ("да получил ещё в понедельник", "пришли сегодня утром") is
+  when something happened, not a callback: None, unless the utterance also asks for a call or
+  proposes a time ("не получил, перезвоните в понедельник", "получили, давайте в пятницу").
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ class DayParts:
 _PHRASES = [
     (r"\bв первой половине дня\b", "утром"),
     (r"\bво второй половине дня\b", "после обеда"),
-    (r"\bв обеденное время\b", "в обед"),
+    (r"\bв обеденное время\b|\bв обеденный перерыв\b", "в обед"),
     (r"\bближе к вечеру\b|\bк вечеру\b|\bвечерком\b", "вечером"),
     (r"\bв районе обеда\b|\bк обеду\b|\bближе к обеду\b", "в обед"),
     (r"\bутречком\b", "утром"),
@@ -93,8 +98,10 @@ _MONTHS = {name: i + 1 for i, name in enumerate(_MONTH_NAMES)}
 _UNITS = {
     "минуту": ("min", 1), "минуты": ("min", 1), "минут": ("min", 1), "минутку": ("min", 1),
     "час": ("min", 60), "часа": ("min", 60), "часов": ("min", 60), "часик": ("min", 60),
-    "часок": ("min", 60), "часика": ("min", 60),
+    "часок": ("min", 60), "часика": ("min", 60), "часиков": ("min", 60),
+    "минуток": ("min", 1), "минуточку": ("min", 1), "минуточек": ("min", 1),
     "день": ("day", 1), "дня": ("day", 1), "дней": ("day", 1), "сутки": ("day", 1),
+    "денек": ("day", 1), "денька": ("day", 1), "деньков": ("day", 1),
     "неделю": ("day", 7), "недельку": ("day", 7), "недели": ("day", 7), "недель": ("day", 7),
     "месяц": ("month", 1), "месяца": ("month", 1), "месяцев": ("month", 1),
 }  # fmt: skip
@@ -174,6 +181,7 @@ class _Parser:
             self._half_quarter,
             self._without,
             self._day_word,
+            self._minutes_past,
             self._hour,
             self._date,
             self._part,
@@ -197,10 +205,12 @@ class _Parser:
             self.spec.minutes = 30
             return i + 2
         if nxt in ("полтора", "полторы", "полутора"):
-            half_unit = self.word(i + 2)
+            half_unit, end = self.word(i + 2), i + 3
+            if half_unit not in _UNITS:  # "часа через полтора"
+                half_unit, end = self.word(i - 1), i + 2
             if half_unit in _UNITS and _UNITS[half_unit][0] == "min":
                 self.spec.minutes = 90 if _UNITS[half_unit][1] == 60 else 1
-                return i + 3
+                return end
         amount: int | None = None
         unit: str | None = None
         end = i + 1
@@ -242,6 +252,10 @@ class _Parser:
             self.spec.hour = hour.value
             self.spec.minute_offset = -30 if w != "четверть" else -45
             return self._hour_suffix(i + 2)
+        if w == "начале" and self._hour_ordinal(i + 1) is not None:  # "в начале десятого"
+            self.spec.hour = self._hour_ordinal(i + 1)
+            self.spec.minute_offset = -60
+            return self._hour_suffix(i + 2)
         if w.startswith("пол") and len(w) > 5:
             value = ordinal_values().get(w[3:])
             if value is not None and 1 <= value <= 12:
@@ -249,6 +263,27 @@ class _Parser:
                 self.spec.minute_offset = -30
                 return self._hour_suffix(i + 1)
         return None
+
+    def _hour_ordinal(self, i: int) -> int | None:
+        """An hour named by its ordinal in the genitive: "десятого" → 10 (1–12 only)."""
+        number = self.num(i)
+        if number is None or not number.ordinal or not 1 <= number.value <= 12:
+            return None
+        return number.value if number.text.endswith(("ого", "его")) else None
+
+    # "десять минут пятого" = 16:10, "пять минут седьмого"
+    def _minutes_past(self, i: int) -> int | None:
+        number = self.num(i)
+        if number is None or number.ordinal or not 1 <= number.value <= 59:
+            return None
+        if self.word(i + 1) not in ("минут", "минуты", "минуту"):
+            return None
+        hour = self._hour_ordinal(i + 2)
+        if hour is None:
+            return None
+        self.spec.hour = hour
+        self.spec.minute_offset = number.value - 60
+        return self._hour_suffix(i + 3)
 
     # "без пятнадцати двенадцать", "без четверти три", "без десяти час"
     def _without(self, i: int) -> int | None:
@@ -483,9 +518,22 @@ def _resolve_date(spec: _Spec, now: datetime, clock: tuple[int, int]) -> datetim
     return None
 
 
+# A report of the past ("получил ещё в понедельник") and what turns a time back into a proposal.
+_PAST = re.compile(
+    r"\b(?:получ\w*л[аио]?|пришл[аио]?|приходил[аио]?|забрал[аио]?|доставил[аио]?|"
+    r"привезл[аио]?|привез|отправил[аио]?)\b"
+)
+_PROPOSAL = re.compile(
+    r"\b(?:перезвон\w*|позвон\w*|набер\w*|звоните|давайте|давай|лучше|можно|удобно|"
+    r"перенес\w*|привезите|приезжайте|приду|приеду|заберу|буду|будем)\b"
+)
+
+
 def parse_time(text: str, now: datetime, parts: DayParts | None = None) -> datetime | None:
     """The moment `text` names, resolved against `now` (aware); None when it names none."""
     joined = " ".join(tokenize(text))
+    if _PAST.search(joined) and not _PROPOSAL.search(joined):
+        return None
     for pattern, replacement in _PHRASES_COMPILED:
         joined = pattern.sub(replacement, joined)
     spec = _Parser(read_numbers(joined.split())).parse()
