@@ -5,7 +5,9 @@ dialog) and SMS (the configured gateways). `cuckoo run` uses `build_channels(con
   run `converse_call` (below) on every answered call: the scenario named by the notification,
   spoken by the configured synthesizer ([telephony] synthesizer: Silero if its model is
   installed, else Festival), answered by DTMF, and by voice when a Russian Vosk model is
-  installed ([telephony] recognizer).
+  installed ([telephony] recognizer). An `sms:` step of the dialog comes back as the result's
+  `sms_text`; the store keeps it as an sms_requests row and the scheduler's
+  flush_sms_requests sends it through the SMS channel.
 - SMS: `cuckoo.sms.SmsChannel` over the `[sms.gateways]`; the text is the scenario's rendered
   `sms:` template. Left out (with a log line) when no gateway is configured.
 

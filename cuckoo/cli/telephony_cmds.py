@@ -155,6 +155,8 @@ def call_cmd(args: argparse.Namespace) -> int:
             print(f"callback:  {r['callback_at']}")
         for text in r.get("said") or []:
             print(f"said:      {text}")
+        if r.get("sms_text"):  # a one-off call sends nothing: the worker's job does that
+            print(f"sms asked: {r['sms_text']} (not sent by `cuckoo call`)")
         print(f"duration:  {r['duration_s']:.2f} s")
         if r["answered_at"]:
             from datetime import datetime

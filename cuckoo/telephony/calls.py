@@ -117,9 +117,9 @@ def run_call(
     """Dial `uri`, converse, hang up. `handles` (if given) gets the CallHandle, so a worker
     can tell when pjsua really released the call slot. Returns plain data (it crosses
     process boundaries):
-    outcome, sip_code, q850, dtmf, transcript, said, callback_at, started_at, answered_at,
-    ended_at (ISO), duration_s, detail, recording_path, first_audio_s, dtmf_reaction_s,
-    remote_hangup, codec."""
+    outcome, sip_code, q850, dtmf, transcript, said, callback_at, sms_text (an `sms:` step's
+    text, to send after the call), started_at, answered_at, ended_at (ISO), duration_s, detail,
+    recording_path, first_audio_s, dtmf_reaction_s, remote_hangup, codec."""
     # request["greeting_wav"]: a pre-rendered first prompt, started with the first media
     # frame; the conversation must begin by playing the same file (SipLine follows it).
     greeting = Audio.read_wav(request["greeting_wav"]) if request.get("greeting_wav") else None
@@ -142,6 +142,7 @@ def run_call(
         "transcript": "",
         "said": [],
         "callback_at": None,
+        "sms_text": None,
         "detail": d.detail,
         "recording_path": None,
         "first_audio_s": None,
@@ -183,6 +184,7 @@ def run_call(
         transcript=conv.get("transcript") or " | ".join(line.stats.transcript),
         said=list(conv.get("said") or line.stats.said),
         callback_at=conv.get("callback_at"),
+        sms_text=conv.get("sms_text") or None,  # the dialog's `sms:` step: sent after the call
         ended_at=ended.isoformat(),
         duration_s=(ended - d.started_at).total_seconds(),
         recording_path=record_path,

@@ -376,6 +376,7 @@ def attempt_result(r: dict[str, Any]) -> AttemptResult:
         recording_path=r.get("recording_path"),
         detail=r.get("detail") or "",
         said=list(r.get("said") or []),
+        sms_text=r.get("sms_text") or None,
     )
 
 

@@ -46,3 +46,22 @@ def test_variables_that_do_not_fit_are_refused_before_dialing() -> None:
                  "--var", "customer=Пётр")  # fmt: skip
     assert out.returncode == 1
     assert "scenario 'documents_sent'" in out.stderr and "customer" in out.stderr
+
+
+def test_an_sms_step_is_shown_not_sent(tmp_path: Path) -> None:
+    """order_ready, key 1 (pressed during the message: barge-in): the dialog's `sms:` step
+    renders the address; a one-off call shows it (only the worker sends requested SMS)."""
+    script = {
+        "default": {"action": "answer", "answer_after_s": 0.1},
+        "users": {"me": {"dtmf": [{"at_s": 1.5, "keys": "1", "method": "rfc2833"}]}},
+    }
+    phone = SimPhoneProc(script, tmp_path, name="admin")
+    try:
+        out = cuckoo("call", phone.uri("me"), "--scenario", "order_ready",
+                     "--var", "pickup.address=проспект Мира, дом 1")  # fmt: skip
+    finally:
+        assert phone.stop() == 0
+    assert out.returncode == 0, out.stderr[-2000:]
+    want = "sms asked: Заказ 1024: проспект Мира, дом 1, с 09:00 до 21:00. (not sent by"
+    assert want in out.stdout, out.stdout
+    assert "outcome:   confirmed" in out.stdout  # goal delivered: heard = done

@@ -248,13 +248,16 @@ def test_attempt_result_from_worker_dict() -> None:
             "callback_at": None,
             "detail": "",
             "recording_path": "/r.wav",
+            "sms_text": "Заказ 1024: улица Ленина, дом 5.",
         }
     )
     assert r.outcome == Outcome.CONFIRMED and r.duration_s == 12 and r.dtmf == "1"
     assert r.answered_at == datetime(2026, 1, 1, 10, 0, 2, tzinfo=UTC)
     assert r.said == ["привет"] and r.recording_path == "/r.wav"
+    assert r.sms_text == "Заказ 1024: улица Ленина, дом 5."  # the dialog's `sms:` step
     dead = attempt_result({"outcome": "interrupted", "detail": "call worker died"})
     assert dead.outcome == Outcome.INTERRUPTED and dead.sip_code is None
+    assert dead.sms_text is None
 
 
 def test_notification_request_is_plain_data() -> None:
