@@ -1,5 +1,9 @@
 """Accuracy and throughput of `understand()` on a labeled set (tests/data/nlu_labeled.tsv).
 
+`LABELED_SETS` lists every labeled file: the main set, written with the rules, and blind
+held-out batches, each committed before the parser first ran on it (their first figures are in
+the commit messages; after that they are training data like the main set).
+
 The file has a header and the columns utterance, now (ISO local time without offset), tz (IANA),
 intent, time (ISO with offset, or empty when no time is meant). `benchmarks/speech.py` prints
 what `evaluate()` returns.
@@ -22,6 +26,11 @@ from cuckoo.domain import ConfigError
 from cuckoo.speech.nlu import DayParts, Intent, understand
 
 DEFAULT_SET = Path(__file__).resolve().parents[3] / "tests" / "data" / "nlu_labeled.tsv"
+LABELED_SETS: dict[str, Path] = {
+    "main": DEFAULT_SET,
+    "heldout": DEFAULT_SET.with_name("nlu_heldout.tsv"),
+    "heldout2": DEFAULT_SET.with_name("nlu_heldout2.tsv"),
+}
 _COLUMNS = ["utterance", "now", "tz", "intent", "time"]
 
 

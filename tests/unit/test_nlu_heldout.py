@@ -1,0 +1,55 @@
+"""The blind held-out batches (tests/data/nlu_heldout*.tsv) as a regression floor.
+
+Each batch was committed before the parser first ran on it; its first figures are in the commit
+that fixed its misses (batch 1: intents 98.1 %, times 96.8 %; batch 2: intents 98.4 %, times
+100 %). Unlike the main set, a row here may stay a miss when the label is right but the rule
+would be a special case (see KNOWN_MISSES), so the test asserts accuracies, not every row. Raise
+a floor when a fix lifts it; never lower one to let a change in.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cuckoo.speech.nlu import Intent
+from cuckoo.speech.nlu.evaluate import LABELED_SETS, evaluate, load_labeled
+
+# (intent accuracy, time accuracy) reached, as fractions of the rows.
+FLOORS = {
+    "heldout": (360 / 361, 188 / 188),
+    "heldout2": (182 / 182, 93 / 93),
+}
+# Right labels the rules do not reach, and why.
+KNOWN_MISSES = {
+    ("heldout", "один"): "«нажмите 1 или скажите да»: yes only to someone who heard the prompt",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_heldout_accuracy_stays_at_its_floor(name: str) -> None:
+    result = evaluate(load_labeled(LABELED_SETS[name]))
+    misses = [
+        f"{e['line']}: {e['utterance']!r} intent {e['got_intent']} (want "
+        f"{e['expected_intent']}), time {e['got_time']} (want {e['expected_time']})"
+        for e in result["errors"]
+        if (name, e["utterance"]) not in KNOWN_MISSES
+    ]
+    intent_floor, time_floor = FLOORS[name]
+    assert result["intent_accuracy"] >= intent_floor - 1e-9, misses
+    assert result["time_accuracy"] >= time_floor - 1e-9, misses
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_heldout_sets_are_varied(name: str) -> None:
+    rows = load_labeled(LABELED_SETS[name])
+    assert len(rows) >= 100
+    assert len({r.now.tzinfo for r in rows}) >= 4
+    assert len({r.now for r in rows}) >= 5
+    for intent in Intent:
+        assert any(r.intent == intent for r in rows), intent
+    assert sum(r.time is not None for r in rows) >= len(rows) // 3
+
+
+def test_known_misses_are_still_in_their_sets() -> None:
+    for name, utterance in KNOWN_MISSES:
+        assert any(r.utterance == utterance for r in load_labeled(LABELED_SETS[name]))
