@@ -9,9 +9,12 @@ a floor when a fix lifts it; never lower one to let a change in.
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from cuckoo.speech.nlu import Intent
+from cuckoo.speech.nlu import Intent, understand
 from cuckoo.speech.nlu.evaluate import LABELED_SETS, evaluate, load_labeled
 
 # (intent accuracy, time accuracy) reached, as fractions of the rows.
@@ -53,3 +56,34 @@ def test_heldout_sets_are_varied(name: str) -> None:
 def test_known_misses_are_still_in_their_sets() -> None:
     for name, utterance in KNOWN_MISSES:
         assert any(r.utterance == utterance for r in load_labeled(LABELED_SETS[name]))
+
+
+MSK = ZoneInfo("Europe/Moscow")
+THU = datetime(2026, 3, 12, 11, 20, tzinfo=MSK)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "time"),
+    [
+        # A past report names when something happened, not a callback...
+        ("да получил ещё в понедельник", Intent.YES, None),
+        ("пришли сегодня утром", Intent.YES, None),
+        # ...unless a call or a time is asked for too.
+        ("нет не получил перезвоните в понедельник", Intent.NO, datetime(2026, 3, 16, 10, 0)),
+        ("не получили можете в понедельник", Intent.NO, datetime(2026, 3, 16, 10, 0)),
+        ("в начале третьего", Intent.UNKNOWN, datetime(2026, 3, 12, 14, 0)),
+        ("в начале первого", Intent.UNKNOWN, datetime(2026, 3, 12, 12, 0)),
+        ("пять минут седьмого", Intent.UNKNOWN, datetime(2026, 3, 12, 18, 5)),
+        ("в пятницу в двадцать минут десятого", Intent.UNKNOWN, datetime(2026, 3, 13, 9, 20)),
+        ("часа через полтора", Intent.UNKNOWN, datetime(2026, 3, 12, 12, 50)),
+        ("через пару деньков", Intent.UNKNOWN, datetime(2026, 3, 14, 11, 20)),
+        ("я в дороге", Intent.NO, None),
+        ("я на совещании наберите в три", Intent.UNKNOWN, datetime(2026, 3, 12, 15, 0)),
+        ("больше не набирайте этот номер", Intent.OPTOUT, None),
+        ("не набирайте сейчас перезвоните вечером", Intent.NO, datetime(2026, 3, 12, 18, 0)),
+    ],
+)
+def test_rules_the_batches_added(text: str, intent: Intent, time: datetime | None) -> None:
+    got = understand(text, THU)
+    assert got.intent == intent
+    assert got.time == (time.replace(tzinfo=MSK) if time else None)
