@@ -1,5 +1,6 @@
 """The worker loop: APScheduler jobs that poll the ERPs, dispatch due notifications to channels,
-flush the outbox back to the ERPs, renew this worker's leases and reap dead workers' leases.
+flush the outbox back to the ERPs, send the SMS that calls asked for, renew this worker's leases
+and reap dead workers' leases.
 
 Times come from an injected clock (`Callable[[], datetime]`, aware UTC) so tests and the demo can
 move time; APScheduler's own intervals run on the wall clock.
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from cuckoo.domain import (
     AttemptResult,
@@ -33,11 +35,18 @@ from cuckoo.domain import (
 )
 from cuckoo.ratelimit import TokenBucket
 from cuckoo.settings.scheduler import SchedulerSettings
-from cuckoo.store import Store
+from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+@runtime_checkable
+class TextSender(Protocol):
+    """An SMS channel that sends a text rendered elsewhere (cuckoo.sms.SmsChannel)."""
+
+    def send_text(self, notification: Notification, text: str) -> AttemptResult: ...
 
 
 def utcnow() -> datetime:
@@ -92,6 +101,7 @@ class CycleReport:
     ingested: int = 0
     dispatched: int = 0
     reported: int = 0
+    sms_sent: int = 0  # SMS that calls asked for, sent in this cycle
     reaped: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -211,7 +221,20 @@ class Scheduler:
                 channel,
                 hint,
             )
-        return sum(waiting.values())
+        requested = 0
+        if self._text_sender() is None:
+            requested = self.store.sms_request_counts().get(SmsRequestState.PENDING.value, 0)
+            if requested:
+                log.warning(
+                    "%d SMS requested during calls wait for the SMS channel, which this worker "
+                    "does not have (configure [sms.gateways] in cuckoo.toml)",
+                    requested,
+                )
+        return sum(waiting.values()) + requested
+
+    def _text_sender(self) -> TextSender | None:
+        channel = self.channels.get(ChannelKind.SMS)
+        return channel if isinstance(channel, TextSender) else None
 
     def _real_seconds(self, t: datetime) -> float:
         return t.timestamp() / self._speed
@@ -289,6 +312,60 @@ class Scheduler:
             acked += 1
         return acked
 
+    def flush_sms_requests(self) -> int:
+        """Send the SMS that calls' dialogs asked for (stored with their attempts). Without an
+        SMS channel they wait (warn_missing_channels says so). Returns how many were sent."""
+        return self._flush_sms_requests(final=False)
+
+    def _flush_sms_requests(self, final: bool) -> int:
+        sender = self._text_sender()
+        if sender is None:
+            return 0
+        s = self.settings
+        lease = s.sms_request_lease_s * self._speed
+        sent = 0
+        # One at a time: each lease then covers a single send, however slow the gateway.
+        for _ in range(s.sms_request_batch):
+            if self._stopping.is_set() and not final:
+                break  # stop() sends what is left once the attempts are over
+            claimed = self.store.claim_sms_requests(self.clock(), 1, lease)
+            if not claimed:
+                break
+            r = self._send_requested(sender, claimed[0])
+            sent += int(r.outcome == Outcome.SENT)
+            if r.outcome == Outcome.NETWORK:
+                break  # the gateway is down: the others would wait for it too
+        return sent
+
+    def _send_requested(self, sender: TextSender, item: SmsRequestItem) -> AttemptResult:
+        s = self.settings
+        n = item.notification
+        where = f"notification {n.id} attempt {n.attempt_no}"
+        try:
+            r = sender.send_text(n, item.text)
+        except Exception as e:  # a channel bug: keep the request, try again later
+            log.exception("%s: sending the requested SMS failed", where)
+            now = self.clock()
+            r = AttemptResult(
+                Outcome.NETWORK, now, now, detail=f"SMS channel error: {type(e).__name__}: {e}"
+            )
+        now = self.clock()
+        tries = item.tries + 1
+        if r.outcome == Outcome.SENT:
+            self.store.sms_request_sent(item.id, r.gateway_message_id, r.detail, now)
+            log.info("%s: requested SMS sent to %s (%s)", where, n.phone, r.detail)
+        elif r.outcome == Outcome.NETWORK and tries < s.sms_request_max_tries:
+            delay = backoff_delay(tries, s.sms_request_retry_s, s.sms_request_retry_max_s)
+            self.store.sms_request_retry(item.id, r.detail, now + timedelta(seconds=delay))
+            log.warning("%s: requested SMS not sent (%s); retry in %.0f s", where, r.detail, delay)
+        else:
+            why = r.detail
+            if r.outcome == Outcome.NETWORK:
+                why = f"gave up after {tries} tries: {r.detail}"
+            self.store.sms_request_failed(item.id, why, now)
+            log.warning("%s: requested SMS to %s failed: %s", where, n.phone, why)
+        return r
+
     # ---- running ---------------------------------------------------------------------------
 
     def in_flight(self) -> int:
@@ -321,7 +398,7 @@ class Scheduler:
 
     def run_once(self, timeout: float | None = None) -> CycleReport:
         """One cycle: poll, reap, dispatch everything due now (within the caps), wait for the
-        attempts, flush the outbox."""
+        attempts, send the SMS they asked for, flush the outbox."""
         report = CycleReport()
         report.ingested = self.poll()
         report.reaped = self.reap()
@@ -329,6 +406,7 @@ class Scheduler:
         self.warn_missing_channels()
         if not self.wait_idle(timeout):
             report.errors.append(f"{self.in_flight()} attempts still running after {timeout} s")
+        report.sms_sent = self.flush_sms_requests()  # asked for by the calls just finished
         report.reported = self.flush_outbox()
         return report
 
@@ -345,6 +423,7 @@ class Scheduler:
             (self.poll, s.poll_interval_s),
             (self.dispatch, s.dispatch_interval_s),
             (self.flush_outbox, s.outbox_interval_s),
+            (self.flush_sms_requests, s.sms_request_interval_s),
             (self.reap, s.reap_interval_s),
             (self.renew_leases, max(0.5, s.lease_s / 3)),
             (self.warn_missing_channels, 300.0),
@@ -379,6 +458,11 @@ class Scheduler:
         for n in left:
             why = f"worker {self.owner} shut down during the attempt"
             interrupted += self.store.interrupt(n, self.owner, self.clock(), why)
+        try:
+            # The customers of the calls just finished were told an SMS is coming.
+            self._flush_sms_requests(final=True)
+        except Exception:
+            log.exception("final send of requested SMS failed; the next worker will send them")
         try:
             self.flush_outbox()
         except Exception:

@@ -32,5 +32,17 @@ class SchedulerSettings(BaseModel):
     # ERP down: next poll of that adapter after a delay that doubles up to the max.
     erp_retry_s: float = Field(default=30.0, gt=0)
     erp_retry_max_s: float = Field(default=900.0, gt=0)
+    # SMS a call's dialog asked for (`sms:` steps), sent after the call by the SMS channel:
+    # checked every sms_request_interval_s, up to sms_request_batch per run. A send that fails
+    # for now (gateway down) is retried after a delay that doubles from sms_request_retry_s up
+    # to sms_request_retry_max_s; after sms_request_max_tries tries the request fails for good.
+    sms_request_interval_s: float = Field(default=5.0, gt=0)
+    sms_request_batch: int = Field(default=20, ge=1)
+    sms_request_retry_s: float = Field(default=60.0, gt=0)
+    sms_request_retry_max_s: float = Field(default=3600.0, gt=0)
+    sms_request_max_tries: int = Field(default=10, ge=1)
+    # A request is hidden from other workers this long while one sends it: longer than one
+    # send may take (the gateway's submit_timeout_s, or an HTTP gateway's timeouts and retries).
+    sms_request_lease_s: float = Field(default=120.0, gt=0)
     # On SIGINT/SIGTERM wait this long for attempts in flight; the rest are recorded interrupted.
     shutdown_grace_s: float = Field(default=60.0, ge=0)

@@ -1,5 +1,9 @@
 """SmsChannel: the SMS `Channel` — one attempt = one message through the tenant's gateway.
 
+`deliver(notification)` renders the scenario's text and sends it; `send_text(notification, text)`
+sends a text rendered elsewhere (an `sms:` step of a call's dialog, see Scheduler.
+flush_sms_requests). Both go through the same checks: do-not-contact list, length, gateway.
+
 What the integrator injects:
     text_for(notification) -> str          the scenario's `sms:` template, rendered
     is_blocked(phone) -> bool              the store's do-not-contact check
@@ -78,20 +82,31 @@ class SmsChannel:
         )
 
     def deliver(self, notification: Notification) -> AttemptResult:
+        """One SMS attempt: the scenario's `sms:` template rendered for this notification."""
         started = self._clock()
         n = notification
+        try:
+            text = self._text_for(n)
+        except Exception as e:  # a template error is the scenario's fault: say which
+            return self._result(
+                Outcome.UNDELIVERABLE, started, f"SMS text for scenario {n.scenario!r} failed: {e}"
+            )
+        return self._send(n, text, started)
+
+    def send_text(self, notification: Notification, text: str) -> AttemptResult:
+        """Send `text` (already rendered, e.g. by a call's `sms:` step) to the notification's
+        phone: SENT (with the gateway's message id), UNDELIVERABLE (blocked number, refused, too
+        long: retrying cannot help) or NETWORK (gateway down or missing: try again later)."""
+        return self._send(notification, text, self._clock())
+
+    def _send(self, n: Notification, text: str, started: datetime) -> AttemptResult:
         if self._is_blocked(n.phone):
             return self._result(
                 Outcome.UNDELIVERABLE,
                 started,
                 f"blocked: {n.phone} is on the do-not-contact list; SMS not sent",
             )
-        try:
-            text = self._text_for(n).strip()
-        except Exception as e:  # a template error is the scenario's fault: say which
-            return self._result(
-                Outcome.UNDELIVERABLE, started, f"SMS text for scenario {n.scenario!r} failed: {e}"
-            )
+        text = text.strip()
         if not text:
             return self._result(
                 Outcome.UNDELIVERABLE, started, f"SMS text for scenario {n.scenario!r} is empty"

@@ -342,3 +342,44 @@ def test_channel_passes_receipts_on() -> None:
     assert gw.handler is not None
     gw.handler("m-1", "delivered")
     assert got == [("m-1", "delivered")]
+
+
+# ---- send_text: a text rendered elsewhere (a call's `sms:` step) ---------------------------
+
+
+def test_send_text_sends_the_given_text_not_the_scenarios() -> None:
+    gw = ScriptedGateway(SubmitResult(SubmitState.ACCEPTED, "m-2"))
+    channel = _channel(gw, text="{missing}")  # the scenario's template is not consulted
+    r = channel.send_text(_notification(attempt_no=2), "  Заказ 123: улица Ленина, 5.  ")
+    assert r.outcome is Outcome.SENT and r.gateway_message_id == "m-2"
+    assert gw.sent == [("+79123456789", "Заказ 123: улица Ленина, 5.", "ACME")]
+    assert r.said == ["Заказ 123: улица Ленина, 5."]
+
+
+@pytest.mark.parametrize(
+    ("kw", "text", "outcome", "needle"),
+    [
+        ({"blocked": True}, "Заказ готов", Outcome.UNDELIVERABLE, "blocked:"),
+        ({}, "  ", Outcome.UNDELIVERABLE, "is empty"),
+        ({"max_segments": 1}, "Я" * 71, Outcome.UNDELIVERABLE, "needs 2 ucs2 parts"),
+        ({"gateway": "nope"}, "Заказ готов", Outcome.NETWORK, "no SMS gateway 'nope'"),
+    ],
+)
+def test_send_text_checks_like_deliver(
+    kw: dict[str, Any], text: str, outcome: Outcome, needle: str
+) -> None:
+    gw = ScriptedGateway(SubmitResult(SubmitState.ACCEPTED, "m-1"))
+    blocked = bool(kw.pop("blocked", False))
+    s = SmsSettings(sender="Shop", **{"gateway": "g", **kw})
+    channel = SmsChannel(
+        s,
+        {"g": gw},
+        text_for=lambda n: "unused",
+        is_blocked=lambda phone: blocked,
+        on_receipt=lambda mid, st: None,
+        clock=lambda: T0,
+    )
+    r = channel.send_text(_notification(), text)
+    assert r.outcome is outcome
+    assert needle in r.detail
+    assert gw.sent == []
