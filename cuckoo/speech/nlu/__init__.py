@@ -3,8 +3,9 @@ words) → an intent (yes / no / repeat / operator / optout / unknown) and an op
 
 Pure Python, rule-based, deterministic: about 0.1 ms per utterance. Intent rules are in
 intents.py, time rules (the p.m. rule, "next matching moment", day parts) in times.py; both
-module docstrings state the rules. Accuracy on tests/data/nlu_labeled.tsv: see evaluate.py and
-`benchmarks/speech.py`.
+module docstrings state the rules. Accuracy on tests/data/nlu_labeled.tsv and on the blind
+held-out batches tests/data/nlu_heldout*.tsv: see evaluate.py and
+`benchmarks/speech.py --nlu-only`.
 """
 
 from __future__ import annotations
