@@ -209,6 +209,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         due, later = store.due_summary(datetime.now(UTC))
         outbox = store.outbox_pending()
         blocked = len(store.blocked_numbers())
+        sms_requests = store.sms_request_counts()
     finally:
         store.close()
     table = Table(title="notifications")
@@ -223,6 +224,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     next_at = f"{later:%Y-%m-%d %H:%M} UTC" if later else "none"
     console.print(f"due now: {due}; next attempt after that: {next_at}")
     console.print(f"results waiting for the ERP: {outbox}; blocked numbers: {blocked}")
+    console.print(
+        f"SMS asked for in calls: {sms_requests.get('pending', 0)} waiting, "
+        f"{sms_requests.get('failed', 0)} failed, {sms_requests.get('sent', 0)} sent"
+    )
     return 0
 
 

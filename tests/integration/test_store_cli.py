@@ -112,6 +112,7 @@ def test_notify_add_status_and_bad_input(home: Path) -> None:
     assert status.returncode == 0, status.stderr
     assert "pending" in status.stdout and "total" in status.stdout
     assert "due now: " in status.stdout
+    assert "SMS asked for in calls: 0 waiting, 0 failed, 0 sent" in status.stdout
     # Only the good one was stored.
     assert re.search(r"pending\s*│\s*1\s*│", status.stdout), status.stdout
     assert re.search(r"total\s*│\s*1\s*│", status.stdout), status.stdout
