@@ -254,7 +254,7 @@ class _Run:
         expect = Expect(
             dtmf=ALL_KEYS,
             max_digits=max((len(a.dtmf or "") for a in keys), default=1),
-            grammar=self.grammar(spoken) if listen_speech else None,
+            grammar=self.grammar(spoken, keys) if listen_speech else None,
             speech=listen_speech,
             no_speech_timeout_s=state.timeout,
         )
@@ -309,11 +309,12 @@ class _Run:
                     return Reply(ReplyKind.DTMF, digits=typed + more.digits)
         return reply
 
-    def grammar(self, spoken: list[Answer]) -> list[str] | None:
+    def grammar(self, spoken: list[Answer], keys: list[Answer]) -> list[str] | None:
         from cuckoo.speech.nlu import Intent, grammar_for
 
         intents = [Intent(i) for a in spoken for i in a.intent]
-        return grammar_for(intents, any(a.time for a in spoken))
+        said = [a.dtmf for a in keys if a.dtmf is not None and _key_can_be_said(a)]
+        return grammar_for(intents, any(a.time for a in spoken), keys=said)
 
     def match(self, reply: Reply, answers: list[Answer], speech: bool) -> tuple[str | None, str]:
         """(next state, "") or (None, why): why is silent, unclear or repeat."""
@@ -329,8 +330,13 @@ class _Run:
         self.transcripts.append(reply.text.strip())
         if not speech:
             return None, "unclear"
-        from cuckoo.speech.nlu import understand
+        from cuckoo.speech.nlu import spoken_key, understand
 
+        # «нажмите 1» answered «один»: the key said aloud is that key's answer.
+        key = spoken_key(reply.text)
+        for a in answers:
+            if key is not None and a.dtmf == key and _key_can_be_said(a):
+                return a.go, ""
         now = self.local_now()
         u = understand(reply.text, now, day_parts=self.day_parts)
         if u.time is not None:
@@ -344,6 +350,12 @@ class _Run:
             if intent in a.intent:
                 return a.go, ""
         return None, "repeat" if intent == "repeat" else "unclear"
+
+
+def _key_can_be_said(answer: Answer) -> bool:
+    """A one-digit key answer may be said aloud («один»), except an opt-out's: blocking a
+    number needs the words, not one stray «девять» from a noisy line."""
+    return answer.dtmf is not None and len(answer.dtmf) == 1 and "optout" not in answer.intent
 
 
 def _nlu_present() -> bool:

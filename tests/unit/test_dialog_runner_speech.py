@@ -54,9 +54,13 @@ def test_grammar_comes_from_the_answers() -> None:
     _, line = run("documents_sent", ["да"])
     (expect,) = line.expects
     assert expect.speech is True
+    # the keys 1, 2 and 0 may be said; 9 (opt-out, from `anytime`) may not
     assert expect.grammar == nlu.grammar_for(
-        [nlu.Intent.YES, nlu.Intent.NO, nlu.Intent.REPEAT, nlu.Intent.OPTOUT], False
+        [nlu.Intent.YES, nlu.Intent.NO, nlu.Intent.REPEAT, nlu.Intent.OPTOUT],
+        False,
+        keys=["1", "2", "0"],
     )
+    assert "один" in expect.grammar and "девять" not in expect.grammar
     assert expect.grammar is not None and expect.grammar[-1] == "[unk]"
     assert "да" in expect.grammar and "пятницу" not in expect.grammar
 
@@ -115,6 +119,33 @@ def test_unclear_words_then_keys() -> None:
     assert result.outcome == Outcome.CONFIRMED
     assert result.transcript == "какая сегодня погода"
     assert result.dtmf == "1"
+
+
+@pytest.mark.parametrize(
+    ("name", "said", "path_end", "outcome"),
+    [
+        ("documents_sent", "один", "thanks", Outcome.CONFIRMED),
+        ("documents_sent", "ну нажимаю двойку", "not_yet", Outcome.DECLINED),
+        ("order_ready", "один", "sent", Outcome.CONFIRMED),  # goal: delivered
+        ("order_ready", "два", "operator", Outcome.OPERATOR_REQUESTED),
+    ],
+)
+def test_a_key_said_aloud_is_that_keys_answer(
+    name: str, said: str, path_end: str, outcome: Outcome
+) -> None:
+    result, _ = run(name, [said])
+    assert result.path[-1] == path_end
+    assert result.outcome == outcome
+    assert result.transcript == said and result.dtmf == ""  # heard, not pressed
+    if path_end == "sent":
+        assert result.sms_text is not None and result.sms_text.startswith("Заказ 1024")
+
+
+def test_the_opt_out_key_said_aloud_blocks_nobody() -> None:
+    # «нажмите 9, чтобы мы больше не звонили»: a stray «девять» is not an opt-out.
+    result, _ = run("documents_sent", ["девять", "1"])
+    assert result.outcome == Outcome.CONFIRMED
+    assert "Извините, я не понял." in result.said
 
 
 SPEECH_OFF = """

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cuckoo.speech.nlu.intents import Intent, classify
+from cuckoo.speech.nlu.keys import key_vocabulary, spoken_key
 from cuckoo.speech.nlu.times import DayParts, parse_time
 from cuckoo.speech.nlu.words import tokenize
 
-__all__ = ["DayParts", "Intent", "Understanding", "grammar_for", "understand"]
+__all__ = ["DayParts", "Intent", "Understanding", "grammar_for", "spoken_key", "understand"]
 
 
 @dataclass(frozen=True)
@@ -89,17 +90,21 @@ _TIME_VOCABULARY = [
 ]  # fmt: skip
 
 
-def grammar_for(intents: Iterable[Intent], with_time: bool) -> list[str]:
+def grammar_for(intents: Iterable[Intent], with_time: bool, keys: Iterable[str] = ()) -> list[str]:
     """The words and phrases a question expects, for a Vosk grammar, ending with "[unk]".
 
     Operator and opt-out phrases are always included: a customer may ask for a human or to
-    stop calls at any question, and the grammar must not turn that into a "да".
+    stop calls at any question, and the grammar must not turn that into a "да". `keys` are the
+    question's one-digit key answers, which a customer may say instead of pressing («один»).
     """
     wanted = [*intents, Intent.OPERATOR, Intent.OPTOUT]
     out: list[str] = []
     seen: set[str] = set()
-    for phrase in [p for i in wanted for p in _VOCABULARY[i]] + (
-        _TIME_VOCABULARY if with_time else []
+    key_words = key_vocabulary(keys) if keys else []
+    for phrase in (
+        [p for i in wanted for p in _VOCABULARY[i]]
+        + key_words
+        + (_TIME_VOCABULARY if with_time else [])
     ):
         if phrase not in seen:
             seen.add(phrase)
