@@ -51,28 +51,35 @@ class Config(BaseModel):
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a key path in TOML text: the last key's first assignment after
-    its table header. Good enough to point an admin at the right place."""
+    """Best-effort line of a key path in TOML text: the key's own table header, else the last
+    key's assignment in its table, else that table's header (a missing key). Good enough to
+    point an admin at the right place."""
     keys = [str(k) for k in loc if not isinstance(k, int)]
     if not keys:
         return None
     lines = text.splitlines()
-    start = 0
+    any_header = re.compile(r"^\s*\[")
+
+    def header_line(names: list[str]) -> int | None:
+        header = re.compile(r"^\s*\[+\s*" + re.escape(".".join(names)) + r"\s*\]+")
+        return next((i for i, line in enumerate(lines) if header.match(line)), None)
+
+    own = header_line(keys)
+    if own is not None:
+        return own + 1
+    parent = None  # the deepest enclosing table that has a header
     for depth in range(len(keys) - 1, 0, -1):
-        header = re.compile(r"^\s*\[+\s*" + re.escape(".".join(keys[:depth])) + r"\s*\]+")
-        for i, line in enumerate(lines):
-            if header.match(line):
-                start = i
-                break
-        else:
-            continue
-        break
-    key = re.compile(r"^\s*\"?" + re.escape(keys[-1]) + r"\"?\s*=")
-    table = re.compile(r"^\s*\[+\s*" + re.escape(".".join(keys)) + r"\s*\]+")
+        parent = header_line(keys[:depth])
+        if parent is not None:
+            break
+    key = re.compile(r"^\s*[\"']?" + re.escape(keys[-1]) + r"[\"']?\s*=")
+    start = 0 if parent is None else parent + 1
     for i in range(start, len(lines)):
-        if key.match(lines[i]) or table.match(lines[i]):
+        if any_header.match(lines[i]):
+            break  # the next table: the key is not in this one
+        if key.match(lines[i]):
             return i + 1
-    return None
+    return None if parent is None else parent + 1
 
 
 def parse(text: str, *, source: str = "cuckoo.toml", base_dir: Path | None = None) -> Config:
@@ -92,13 +99,42 @@ def parse(text: str, *, source: str = "cuckoo.toml", base_dir: Path | None = Non
         raise ConfigError("\n".join(problems)) from e
 
 
-def load(path: str | Path | None = None) -> Config:
-    """Load the config: explicit path, else $CUCKOO_CONFIG, else ./cuckoo.toml, else defaults."""
+def config_path(path: str | Path | None = None) -> Path | None:
+    """The file `load` reads: explicit path, else $CUCKOO_CONFIG, else ./cuckoo.toml if there
+    is one; None means no file (the defaults)."""
     if path is None:
         path = os.environ.get(ENV_PATH) or (DEFAULT_PATH if DEFAULT_PATH.exists() else None)
+    return None if path is None else Path(path)
+
+
+_KEY_PATH = re.compile(r"^\[([^\]\s]+)\]")
+
+
+def locate(message: str, path: str | Path | None) -> str:
+    """Point problems found after loading (an adapter's options) at the file: every line of
+    `message` that starts with a "[key.path]" gets "FILE:LINE: " (or "FILE: ") in front."""
     if path is None:
+        return message
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    out = []
+    for problem in message.splitlines():
+        m = _KEY_PATH.match(problem)
+        if m:
+            loc = tuple(int(k) if k.isdigit() else k for k in m.group(1).split("."))
+            line = _line_of(text, loc)
+            problem = f"{path}:{line}: {problem}" if line else f"{path}: {problem}"
+        out.append(problem)
+    return "\n".join(out)
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load the config: explicit path, else $CUCKOO_CONFIG, else ./cuckoo.toml, else defaults."""
+    p = config_path(path)
+    if p is None:
         return Config()
-    p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cuckoo.domain import ConfigError
@@ -24,6 +25,7 @@ def register(sub: Any) -> None:
 class CheckReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # printed even with --quiet, not failures
 
     def ok(self) -> bool:
         return not self.problems
@@ -38,9 +40,20 @@ def check_all(config_path: str | None) -> CheckReport:
     except ConfigError as e:
         report.problems.extend(str(e).splitlines())
         return report  # nothing else can be checked without a config
-    report.notes.append("config: ok")
+    source = config_module.config_path(config_path)
+    report.notes.append(
+        f"config: {source}: ok"
+        if source
+        else f"config: no ./{config_module.DEFAULT_PATH} and no ${config_module.ENV_PATH}: "
+        "using the defaults"
+    )
+    if not config.telephony.trunk.domain:
+        report.warnings.append(
+            "warning: no [telephony.trunk] domain: only SIP URIs can be called, "
+            "not customers' numbers"
+        )
     _check_scenarios(config, report)
-    _check_adapters(config, report)
+    _check_adapters(config, report, source)
     _check_voices(config, report)
     return report
 
@@ -80,8 +93,9 @@ def _check_scenarios(config: Any, report: CheckReport) -> None:
     report.notes.append(f"scenarios: {len(files)} file(s), {len(problems)} problem(s)")
 
 
-def _check_adapters(config: Any, report: CheckReport) -> None:
+def _check_adapters(config: Any, report: CheckReport, source: Path | None) -> None:
     from adapters import build_adapter
+    from cuckoo.config import locate
 
     for name, settings in config.adapters.items():
         if not settings.enabled:
@@ -90,7 +104,7 @@ def _check_adapters(config: Any, report: CheckReport) -> None:
         try:
             build_adapter(name, settings, config.base_dir)
         except ConfigError as e:
-            report.problems.extend(str(e).splitlines())  # names adapters.NAME.key
+            report.problems.extend(locate(str(e), source).splitlines())  # adapters.NAME.key
         else:
             report.notes.append(f"adapter {name} ({settings.type}): ok")
 
@@ -108,6 +122,7 @@ def _check_voices(config: Any, report: CheckReport) -> None:
     lexicons = {voices_dir / p.lexicon for p in profiles.values() if p.lexicon}
     for path in sorted(lexicons):
         if not path.exists():
+            report.warnings.append(f"warning: {path}: no such lexicon: voices speak without it")
             continue
         try:
             Lexicon.load(path)
@@ -121,8 +136,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not args.quiet:
         for note in report.notes:
             print(note)
-    for problem in report.problems:
-        print(problem)
+    for line in report.warnings + report.problems:
+        print(line)
     if report.ok():
         print("check: all good")
         return 0

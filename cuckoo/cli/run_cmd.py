@@ -153,7 +153,10 @@ def close_channels(channels: Mapping[ChannelKind, Channel]) -> None:
             close()
 
 
-def build_adapters(config: Config) -> list[ErpAdapter]:
+def build_adapters(config: Config, source: str | Path | None = None) -> list[ErpAdapter]:
+    """The enabled adapters; a bad option is named with `source`'s file:line."""
+    from cuckoo.config import locate
+
     wanted = {name: s for name, s in config.adapters.items() if s.enabled}
     if not wanted:
         return []
@@ -161,26 +164,23 @@ def build_adapters(config: Config) -> list[ErpAdapter]:
         from adapters import build_adapter
     except ImportError as e:
         raise ConfigError(f"cannot load the ERP adapters package: {e}") from e
-    return [build_adapter(name, s, config.base_dir) for name, s in wanted.items()]
+    try:
+        return [build_adapter(name, s, config.base_dir) for name, s in wanted.items()]
+    except ConfigError as e:
+        raise ConfigError(locate(str(e), source)) from e
 
 
 def config_file(explicit: str | None) -> str | None:
     """The cuckoo.toml that load() reads, for channels that start processes of their own."""
-    import os
+    from cuckoo.config import config_path
 
-    from cuckoo.config import DEFAULT_PATH, ENV_PATH
-
-    path = (
-        explicit
-        or os.environ.get(ENV_PATH)
-        or (str(DEFAULT_PATH) if DEFAULT_PATH.exists() else None)
-    )
-    return str(Path(path).resolve()) if path else None
+    path = config_path(explicit)
+    return str(path.resolve()) if path else None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from cuckoo.cli.store_cmds import open_store
-    from cuckoo.config import load
+    from cuckoo.config import config_path, load
     from cuckoo.scheduler import ScaledClock, Scheduler, utcnow
 
     if not args.verbose:  # APScheduler logs every job run at INFO
@@ -198,7 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             start = getattr(ch, "start", None)
             if callable(start):
                 start()  # e.g. call workers up before the first claim
-        adapters = build_adapters(config)
+        adapters = build_adapters(config, config_path(args.config))
         scheduler = Scheduler(
             store, channels, adapters, config.scheduler, clock=clock, owner=args.owner
         )

@@ -1,0 +1,87 @@
+"""What an admin following the README trips over first: errors that name the file, the line or
+the flag, and never a traceback. Real `cuckoo` processes over real files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cuckoo.config import locate
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cuckoo(
+    cwd: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k != "CUCKOO_CONFIG"}
+    return subprocess.run(
+        [sys.executable, "-m", "cuckoo.cli.main", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, **(env or {})},
+    )
+
+
+@pytest.fixture
+def etc(tmp_path: Path) -> Path:
+    """cuckoo.toml, scenarios/ and voices/ copied side by side, as the README says."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    shutil.copy(REPO / "cuckoo.toml", folder / "cuckoo.toml")
+    shutil.copytree(REPO / "scenarios", folder / "scenarios")
+    shutil.copytree(REPO / "voices", folder / "voices")
+    return folder
+
+
+def test_bad_adapter_option_names_the_file_and_line(etc: Path, tmp_path: Path) -> None:
+    toml = etc / "cuckoo.toml"
+    lines = toml.read_text(encoding="utf-8").splitlines()
+    lines += ["[adapters.shop]", 'type = "sql"', 'url = "sqlite://"', "pending_querry = 'x'"]
+    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    where = f"{toml}:{len(lines)}: [adapters.shop.pending_querry]"
+    check = cuckoo(tmp_path, "-c", str(toml), "check")
+    assert check.returncode == 1
+    assert where in check.stdout, check.stdout
+    assert cuckoo(tmp_path, "-c", str(toml), "db", "upgrade").returncode == 0
+    run = cuckoo(tmp_path, "-c", str(toml), "run", "--once", "--channel", "dry-run")
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert f"cuckoo: {where}" in run.stderr, run.stderr
+
+
+def test_locate_points_a_missing_key_at_its_own_table(tmp_path: Path) -> None:
+    toml = tmp_path / "cuckoo.toml"
+    toml.write_text(
+        '[adapters.a]\ntype = "sql"\nurl = "sqlite://"\n\n[adapters.b]\ntype = "sql"\n',
+        encoding="utf-8",
+    )
+    # adapters.b has no url: its header, not adapters.a's url line
+    assert locate("[adapters.b.url] Field required", toml) == (
+        f"{toml}:5: [adapters.b.url] Field required"
+    )
+    assert locate("[adapters.a.url] bad", toml) == f"{toml}:3: [adapters.a.url] bad"
+    assert locate("no key path here", toml) == "no key path here"
+    assert locate("[x.y] z", None) == "[x.y] z"
+
+
+def test_check_says_which_config_and_warns(etc: Path, tmp_path: Path) -> None:
+    (etc / "voices" / "lexicon.toml").unlink()
+    out = cuckoo(tmp_path, "check", env={"CUCKOO_CONFIG": str(etc / "cuckoo.toml")})
+    assert out.returncode == 0, out.stdout
+    assert f"config: {etc / 'cuckoo.toml'}: ok" in out.stdout
+    assert "warning: no [telephony.trunk] domain" in out.stdout
+    assert f"warning: {etc / 'voices' / 'lexicon.toml'}: no such lexicon" in out.stdout
+    quiet = cuckoo(tmp_path, "check", "--quiet", env={"CUCKOO_CONFIG": str(etc / "cuckoo.toml")})
+    assert quiet.stdout.startswith("warning: no [telephony.trunk] domain")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = cuckoo(empty, "check")
+    assert "config: no ./cuckoo.toml and no $CUCKOO_CONFIG: using the defaults" in none.stdout
