@@ -144,6 +144,7 @@ class Rig:
                 "poll_interval_s": o.poll_s,
                 "dispatch_interval_s": 0.2,
                 "outbox_interval_s": 0.5,
+                "sms_request_interval_s": 0.5,  # SMS asked for in calls go out at once
                 "reap_interval_s": 5.0,
                 "lease_s": 60.0,  # real seconds; the scheduler scales it to the demo clock
                 "max_concurrent": min(o.max_calls, o.call_workers * o.calls_per_worker),
