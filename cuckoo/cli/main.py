@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # it announces every dictionary load at INFO
+        logging.getLogger("pymorphy3").setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cuckoo.cli.variables import parse_vars
-from cuckoo.domain import ConfigError
+from cuckoo.domain import ConfigError, InputError
 
 
 def register(sub: Any) -> None:
@@ -137,7 +137,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise ConfigError(f"--tz {args.tz!r}: unknown time zone") from e
     if args.now:
-        start = datetime.fromisoformat(args.now)
+        try:
+            start = datetime.fromisoformat(args.now)
+        except ValueError as e:
+            raise InputError(f"--now: {args.now!r} is not an ISO time like 2026-11-19T10:00") from e
         start = start.replace(tzinfo=tz) if start.tzinfo is None else start
     else:
         start = datetime.now(UTC)

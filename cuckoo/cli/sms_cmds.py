@@ -44,18 +44,25 @@ def normalize_phone(raw: str) -> str:
 
 
 def send_cmd(args: argparse.Namespace) -> int:
-    from cuckoo.config import load
+    from cuckoo.config import config_path, load
     from cuckoo.sms import build_gateways, segments
 
     config = load(args.config)
+    source = config_path(args.config) or "no config file (./cuckoo.toml, $CUCKOO_CONFIG)"
     settings = config.sms
     phone = normalize_phone(args.phone)
+    if not settings.gateways:
+        raise ConfigError(
+            f"{source}: no SMS gateway configured: add an [sms.gateways.NAME] table "
+            "(the [sms] section of the shipped cuckoo.toml has SMPP and HTTP examples)"
+        )
+    known = ", ".join(sorted(settings.gateways))
     try:
         name = args.gateway or settings.gateway_name_for(args.tenant)
     except KeyError as e:
-        raise ConfigError(f"cuckoo.toml: {e.args[0]}") from None
+        raise ConfigError(f"{source}: {e.args[0]}; pick one with --gateway ({known})") from None
     if name not in settings.gateways:
-        raise ConfigError(f"cuckoo.toml: no [sms.gateways.{name}]")
+        raise ConfigError(f"{source}: no [sms.gateways.{name}] (there are: {known})")
     sender = args.sender or settings.sender_for(args.tenant)
     encoding, count = segments(args.text)
     print(f"{phone}: {count} {encoding} part(s) from {sender!r} via {name}")

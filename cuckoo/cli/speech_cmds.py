@@ -102,7 +102,10 @@ def handle_say(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - started
     finally:
         synth.close()
-    audio.write_wav(args.output)
+    try:
+        audio.write_wav(args.output)
+    except OSError as e:
+        raise InputError(f"-o {args.output}: cannot write: {e.strerror}") from e
     print(
         f"{args.output}: {audio.duration_s:.2f} s at {audio.rate} Hz, voice {synth.profile.name}, "
         f"{'from cache' if synth.hits else f'synthesized in {elapsed:.2f} s'}",

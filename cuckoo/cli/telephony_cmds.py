@@ -107,6 +107,25 @@ def _scenario_call(cfg: Any, args: argparse.Namespace) -> tuple[Any, dict[str, A
     return converse_call, request, recognizer
 
 
+def _check_files(args: argparse.Namespace) -> None:
+    """--wav must be a 16-bit WAV and --record must go to an existing folder."""
+    import wave
+    from pathlib import Path
+
+    from cuckoo.audio import Audio
+    from cuckoo.domain import InputError
+
+    if args.wav:
+        try:
+            Audio.read_wav(args.wav)
+        except OSError as e:
+            raise InputError(f"--wav {args.wav}: cannot read: {e.strerror}") from e
+        except (wave.Error, EOFError, ValueError) as e:
+            raise InputError(f"--wav {args.wav}: not a 16-bit PCM WAV file ({e})") from e
+    if args.record and not Path(args.record).resolve().parent.is_dir():
+        raise InputError(f"--record {args.record}: no such folder")
+
+
 def call_cmd(args: argparse.Namespace) -> int:
     from cuckoo import config as config_mod
     from cuckoo.telephony.calls import engine_config, run_call
@@ -116,6 +135,7 @@ def call_cmd(args: argparse.Namespace) -> int:
     cfg = config_mod.load(args.config)
     tel = cfg.telephony
     uri = target_uri(args.target, tel)
+    _check_files(args)  # before dialing: a customer should not answer into an error
     converse: Any = None
     recognizer = None
     if args.scenario:

@@ -85,3 +85,61 @@ def test_check_says_which_config_and_warns(etc: Path, tmp_path: Path) -> None:
     empty.mkdir()
     none = cuckoo(empty, "check")
     assert "config: no ./cuckoo.toml and no $CUCKOO_CONFIG: using the defaults" in none.stdout
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
+def test_say_into_a_missing_folder_is_a_clear_error(etc: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "out.wav"
+    out = cuckoo(
+        tmp_path,
+        "-c",
+        str(etc / "cuckoo.toml"),
+        "say",
+        "--voice",
+        "espeak-ru",
+        "да",
+        "-o",
+        str(target),
+    )
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert f"cuckoo: -o {target}: cannot write: No such file or directory" in out.stderr
+    assert "pymorphy3" not in out.stderr  # its INFO chatter is kept out of an admin's way
+
+
+def test_simulate_with_a_bad_clock(etc: Path) -> None:
+    out = cuckoo(etc, "scenario", "simulate", "documents_sent", "--now", "tomorrow", stdin="1\n")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "--now: 'tomorrow' is not an ISO time" in out.stderr
+
+
+def test_call_checks_its_files_before_dialing(etc: Path, tmp_path: Path) -> None:
+    not_wav = tmp_path / "prompt.wav"
+    not_wav.write_text("not audio", encoding="utf-8")
+    target = "sip:nobody@127.0.0.1:9"  # nothing listens: the checks must come first
+    for args, message in [
+        (["--wav", str(tmp_path / "missing.wav")], "cannot read: No such file or directory"),
+        (["--wav", str(not_wav)], "not a 16-bit PCM WAV file"),
+        (["--say", "да", "--record", str(tmp_path / "no" / "r.wav")], "no such folder"),
+    ]:
+        out = cuckoo(etc, "call", target, *args)
+        assert out.returncode == 1, out.stdout
+        assert message in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert "outcome" not in out.stdout  # no call was placed
+
+
+def test_sms_send_without_a_gateway_names_the_config(etc: Path, tmp_path: Path) -> None:
+    toml = etc / "cuckoo.toml"
+    none = cuckoo(tmp_path, "-c", str(toml), "sms", "send", "+79123456789", "текст")
+    assert none.returncode == 1 and "Traceback" not in none.stderr
+    assert f"cuckoo: {toml}: no SMS gateway configured: add an [sms.gateways.NAME]" in none.stderr
+    two = tmp_path / "two.toml"
+    two.write_text(
+        '[sms.gateways.a]\ntype = "http"\nurl = "http://127.0.0.1:9/"\n'
+        '[sms.gateways.b]\ntype = "http"\nurl = "http://127.0.0.1:9/"\n',
+        encoding="utf-8",
+    )
+    which = cuckoo(tmp_path, "-c", str(two), "sms", "send", "+79123456789", "текст")
+    assert which.returncode == 1 and "pick one with --gateway (a, b)" in which.stderr
+    wrong = cuckoo(tmp_path, "-c", str(two), "sms", "send", "+79123456789", "т", "--gateway", "c")
+    assert wrong.returncode == 1
+    assert f"cuckoo: {two}: no [sms.gateways.c] (there are: a, b)" in wrong.stderr
