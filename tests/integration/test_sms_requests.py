@@ -236,3 +236,13 @@ def test_run_once_sends_what_the_calls_asked_for(
     report = scheduler(store, channels, clock).run_once(timeout=30)
     assert (report.dispatched, report.sms_sent) == (1, 1)
     assert smsc.wait_for("message")["text"] == TEXT
+
+
+def test_stop_sends_what_the_last_calls_asked_for(
+    smsc: Smsc, store: Store, channel: SmsChannel, clock: ManualClock
+) -> None:
+    """A worker shut down right after a call: the customer was told an SMS is coming."""
+    n = call_asked_for_sms(store)
+    scheduler(store, {ChannelKind.SMS: channel}, clock).stop(grace_s=0)
+    assert smsc.wait_for("message")["text"] == TEXT
+    assert the_request(store, n).state == "sent"
