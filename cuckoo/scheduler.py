@@ -64,7 +64,11 @@ class ScaledClock:
         self.start = base()
 
     def __call__(self) -> datetime:
-        return self.start + (self.base() - self.start) * self.speed
+        return self.at(self.base())
+
+    def at(self, real: datetime) -> datetime:
+        """The clock's time at the wall-clock moment `real` (e.g. a call worker's timestamp)."""
+        return self.start + (real - self.start) * self.speed
 
 
 def backoff_delay(failures: int, base_s: float, max_s: float) -> float:
