@@ -226,11 +226,12 @@ def handle_models_list(args: argparse.Namespace) -> int:
     cfg = _config(args)
     models_dir = cfg.path(cfg.models_dir)
     found = installed(models_dir)
-    table = Table(title=f"installed speech models ({models_dir})")
-    for col in ("name", "kind", "language", "size", "path"):
+    table = Table(title=f"installed speech models (models_dir: {models_dir})")
+    for col in ("name", "kind", "language", "size", "from", "path"):
         table.add_column(col)
-    for m in found:
-        cells = [m.name, m.kind, m.language or "?", f"{m.size_bytes / 1e6:.0f} MB", str(m.path)]
+    for m in found:  # "from": models_dir, or a pip package (the Korean test model)
+        size = f"{m.size_bytes / 1e6:.0f} MB"
+        cells = [m.name, m.kind, m.language or "?", size, m.source, str(m.path)]
         table.add_row(*(Text(c) for c in cells))
     console = Console()
     if found:

@@ -186,7 +186,10 @@ def cmd_notify_add(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if report.duplicates:
-        raise InputError(f"manual/{item.external_id} exists already")
+        was = ""
+        if row is not None:  # e.g. rejected before: say why, the id is taken for good
+            was = f" ({row.status}: {row.detail})" if row.detail else f" ({row.status})"
+        raise InputError(f"manual/{item.external_id} exists already{was}; give another --id")
     if report.errors:
         raise InputError("; ".join(report.errors))
     assert row is not None
@@ -317,12 +320,16 @@ def cmd_block(args: argparse.Namespace) -> int:
 
 
 def cmd_unblock(args: argparse.Namespace) -> int:
-    store = open_store(_config(args))
+    from cuckoo.phones import normalize_phone
+
+    config = _config(args)
+    phone = normalize_phone(args.phone, config.store.default_region)  # InputError → exit 1
+    store = open_store(config)
     try:
-        removed = store.unblock(args.phone)
+        removed = store.unblock(phone)
     finally:
         store.close()
-    print(f"unblocked {args.phone}" if removed else f"{args.phone} was not blocked")
+    print(f"unblocked {phone}" if removed else f"{phone} was not blocked")
     return 0
 
 
