@@ -138,6 +138,8 @@ class Scheduler:
             self.settings.calls_per_second, self.settings.burst, self._real_seconds(clock())
         )
         self._erp: dict[str, _ErpState] = {name: _ErpState() for name in self.adapters}
+        cluster_calls = self.settings.cluster_max_calls
+        self._channel_caps = {ChannelKind.CALL: cluster_calls} if cluster_calls else None
         self._stopping = threading.Event()
         self._aps: object | None = None
 
@@ -196,6 +198,7 @@ class Scheduler:
                 self._lease_span,
                 channels=list(self.channels),
                 tenant_slots=slots,
+                channel_caps=self._channel_caps,
             )
             self._bucket.take(len(claimed), self._real_seconds(now))
             for n in claimed:

@@ -21,6 +21,9 @@ class SchedulerSettings(BaseModel):
     max_concurrent: int = Field(default=4, ge=1)
     # Per-tenant limits on attempts in flight in this worker; tenants not listed: no own limit.
     max_concurrent_per_tenant: dict[str, int] = {}
+    # Calls in flight at once across every worker that shares this store (the trunk's channel
+    # limit); 0: no store-wide limit, only each worker's own max_concurrent.
+    cluster_max_calls: int = Field(default=0, ge=0)
     # New attempts started per second (token bucket) and how many may start back to back.
     calls_per_second: float = Field(default=2.0, gt=0)
     burst: int = Field(default=2, ge=1)

@@ -167,6 +167,11 @@ def report_from_json(d: Mapping[str, Any]) -> ResultReport:
     )
 
 
+# pg_advisory_xact_lock key of claims under a store-wide channel cap (any constant will do;
+# this one spells "cuckoo" in ASCII).
+_CLAIM_LOCK_KEY = 0x6375636B6F6F
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
     """An engine set up for cuckoo: SQLite in WAL mode with BEGIN IMMEDIATE transactions."""
     if not url.startswith("sqlite"):
@@ -413,20 +418,33 @@ class Store:
         *,
         channels: Collection[ChannelKind] | None = None,
         tenant_slots: Mapping[str, int] | None = None,
+        channel_caps: Mapping[ChannelKind, int] | None = None,
     ) -> list[Notification]:
         """Lease up to `limit` due notifications to `owner` and open an attempt row for each.
 
         Only rows with status PENDING and next_attempt_at <= now are read (index on both).
         `channels`: only notifications whose next attempt uses one of these channels.
         `tenant_slots`: tenant → how many more attempts it may start; tenants not listed are
-        limited by `limit` only. Rows whose calling window closed since they were scheduled are
-        pushed to the next opening; rows past their deadline become EXPIRED; rows whose number
-        was blocked meanwhile become BLOCKED (both reported to the ERP)."""
+        limited by `limit` only. `channel_caps`: channel → how many attempts may be in flight on
+        it in the whole store, every worker's together (a trunk's channel limit); claims are
+        serialized while such a cap is set, so two workers cannot both take the last slot.
+        Rows whose calling window closed since they were scheduled are pushed to the next
+        opening; rows past their deadline become EXPIRED; rows whose number was blocked
+        meanwhile become BLOCKED (both reported to the ERP)."""
         if limit <= 0:
             return []
         slots = dict(tenant_slots or {})
         page = max(limit * 2, 20)
         with self._tx() as s:
+            wanted = [c.value for c in channels] if channels is not None else None
+            channel_slots: dict[str, int] = {}
+            if channel_caps:
+                channel_slots = self._channel_slots(s, channel_caps)
+                if wanted is None:
+                    wanted = [c.value for c in ChannelKind if c != ChannelKind.CALL_THEN_SMS]
+                wanted = [c for c in wanted if channel_slots.get(c, 1) > 0]
+                if not wanted:
+                    return []
             chosen: list[NotificationRow] = []
             seen: list[int] = []
             # Pages of due rows, oldest first. A page can hold rows that are not dispatched
@@ -437,8 +455,8 @@ class Store:
                     NotificationRow.status == Status.PENDING.value,
                     NotificationRow.next_attempt_at <= now,
                 )
-                if channels is not None:
-                    q = q.where(NotificationRow.current_channel.in_([c.value for c in channels]))
+                if wanted is not None:
+                    q = q.where(NotificationRow.current_channel.in_(wanted))
                 full = [t for t, n in slots.items() if n <= 0]
                 if full:
                     q = q.where(NotificationRow.tenant.not_in(full))
@@ -449,7 +467,9 @@ class Store:
                     q = q.with_for_update(skip_locked=True)
                 rows = list(s.scalars(q))
                 seen.extend(r.id for r in rows)
-                chosen.extend(self._dispatchable(s, rows, now, limit - len(chosen), slots))
+                chosen.extend(
+                    self._dispatchable(s, rows, now, limit - len(chosen), slots, channel_slots)
+                )
                 if len(chosen) >= limit or len(rows) < page:
                     break
             if not chosen:
@@ -517,8 +537,11 @@ class Store:
         now: datetime,
         limit: int,
         slots: dict[str, int],
+        channel_slots: dict[str, int],
     ) -> list[NotificationRow]:
-        """The rows of one page that may start now (at most `limit`); settles the others."""
+        """The rows of one page that may start now (at most `limit`); settles the others.
+        `slots` (per tenant) and `channel_slots` (per channel) are counted down as rows are
+        chosen."""
         blocked = self._blocked_among(s, [r.phone for r in rows])
         chosen: list[NotificationRow] = []
         for row in rows:
@@ -544,12 +567,29 @@ class Store:
                     .execution_options(synchronize_session=False)
                 )
                 continue
+            if slots.get(row.tenant, 1) <= 0 or channel_slots.get(row.current_channel, 1) <= 0:
+                continue
             if row.tenant in slots:
-                if slots[row.tenant] <= 0:
-                    continue
                 slots[row.tenant] -= 1
+            if row.current_channel in channel_slots:
+                channel_slots[row.current_channel] -= 1
             chosen.append(row)
         return chosen
+
+    def _channel_slots(self, s: Session, caps: Mapping[ChannelKind, int]) -> dict[str, int]:
+        """Channel → how many more attempts may start on it, store-wide. On PostgreSQL the
+        transaction first takes an advisory lock that every capped claim takes, so counting
+        and claiming are one step across workers (SQLite's BEGIN IMMEDIATE already is)."""
+        if self.is_postgres:
+            s.execute(select(func.pg_advisory_xact_lock(_CLAIM_LOCK_KEY)))
+        active = dict(
+            s.execute(
+                select(NotificationRow.current_channel, func.count())
+                .where(NotificationRow.status == Status.ACTIVE.value)
+                .group_by(NotificationRow.current_channel)
+            ).all()
+        )
+        return {c.value: cap - int(active.get(c.value, 0)) for c, cap in caps.items()}
 
     def renew_leases(
         self, owner: str, notification_ids: Collection[int], now: datetime, lease_s: float

@@ -218,6 +218,36 @@ def test_concurrency_caps_overall_and_per_tenant(store: Store) -> None:
     assert sched.dispatch() == 3
 
 
+def test_cluster_max_calls_is_shared_by_every_worker_on_the_store(db_url: str) -> None:
+    """Two workers, each allowed 4 calls of its own, on one store whose trunk takes 3."""
+    setup = Store(db_url)
+    setup.upgrade()
+    setup.ingest([item(f"c{i}", phone(i)) for i in range(10)], NOW)
+    gate = threading.Event()
+    clock = Clock()
+    settings = fast(max_concurrent=4, cluster_max_calls=3)
+    workers = []
+    for name in ("w1", "w2"):
+        s = Store(db_url)
+        channel = ScriptedChannel(ChannelKind.CALL, confirm, clock, gate)
+        workers.append((s, Scheduler(s, {ChannelKind.CALL: channel}, [], settings, clock, name)))
+    try:
+        started = [sched.dispatch() for _, sched in workers]
+        started += [sched.dispatch() for _, sched in workers]  # full: nobody may add one
+        assert sum(started) == 3 and started[0] == 3
+        assert setup.counts_by_status() == {"active": 3, "pending": 7}
+        gate.set()
+        for _, sched in workers:
+            assert sched.wait_idle(10)
+        assert workers[1][1].dispatch() == 3  # the freed slots go to whoever asks
+    finally:
+        gate.set()
+        for s, sched in workers:
+            sched.wait_idle(10)
+            s.close()
+        setup.close()
+
+
 def test_calls_per_second_token_bucket(store: Store) -> None:
     store.ingest([item(str(i), phone(i)) for i in range(10)], NOW)
     clock = Clock()

@@ -293,6 +293,59 @@ def test_concurrent_claimers_never_share_a_row(db_url: str) -> None:
     setup.close()
 
 
+def test_a_channel_cap_counts_the_calls_of_every_worker(store: Store) -> None:
+    ps = phones(8)
+    store.ingest([item(f"c{i}", ps[i]) for i in range(6)], NOW)
+    store.ingest([item(f"s{i}", ps[6 + i], channel=ChannelKind.SMS) for i in range(2)], NOW)
+    cap = {ChannelKind.CALL: 3}
+    calls = [ChannelKind.CALL]
+    first = store.claim_due("w1", NOW, 2, 60, channels=calls, channel_caps=cap)
+    second = store.claim_due("w2", NOW, 5, 60, channels=calls, channel_caps=cap)
+    assert (len(first), len(second)) == (2, 1)  # w2 had room for 5, the trunk for 1 more
+    assert store.claim_due("w3", NOW, 5, 60, channels=calls, channel_caps=cap) == []
+    # the cap is on calls only: SMS go on
+    sms = store.claim_due("w3", NOW, 5, 60, channel_caps=cap)
+    assert sorted(n.external_id for n in sms) == ["s0", "s1"]
+    # a call that ends frees its slot for any worker
+    store.finish_attempt(first[0], "w1", result(Outcome.BUSY), NOW)
+    again = store.claim_due("w3", NOW, 5, 60, channels=calls, channel_caps=cap)
+    assert len(again) == 1 and again[0].channel == ChannelKind.CALL
+
+
+def test_concurrent_claimers_never_exceed_the_channel_cap(db_url: str) -> None:
+    """Four workers (own Store, own connections) race for 60 due calls under a store-wide cap
+    of 5: exactly 5 are claimed, never a sixth (the count and the claim are one step)."""
+    setup = Store(db_url)
+    setup.upgrade()
+    setup.ingest([item(str(i), p) for i, p in enumerate(phones(60))], NOW)
+    got: dict[str, int] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        s = Store(db_url)
+        mine = 0
+        try:
+            start.wait()
+            for _ in range(10):
+                mine += len(s.claim_due(name, NOW, 2, 60, channel_caps={ChannelKind.CALL: 5}))
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            s.close()
+            got[name] = mine
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(got.values()) == 5
+    assert setup.counts_by_status() == {"active": 5, "pending": 55}
+    setup.close()
+
+
 # ---- finishing attempts ----------------------------------------------------------------------
 
 
