@@ -194,11 +194,33 @@ def call_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_script(path: str) -> Any:
+    """The sim-phone's script, or an InputError naming the file and what is wrong."""
+    import yaml
+
+    from cuckoo.domain import InputError
+    from cuckoo.telephony.simphone import Script
+
+    try:
+        return Script.load(path)
+    except OSError as e:
+        raise InputError(f"--script {path}: cannot read: {e.strerror}") from e
+    except yaml.YAMLError as e:
+        raise InputError(f"{path}: not valid YAML: {e}") from e
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON: {e}") from e
+    except KeyError as e:
+        raise InputError(f"{path}: a dtmf press needs {e.args[0]!r} (at_s, keys)") from e
+    except (ValueError, TypeError, AttributeError) as e:
+        text = str(e)
+        raise InputError(text if text.startswith(f"{path}:") else f"{path}: {text}") from e
+
+
 def sim_phone_cmd(args: argparse.Namespace) -> int:
     from cuckoo.telephony.simphone import Behavior, DtmfPress, Script, run_forever
 
     if args.script:
-        script = Script.load(args.script)
+        script = _load_script(args.script)
     else:
         presses = (DtmfPress(args.dtmf_at, args.dtmf, args.dtmf_method),) if args.dtmf else ()
         script = Script(

@@ -165,3 +165,19 @@ def test_notify_add_again_says_what_became_of_the_id(etc: Path) -> None:
     assert cuckoo(etc, "block", "8 912 345-67-89").stdout.strip() == "blocked +79123456789"
     assert cuckoo(etc, "unblock", "8 912 345-67-89").stdout.strip() == "unblocked +79123456789"
     assert cuckoo(etc, "unblock", "89123456789").stdout.strip() == "+79123456789 was not blocked"
+
+
+def test_sim_phone_with_a_bad_script_says_what_is_wrong(tmp_path: Path) -> None:
+    cases = {
+        "typo.yaml": ("default: {action: anwser}\n", "typo.yaml: default: action must be one of"),
+        "press.yaml": ('default: {dtmf: [{keys: "1"}]}\n', "a dtmf press needs 'at_s'"),
+        "broken.yaml": ("default: {action: answer\n", "broken.yaml: not valid YAML"),
+        "broken.json": ('{"default": ', "broken.json: not valid JSON"),
+    }
+    for name, (text, _) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for name, (_, message) in [*cases.items(), ("missing.yaml", ("", "cannot read"))]:
+        out = cuckoo(tmp_path, "sim-phone", "--port", "0", "--script", name)
+        assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+        assert out.stderr.startswith("cuckoo: ") and message in out.stderr, out.stderr
+        assert f"{name}: {name}:" not in out.stderr  # the file is named once
