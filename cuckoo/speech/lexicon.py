@@ -104,6 +104,12 @@ class Lexicon:
                     raise ConfigError(
                         f"{where(written)}: [{section}] {written!r}: '*' works on one word only"
                     )
+                if "*" in spoken:
+                    # The written form's ending is kept as said: a "*" here would be read out.
+                    raise ConfigError(
+                        f"{where(written)}: [{section}] {written!r} = {spoken!r}: '*' belongs "
+                        f"to the written form only; write {spoken.replace('*', '')!r}"
+                    )
                 entries.append(_Entry(key, spoken.strip(), stem))
         return cls(entries)
 

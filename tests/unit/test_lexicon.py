@@ -79,6 +79,11 @@ def test_shipped_sample_lexicon_loads_and_survives_normalize() -> None:
         ('top = "x"\n', "lexicon.toml:1: 'top' must be a table"),
         ('[brands\n"OZON" = "оз+он"\n', "lexicon.toml: "),
         ('[brands]\n"Деловые Линии*" = "x"\n', "lexicon.toml:2: [brands] 'Деловые Линии*'"),
+        (
+            '[surnames]\n"Сергеев*" = "Серг+еев*"\n',
+            "lexicon.toml:2: [surnames] 'Сергеев*' = 'Серг+еев*': '*' belongs to the written "
+            "form only; write 'Серг+еев'",
+        ),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
