@@ -206,11 +206,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from cuckoo.domain import Status
 
-    store = open_store(_config(args))
+    config = _config(args)
+    store = open_store(config)
     try:
         counts = store.counts_by_status()
         due, later = store.due_summary(datetime.now(UTC))
-        outbox = store.outbox_pending()
+        outbox = store.outbox_pending_by_source()
         blocked = len(store.blocked_numbers())
         sms_requests = store.sms_request_counts()
     finally:
@@ -226,12 +227,30 @@ def cmd_status(args: argparse.Namespace) -> int:
     console.print(table)
     next_at = f"{later:%Y-%m-%d %H:%M} UTC" if later else "none"
     console.print(f"due now: {due}; next attempt after that: {next_at}")
-    console.print(f"results waiting for the ERP: {outbox}; blocked numbers: {blocked}")
+    console.print(
+        f"results waiting for the ERP: {sum(outbox.values())}{_unrouted(outbox, config)}; "
+        f"blocked numbers: {blocked}",
+        markup=False,
+    )
     console.print(
         f"SMS asked for in calls: {sms_requests.get('pending', 0)} waiting, "
         f"{sms_requests.get('failed', 0)} failed, {sms_requests.get('sent', 0)} sent"
     )
     return 0
+
+
+def _unrouted(waiting: dict[str, int], config: Config) -> str:
+    """Why some results will wait for ever: their source has no adapter in this config (kept,
+    so that they go out once it is added). Hand-added ones have no ERP at all."""
+    notes = []
+    for source, n in sorted(waiting.items()):
+        if source in config.adapters:
+            continue
+        if source == "manual":
+            notes.append(f"{n} of `notify add`, which has no ERP: see `cuckoo report`")
+        else:
+            notes.append(f"{n} of {source!r}, which has no [adapters.{source}] here")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 REPORT_COLUMNS = [

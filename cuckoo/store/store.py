@@ -888,13 +888,17 @@ class Store:
             )
 
     def outbox_pending(self) -> int:
+        return sum(self.outbox_pending_by_source().values())
+
+    def outbox_pending_by_source(self) -> dict[str, int]:
+        """Reports not yet acknowledged, per ERP source."""
         with self._tx() as s:
-            return int(
-                s.scalar(
-                    select(func.count()).select_from(OutboxRow).where(OutboxRow.acked_at.is_(None))
-                )
-                or 0
+            q = (
+                select(OutboxRow.source, func.count())
+                .where(OutboxRow.acked_at.is_(None))
+                .group_by(OutboxRow.source)
             )
+            return {source: int(n) for source, n in s.execute(q).all()}
 
     # ---- SMS requested during calls ----------------------------------------------------------
 

@@ -132,6 +132,9 @@ def test_block_unblock_and_notify_a_blocked_number(home: Path) -> None:
     )
     blocked = cuckoo(home, "notify", "add", "--phone", "+79123456700", "--scenario", "x")
     assert blocked.returncode == 1 and "do-not-call" in blocked.stderr
+    # stored BLOCKED, and its result waits in the outbox: for no ERP, and `status` says so
+    status = cuckoo(home, "status")
+    assert "results waiting for the ERP: 1 (1 of `notify add`, which has no ERP" in status.stdout
     assert cuckoo(home, "unblock", "+7 912 345-67-00").stdout.strip() == ("unblocked +79123456700")
     assert "was not blocked" in cuckoo(home, "unblock", "+79123456700").stdout
     bad = cuckoo(home, "block", "123")
