@@ -176,9 +176,9 @@ def build_sms_channel(config: Config, store: Store, clock: Clock | None = None) 
 
     gateways, webhook = build_gateways(config.sms)
 
-    def on_receipt(message_id: str, status: str) -> None:
-        if not store.update_receipt(message_id, status):
-            log.warning("SMS receipt for unknown message %s (%s)", message_id, status)
+    def on_receipt(message_id: str, status: str) -> bool:
+        # False: no row yet; the channel holds the receipt until row_stored() (or logs it)
+        return store.update_receipt(message_id, status)
 
     return SmsChannel(
         config.sms,

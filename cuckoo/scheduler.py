@@ -48,6 +48,10 @@ class TextSender(Protocol):
 
     def send_text(self, notification: Notification, text: str) -> AttemptResult: ...
 
+    def row_stored(self, gateway_message_id: str | None) -> None:
+        """A receipt may come before the message id is stored: apply it now."""
+        ...
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -261,6 +265,9 @@ class Scheduler:
                 )
             try:
                 status = self.store.finish_attempt(n, self.owner, result, self.clock())
+                channel = self.channels[n.channel]
+                if result.gateway_message_id and isinstance(channel, TextSender):
+                    channel.row_stored(result.gateway_message_id)  # an early receipt
                 log.info(
                     "notification %s attempt %d: %s → %s",
                     n.id,
@@ -360,6 +367,7 @@ class Scheduler:
         tries = item.tries + 1
         if r.outcome == Outcome.SENT:
             self.store.sms_request_sent(item.id, r.gateway_message_id, r.detail, now)
+            sender.row_stored(r.gateway_message_id)
             log.info("%s: requested SMS sent to %s (%s)", where, n.phone, r.detail)
         elif r.outcome == Outcome.NETWORK and tries < s.sms_request_max_tries:
             delay = backoff_delay(tries, s.sms_request_retry_s, s.sms_request_retry_max_s)

@@ -80,7 +80,7 @@ def build_channel(
     *,
     text_for: Callable[[Notification], str],
     is_blocked: Callable[[str], bool],
-    on_receipt: Callable[[str, str], None],
+    on_receipt: Callable[[str, str], bool | None],
 ) -> SmsChannel:
     """The SMS channel with every configured gateway (and the receipt listener if needed).
     `channel.close()` closes them all."""

@@ -8,13 +8,20 @@ What the integrator injects:
     text_for(notification) -> str          the scenario's `sms:` template, rendered
     is_blocked(phone) -> bool              the store's do-not-contact check
     on_receipt(gateway_message_id, status) the store's update_receipt; status is
-                                           "delivered" | "undeliverable" | "expired"
+                                           "delivered" | "undeliverable" | "expired";
+                                           returns False when no row has that id (yet)
+A receipt can overtake the row it belongs to: the SMSC may answer before the sender has stored
+the message id. Such a receipt is held (EARLY_RECEIPT_S) until the sender calls
+`row_stored(gateway_message_id)` after its commit, then applied.
+
 Night-time rules are the scheduler's calling window, not this module's.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -25,6 +32,8 @@ from cuckoo.sms.gateway import SmsGateway, SubmitState
 from cuckoo.sms.segments import segments
 
 log = logging.getLogger(__name__)
+
+EARLY_RECEIPT_S = 300.0  # how long a receipt waits for its row before it is logged as unknown
 
 
 class Closable(Protocol):
@@ -45,7 +54,7 @@ class SmsChannel:
         *,
         text_for: Callable[[Notification], str],
         is_blocked: Callable[[str], bool],
-        on_receipt: Callable[[str, str], None],
+        on_receipt: Callable[[str, str], bool | None],
         clock: Callable[[], datetime] = _utcnow,
         webhook: Closable | None = None,
     ) -> None:
@@ -56,6 +65,10 @@ class SmsChannel:
         self._is_blocked = is_blocked
         self._on_receipt = on_receipt
         self._clock = clock
+        # Receipts whose row was not there yet: message id -> (status, monotonic time). The
+        # lock makes "no row, so hold it" and "row stored, take what is held" exclusive.
+        self._early: dict[str, tuple[str, float]] = {}
+        self._early_lock = threading.Lock()
         for gateway in self.gateways.values():
             gateway.set_receipt_handler(self._receipt)
 
@@ -68,7 +81,24 @@ class SmsChannel:
 
     def _receipt(self, gateway_message_id: str, status: str) -> None:
         log.info("SMS receipt %s: %s", gateway_message_id, status)
-        self._on_receipt(gateway_message_id, status)
+        now = time.monotonic()
+        with self._early_lock:
+            if self._on_receipt(gateway_message_id, status) is False:
+                self._early[gateway_message_id] = (status, now)
+            for mid, (st, at) in list(self._early.items()):
+                if now - at > EARLY_RECEIPT_S:
+                    del self._early[mid]
+                    log.warning("SMS receipt for unknown message %s (%s)", mid, st)
+
+    def row_stored(self, gateway_message_id: str | None) -> None:
+        """The sender has committed the row with this message id: apply a receipt that came
+        before it."""
+        if not gateway_message_id:
+            return
+        with self._early_lock:
+            held = self._early.pop(gateway_message_id, None)
+        if held is not None:
+            self._on_receipt(gateway_message_id, held[0])
 
     def _result(
         self, outcome: Outcome, started: datetime, detail: str, **kw: object

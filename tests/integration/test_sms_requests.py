@@ -137,6 +137,21 @@ def test_requested_sms_goes_out_and_its_receipt_lands(
     assert len(smsc.of("message")) == 1
 
 
+def test_a_receipt_that_overtakes_its_row_is_not_lost(
+    smsc: Smsc, store: Store, channel: SmsChannel
+) -> None:
+    """The SMSC's receipt can arrive before the sender has stored the message id."""
+    n = call_asked_for_sms(store)
+    [item] = store.claim_sms_requests(NOW, 1, 120)
+    r = channel.send_text(item.notification, item.text)
+    assert r.outcome is Outcome.SENT, r.detail
+    smsc.wait_for("receipt_ack")  # received and answered while no row had the id
+    assert the_request(store, n).receipt_status is None
+    store.sms_request_sent(item.id, r.gateway_message_id, r.detail, NOW)
+    channel.row_stored(r.gateway_message_id)
+    assert the_request(store, n).receipt_status == "delivered"
+
+
 def test_gateway_down_is_retried_then_sent_when_back(
     smsc: Smsc, store: Store, channel: SmsChannel, clock: ManualClock
 ) -> None:

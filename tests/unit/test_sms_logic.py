@@ -383,3 +383,35 @@ def test_send_text_checks_like_deliver(
     assert r.outcome is outcome
     assert needle in r.detail
     assert gw.sent == []
+
+
+def test_a_receipt_before_its_row_is_held_until_the_row_is_stored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gw = ScriptedGateway(SubmitResult(SubmitState.ACCEPTED, "m-1"))
+    rows: dict[str, str | None] = {}
+
+    def on_receipt(mid: str, status: str) -> bool:
+        if mid not in rows:
+            return False  # the sender has not committed this id yet
+        rows[mid] = status
+        return True
+
+    channel = SmsChannel(
+        SmsSettings(gateway="g"),
+        {"g": gw},
+        text_for=lambda n: "x",
+        is_blocked=lambda phone: False,
+        on_receipt=on_receipt,
+    )
+    assert gw.handler is not None
+    gw.handler("m-1", "delivered")  # the SMSC was quicker than the store
+    assert rows == {}
+    rows["m-1"] = None  # the sender commits the row with the id ...
+    channel.row_stored("m-1")  # ... and says so
+    assert rows == {"m-1": "delivered"}
+    channel.row_stored("m-1")  # nothing held any more
+    channel.row_stored(None)
+    gw.handler("m-1", "undeliverable")  # later receipts go straight to the row
+    assert rows == {"m-1": "undeliverable"}
+    assert "unknown message" not in caplog.text
