@@ -126,6 +126,9 @@ def _check_files(args: argparse.Namespace) -> None:
         raise InputError(f"--record {args.record}: no such folder")
 
 
+NOT_ANSWERED = 3  # `cuckoo call`'s exit status when the call was not answered
+
+
 def call_cmd(args: argparse.Namespace) -> int:
     from cuckoo import config as config_mod
     from cuckoo.telephony.calls import engine_config, run_call
@@ -191,7 +194,8 @@ def call_cmd(args: argparse.Namespace) -> int:
             print(f"detail:    {r['detail']}")
         if r["recording_path"]:
             print(f"recording: {r['recording_path']}")
-    return 0
+    # Scripts testing a trunk want to know whether anybody answered.
+    return 0 if r["answered_at"] else NOT_ANSWERED
 
 
 def _load_script(path: str) -> Any:

@@ -197,6 +197,7 @@ def test_call_over_tcp_and_tls(tmp_path: Path, transport: str) -> None:
     )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["outcome"] == "network" and r["sip_code"] == 503, r
+    assert out.returncode == 3  # not answered
 
 
 def _tone_wav(tmp_path: Path) -> Path:
