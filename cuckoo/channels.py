@@ -11,8 +11,10 @@ dialog) and SMS (the configured gateways). `cuckoo run` uses `build_channels(con
 - SMS: `cuckoo.sms.SmsChannel` over the `[sms.gateways]`; the text is the scenario's rendered
   `sms:` template. Left out (with a log line) when no gateway is configured.
 
-A notification whose channel is left out is never claimed by the scheduler (it only claims
-notifications of the channels it has): it stays pending until the channel is configured.
+The call channel is left out (with a log line) when no trunk is configured: a stored phone is a
+number, and numbers are dialed through `[telephony.trunk]`. A notification whose channel is left
+out is never claimed by the scheduler (it only claims notifications of the channels it has): it
+stays pending until the channel is configured.
 """
 
 from __future__ import annotations
@@ -205,7 +207,14 @@ def build_channels(
     `config_path` is the cuckoo.toml the call workers load for their synthesizer/recognizer
     (default: the file `cuckoo.config.load()` reads without -c)."""
     channels: dict[ChannelKind, Channel] = {}
-    if calls:
+    if calls and not config.telephony.trunk.domain:
+        # Stored phones are numbers, and a number is dialed through the trunk: without one
+        # every call would fail as if the customer's number were wrong.
+        log.warning(
+            "no [telephony.trunk] domain configured: the call channel is off (numbers cannot "
+            "be dialed); notifications to call stay pending until a trunk is configured"
+        )
+    elif calls:
         channels[ChannelKind.CALL] = DialogCallChannel(config, clock=clock, config_path=config_path)
     if store is None and config.sms.gateways:
         from cuckoo.store import Store

@@ -53,6 +53,13 @@ class TextSender(Protocol):
         ...
 
 
+# What to configure for a channel a worker does not have.
+_CHANNEL_HINTS = {
+    "sms": " (configure [sms.gateways] in cuckoo.toml)",
+    "call": " (configure [telephony.trunk] domain in cuckoo.toml)",
+}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -225,7 +232,7 @@ class Scheduler:
             if ChannelKind(channel) not in self.channels
         }
         for channel, n in waiting.items():
-            hint = " (configure [sms.gateways] in cuckoo.toml)" if channel == "sms" else ""
+            hint = _CHANNEL_HINTS.get(channel, "")
             log.warning(
                 "%d due notification(s) wait for the %s channel, which this worker does not have%s",
                 n,

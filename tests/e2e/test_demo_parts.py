@@ -225,7 +225,7 @@ def test_sms_text_is_the_scenarios_sms_template() -> None:
 def test_build_channels_leaves_sms_out_without_gateways(tmp_path: Path) -> None:
     from cuckoo.channels import DialogCallChannel
 
-    cfg = parse("", base_dir=tmp_path)
+    cfg = parse('[telephony.trunk]\ndomain = "127.0.0.1:5090"\n', base_dir=tmp_path)
     channels = build_channels(cfg)
     assert set(channels) == {ChannelKind.CALL}
     call = channels[ChannelKind.CALL]
@@ -235,6 +235,17 @@ def test_build_channels_leaves_sms_out_without_gateways(tmp_path: Path) -> None:
     assert "now" not in req  # the wall clock, unless a fast clock is given
     # Not started: building the channels starts no worker process.
     assert not call.calls._started
+
+
+def test_build_channels_leaves_calls_out_without_a_trunk(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Without a trunk no number can be dialed: the channel is off (notifications wait), rather
+    # than every customer's number failing as "invalid".
+    channels = build_channels(parse("", base_dir=tmp_path))
+    assert channels == {}
+    assert "no [telephony.trunk] domain configured: the call channel is off" in caplog.text
+    assert "channels off: call, sms" in caplog.text
 
 
 def test_input_errors_do_not_reach_the_phone_as_a_delivered_call() -> None:

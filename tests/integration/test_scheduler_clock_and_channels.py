@@ -126,3 +126,18 @@ def test_notifications_for_a_missing_channel_wait_and_are_named(
         for x in ("s1", "s2")
     )
     assert store.due_by_channel(later) == {"sms": 2}
+
+
+def test_calls_without_a_call_channel_wait_and_name_the_trunk(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    store.ingest([IncomingNotification("erp", "c1", "+79123000003", "order_ready")], now)
+    sched = Scheduler(store, {}, clock=lambda: now)  # no trunk: build_channels left calls out
+    with caplog.at_level(logging.WARNING, logger="cuckoo"):
+        assert sched.dispatch() == 0
+        assert sched.warn_missing_channels() == 1
+    assert "1 due notification(s) wait for the call channel" in caplog.text
+    assert "[telephony.trunk] domain" in caplog.text
+    row = store.get("erp", "c1")
+    assert row is not None and row.status == Status.PENDING.value and row.attempts == 0
