@@ -61,7 +61,8 @@ def check_all(config_path: str | None) -> CheckReport:
 def _check_scenarios(config: Any, report: CheckReport) -> None:
     from cuckoo.dialog import load_scenario, render_sms, validate_dir
     from cuckoo.dialog.loader import sample_context, scenario_files
-    from cuckoo.sms.segments import segments
+    from cuckoo.dialog.schema import SmsState
+    from cuckoo.dialog.templates import render
 
     scenarios_dir = config.path(config.scenarios_dir)
     if not scenarios_dir.is_dir():
@@ -75,22 +76,41 @@ def _check_scenarios(config: Any, report: CheckReport) -> None:
         if str(path) in bad_files:
             continue
         scenario = load_scenario(path)
+        context = sample_context(scenario)
         try:
-            text = render_sms(scenario, sample_context(scenario))
+            text = render_sms(scenario, context)
         except Exception as e:  # a template that fails on its own sample data
             report.problems.append(f"{path}: sms: cannot render with the sample variables: {e}")
-            continue
-        if text is None:
-            continue
-        encoding, parts = segments(text)
-        if parts > config.sms.max_segments:
-            report.problems.append(
-                f"{path}: sms: {parts} SMS parts ({encoding}) with the sample variables; "
-                f"[sms] max_segments is {config.sms.max_segments}"
-            )
         else:
-            report.notes.append(f"{path.name}: sms {parts} part(s), {encoding}")
+            if text is not None:
+                _check_sms_length(config, report, path, "sms", text)
+        # `sms:` steps: texts the dialog puts aside during a call, sent after it.
+        for name, state in scenario.states.items():
+            if not isinstance(state, SmsState):
+                continue
+            label = f"states.{name}.sms"
+            try:
+                text = render(state.sms, {**context, "speech": False})
+            except Exception as e:
+                report.problems.append(
+                    f"{path}: {label}: cannot render with the sample variables: {e}"
+                )
+                continue
+            _check_sms_length(config, report, path, label, text)
     report.notes.append(f"scenarios: {len(files)} file(s), {len(problems)} problem(s)")
+
+
+def _check_sms_length(config: Any, report: CheckReport, path: Path, label: str, text: str) -> None:
+    from cuckoo.sms.segments import segments
+
+    encoding, parts = segments(text)
+    if parts > config.sms.max_segments:
+        report.problems.append(
+            f"{path}: {label}: {parts} SMS parts ({encoding}) with the sample variables; "
+            f"[sms] max_segments is {config.sms.max_segments}"
+        )
+    else:
+        report.notes.append(f"{path.name}: {label} {parts} part(s), {encoding}")
 
 
 def _check_adapters(config: Any, report: CheckReport, source: Path | None) -> None:

@@ -63,6 +63,23 @@ def test_sms_over_segment_limit_is_reported(tmp_path: Path) -> None:
     assert "max_segments is 1" in result.stdout
 
 
+def test_an_sms_step_over_the_segment_limit_is_reported(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    path = project / "scenarios" / "order_ready.yaml"
+    text = path.read_text(encoding="utf-8")
+    # the address SMS of the `send_address` step, made five times as long
+    step = (
+        "Заказ {{ order_no }}: {{ pickup.address }}, с {{ pickup.opens }} до {{ pickup.closes }}."
+    )
+    assert step in text
+    path.write_text(text.replace(step, f"{step} {step} {step} {step} {step}"), encoding="utf-8")
+    (project / "cuckoo.toml").write_text("[sms]\nmax_segments = 2\n", encoding="utf-8")
+    result = run_check(project)
+    assert result.returncode == 1
+    assert "order_ready.yaml: states.send_address.sms: 4 SMS parts (ucs2)" in result.stdout
+    assert "max_segments is 2" in result.stdout
+
+
 def test_bad_adapter_option_is_named(tmp_path: Path) -> None:
     make_project(tmp_path, '[adapters.shop]\ntype = "sql"\nno_such_option = 1\n')
     result = run_check(tmp_path)
