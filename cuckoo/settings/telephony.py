@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class DialRule(BaseModel):
@@ -42,6 +42,50 @@ class TrunkSettings(BaseModel):
     register_timeout_s: int = 300
 
 
+class AmdSettings(BaseModel):
+    """Answering-machine detection from the far end's audio (cuckoo.telephony.amd). The
+    defaults are conservative: a person taken for a machine is hung up on, a machine taken
+    for a person only costs a contact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    total_analysis_s: float = Field(default=8.0, gt=0, le=30)  # listen this long after answer
+    # No word by then: no greeting at all (a person listening to the robot). Speech heard
+    # later is someone answering the robot, never a machine's greeting.
+    initial_silence_s: float = Field(default=2.5, gt=0)
+    greeting_s: float = Field(default=4.5, gt=0)  # speech without a pause this long: a machine
+    # A greeting no longer than this, then after_greeting_silence_s of silence: a person.
+    # Between the two: undecided.
+    human_greeting_s: float = Field(default=3.0, gt=0)
+    after_greeting_silence_s: float = Field(default=0.8, gt=0)
+    min_word_s: float = Field(default=0.1, gt=0)  # shorter bursts are clicks, not words
+    between_words_silence_s: float = Field(default=0.06, gt=0)  # a pause this long ends a word
+    max_words: int = Field(default=10, ge=2)  # this many words without a pause: a machine
+    silence_threshold: float = Field(default=256.0, gt=0)  # RMS (int16) below which is silence
+    voice_snr_db: float = Field(default=6.0, ge=0)  # speech is this far above the noise floor
+    noise_window_s: float = Field(default=1.5, gt=0)  # the floor is the quietest frame in it
+    echo_margin_db: float = Field(default=6.0, ge=0)  # audio this close to our own echo is echo
+    beep_min_hz: float = Field(default=500.0, gt=0)  # above 425 Hz, the Russian call-progress
+    beep_max_hz: float = Field(default=2000.0, gt=0)  # tones (busy, ringback)
+    beep_min_s: float = Field(default=0.3, gt=0)  # a steady single tone this long: a beep
+    beep_min_share: float = Field(default=0.7, gt=0, le=1)  # of the audio's energy in the tone
+    # voicemail: leave_message — start after the beep, or after this much silence without one,
+    # or after beep_wait_s in any case
+    message_after_silence_s: float = Field(default=2.0, gt=0)
+    beep_wait_s: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _band(self) -> AmdSettings:
+        if self.human_greeting_s > self.greeting_s:
+            raise ValueError("human_greeting_s must not exceed greeting_s")
+        if self.beep_min_hz >= self.beep_max_hz:
+            raise ValueError("beep_min_hz must be below beep_max_hz")
+        if self.beep_max_hz >= 3600:
+            raise ValueError("beep_max_hz must be below 3600 Hz (the telephone band)")
+        return self
+
+
 class TelephonySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,6 +108,7 @@ class TelephonySettings(BaseModel):
     workers: int = Field(default=2, ge=1, le=64)  # call worker processes
     calls_per_worker: int = Field(default=4, ge=1, le=4)  # pjsua2 wheel limit: 4 calls per process
     inband_dtmf: bool = True  # detect DTMF tones in the audio too
+    amd: AmdSettings = AmdSettings()  # answering-machine detection
     operator: str = ""  # number or SIP URI a `transfer: operator` state hands the call to
     record_dir: str = ""  # record every call (stereo WAV: robot left, customer right)
     conversation: str = ""  # "module:function" run per answered call; empty: say + wait key

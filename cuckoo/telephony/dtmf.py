@@ -26,6 +26,24 @@ BLOCK = 205
 HOP = 102  # blocks overlap by half: short tones still fill two whole blocks
 
 
+def goertzel_basis(freqs: np.ndarray | tuple[float, ...], n: int, rate: int) -> np.ndarray:
+    """The (len(freqs), n) matrix whose product with a block of n samples gives each
+    frequency's Goertzel term sum x[k] e^(-j 2 pi f k / rate)."""
+    return np.exp(-2j * np.pi * np.outer(np.asarray(freqs, dtype=np.float64), np.arange(n)) / rate)
+
+
+def block_powers(basis: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """|X(f)|^2 of one block for every frequency of `basis` (see goertzel_basis)."""
+    return np.abs(basis @ block) ** 2
+
+
+def tone_share(power: float, block: np.ndarray) -> float:
+    """The share of a block's energy that one tone of Goertzel power `power` carries: a pure
+    tone of power |X|^2 holds 2|X|^2/N of the block's sum of squares."""
+    total = float(np.dot(block, block))
+    return 2 * power / len(block) / total if total > 0 else 0.0
+
+
 def key_freqs(key: str) -> tuple[float, float]:
     for r, row in enumerate(KEYS):
         c = row.find(key.upper())
@@ -79,9 +97,7 @@ class DtmfDetector:
         gap_blocks: int = 3,
     ) -> None:
         self.rate = rate
-        n = np.arange(BLOCK)
-        freqs = np.array(ROWS + COLS + tuple(2 * f for f in ROWS + COLS))
-        self._basis = np.exp(-2j * np.pi * np.outer(freqs, n) / rate)
+        self._basis = goertzel_basis(ROWS + COLS + tuple(2 * f for f in ROWS + COLS), BLOCK, rate)
         # A pure tone of peak A gives |X|^2 = (A * BLOCK / 2)^2.
         min_amp = 32768 * 10 ** (min_level_dbfs / 20)
         self._min_power = (min_amp * BLOCK / 2) ** 2
@@ -103,7 +119,7 @@ class DtmfDetector:
 
     def block_key(self, block: np.ndarray) -> str:
         """The key in one block of BLOCK samples, or ""."""
-        p = np.abs(self._basis @ block) ** 2
+        p = block_powers(self._basis, block)
         rows, cols, harm = p[:4], p[4:8], p[8:]
         r = int(np.argmax(rows))
         c = int(np.argmax(cols))
@@ -115,10 +131,8 @@ class DtmfDetector:
             return ""
         if np.sort(rows)[-2] * self._group_ratio > pr or np.sort(cols)[-2] * self._group_ratio > pc:
             return ""
-        # Energy check: a tone of power |X|^2 holds 2|X|^2/N of the block's sum of squares.
-        total = float(np.dot(block, block))
-        share = 2 * (pr + pc) / BLOCK / total if total > 0 else 0.0
-        if share < self._min_share:
+        # Energy check: speech and noise spread their energy beyond the two tones.
+        if tone_share(pr + pc, block) < self._min_share:
             return ""
         if harm[r] > self._max_harm * pr or harm[4 + c] > self._max_harm * pc:
             return ""
