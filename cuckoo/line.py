@@ -18,6 +18,9 @@ class ReplyKind(enum.StrEnum):
     SPEECH = "speech"
     SILENCE = "silence"  # nothing before the no-speech timeout
     HANGUP = "hangup"  # the customer hung up (or the line died)
+    # An answering machine / voicemail answered (cuckoo.telephony.amd; `text` says why). Told
+    # once per call, by whichever say/play/listen is running when it is detected.
+    MACHINE = "machine"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class Reply:
     @classmethod
     def hangup(cls) -> Reply:
         return cls(ReplyKind.HANGUP)
+
+    @classmethod
+    def machine(cls, reason: str) -> Reply:
+        return cls(ReplyKind.MACHINE, text=reason)
 
 
 @dataclass(frozen=True)
@@ -61,3 +68,9 @@ class Line(Protocol):
     def listen(self, expect: Expect) -> Reply: ...
 
     def hangup(self) -> None: ...
+
+
+# Optional Line capabilities, looked up with getattr by the dialog runner:
+#   transfer(target: str) -> bool       blind transfer to an operator (SipLine)
+#   wait_for_beep() -> bool             after a MACHINE reply: wait until the machine records
+#                                       (its beep, or silence); False if it did not come

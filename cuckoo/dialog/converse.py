@@ -17,7 +17,7 @@ Plain dicts in and out so the worker process needs nothing but this function and
 
 Other keys (id, phone, attempt_no, ... as cuckoo.telephony.pool sends them) are ignored.
     → {"outcome": "confirmed", "dtmf": "1", "transcript": "", "callback_at": ISO UTC or None,
-       "said": [...], "sms_text": None or str, "heard": True}
+       "said": [...], "sms_text": None or str, "heard": True, "detail": ""}
 
 An invalid scenario raises ConfigError (the robot never runs one); variables that do not fit
 the scenario's texts raise InputError before anything is said (check them at ingestion with
@@ -96,4 +96,5 @@ def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
         "said": list(result.said),
         "sms_text": result.sms_text,
         "heard": result.heard,
+        "detail": result.detail,
     }

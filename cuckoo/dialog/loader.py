@@ -11,7 +11,9 @@ Whole-scenario checks (on top of each field's own, in cuckoo.dialog.schema):
 - every template compiles and renders with the sample `variables` (so a variable the ERP must
   send is declared with an example), plus the run-time names `now`, `speech`, `answer_time`,
   `callback_at`;
-- the goal is an outcome some state ends with (or `delivered`).
+- the goal is an outcome some state ends with (or `delivered`);
+- `voicemail: leave_message` has a message to leave (a `say`/`ask` state marked `message:
+  true`, or a start state that says or asks something).
 
 YAML here is YAML 1.2-ish for booleans: only true/false are booleans, so `intent: yes` and
 `intent: no` stay words, as an admin means them.
@@ -370,6 +372,16 @@ def check_scenario(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
     if sc.goal != "delivered" and sc.goal not in ends:
         problems.append(
             Problem(file, lines.of(("goal",)), f"goal '{sc.goal}' is not the outcome of any state")
+        )
+
+    if sc.voicemail == "leave_message" and sc.message_text() is None:
+        problems.append(
+            Problem(
+                file,
+                lines.of(("voicemail",)),
+                "'voicemail: leave_message' needs a message to leave: mark a `say` or `ask` "
+                "state `message: true` (or start with one)",
+            )
         )
 
     # Templates.

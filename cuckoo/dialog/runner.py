@@ -27,6 +27,11 @@ Rules the runner follows (admins see them in README "Writing a scenario"):
 - **Transfer.** Outcome OPERATOR_REQUESTED. The call is handed over with `line.transfer(target)`
   when the Line has that (optional) capability and it succeeds; otherwise the robot says
   `if_failed` and hangs up — the ERP gets the operator request either way.
+- **Answering machine.** A MACHINE reply (SipLine's detector, cuckoo.telephony.amd) at any
+  point ends the dialog with outcome VOICEMAIL (never a contact by itself: the retry policy's
+  `voicemail` setting decides). With `voicemail: leave_message` the robot first waits for the
+  machine's beep (`line.wait_for_beep()`, when the Line has it), says the message text once
+  (the first `message: true` state's, else the start state's) and hangs up.
 - A dialog that runs more than MAX_STEPS states (someone pressing "repeat" forever) ends as if
   the customer hung up.
 """
@@ -74,6 +79,11 @@ class DialogResult:
     sms_text: str | None = None  # an `sms` state's text, to send after the call
     heard: bool = False  # the message was heard (the attempt is a contact)
     path: list[str] = field(default_factory=list)  # states visited, for logs and tests
+    detail: str = ""  # e.g. why the call was taken for an answering machine
+
+
+class _Machine(Exception):
+    """An answering machine answered; the message says why."""
 
 
 class _HungUp(Exception):
@@ -127,6 +137,8 @@ class _Run:
         reply = self.line.say(phrase, barge_in=barge_in)
         if reply is not None and reply.kind == ReplyKind.HANGUP:
             raise _HungUp
+        if reply is not None and reply.kind == ReplyKind.MACHINE:
+            raise _Machine(reply.text)
         if message:
             self.result.heard = True  # said to its end, or answered while it was said
         if reply is not None and reply.kind in (ReplyKind.DTMF, ReplyKind.SPEECH):
@@ -171,6 +183,34 @@ class _Run:
         except _HungUp:
             log.info("scenario %s: the customer hung up in state %s", self.sc.name, name)
             return self.finish(self.implied())
+        except _Machine as m:
+            return self.voicemail(str(m), name)
+
+    def voicemail(self, reason: str, state: str) -> DialogResult:
+        log.info(
+            "scenario %s: answering machine in state %s (%s): %s",
+            self.sc.name,
+            state,
+            reason,
+            "leaving the message" if self.sc.voicemail == "leave_message" else "hanging up",
+        )
+        self.result.detail = f"answering machine: {reason}"
+        text = self.sc.message_text()
+        if self.sc.voicemail == "leave_message" and text:
+            wait = getattr(self.line, "wait_for_beep", None)
+            if wait is None or wait():
+                try:
+                    self.say(text, barge_in=False)
+                    self.result.detail += "; message left"
+                except (_HungUp, _Machine):
+                    pass
+            else:
+                self.result.detail += "; no beep: no message left"
+        self.line.hangup()
+        self.result.heard = False  # a machine heard it, not the customer
+        self.result.outcome = Outcome.VOICEMAIL
+        self.result.transcript = " | ".join(self.transcripts)
+        return self.result
 
     def closing(self, text: str | None) -> bool:
         """Say an end state's text; False if the customer hung up meanwhile. The end state's
@@ -274,6 +314,8 @@ class _Run:
                 reply = self.complete(reply, expect, keys)
             if reply.kind == ReplyKind.HANGUP:
                 raise _HungUp
+            if reply.kind == ReplyKind.MACHINE:
+                raise _Machine(reply.text)
             if is_message and reply.kind in (ReplyKind.DTMF, ReplyKind.SPEECH):
                 self.result.heard = True
             target, why = self.match(reply, answers, listen_speech)
@@ -303,7 +345,7 @@ class _Run:
                     no_speech_timeout_s=expect.no_speech_timeout_s,
                 )
                 more = self.line.listen(rest)
-                if more.kind == ReplyKind.HANGUP:
+                if more.kind in (ReplyKind.HANGUP, ReplyKind.MACHINE):
                     return more
                 if more.kind == ReplyKind.DTMF:
                     return Reply(ReplyKind.DTMF, digits=typed + more.digits)

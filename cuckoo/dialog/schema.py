@@ -214,6 +214,9 @@ class Scenario(_Strict):
     variables: dict[str, Any] = {}  # sample values: used by `check` and `simulate`
     sms: str | None = None  # SMS text for this notification (the SMS channel, the fallback)
     anytime: list[Answer] = []  # answers every question accepts (e.g. opt-out)
+    # An answering machine answered (cuckoo.telephony.amd): hang up at once, or wait for its
+    # beep and say the message once. The outcome is `voicemail` either way.
+    voicemail: Literal["hangup", "leave_message"] = "hangup"
     start: str
     states: dict[str, State] = Field(min_length=1)
 
@@ -221,6 +224,17 @@ class Scenario(_Strict):
     @classmethod
     def _check_goal(cls, v: str) -> str:
         return _outcome(v)
+
+    def message_text(self) -> str | None:
+        """The message as said to an answering machine: the text of the first state marked
+        `message: true` (else of the start state), if it says something."""
+        marked = [s for s in self.states.values() if getattr(s, "message", False)]
+        state = marked[0] if marked else self.states.get(self.start)
+        if isinstance(state, SayState):
+            return state.say
+        if isinstance(state, AskState):
+            return state.ask
+        return None
 
     def goal_outcome(self, reached: Outcome) -> Outcome:
         """The scenario's goal counts as confirmed."""

@@ -50,7 +50,7 @@ class AmdSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    total_analysis_s: float = Field(default=8.0, gt=0, le=30)  # listen this long after answer
+    total_analysis_s: float = Field(default=12.0, gt=0, le=30)  # listen this long after answer
     # No word by then: no greeting at all (a person listening to the robot). Speech heard
     # later is someone answering the robot, never a machine's greeting.
     initial_silence_s: float = Field(default=2.5, gt=0)
@@ -60,7 +60,7 @@ class AmdSettings(BaseModel):
     human_greeting_s: float = Field(default=3.0, gt=0)
     after_greeting_silence_s: float = Field(default=0.8, gt=0)
     min_word_s: float = Field(default=0.1, gt=0)  # shorter bursts are clicks, not words
-    between_words_silence_s: float = Field(default=0.06, gt=0)  # a pause this long ends a word
+    between_words_silence_s: float = Field(default=0.1, gt=0)  # a pause this long ends a word
     max_words: int = Field(default=10, ge=2)  # this many words without a pause: a machine
     silence_threshold: float = Field(default=256.0, gt=0)  # RMS (int16) below which is silence
     voice_snr_db: float = Field(default=6.0, ge=0)  # speech is this far above the noise floor

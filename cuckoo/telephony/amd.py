@@ -217,7 +217,7 @@ class AnsweringMachineDetector:
             steady = len(self._recent_db) == STEADY_FRAMES and (
                 max(self._recent_db) - min(self._recent_db) <= STEADY_DB
             )
-            if steady and rms > s.silence_threshold:
+            if steady:
                 self._prior = None
                 self._forget_noise(n - STEADY_FRAMES + 1)
             elif n + 1 >= self._floor_frames:

@@ -82,6 +82,13 @@ def say_and_wait(line: Line, request: dict[str, Any]) -> dict[str, Any]:
     else:
         reply = None
     digits = ""
+    if reply is not None and reply.kind == ReplyKind.MACHINE:
+        return {
+            "outcome": Outcome.VOICEMAIL.value,
+            "dtmf": "",
+            "said": said,
+            "detail": f"answering machine: {reply.text}",
+        }
     if reply is not None and reply.kind == ReplyKind.HANGUP:
         return {
             "outcome": Outcome.REJECTED.value,
@@ -94,6 +101,13 @@ def say_and_wait(line: Line, request: dict[str, Any]) -> dict[str, Any]:
     wait = float(request.get("wait_dtmf_s", 5.0) or 0)
     if not digits and wait > 0:
         r = line.listen(Expect(speech=False, no_speech_timeout_s=wait))
+        if r.kind == ReplyKind.MACHINE:
+            return {
+                "outcome": Outcome.VOICEMAIL.value,
+                "dtmf": "",
+                "said": said,
+                "detail": f"answering machine: {r.text}",
+            }
         if r.kind == ReplyKind.DTMF:
             digits = r.digits
     confirm = str(request.get("confirm_keys", "1"))
@@ -119,7 +133,8 @@ def run_call(
     process boundaries):
     outcome, sip_code, q850, dtmf, transcript, said, callback_at, sms_text (an `sms:` step's
     text, to send after the call), started_at, answered_at, ended_at (ISO), duration_s, detail,
-    recording_path, first_audio_s, dtmf_reaction_s, remote_hangup, codec."""
+    recording_path, first_audio_s, dtmf_reaction_s, remote_hangup, codec, amd (the
+    answering-machine verdict and why: "machine: a beep (1000 Hz)")."""
     # request["greeting_wav"]: a pre-rendered first prompt, started with the first media
     # frame; the conversation must begin by playing the same file (SipLine follows it).
     greeting = Audio.read_wav(request["greeting_wav"]) if request.get("greeting_wav") else None
@@ -149,6 +164,7 @@ def run_call(
         "dtmf_reaction_s": [],
         "remote_hangup": False,
         "codec": "",
+        "amd": "",
     }
     if not d.answered:
         assert d.outcome is not None
@@ -193,6 +209,7 @@ def run_call(
         dtmf_received_at=line.stats.dtmf_received_at,
         remote_hangup=line.remote_hangup,
         codec=d.handle.codec,
+        amd=": ".join(x for x in line.answering_machine if x),
     )
     cause = d.handle.hangup_cause
     if cause == "shutdown":

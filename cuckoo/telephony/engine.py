@@ -197,6 +197,9 @@ class CallHandle:
         self.record_tx: list[bytes] | None = None  # both directions, frame by frame, if recording
         self.record_rx: list[bytes] | None = None
         self.tap: Callable[[bytes], None] | None = None  # extra consumer of rx frames
+        self.tx_tap: Callable[[bytes], None] | None = (
+            None  # sees every frame we send (AMD's echo gate)
+        )
         self.queue_rx = True  # False: nobody reads `rx` (the sim-phone uses `tap` only)
         # blind transfer we asked for (REFER): NOTIFY status codes, set when the last came
         self.xfer_codes: list[int] = []
@@ -240,6 +243,9 @@ class CallHandle:
         frame = self.player.next_frame()
         if self.record_tx is not None:
             self.record_tx.append(frame)
+        tx_tap = self.tx_tap
+        if tx_tap is not None:
+            tx_tap(frame)
         return frame
 
     def _rx_frame(self, pcm: bytes) -> None:

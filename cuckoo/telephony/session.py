@@ -3,7 +3,10 @@
 Everything here runs in the caller's thread (one thread per call); pjsua2 is touched only by
 the engine's owner thread. The line consumes the call's received frames and events itself:
 DTMF (RFC 2833 / SIP INFO from pjsua2, in-band tones from the Goertzel detector), speech start
-and utterances (cuckoo.speech.listening.UtteranceListener), hang-up, the call's time limit.
+and utterances (cuckoo.speech.listening.UtteranceListener), hang-up, the call's time limit,
+and answering-machine detection (cuckoo.telephony.amd) on the far end's audio from the answer
+on, while the robot already speaks: a MACHINE verdict interrupts whatever say/play/listen runs
+with a MACHINE reply, once.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from cuckoo.line import Expect, Reply, ReplyKind
 from cuckoo.settings.telephony import TelephonySettings
 from cuckoo.speech.listening import UtteranceListener
 from cuckoo.speech.protocols import RecognizerFactory, Synthesizer
+from cuckoo.telephony.amd import AnsweringMachineDetector, Verdict
 from cuckoo.telephony.dialplan import target_uri
 from cuckoo.telephony.dtmf import DtmfDetector
 from cuckoo.telephony.engine import CallHandle, Engine, EngineError, TooManyCalls
@@ -193,6 +197,14 @@ class SipLine:
         self.hung_up = False
         self._frames: list[bytes] = []  # received by the last _pump
         self._dtmf_at: float | None = None  # when the last key arrived (monotonic)
+        amd = self.settings.amd
+        self.amd = AnsweringMachineDetector(amd) if amd.enabled else None
+        self._machine_told = False
+        self._amd_live = self.amd is not None
+        # RMS of each frame we send (media clock thread → here), for the detector's echo gate
+        self._tx_levels: deque[float] = deque(maxlen=500)
+        if self.amd is not None:
+            handle.tx_tap = self._on_tx
 
     # ---- the Line protocol --------------------------------------------------------------------
     def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
@@ -226,6 +238,9 @@ class SipLine:
             got = self._pump(0.02)
             if got == "hangup":
                 return self._reply(Reply.hangup())
+            machine = self._machine_news()
+            if machine is not None:
+                return self._reply(machine)
             for d in self._drain_digits():
                 if d in expect.dtmf:
                     collected += d
@@ -307,6 +322,29 @@ class SipLine:
         return True
 
     # ---- extras -------------------------------------------------------------------------------
+    def wait_for_beep(self, timeout_s: float | None = None) -> bool:
+        """After a MACHINE reply: wait until the machine records (its beep ended, or silence;
+        see cuckoo.telephony.amd). False on hang-up or after `timeout_s` (default
+        [telephony.amd] beep_wait_s) without either."""
+        limit = time.monotonic() + (timeout_s or self.settings.amd.beep_wait_s)
+        while True:
+            amd = self.amd
+            if amd is None or amd.verdict != Verdict.MACHINE or amd.ready:
+                if amd is not None:
+                    log.info("call %s: voicemail records (%s)", self.h.call_id, amd.ready_reason)
+                return not self._gone()
+            if self._pump(0.02) == "hangup" or time.monotonic() > limit:
+                return False
+            self._frames = []
+
+    @property
+    def answering_machine(self) -> tuple[str, str]:
+        """(verdict, reason) of the answering-machine detector: human | machine | undecided
+        ("off" when it is disabled)."""
+        if self.amd is None:
+            return "off", ""
+        return self.amd.verdict.value, self.amd.reason
+
     def close(self) -> None:
         """Write the recording (if any). Safe to call twice."""
         if self.record_path is None or self.h.record_tx is None or self.h.record_rx is None:
@@ -327,6 +365,44 @@ class SipLine:
     # ---- internals ----------------------------------------------------------------------------
     def _gone(self) -> bool:
         return self.h.disconnected.is_set()
+
+    def _on_tx(self, frame: bytes) -> None:
+        # Media clock thread, every frame: keep it cheap.
+        x = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        self._tx_levels.append(float(np.sqrt(np.dot(x, x) / max(1, len(x)))))
+
+    def _machine_news(self) -> Reply | None:
+        """A MACHINE reply the first time the detector says so, else None."""
+        amd = self.amd
+        if amd is None or self._machine_told or amd.verdict != Verdict.MACHINE:
+            return None
+        self._machine_told = True
+        log.info("call %s: answering machine (%s)", self.h.call_id, amd.reason)
+        return Reply.machine(amd.reason)
+
+    def _feed_amd(self, frames: list[bytes]) -> None:
+        amd = self.amd
+        if amd is None or not self._amd_live:
+            return
+        sent: list[float] = []
+        while self._tx_levels:
+            sent.append(self._tx_levels.popleft())
+        # rx and tx frames come in pairs on the media clock; align the newest with the newest
+        sent = ([0.0] * len(frames) + sent)[-len(frames) :] if frames else []
+        for f, level in zip(frames, sent, strict=True):
+            amd.feed(f, level)
+        if amd.done and (amd.verdict != Verdict.MACHINE or amd.ready):
+            # nothing more to learn: stop feeding (the verdict stays for answering_machine)
+            self._amd_live = False
+            self.h.tx_tap = None
+            self._tx_levels.clear()
+            if amd.verdict != Verdict.MACHINE:
+                log.info(
+                    "call %s: answering-machine check: %s (%s)",
+                    self.h.call_id,
+                    amd.verdict.value,
+                    amd.reason,
+                )
 
     def _reply(self, r: Reply) -> Reply:
         if r.kind == ReplyKind.DTMF:
@@ -386,6 +462,8 @@ class SipLine:
             except queue.Empty:
                 break
             if kind == "dtmf":
+                if self.amd is not None:
+                    self.amd.note_dtmf()
                 self._digits.append(data[0])
                 self._dtmf_at = data[2]
                 self.stats.dtmf_received_at.append(data[2])
@@ -393,9 +471,12 @@ class SipLine:
         if self._detector is not None:
             for f in frames:
                 for d in self._detector.feed(f):
+                    if self.amd is not None:
+                        self.amd.note_dtmf()
                     self._digits.append(d)
                     self._dtmf_at = time.monotonic()
                     self.stats.dtmf_received_at.append(self._dtmf_at)
+        self._feed_amd(frames)
         self._frames = frames
         if self.h.disconnected.is_set():
             return "hangup"
@@ -442,6 +523,10 @@ class SipLine:
             if got == "hangup":
                 player.stop()
                 return self._reply(Reply.hangup())
+            machine = self._machine_news()
+            if machine is not None:
+                player.stop()  # the greeting was meant for a person
+                return self._reply(machine)
             if barge_in and self._digits:
                 player.stop()
                 return self._reply(Reply(ReplyKind.DTMF, digits=self._digits.popleft()))

@@ -8,6 +8,14 @@ part of the called URI (sip:alice@host → "alice"), so one sim-phone plays seve
       alice: {action: answer, answer_after_s: 1, play: greeting.wav,
               dtmf: [{at_s: 2.0, keys: "1", method: rfc2833}], record: "/tmp/alice-{n}.wav"}
       bob:   {action: busy}
+      carol: {action: human, say: "Алло?", dtmf: [{at_s: 3.0, keys: "1"}]}
+      dave:  {action: voicemail, beep_hz: 1000, record: "/tmp/dave-{n}.wav"}
+
+`human` answers, says `say` (espeak-ng, default «Алло?») at `play_at_s`, then presses its keys.
+`voicemail` behaves like a mobile operator's voicemail service: it answers, plays a long Russian
+greeting (`greeting` text through espeak-ng, or the `play` WAV), then after `beep_gap_s` a beep
+(`beep_hz`, `beep_s`; beep_s 0: none), then stays silent and records; its `ended` event tells
+when the caller's audio came after the beep (`loud_after_beep_s`).
 
 Every event is written as one JSON line to `events` (a file or stdout) with a monotonic
 timestamp `t` (CLOCK_MONOTONIC is system-wide, so tests and benchmarks can compare it with
@@ -38,7 +46,11 @@ from cuckoo.telephony.engine import CallHandle, Engine, EngineConfig
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("answer", "busy", "reject", "never", "code")
+ACTIONS = ("answer", "busy", "reject", "never", "code", "human", "voicemail")
+VOICEMAIL_GREETING = (
+    "Здравствуйте. Абонент, которому вы звоните, сейчас не может ответить. "
+    "Пожалуйста, оставьте сообщение после звукового сигнала."
+)
 LOUD_RMS = 300.0  # a received frame this loud counts as robot audio
 
 
@@ -61,6 +73,11 @@ class Behavior:
     dtmf: tuple[DtmfPress, ...] = ()
     dtmf_after_quiet_s: float = 0.0  # press a key only once the robot was quiet this long
     record: str | None = None  # WAV of what it heard; "{user}" and "{n}" are filled in
+    say: str | None = None  # text said after answer (espeak-ng), like `play`; human: «Алло?»
+    greeting: str | None = None  # voicemail: its greeting text (default VOICEMAIL_GREETING)
+    beep_hz: float = 1000.0  # voicemail: the beep after the greeting
+    beep_s: float = 0.5  # 0: no beep
+    beep_gap_s: float = 0.4  # greeting end → beep
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "script") -> Behavior:
@@ -226,6 +243,7 @@ class SimPhone:
             self.emit("rejected", user=user, n=n, code=b.code)
             return
         h.answer(180)
+        speech, beep_at = self._speech(b)  # rendered while it rings
         if b.action == "never":
             h.disconnected.wait()
             self.emit("ended", user=user, n=n, answered=False, sip_code=h.sip_code)
@@ -242,7 +260,9 @@ class SimPhone:
         self.emit("answered", user=user, n=n)
         watch = _RxWatch(h)
         actions: list[tuple[float, str, Any]] = []
-        if b.play:
+        if speech is not None:
+            actions.append((b.play_at_s, "speak", speech))
+        elif b.play:
             actions.append((b.play_at_s, "play", b.play))
         for p in b.dtmf:
             actions.append((p.at_s, "dtmf", p))
@@ -262,6 +282,11 @@ class SimPhone:
                 audio = Audio.read_wav(arg).resample(TELEPHONY_RATE)
                 h.player.load(audio.pcm)
                 self.emit("play", user=user, n=n, file=arg)
+            elif kind == "speak":
+                h.player.load(arg)
+                self.emit("play", user=user, n=n, file=None, duration_s=len(arg) / 16000)
+                if beep_at is not None:
+                    watch.beep_end = time.monotonic() + beep_at + b.beep_s
             elif kind == "dtmf":
                 press: DtmfPress = arg
                 watch.mark_press()
@@ -288,7 +313,43 @@ class SimPhone:
             first_audio_s=None if watch.first_loud is None else watch.first_loud - t_ans,
             dtmf_reaction_s=watch.reactions,
             duration_s=time.monotonic() - t_ans,
+            loud_after_beep_s=watch.loud_after_beep(),
         )
+
+    def _speech(self, b: Behavior) -> tuple[bytes | None, float | None]:
+        """PCM a `human` or `voicemail` phone says after answer (or `say` on any), and when its
+        beep starts within it (seconds), if it has one."""
+        text = b.say
+        if b.action == "human" and text is None and not b.play:
+            text = "Алло?"
+        if b.action == "voicemail":
+            if b.play:
+                greeting = Audio.read_wav(b.play).resample(TELEPHONY_RATE)
+            else:
+                greeting = _espeak(b.greeting or VOICEMAIL_GREETING)
+            pcm = greeting.pcm
+            if b.beep_s <= 0:
+                return pcm, None
+            gap = bytes(int(b.beep_gap_s * TELEPHONY_RATE) * 2)
+            beep_at = (len(pcm) + len(gap)) / 2 / TELEPHONY_RATE
+            return pcm + gap + beep_pcm(b.beep_hz, b.beep_s), beep_at
+        if text is None:
+            return None, None
+        return _espeak(text).pcm, None
+
+
+def _espeak(text: str) -> Audio:
+    from cuckoo.telephony.espeak import EspeakSynthesizer
+
+    return EspeakSynthesizer().synthesize(text, rate=TELEPHONY_RATE)
+
+
+def beep_pcm(hz: float, seconds: float, *, level: float = 0.3) -> bytes:
+    """A voicemail beep: one steady tone with 5 ms edges (int16 LE)."""
+    t = np.arange(int(seconds * TELEPHONY_RATE)) / TELEPHONY_RATE
+    ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)
+    x = level * np.sin(2 * np.pi * hz * t) * ramp
+    return np.round(x * 32767).astype("<i2").tobytes()
 
 
 def _rms(pcm: bytes) -> float:
@@ -304,6 +365,8 @@ class _RxWatch:
         self.last_loud: float = 0.0
         self.reactions: list[float] = []
         self._press_at: float | None = None
+        self.beep_end: float | None = None  # monotonic: when its own beep ends (voicemail)
+        self._loud_after_beep: float | None = None
         h.tap = self._on_frame
 
     def _on_frame(self, pcm: bytes) -> None:
@@ -314,6 +377,8 @@ class _RxWatch:
         self.last_loud = now
         if self.first_loud is None:
             self.first_loud = now
+        if self.beep_end is not None and self._loud_after_beep is None and now > self.beep_end:
+            self._loud_after_beep = now
         if self._press_at is not None:
             self.reactions.append(now - self._press_at)
             self._press_at = None
@@ -323,6 +388,12 @@ class _RxWatch:
         if self.first_loud is None:
             return 0.1  # it has not spoken yet: wait for it
         return max(0.0, self.last_loud + quiet_s - time.monotonic())
+
+    def loud_after_beep(self) -> float | None:
+        """Seconds from the end of its beep to the caller's first audio after it."""
+        if self.beep_end is None or self._loud_after_beep is None:
+            return None
+        return self._loud_after_beep - self.beep_end
 
     def mark_press(self) -> None:
         self._press_at = time.monotonic()

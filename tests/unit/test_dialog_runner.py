@@ -560,6 +560,7 @@ def test_converse() -> None:
         "said": reply["said"],
         "sms_text": None,
         "heard": True,
+        "detail": "",
     }
     assert reply["said"][0].startswith("Анна Сергеевна, здравствуйте!")
 
