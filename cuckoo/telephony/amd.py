@@ -199,6 +199,12 @@ class AnsweringMachineDetector:
         self.done = True
 
     @property
+    def greeting_open(self) -> bool:
+        """Still listening to the far end's greeting (no verdict on it yet): what it says now
+        is its greeting («Алло?», or a machine's), not an answer to the robot."""
+        return self._speech_rules and self.verdict == Verdict.UNDECIDED and not self.done
+
+    @property
     def t(self) -> float:
         """Seconds of audio fed."""
         return self._n * FRAME_S

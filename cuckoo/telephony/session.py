@@ -6,7 +6,8 @@ DTMF (RFC 2833 / SIP INFO from pjsua2, in-band tones from the Goertzel detector)
 and utterances (cuckoo.speech.listening.UtteranceListener), hang-up, the call's time limit,
 and answering-machine detection (cuckoo.telephony.amd) on the far end's audio from the answer
 on, while the robot already speaks: a MACHINE verdict interrupts whatever say/play/listen runs
-with a MACHINE reply, once.
+with a MACHINE reply, once. Until the detector has judged the far end's greeting, speech does
+not barge in on a prompt (keys do).
 """
 
 from __future__ import annotations
@@ -371,6 +372,12 @@ class SipLine:
         x = np.frombuffer(frame, dtype="<i2").astype(np.float64)
         self._tx_levels.append(float(np.sqrt(np.dot(x, x) / max(1, len(x)))))
 
+    def _greeting_open(self) -> bool:
+        # The far end's first words after the answer are its greeting: they do not barge in
+        # on the robot's message (a person's «Алло?» is no answer; a machine's greeting must
+        # be heard out to be recognized). Keys always do.
+        return self.amd is not None and self._amd_live and self.amd.greeting_open
+
     def _machine_news(self) -> Reply | None:
         """A MACHINE reply the first time the detector says so, else None."""
         amd = self.amd
@@ -530,7 +537,7 @@ class SipLine:
             if barge_in and self._digits:
                 player.stop()
                 return self._reply(Reply(ReplyKind.DTMF, digits=self._digits.popleft()))
-            if vad is not None:
+            if vad is not None and not self._greeting_open():
                 for i, frame in enumerate(self._frames):
                     self._preroll.append(frame)
                     ev = vad.feed(frame)
