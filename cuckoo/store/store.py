@@ -512,23 +512,7 @@ class Store:
                     for r in claimed
                 ],
             )
-            return [
-                Notification(
-                    id=r.id,
-                    source=r.source,
-                    external_id=r.external_id,
-                    tenant=r.tenant,
-                    phone=r.phone,
-                    phone_raw=r.phone_raw,
-                    channel=ChannelKind(r.current_channel),
-                    scenario=r.scenario,
-                    variables=dict(r.variables),
-                    timezone=r.timezone,
-                    attempt_no=seq[r.id],
-                    contacts=r.contacts,
-                )
-                for r in claimed
-            ]
+            return [_notification(r, ChannelKind(r.current_channel), seq[r.id]) for r in claimed]
 
     def _dispatchable(
         self,
@@ -954,7 +938,9 @@ class Store:
             return [
                 SmsRequestItem(
                     id=r.id,
-                    notification=_sms_notification(notes[r.notification_id], r.attempt_no),
+                    notification=_notification(
+                        notes[r.notification_id], ChannelKind.SMS, r.attempt_no
+                    ),
                     text=r.text,
                     tries=r.tries,
                 )
@@ -1171,8 +1157,9 @@ class Store:
             return bool(matched)
 
 
-def _sms_notification(row: NotificationRow, attempt_no: int) -> Notification:
-    """The notification as the SMS channel sees it, for an SMS the call `attempt_no` asked for."""
+def _notification(row: NotificationRow, channel: ChannelKind, attempt_no: int) -> Notification:
+    """The notification as a channel sees it for attempt `attempt_no` (for an in-call SMS
+    request: the call attempt that asked for it)."""
     return Notification(
         id=row.id,
         source=row.source,
@@ -1180,7 +1167,7 @@ def _sms_notification(row: NotificationRow, attempt_no: int) -> Notification:
         tenant=row.tenant,
         phone=row.phone,
         phone_raw=row.phone_raw,
-        channel=ChannelKind.SMS,
+        channel=channel,
         scenario=row.scenario,
         variables=dict(row.variables),
         timezone=row.timezone,

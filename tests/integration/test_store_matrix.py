@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect
+from store_helpers import race
 
 from cuckoo.domain import (
     AttemptResult,
@@ -266,27 +266,7 @@ def test_concurrent_claimers_never_share_a_row(db_url: str) -> None:
     setup = Store(db_url)
     setup.upgrade()
     setup.ingest([item(str(i), p) for i, p in enumerate(phones(200))], NOW)
-    got: dict[str, list[int]] = {}
-    errors: list[BaseException] = []
-
-    def worker(name: str) -> None:
-        s = Store(db_url)
-        mine: list[int] = []
-        try:
-            while batch := s.claim_due(name, NOW, 7, 60):
-                mine.extend(n.id for n in batch)
-        except BaseException as e:
-            errors.append(e)
-        finally:
-            s.close()
-            got[name] = mine
-
-    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    got = race(db_url, lambda s, name: [n.id for n in s.claim_due(name, NOW, 7, 60)])
     all_ids = [i for ids in got.values() for i in ids]
     assert len(all_ids) == 200 and len(set(all_ids)) == 200
     assert setup.counts_by_status() == {"active": 200}
@@ -318,30 +298,11 @@ def test_concurrent_claimers_never_exceed_the_channel_cap(db_url: str) -> None:
     setup = Store(db_url)
     setup.upgrade()
     setup.ingest([item(str(i), p) for i, p in enumerate(phones(60))], NOW)
-    got: dict[str, int] = {}
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
-
-    def worker(name: str) -> None:
-        s = Store(db_url)
-        mine = 0
-        try:
-            start.wait()
-            for _ in range(10):
-                mine += len(s.claim_due(name, NOW, 2, 60, channel_caps={ChannelKind.CALL: 5}))
-        except BaseException as e:
-            errors.append(e)
-        finally:
-            s.close()
-            got[name] = mine
-
-    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert sum(got.values()) == 5
+    cap = {ChannelKind.CALL: 5}
+    got = race(
+        db_url, lambda s, name: [n.id for n in s.claim_due(name, NOW, 2, 60, channel_caps=cap)]
+    )
+    assert sum(len(ids) for ids in got.values()) == 5
     assert setup.counts_by_status() == {"active": 5, "pending": 55}
     setup.close()
 

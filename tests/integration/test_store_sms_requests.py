@@ -3,13 +3,13 @@ lease, sent / retried / failed, matched to receipts. Every test runs on SQLite a
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import inspect
+from store_helpers import race
 
 from cuckoo.domain import (
     AttemptResult,
@@ -143,28 +143,8 @@ def test_concurrent_claimers_never_share_a_request(db_url: str) -> None:
     setup.ingest([item(str(i), f"+7912{3_000_000 + i:07d}") for i in range(40)], NOW)
     for n in setup.claim_due("w", NOW, 40, 60):
         setup.finish_attempt(n, "w", result(sms_text=f"text {n.id}"), NOW)
-    got: dict[str, list[int]] = {}
-    errors: list[BaseException] = []
-
-    def worker(name: str) -> None:
-        s = Store(db_url)
-        mine: list[int] = []
-        try:
-            while batch := s.claim_sms_requests(NOW, 3, 600):
-                mine.extend(i.id for i in batch)
-        except BaseException as e:
-            errors.append(e)
-        finally:
-            s.close()
-            got[name] = mine
-
-    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = race(db_url, lambda s, _name: [i.id for i in s.claim_sms_requests(NOW, 3, 600)])
     setup.close()
-    assert not errors
     ids = [i for mine in got.values() for i in mine]
     assert len(ids) == 40 and len(set(ids)) == 40
 
