@@ -156,6 +156,21 @@ CAST: list[Customer] = [
         DOCS,
     ),
     Customer(
+        "Орлова",
+        "Наталья",
+        "Игоревна",
+        "+7 912 100-00-08",
+        None,
+        "Челябинск",
+        "documents_sent",
+        "АКТ-000108",
+        "voicemail answers first (greeting, beep); then she answers and presses 1",
+        [{"action": "voicemail", "beep_hz": 1000}, _answer_and_press((1.5, "1"))],
+        # the voicemail call is an attempt but not a contact ([policy] voicemail = "retry")
+        Expected(Status.CONFIRMED, Outcome.CONFIRMED, 2, 1, dtmf="1", heard_robot=True, calls=2),
+        DOCS,
+    ),
+    Customer(
         "Абрамов",
         "Олег",
         None,

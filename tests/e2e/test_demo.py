@@ -27,6 +27,7 @@ EXPECTED = {
     "АКТ-000105": ("declined", "declined", 1, "2"),
     "АКТ-000106": ("invalid", "invalid_number", 1, ""),
     "АКТ-000107": ("invalid", None, 0, ""),
+    "АКТ-000108": ("confirmed", "confirmed", 2, "1"),
 }
 
 
@@ -42,7 +43,7 @@ def test_demo_runs_green_and_writes_results_back(tmp_path: Path) -> None:
         timeout=280,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    assert "All 7 customers reached the outcome their script implies." in proc.stdout
+    assert "All 8 customers reached the outcome their script implies." in proc.stdout
     # Without a terminal the progress is plain lines, one per change.
     assert "confirmed, attempts 1, last confirmed, keys 1" in proc.stdout
 

@@ -72,7 +72,8 @@ def test_flow_reaches_the_outcome_its_script_implies(
 
 def test_robot_speech_reaches_the_phones_over_rtp(cast_run: dict[str, Any]) -> None:
     answered = [e for e in cast_run["events"] if e["event"] == "ended" and e.get("answered")]
-    assert len(answered) == 4  # Иванова, Петров (2nd call), Захарова, Смирнова
+    # Иванова, Петров (2nd call), Захарова, Смирнова, Орлова (her voicemail, then she)
+    assert len(answered) == 6
     for e in answered:
         assert e["first_audio_s"] is not None, e
         # The robot speaks within a couple of seconds of the answer (synthesis + RTP).
