@@ -5,6 +5,8 @@ The robot's lines are printed with a prefix; each `listen` reads one input line:
     an empty line                → silence (the customer said nothing)
     words                        → a speech reply, lower case without punctuation, as Vosk
                                    would give it (the runner passes it to the NLU)
+    !machine or !автоответчик    → an answering machine picked up (what SipLine's detector
+                                   reports), to try a scenario's `voicemail:` setting
     end of input                 → the customer hung up
 When the question does not listen for speech (no ASR model, or `speech: false`), words are
 not heard: the reply is silence, as on a real call.
@@ -23,6 +25,7 @@ from cuckoo.audio import Audio
 from cuckoo.line import Expect, Reply, ReplyKind
 
 _DTMF = re.compile(r"[0-9*#]+")
+MACHINE_INPUTS = ("!machine", "!автоответчик")
 _NOT_WORD = re.compile(r"[^\w\s-]+")
 
 
@@ -80,6 +83,8 @@ class TextLine:
             self._print(f"{self.customer}{typed or '(молчание)'}")
         if not typed:
             return Reply.silence()
+        if typed.lower() in MACHINE_INPUTS:
+            return Reply.machine(f"typed {typed}")
         if _DTMF.fullmatch(typed):
             digits = "".join(c for c in typed if c in expect.dtmf)
             return Reply(ReplyKind.DTMF, digits=digits) if digits else Reply.silence()

@@ -112,3 +112,16 @@ def test_loader_checks_voicemail() -> None:
     assert problems == []
     _, problems = check_text(SCENARIO.format(vm="shout"), "vm.yaml")
     assert len(problems) == 1 and "voicemail" in str(problems[0]) and problems[0].line == 4
+
+
+@pytest.mark.parametrize("typed", ["!machine", "!автоответчик"])
+def test_simulate_can_play_an_answering_machine(typed: str) -> None:
+    # `cuckoo scenario simulate`: the admin types !machine to try the scenario's voicemail setting
+    out = io.StringIO()
+    line = TextLine(io.StringIO(f"{typed}\n"), out, echo=True)
+    result = run(line, voicemail="leave_message")
+    assert result.outcome == Outcome.VOICEMAIL and not result.heard
+    assert result.detail == f"answering machine: typed {typed}; message left"
+    said = out.getvalue().splitlines()
+    assert said[-1] == "робот: (кладёт трубку)"
+    assert said[-2].startswith("робот: Пётр Николаевич")  # the message, said once more
