@@ -28,7 +28,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from adapters.base import option_error_text
-from cuckoo.domain import ConfigError, ErpAdapter
+from cuckoo.domain import ErpAdapter
+from cuckoo.errors import ConfigError
 from cuckoo.settings.adapters import AdapterSettings
 
 BUILTIN: dict[str, str] = {

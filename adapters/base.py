@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from adapters.mapping import ALL_FIELDS, RowDefaults, RowError, parse_timezone
-from cuckoo.domain import ChannelKind, CuckooError, ResultReport, Status
+from cuckoo.domain import ChannelKind, ResultReport, Status
+from cuckoo.errors import CuckooError
 
 log = logging.getLogger("cuckoo.adapters")
 

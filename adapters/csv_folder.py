@@ -41,12 +41,8 @@ from pydantic import field_validator
 
 from adapters.base import CommonOptions, RejectedRows
 from adapters.mapping import RowDefaults, RowError, is_blank, map_row, report_params
-from cuckoo.domain import (
-    ConfigError,
-    ErpUnavailable,
-    IncomingNotification,
-    ResultReport,
-)
+from cuckoo.domain import IncomingNotification, ResultReport
+from cuckoo.errors import ConfigError, ErpUnavailable
 
 log = logging.getLogger("cuckoo.adapters.csv")
 

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cuckoo.domain import ChannelKind, IncomingNotification, ResultReport
+from cuckoo.errors import InputError
 
 # Fields a row can map; `variables` is a JSON object (or dict) merged into the variables.
 NOTIFICATION_FIELDS = (
@@ -46,7 +47,7 @@ FLAG_FIELDS = ("call_flag", "sms_flag")
 ALL_FIELDS = NOTIFICATION_FIELDS + FLAG_FIELDS
 
 
-class RowError(ValueError):
+class RowError(InputError):
     """One row cannot be turned into a notification. `external_id` is set when it was known,
     so the adapter can write the rejection back to the ERP."""
 

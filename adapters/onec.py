@@ -32,14 +32,8 @@ from pydantic import Field, field_validator, model_validator
 
 from adapters.base import CommonOptions, RejectedRows
 from adapters.mapping import REPORT_PARAMS, map_rows, report_params
-from cuckoo.domain import (
-    ConfigError,
-    CuckooError,
-    ErpUnavailable,
-    IncomingNotification,
-    InputError,
-    ResultReport,
-)
+from cuckoo.domain import IncomingNotification, ResultReport
+from cuckoo.errors import ConfigError, CuckooError, ErpUnavailable, InputError
 
 log = logging.getLogger("cuckoo.adapters.onec")
 

@@ -34,14 +34,8 @@ from sqlalchemy import exc as sa_exc
 from adapters.base import CommonOptions, RejectedRows
 from adapters.mapping import REPORT_PARAMS, map_rows, report_params
 from adapters.samples.erp import PENDING_QUERY, WRITE_BACK
-from cuckoo.domain import (
-    ConfigError,
-    CuckooError,
-    ErpUnavailable,
-    IncomingNotification,
-    InputError,
-    ResultReport,
-)
+from cuckoo.domain import IncomingNotification, ResultReport
+from cuckoo.errors import ConfigError, CuckooError, ErpUnavailable, InputError
 
 log = logging.getLogger("cuckoo.adapters.sql")
 

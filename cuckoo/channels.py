@@ -22,12 +22,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cuckoo.domain import AttemptResult, Channel, ChannelKind, InputError, Notification, Outcome
+from cuckoo.clock import Clock
+from cuckoo.domain import AttemptResult, Channel, ChannelKind, Notification, Outcome
+from cuckoo.errors import InputError
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cuckoo.channels")
 
-Clock = Callable[[], datetime]
 
 # What a call worker runs on each answered call (an import path: workers are spawned processes).
 CONVERSE_PATH = "cuckoo.channels:converse_call"

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 from cuckoo.settings.adapters import AdapterSettings
 from cuckoo.settings.policy import PolicySettings
 from cuckoo.settings.scheduler import SchedulerSettings

@@ -151,27 +151,3 @@ class Channel(Protocol):
     kind: ChannelKind
 
     def deliver(self, notification: Notification) -> AttemptResult: ...
-
-
-class CuckooError(Exception):
-    """Base of cuckoo's own errors.
-
-    CuckooError
-     ├── ConfigError          bad cuckoo.toml / scenario / voice file; message names file and key
-     ├── InputError           bad data from an ERP row (phone, scenario, variables); not retryable
-     └── ErpUnavailable       the ERP is down or answered 5xx; retryable
-    """
-
-    retryable: bool = False
-
-
-class ConfigError(CuckooError):
-    pass
-
-
-class InputError(CuckooError):
-    pass
-
-
-class ErpUnavailable(CuckooError):
-    retryable = True

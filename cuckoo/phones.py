@@ -24,7 +24,7 @@ import re
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
-from cuckoo.domain import InputError
+from cuckoo.errors import InputError
 
 # The 89 federal subjects as Russia counts them → IANA zone. Where a subject spans several zones
 # (only Sakha/Yakutia: +9 … +11) the zone of its capital and of nearly all its people is used.

@@ -50,7 +50,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cuckoo.domain import ChannelKind, InputError, Outcome, Status
+from cuckoo.domain import ChannelKind, Outcome, Status
+from cuckoo.errors import InputError
 from cuckoo.phones import timezone_for_number
 from cuckoo.windows import CallingWindow
 

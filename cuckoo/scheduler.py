@@ -24,22 +24,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from cuckoo.domain import (
-    AttemptResult,
-    Channel,
-    ChannelKind,
-    ErpAdapter,
-    ErpUnavailable,
-    Notification,
-    Outcome,
-)
+from cuckoo.clock import Clock, utcnow
+from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
+from cuckoo.errors import ErpUnavailable
 from cuckoo.ratelimit import TokenBucket
 from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 @runtime_checkable
@@ -58,28 +50,6 @@ _CHANNEL_HINTS = {
     "sms": " (configure [sms.gateways] in cuckoo.toml)",
     "call": " (configure [telephony.trunk] domain in cuckoo.toml)",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class ScaledClock:
-    """Demo clock: time runs `speed` times faster than the wall clock, starting from now."""
-
-    def __init__(self, speed: float, base: Clock = utcnow) -> None:
-        if speed <= 0:
-            raise ValueError("clock speed must be positive")
-        self.speed = speed
-        self.base = base
-        self.start = base()
-
-    def __call__(self) -> datetime:
-        return self.at(self.base())
-
-    def at(self, real: datetime) -> datetime:
-        """The clock's time at the wall-clock moment `real` (e.g. a call worker's timestamp)."""
-        return self.start + (real - self.start) * self.speed
 
 
 def backoff_delay(failures: int, base_s: float, max_s: float) -> float:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 
 
 def register(sub: Any) -> None:

@@ -8,7 +8,7 @@ import importlib
 import logging
 import sys
 
-from cuckoo.domain import CuckooError
+from cuckoo.errors import CuckooError
 
 # Module names under cuckoo.cli; each defines register(subparsers) -> None.
 COMMAND_MODULES = [

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cuckoo.domain import InputError
+from cuckoo.errors import InputError
 
 
 def register(sub: Any) -> None:

@@ -22,12 +22,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from cuckoo.domain import Channel, ChannelKind, ConfigError, CuckooError, Notification
+from cuckoo.domain import Channel, ChannelKind, Notification
+from cuckoo.errors import ConfigError, CuckooError
 
 if TYPE_CHECKING:
+    from cuckoo.clock import Clock
     from cuckoo.config import Config
     from cuckoo.domain import ErpAdapter
-    from cuckoo.scheduler import Clock
     from cuckoo.store import Store
 
 log = logging.getLogger("cuckoo.run")
@@ -180,8 +181,9 @@ def config_file(explicit: str | None) -> str | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from cuckoo.cli.store_cmds import open_store
+    from cuckoo.clock import ScaledClock, utcnow
     from cuckoo.config import config_path, load
-    from cuckoo.scheduler import ScaledClock, Scheduler, utcnow
+    from cuckoo.scheduler import Scheduler
 
     if not args.verbose:  # APScheduler logs every job run at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cuckoo.cli.variables import parse_vars
-from cuckoo.domain import ConfigError, InputError
+from cuckoo.errors import ConfigError, InputError
 
 
 def register(sub: Any) -> None:

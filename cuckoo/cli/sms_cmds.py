@@ -6,7 +6,7 @@ import argparse
 import threading
 from typing import Any
 
-from cuckoo.domain import ConfigError, InputError
+from cuckoo.errors import ConfigError, InputError
 
 
 def register(sub: Any) -> None:

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from cuckoo.domain import InputError
+from cuckoo.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -77,8 +77,8 @@ def handle_say(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     if args.normalize_only:
+        from cuckoo.errors import TtsError
         from cuckoo.speech.normalize import normalize
-        from cuckoo.speech.tts import TtsError
         from cuckoo.speech.tts.profiles import load_profiles
         from cuckoo.speech.tts.synth import choose_voice, load_lexicon
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cuckoo.cli.variables import parse_vars
-from cuckoo.domain import ChannelKind, ConfigError, InputError
+from cuckoo.domain import ChannelKind
+from cuckoo.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from cuckoo.config import Config

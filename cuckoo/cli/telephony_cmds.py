@@ -84,7 +84,7 @@ def _scenario_call(cfg: Any, args: argparse.Namespace) -> tuple[Any, dict[str, A
     from cuckoo.cli.scenario_cmds import merge
     from cuckoo.cli.variables import parse_vars
     from cuckoo.dialog.catalog import ScenarioCatalog
-    from cuckoo.domain import InputError
+    from cuckoo.errors import InputError
     from cuckoo.telephony.calls import load_object
 
     catalog = ScenarioCatalog(cfg.path(cfg.scenarios_dir))
@@ -113,7 +113,7 @@ def _check_files(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from cuckoo.audio import Audio
-    from cuckoo.domain import InputError
+    from cuckoo.errors import InputError
 
     if args.wav:
         try:
@@ -202,7 +202,7 @@ def _load_script(path: str) -> Any:
     """The sim-phone's script, or an InputError naming the file and what is wrong."""
     import yaml
 
-    from cuckoo.domain import InputError
+    from cuckoo.errors import InputError
     from cuckoo.telephony.simphone import Script
 
     try:

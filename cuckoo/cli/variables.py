@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cuckoo.domain import InputError
+from cuckoo.errors import InputError
 
 
 def parse_vars(pairs: list[str], json_file: str | None = None) -> dict[str, Any]:

@@ -280,7 +280,7 @@ def run_demo(
     cast: list[Customer] | None = None,
 ) -> int:
     """Run the demo; 0 if every customer reached the outcome its script implies, else 1."""
-    from cuckoo.domain import InputError
+    from cuckoo.errors import InputError
     from cuckoo.phones import normalize_phone
 
     out = out or sys.stdout

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -214,9 +214,10 @@ class Rig:
         from adapters import build_adapter
         from adapters.samples.erp import create_sample_erp
         from cuckoo.channels import build_channels
+        from cuckoo.clock import ScaledClock, utcnow
         from cuckoo.config import load
         from cuckoo.dialog.loader import scenario_files
-        from cuckoo.scheduler import ScaledClock, Scheduler, utcnow
+        from cuckoo.scheduler import Scheduler
         from cuckoo.store import Store
 
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -351,7 +352,3 @@ class Rig:
                 raise RuntimeError(f"the simulated phone exited: {err}")
             time.sleep(0.05)
         raise RuntimeError(f"no {event!r} event from the simulated phone in {timeout:.0f} s")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -10,7 +10,7 @@ from typing import Any
 
 from cuckoo.dialog.loader import check_variables, load_named, render_sms, scenario_files
 from cuckoo.dialog.schema import Scenario
-from cuckoo.domain import InputError
+from cuckoo.errors import InputError
 
 
 class ScenarioCatalog:

@@ -46,7 +46,7 @@ from cuckoo.dialog.schema import (
     is_end,
     targets,
 )
-from cuckoo.domain import ConfigError, InputError
+from cuckoo.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,8 @@ from cuckoo.dialog.schema import (
     SmsState,
     TransferState,
 )
-from cuckoo.domain import InputError, Outcome
+from cuckoo.domain import Outcome
+from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, Reply, ReplyKind
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cuckoo.domain import ConfigError, Notification
+from cuckoo.domain import Notification
+from cuckoo.errors import ConfigError
 from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.sms.channel import SmsChannel
 from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState

@@ -13,6 +13,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cuckoo.errors import MessageTooLong
+
 # GSM 03.38 basic table, index = septet value. 0x1B is the escape to the extension table.
 GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅå"
@@ -49,10 +51,6 @@ MAX_PARTS = 255  # the UDH part counter is one octet
 class Encoding(enum.StrEnum):
     GSM7 = "gsm7"  # SMPP data_coding 0x00 (SMSC default alphabet)
     UCS2 = "ucs2"  # SMPP data_coding 0x08
-
-
-class MessageTooLong(ValueError):
-    """More than 255 parts: no phone can reassemble it."""
 
 
 @dataclass(frozen=True)

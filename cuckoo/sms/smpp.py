@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cuckoo.errors import MessageTooLong
 from cuckoo.ratelimit import Throttle
 from cuckoo.settings.sms import SmppGatewaySettings
 from cuckoo.sms.gateway import (
@@ -35,7 +36,7 @@ from cuckoo.sms.gateway import (
     id_key,
     parse_receipt,
 )
-from cuckoo.sms.segments import Encoding, MessageTooLong, encode, split, udh_concat
+from cuckoo.sms.segments import Encoding, encode, split, udh_concat
 
 try:
     import smpplib.client

@@ -24,17 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from cuckoo.domain import CuckooError
+from cuckoo.errors import AsrError
 from cuckoo.speech.protocols import Recognition, RecognizerFactory, StreamingRecognizer
 
 log = logging.getLogger(__name__)
 
 TELEPHONY_RATE = 8000
 UNK = "[unk]"
-
-
-class AsrError(CuckooError):
-    """The ASR model is missing or unusable."""
 
 
 def _vosk() -> Any:

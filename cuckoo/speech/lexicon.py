@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 
 _STRESS = re.compile(r"\+(?=[аеёиоуыэюяАЕЁИОУЫЭЮЯ])")
 

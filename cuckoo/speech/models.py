@@ -34,21 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cuckoo.domain import ConfigError, CuckooError
+from cuckoo.errors import ConfigError, ModelError, OfflineError
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["vosk", "silero"]
-
-
-class ModelError(CuckooError):
-    """A download failed, was refused (bad hash) or the archive is unusable."""
-
-
-class OfflineError(ModelError):
-    """The model host cannot be reached."""
-
-    retryable = True
 
 
 @dataclass(frozen=True)

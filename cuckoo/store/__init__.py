@@ -12,7 +12,6 @@ from cuckoo.store.store import (
     make_engine,
     report_from_json,
     report_to_json,
-    utcnow,
 )
 
 __all__ = [
@@ -26,5 +25,4 @@ __all__ = [
     "make_engine",
     "report_from_json",
     "report_to_json",
-    "utcnow",
 ]

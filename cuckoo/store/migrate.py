@@ -13,7 +13,7 @@ if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
 from alembic.config import Config
 from sqlalchemy import Connection
 
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

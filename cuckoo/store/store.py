@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,14 +29,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from cuckoo.domain import (
     AttemptResult,
     ChannelKind,
-    ConfigError,
     IncomingNotification,
-    InputError,
     Notification,
     Outcome,
     ResultReport,
     Status,
 )
+from cuckoo.errors import ConfigError, InputError
 from cuckoo.store.models import (
     AttemptRow,
     BlockedNumberRow,
@@ -118,10 +117,6 @@ class AttemptLine:
     transcript: str
     duration_s: float | None
     detail: str
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def first_channel(channel: ChannelKind) -> ChannelKind:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cuckoo.domain import InputError
+from cuckoo.errors import InputError
 from cuckoo.settings.telephony import DialRule, TelephonySettings
 
 

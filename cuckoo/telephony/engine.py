@@ -32,6 +32,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from cuckoo.errors import EngineError, TooManyCalls
+
 try:
     import pjsua2 as pj
 except ImportError as e:  # pragma: no cover - depends on the environment
@@ -365,14 +367,6 @@ class _Account(pj.Account):
     def onRegState(self, prm: Any) -> None:
         self.reg_code = int(prm.code)
         self.reg_event.set()
-
-
-class EngineError(RuntimeError):
-    pass
-
-
-class TooManyCalls(EngineError):
-    pass
 
 
 class Engine:

@@ -9,12 +9,13 @@ import subprocess
 import wave
 
 from cuckoo.audio import Audio
+from cuckoo.errors import TtsError
 
 
 class EspeakSynthesizer:
     def __init__(self, voice: str = "ru", speed: int = 150) -> None:
         if shutil.which("espeak-ng") is None:
-            raise RuntimeError("espeak-ng is not installed: apt-get install espeak-ng")
+            raise TtsError("espeak-ng is not installed: apt-get install espeak-ng")
         self.voice = voice
         self.speed = speed
         self._cache: dict[tuple[str, int], Audio] = {}

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
+from cuckoo.errors import PoolStopping
 from cuckoo.ratelimit import TokenBucket
 from cuckoo.settings.telephony import TelephonySettings
 
@@ -274,7 +275,7 @@ class CallPool:
         with self._lock:
             while True:
                 if self._stopping:
-                    raise RuntimeError("call pool is stopping")
+                    raise PoolStopping("call pool is stopping")
                 live = [w for w in self._workers if not w.dead and w.ready.is_set() and w.port]
                 free = [w for w in live if w.load < self.settings.calls_per_worker]
                 if free:
@@ -436,7 +437,7 @@ class CallChannel:
         self.pool.stop()
 
     def deliver(self, notification: Notification) -> AttemptResult:
-        from cuckoo.domain import InputError
+        from cuckoo.errors import InputError
         from cuckoo.telephony.dialplan import target_uri
 
         self.start()

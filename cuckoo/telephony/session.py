@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from cuckoo.audio import TELEPHONY_RATE, Audio
-from cuckoo.domain import InputError, Outcome
+from cuckoo.domain import Outcome
+from cuckoo.errors import EngineError, InputError, TooManyCalls
 from cuckoo.line import Expect, Reply, ReplyKind
 from cuckoo.settings.telephony import TelephonySettings
 from cuckoo.speech.listening import UtteranceListener
@@ -33,7 +34,7 @@ from cuckoo.speech.protocols import RecognizerFactory, Synthesizer
 from cuckoo.telephony.amd import AnsweringMachineDetector, Verdict
 from cuckoo.telephony.dialplan import target_uri
 from cuckoo.telephony.dtmf import DtmfDetector
-from cuckoo.telephony.engine import CallHandle, Engine, EngineError, TooManyCalls
+from cuckoo.telephony.engine import CallHandle, Engine
 from cuckoo.telephony.outcomes import DialFacts, dial_outcome
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ import pytest
 
 from adapters import build_adapter
 from adapters.csv_folder import CsvFolderAdapter
-from cuckoo.domain import ChannelKind, ConfigError, ErpUnavailable, Outcome, ResultReport, Status
+from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
+from cuckoo.errors import ConfigError, ErpUnavailable
 from cuckoo.settings.adapters import AdapterSettings
 
 AT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

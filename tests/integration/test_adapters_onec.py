@@ -23,15 +23,8 @@ from adapters_odata_server import (
 
 from adapters import build_adapter
 from adapters.onec import OneCAdapter
-from cuckoo.domain import (
-    ChannelKind,
-    ConfigError,
-    ErpUnavailable,
-    InputError,
-    Outcome,
-    ResultReport,
-    Status,
-)
+from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
+from cuckoo.errors import ConfigError, ErpUnavailable, InputError
 from cuckoo.settings.adapters import AdapterSettings
 
 pytestmark = pytest.mark.timeout(60)

@@ -16,15 +16,8 @@ from adapters_dbs import fresh_database
 from adapters import build_adapter
 from adapters.samples.erp import create_sample_erp
 from adapters.sql import SqlAdapter
-from cuckoo.domain import (
-    ChannelKind,
-    ConfigError,
-    ErpUnavailable,
-    InputError,
-    Outcome,
-    ResultReport,
-    Status,
-)
+from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
+from cuckoo.errors import ConfigError, ErpUnavailable, InputError
 from cuckoo.settings.adapters import AdapterSettings
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -177,7 +177,7 @@ def test_recognizers_per_call_in_parallel_threads(factory: RecognizerFactory, he
 
 
 def test_not_a_model_folder(tmp_path: Path) -> None:
-    from cuckoo.speech.asr import AsrError
+    from cuckoo.errors import AsrError
 
     with pytest.raises(AsrError, match="not a Vosk model folder"):
         load_model(tmp_path)
@@ -193,7 +193,7 @@ def test_recognizer_takes_other_input_rates(hello: bytes) -> None:
 
 def test_recognizer_from_config(tmp_path: Path, hello: bytes) -> None:
     from cuckoo.config import Config
-    from cuckoo.domain import ConfigError
+    from cuckoo.errors import ConfigError
     from cuckoo.speech.asr import recognizer_from_config
 
     # nothing Russian installed: DTMF only

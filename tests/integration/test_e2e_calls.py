@@ -19,7 +19,8 @@ import pytest
 from cuckoo.demo import CustomerState, check_customer, read_state
 from cuckoo.demo.cast import CALLBACK, CAST, Customer, Expected, documents, phones_script
 from cuckoo.demo.rig import Rig, RigOptions
-from cuckoo.domain import InputError, Outcome, Status
+from cuckoo.domain import Outcome, Status
+from cuckoo.errors import InputError
 from cuckoo.phones import normalize_phone
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow, pytest.mark.timeout(240)]

@@ -20,14 +20,8 @@ from pathlib import Path
 import pytest
 
 from cuckoo.config import Config
-from cuckoo.speech.models import (
-    CATALOG,
-    ModelError,
-    OfflineError,
-    download,
-    find_asr_model,
-    installed,
-)
+from cuckoo.errors import ModelError, OfflineError
+from cuckoo.speech.models import CATALOG, download, find_asr_model, installed
 
 FILES: dict[str, bytes] = {}
 
@@ -177,7 +171,7 @@ def test_catalog_pins_are_well_formed_and_sourced() -> None:
 
 
 def test_malformed_sha256_is_a_config_error(tmp_path: Path) -> None:
-    from cuckoo.domain import ConfigError
+    from cuckoo.errors import ConfigError
 
     with pytest.raises(ConfigError, match="64 hex digits"):
         download(tmp_path, CATALOG["vosk-small-ru"], sha256="abc")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cuckoo.clock import ScaledClock
 from cuckoo.domain import (
     AttemptResult,
     ChannelKind,
@@ -18,7 +19,7 @@ from cuckoo.domain import (
     Outcome,
     Status,
 )
-from cuckoo.scheduler import ScaledClock, Scheduler
+from cuckoo.scheduler import Scheduler
 from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import Store
 

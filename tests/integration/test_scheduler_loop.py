@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from cuckoo.domain import (
     AttemptResult,
     ChannelKind,
-    ErpUnavailable,
     IncomingNotification,
     Notification,
     Outcome,
     ResultReport,
     Status,
 )
+from cuckoo.errors import ErpUnavailable
 from cuckoo.scheduler import Scheduler
 from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import Store
@@ -325,7 +325,7 @@ def test_background_jobs_deliver_everything_once(store: Store) -> None:
 
 def test_run_once_dispatches_everything_due_within_the_caps(db_url: str) -> None:
     """Wall clock, 4 attempts/s, at most 2 at a time, tenant acme 1: all 8 due get their call."""
-    from cuckoo.scheduler import utcnow
+    from cuckoo.clock import utcnow
     from cuckoo.settings.policy import PolicySettings
 
     day = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-24:00")

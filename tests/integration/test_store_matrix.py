@@ -74,7 +74,7 @@ def test_upgrade_creates_tables_and_is_idempotent(store: Store) -> None:
 
 
 def test_require_schema_names_the_fix_on_an_empty_database(db_url: str) -> None:
-    from cuckoo.domain import ConfigError
+    from cuckoo.errors import ConfigError
 
     s = Store(db_url)
     try:

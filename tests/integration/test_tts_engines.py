@@ -14,7 +14,8 @@ import pytest
 
 from cuckoo.audio import Audio
 from cuckoo.config import Config
-from cuckoo.speech.tts import PhraseCache, TtsError, build_synthesizer
+from cuckoo.errors import TtsError
+from cuckoo.speech.tts import PhraseCache, build_synthesizer
 from cuckoo.speech.tts.espeak import EspeakEngine
 from cuckoo.speech.tts.festival import FestivalEngine, FestivalServer, festival_available
 

@@ -15,7 +15,8 @@ from adapters.csv_folder import decode, header_to_fields, parse_csv, row_id, sni
 from adapters.mapping import RowDefaults
 from adapters.onec import OneCOptions, odata_error_text, to_odata
 from adapters.sql import classify_db_error
-from cuckoo.domain import ChannelKind, ConfigError, ErpUnavailable, InputError
+from cuckoo.domain import ChannelKind
+from cuckoo.errors import ConfigError, ErpUnavailable, InputError
 
 D = RowDefaults(scenario="documents_sent", erp_timezone="Europe/Moscow")
 

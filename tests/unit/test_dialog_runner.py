@@ -17,7 +17,8 @@ from cuckoo.dialog.loader import check_text
 from cuckoo.dialog.runner import MAX_STEPS
 from cuckoo.dialog.schema import Scenario
 from cuckoo.dialog.text_line import TextLine, speech_text
-from cuckoo.domain import ConfigError, InputError, Outcome
+from cuckoo.domain import Outcome
+from cuckoo.errors import ConfigError, InputError
 from cuckoo.line import Expect, Reply, ReplyKind
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -242,7 +242,7 @@ def test_day_parts_from_config_decide_what_morning_means() -> None:
 
 def test_bad_day_parts_are_a_config_error_naming_the_key() -> None:
     from cuckoo.config import parse
-    from cuckoo.domain import ConfigError
+    from cuckoo.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"x.toml:1: .*speech.day_parts.morning: .25:00."):
         parse('[speech.day_parts]\nmorning = "25:00"\n', source="x.toml")

@@ -10,7 +10,7 @@ import pytest
 from cuckoo.dialog import load_scenario, render_sms, static_phrases, validate_dir
 from cuckoo.dialog.loader import check_text, scenario_path
 from cuckoo.dialog.schema import AskState
-from cuckoo.domain import ConfigError, InputError
+from cuckoo.errors import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "data" / "scenarios"

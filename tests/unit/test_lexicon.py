@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 from cuckoo.speech.lexicon import Lexicon, strip_stress_marks
 from cuckoo.speech.normalize import normalize
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cuckoo.cli.main import main as cli_main
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 from cuckoo.speech.nlu import DayParts, Intent, Understanding, grammar_for, understand
 from cuckoo.speech.nlu.evaluate import LabeledUtterance, evaluate, load_labeled
 

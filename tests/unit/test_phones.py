@@ -9,7 +9,7 @@ import phoneparser
 import pytest
 
 from cuckoo import phones
-from cuckoo.domain import InputError
+from cuckoo.errors import InputError
 from cuckoo.phones import normalize_phone, region_for_mobile, timezone_for_number, zone_for_region
 
 GOOD = [

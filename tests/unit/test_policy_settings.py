@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cuckoo.config import Config, parse
-from cuckoo.domain import ChannelKind, ConfigError
+from cuckoo.domain import ChannelKind
+from cuckoo.errors import ConfigError
 from cuckoo.policy import RetryPolicy
 from cuckoo.settings.policy import DEFAULT_SMS_WINDOW, PolicySettings
 from cuckoo.windows import CallingWindow

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cuckoo.domain import InputError, Outcome
+from cuckoo.domain import Outcome
+from cuckoo.errors import InputError
 from cuckoo.policy import outcome_for_sip, resolve_timezone
 
 SIP_TABLE = [

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cuckoo.clock import ScaledClock
 from cuckoo.ratelimit import TokenBucket
-from cuckoo.scheduler import ScaledClock, backoff_delay, free_slots
+from cuckoo.scheduler import backoff_delay, free_slots
 
 
 @pytest.mark.parametrize(

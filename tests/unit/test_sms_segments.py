@@ -6,11 +6,11 @@ import random
 
 import pytest
 
+from cuckoo.errors import MessageTooLong
 from cuckoo.sms.segments import (
     GSM_BASIC,
     GSM_EXTENSION,
     Encoding,
-    MessageTooLong,
     check_text,
     encode,
     encode_gsm7,

@@ -9,7 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from cuckoo.cli.store_cmds import parse_time
 from cuckoo.cli.variables import parse_vars
-from cuckoo.domain import ChannelKind, InputError, Outcome, ResultReport, Status
+from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
+from cuckoo.errors import InputError
 from cuckoo.store import report_from_json, report_to_json
 from cuckoo.store.migrate import migrations_dir
 from cuckoo.store.models import UtcDateTime

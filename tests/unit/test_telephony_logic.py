@@ -13,7 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from cuckoo import config as config_mod
-from cuckoo.domain import ChannelKind, ConfigError, InputError, Notification, Outcome
+from cuckoo.domain import ChannelKind, Notification, Outcome
+from cuckoo.errors import ConfigError, InputError
 from cuckoo.settings.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.telephony.dialplan import is_sip_uri, rewrite, target_uri
 from cuckoo.telephony.engine import FRAME_BYTES, SILENCE, Player, parse_q850

@@ -10,8 +10,8 @@ import pytest
 
 from cuckoo.audio import Audio
 from cuckoo.config import Config
-from cuckoo.domain import ConfigError
-from cuckoo.speech.tts import TtsError, choose_voice
+from cuckoo.errors import ConfigError, TtsError
+from cuckoo.speech.tts import choose_voice
 from cuckoo.speech.tts.base import apply_volume, concat, split_sentences, strip_stress
 from cuckoo.speech.tts.cache import PhraseCache, cache_key
 from cuckoo.speech.tts.festival import festival_text

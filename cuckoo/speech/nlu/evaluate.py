@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 from cuckoo.speech.nlu import DayParts, Intent, understand
 
 DEFAULT_SET = Path(__file__).resolve().parents[3] / "tests" / "data" / "nlu_labeled.tsv"

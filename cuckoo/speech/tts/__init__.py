@@ -6,7 +6,8 @@
 Heavy engines (torch) are imported only when a Silero voice is built.
 """
 
-from cuckoo.speech.tts.base import Engine, TtsError
+from cuckoo.errors import TtsError
+from cuckoo.speech.tts.base import Engine
 from cuckoo.speech.tts.cache import PhraseCache, cache_key
 from cuckoo.speech.tts.profiles import VoiceProfile, load_profiles
 from cuckoo.speech.tts.synth import (

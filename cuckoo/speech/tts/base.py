@@ -10,11 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from cuckoo.audio import Audio
-from cuckoo.domain import CuckooError
-
-
-class TtsError(CuckooError):
-    """An engine could not synthesize (missing binary or model, engine crashed, bad speaker)."""
+from cuckoo.errors import TtsError
 
 
 class Engine(Protocol):

@@ -9,7 +9,8 @@ import subprocess
 import wave
 
 from cuckoo.audio import Audio
-from cuckoo.speech.tts.base import TtsError, strip_stress
+from cuckoo.errors import TtsError
+from cuckoo.speech.tts.base import strip_stress
 
 BASE_WPM = 160  # espeak-ng's words per minute at tempo 1.0 (its own default, 175, is hurried)
 

@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 
 from cuckoo.audio import Audio
-from cuckoo.speech.tts.base import TtsError, time_stretch
+from cuckoo.errors import TtsError
+from cuckoo.speech.tts.base import time_stretch
 from cuckoo.speech.tts.espeak import wav_to_audio
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError
 
 EngineName = Literal["silero", "festival", "espeak"]
 

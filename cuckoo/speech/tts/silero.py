@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from cuckoo.audio import Audio
-from cuckoo.speech.tts.base import TtsError, concat, split_sentences
+from cuckoo.errors import TtsError
+from cuckoo.speech.tts.base import concat, split_sentences
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from cuckoo.audio import Audio
 from cuckoo.config import Config
-from cuckoo.domain import ConfigError
+from cuckoo.errors import ConfigError, TtsError
 from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.normalize import normalize
-from cuckoo.speech.tts.base import Engine, TtsError, apply_volume
+from cuckoo.speech.tts.base import Engine, apply_volume
 from cuckoo.speech.tts.cache import PhraseCache, cache_key
 from cuckoo.speech.tts.festival import festival_available
 from cuckoo.speech.tts.profiles import AUTO_ORDER, VoiceProfile, load_profiles
