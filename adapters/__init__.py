@@ -28,9 +28,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from adapters.base import option_error_text
+from cuckoo.config.adapters import AdapterSettings
 from cuckoo.domain import ErpAdapter
 from cuckoo.errors import ConfigError
-from cuckoo.settings.adapters import AdapterSettings
 
 BUILTIN: dict[str, str] = {
     "sql": "adapters.sql:SqlAdapter",

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests" / "sms_smsc"))
 
 from smsc import Smsc  # noqa: E402
 
-from cuckoo.settings.sms import SmppGatewaySettings  # noqa: E402
+from cuckoo.config.sms import SmppGatewaySettings  # noqa: E402
 from cuckoo.sms.smpp import SmppGateway  # noqa: E402
 
 

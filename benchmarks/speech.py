@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cuckoo.audio import Audio  # noqa: E402
 from cuckoo.config import Config  # noqa: E402
+from cuckoo.line.audio import Audio  # noqa: E402
 from cuckoo.speech.tts import build_synthesizer, make_engine, unavailable_reason  # noqa: E402
 from cuckoo.speech.tts.base import Engine, split_sentences  # noqa: E402
 from cuckoo.speech.tts.profiles import load_profiles  # noqa: E402

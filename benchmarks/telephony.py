@@ -43,8 +43,8 @@ CONFIRM = "Спасибо, до свидания."
 
 def bench_converse(line: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Greeting → wait for a key → confirmation (runs in the robot's worker processes)."""
-    from cuckoo.audio import Audio
     from cuckoo.line import Expect, ReplyKind
+    from cuckoo.line.audio import Audio
 
     greeting = Audio.read_wav(request["greeting_wav"])
     reply = line.play(greeting)
@@ -65,7 +65,7 @@ def no_synth(config: Any) -> None:
 
 def short_converse(line: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Soak: a short prompt, then hang up."""
-    from cuckoo.audio import Audio
+    from cuckoo.line.audio import Audio
 
     reply = line.play(Audio.read_wav(request["confirm_wav"]))
     return {"outcome": "delivered" if reply is None else "rejected"}
@@ -160,7 +160,7 @@ CPS = 10.0  # new calls per second (a typical trunk's cap); --cps changes it
 
 
 def make_pool(calls: int, converse: str) -> Any:
-    from cuckoo.settings.telephony import TelephonySettings
+    from cuckoo.config.telephony import TelephonySettings
     from cuckoo.telephony.pool import CallPool, WorkerSpec
 
     settings = TelephonySettings(

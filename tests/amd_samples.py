@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cuckoo.audio import Audio
+from cuckoo.line.audio import Audio
 from cuckoo.speech.tts.festival import festival_available, festival_text
 
 RATE = 8000

@@ -63,10 +63,10 @@ def demo_cmd(args: argparse.Namespace) -> int:
     if not verbose:
         # The progress table is the output; the worker's INFO lines would tear it.
         root.setLevel(logging.WARNING)
-        for name in ("apscheduler", "cuckoo.scheduler", "cuckoo.store"):
+        for name in ("apscheduler", "cuckoo.worker.scheduler", "cuckoo.store"):
             logging.getLogger(name).setLevel(logging.WARNING)
         # The demo has no SMS customers: "SMS channel off" is expected, not a warning here.
-        logging.getLogger("cuckoo.channels").setLevel(logging.ERROR)
+        logging.getLogger("cuckoo.worker.channels").setLevel(logging.ERROR)
     live = False if (args.plain or verbose) else None
     return run_demo(
         keep=args.keep, workdir=args.dir, speed=args.speed, timeout_s=args.timeout, live=live

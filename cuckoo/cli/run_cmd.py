@@ -1,8 +1,8 @@
 """`cuckoo run`: the worker. Polls the ERPs, calls/texts due customers, reports results.
 
 Channels (`--channel`):
-- not given: the real call/SMS channels, from `cuckoo.channels.build_channels(config)`;
-- `dry-run`: log what would be said or sent, call nobody (cuckoo/dry_run.py);
+- not given: the real call/SMS channels, from `cuckoo.worker.channels.build_channels(config)`;
+- `dry-run`: log what would be said or sent, call nobody (cuckoo/worker/dry_run.py);
 - `MODULE:FACTORY` or `path/to/file.py:FACTORY`: a channel factory of your own (tests use this):
   `FACTORY(config) -> Channel | Mapping[ChannelKind, Channel]`.
 Several workers may run against one PostgreSQL database; give each its own `--owner` (default
@@ -99,7 +99,7 @@ def dry_run_render(config: Config) -> Callable[[Notification], list[str]]:
     """The dry-run channel's text: what the call would say up to the first answer, or the SMS
     text, rendered from the notification's scenario and variables."""
     from cuckoo.dialog.catalog import ScenarioCatalog
-    from cuckoo.dry_run import default_render
+    from cuckoo.worker.dry_run import default_render
 
     catalog = ScenarioCatalog(config.path(config.scenarios_dir))
 
@@ -123,28 +123,28 @@ def build_channels(
     config_path: str | None = None,
 ) -> dict[ChannelKind, Channel]:
     if spec == "dry-run":
-        from cuckoo.dry_run import dry_run_channels
+        from cuckoo.worker.dry_run import dry_run_channels
 
         return dry_run_channels(render=dry_run_render(config), clock=clock)
     if spec:
         return as_channel_map(load_factory(spec)(config), spec)
     try:
-        real = importlib.import_module("cuckoo.channels")
+        real = importlib.import_module("cuckoo.worker.channels")
     except ModuleNotFoundError as e:
-        if e.name != "cuckoo.channels":
+        if e.name != "cuckoo.worker.channels":
             raise
         raise ConfigError(
-            "no real call/SMS channel is wired in (cuckoo.channels); "
+            "no real call/SMS channel is wired in (cuckoo.worker.channels); "
             "use `cuckoo run --channel dry-run`"
         ) from e
     made = real.build_channels(config, store=store, clock=clock, config_path=config_path)
-    return as_channel_map(made, "cuckoo.channels:build_channels")
+    return as_channel_map(made, "cuckoo.worker.channels:build_channels")
 
 
 def close_channels(channels: Mapping[ChannelKind, Channel]) -> None:
     """Stop channels that hold processes or connections (call workers, SMS gateways)."""
-    if importlib.util.find_spec("cuckoo.channels") is not None:
-        from cuckoo.channels import close_channels as close_real
+    if importlib.util.find_spec("cuckoo.worker.channels") is not None:
+        from cuckoo.worker.channels import close_channels as close_real
 
         close_real(dict(channels))
         return
@@ -183,7 +183,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cuckoo.cli.store_cmds import open_store
     from cuckoo.clock import ScaledClock, utcnow
     from cuckoo.config import config_path, load
-    from cuckoo.scheduler import Scheduler
+    from cuckoo.worker.scheduler import Scheduler
 
     if not args.verbose:  # APScheduler logs every job run at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)

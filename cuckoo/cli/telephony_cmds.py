@@ -80,12 +80,12 @@ def _synthesizer(config: Any) -> Any:
 def _scenario_call(cfg: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
     """(conversation, request, recognizer factory) to run a scenario on this one call, with the
     scenario's sample variables overridden by --var/--vars-json (checked before dialing)."""
-    from cuckoo.channels import converse_call
     from cuckoo.cli.scenario_cmds import merge
     from cuckoo.cli.variables import parse_vars
     from cuckoo.dialog.catalog import ScenarioCatalog
     from cuckoo.errors import InputError
     from cuckoo.telephony.calls import load_object
+    from cuckoo.worker.channels import converse_call
 
     catalog = ScenarioCatalog(cfg.path(cfg.scenarios_dir))
     scenario = catalog.get(args.scenario)
@@ -112,8 +112,8 @@ def _check_files(args: argparse.Namespace) -> None:
     import wave
     from pathlib import Path
 
-    from cuckoo.audio import Audio
     from cuckoo.errors import InputError
+    from cuckoo.line.audio import Audio
 
     if args.wav:
         try:

@@ -213,12 +213,12 @@ class Rig:
     def start(self) -> Rig:
         from adapters import build_adapter
         from adapters.samples.erp import create_sample_erp
-        from cuckoo.channels import build_channels
         from cuckoo.clock import ScaledClock, utcnow
         from cuckoo.config import load
         from cuckoo.dialog.loader import scenario_files
-        from cuckoo.scheduler import Scheduler
         from cuckoo.store import Store
+        from cuckoo.worker.channels import build_channels
+        from cuckoo.worker.scheduler import Scheduler
 
         self.workdir.mkdir(parents=True, exist_ok=True)
         create_sample_erp(self.erp_url, documents=[])
@@ -253,7 +253,7 @@ class Rig:
         return self
 
     def stop(self) -> None:
-        from cuckoo.channels import close_channels
+        from cuckoo.worker.channels import close_channels
 
         if self.scheduler is not None:
             try:

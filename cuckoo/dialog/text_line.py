@@ -21,8 +21,8 @@ import re
 import sys
 from typing import TextIO
 
-from cuckoo.audio import Audio
 from cuckoo.line import Expect, Reply, ReplyKind
+from cuckoo.line.audio import Audio
 
 _DTMF = re.compile(r"[0-9*#]+")
 MACHINE_INPUTS = ("!machine", "!автоответчик")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cuckoo.config.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.domain import Notification
 from cuckoo.errors import ConfigError
-from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.sms.channel import SmsChannel
 from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState
 from cuckoo.sms.segments import Encoding, check_text, segments, split

@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
+from cuckoo.config.sms import SmsSettings
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
-from cuckoo.settings.sms import SmsSettings
 from cuckoo.sms.gateway import SmsGateway, SubmitState
 from cuckoo.sms.segments import segments
 

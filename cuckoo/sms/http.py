@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import jinja2
 
-from cuckoo.settings.sms import HttpGatewaySettings, WebhookSettings
+from cuckoo.config.sms import HttpGatewaySettings, WebhookSettings
 from cuckoo.sms.gateway import ReceiptHandler, SubmitResult, SubmitState
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cuckoo.config.sms import SmppGatewaySettings
 from cuckoo.errors import MessageTooLong
 from cuckoo.ratelimit import Throttle
-from cuckoo.settings.sms import SmppGatewaySettings
 from cuckoo.sms.gateway import (
     ReceiptHandler,
     ReceiptStatus,

@@ -8,7 +8,7 @@
 - A question's grammar restricts the decoder to its vocabulary plus "[unk]" (everything else),
   which makes short answers far more reliable than free decoding.
 - `accept` returns partials (for barge-in) and Vosk's own finals; `finish` flushes. The caller
-  (cuckoo.speech.listening.UtteranceListener) decides when the utterance is over.
+  (cuckoo.line.endpointing.UtteranceListener) decides when the utterance is over.
 
 Runs on whatever thread feeds it — never the pjsua2 thread (telephony hands frames over).
 """
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from cuckoo.errors import AsrError
-from cuckoo.speech.protocols import Recognition, RecognizerFactory, StreamingRecognizer
+from cuckoo.line.speech import Recognition, RecognizerFactory, StreamingRecognizer
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 
 class PolicyProvider(Protocol):
-    """What the store asks of the [policy] settings (cuckoo.settings.policy.PolicySettings)."""
+    """What the store asks of the [policy] settings (cuckoo.config.policy.PolicySettings)."""
 
     def policy_for(self, tenant: str, scenario: str) -> Any: ...
 
@@ -220,7 +220,7 @@ class Store:
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if policy is None:
-            from cuckoo.settings.policy import PolicySettings
+            from cuckoo.config.policy import PolicySettings
 
             policy = PolicySettings()
         self.policy: PolicyProvider = policy

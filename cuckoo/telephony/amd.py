@@ -46,7 +46,7 @@ from collections import deque
 
 import numpy as np
 
-from cuckoo.settings.telephony import AmdSettings
+from cuckoo.config.telephony import AmdSettings
 from cuckoo.telephony.dtmf import BLOCK, block_powers, goertzel_basis, tone_share
 
 RATE = 8000

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cuckoo.audio import Audio
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
 from cuckoo.line import Expect, Line, ReplyKind
-from cuckoo.settings.telephony import TelephonySettings
-from cuckoo.speech.protocols import RecognizerFactory, Synthesizer
+from cuckoo.line.audio import Audio
+from cuckoo.line.speech import RecognizerFactory, Synthesizer
 from cuckoo.telephony.engine import EngineConfig, TrunkAccount
 from cuckoo.telephony.session import SipLine, dial
 

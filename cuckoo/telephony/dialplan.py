@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from cuckoo.config.telephony import DialRule, TelephonySettings
 from cuckoo.errors import InputError
-from cuckoo.settings.telephony import DialRule, TelephonySettings
 
 
 def is_sip_uri(target: str) -> bool:

@@ -8,8 +8,8 @@ import shutil
 import subprocess
 import wave
 
-from cuckoo.audio import Audio
 from cuckoo.errors import TtsError
+from cuckoo.line.audio import Audio
 
 
 class EspeakSynthesizer:

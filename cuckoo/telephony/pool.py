@@ -26,10 +26,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
 from cuckoo.errors import PoolStopping
 from cuckoo.ratelimit import TokenBucket
-from cuckoo.settings.telephony import TelephonySettings
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Everything here runs in the caller's thread (one thread per call); pjsua2 is touched only by
 the engine's owner thread. The line consumes the call's received frames and events itself:
 DTMF (RFC 2833 / SIP INFO from pjsua2, in-band tones from the Goertzel detector), speech start
-and utterances (cuckoo.speech.listening.UtteranceListener), hang-up, the call's time limit,
+and utterances (cuckoo.line.endpointing.UtteranceListener), hang-up, the call's time limit,
 and answering-machine detection (cuckoo.telephony.amd) on the far end's audio from the answer
 on, while the robot already speaks: a MACHINE verdict interrupts whatever say/play/listen runs
 with a MACHINE reply, once. Until the detector has judged the far end's greeting, speech does
@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cuckoo.audio import TELEPHONY_RATE, Audio
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
 from cuckoo.errors import EngineError, InputError, TooManyCalls
 from cuckoo.line import Expect, Reply, ReplyKind
-from cuckoo.settings.telephony import TelephonySettings
-from cuckoo.speech.listening import UtteranceListener
-from cuckoo.speech.protocols import RecognizerFactory, Synthesizer
+from cuckoo.line.audio import TELEPHONY_RATE, Audio
+from cuckoo.line.endpointing import UtteranceListener
+from cuckoo.line.speech import RecognizerFactory, Synthesizer
 from cuckoo.telephony.amd import AnsweringMachineDetector, Verdict
 from cuckoo.telephony.dialplan import target_uri
 from cuckoo.telephony.dtmf import DtmfDetector

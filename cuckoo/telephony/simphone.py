@@ -40,7 +40,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from cuckoo.audio import TELEPHONY_RATE, Audio
+from cuckoo.line.audio import TELEPHONY_RATE, Audio
 from cuckoo.telephony.dtmf import tones_pcm
 from cuckoo.telephony.engine import CallHandle, Engine, EngineConfig
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from cuckoo.channels import ScenarioTexts, build_channels
 from cuckoo.config import parse
 from cuckoo.demo import CustomerState, check_customer
 from cuckoo.demo.cast import CAST, DOCS, Customer, Expected, documents, phones_script
 from cuckoo.demo.phone import SequencedScript
 from cuckoo.demo.rig import Rig, RigOptions, scenarios_dir, toml_text
 from cuckoo.domain import ChannelKind, Notification, Outcome, Status
+from cuckoo.worker.channels import ScenarioTexts, build_channels
 
 CONFIRM = Customer(
     "Иванова",
@@ -223,7 +223,7 @@ def test_sms_text_is_the_scenarios_sms_template() -> None:
 
 
 def test_build_channels_leaves_sms_out_without_gateways(tmp_path: Path) -> None:
-    from cuckoo.channels import DialogCallChannel
+    from cuckoo.worker.channels import DialogCallChannel
 
     cfg = parse('[telephony.trunk]\ndomain = "127.0.0.1:5090"\n', base_dir=tmp_path)
     channels = build_channels(cfg)
@@ -251,8 +251,8 @@ def test_build_channels_leaves_calls_out_without_a_trunk(
 def test_input_errors_do_not_reach_the_phone_as_a_delivered_call() -> None:
     import io
 
-    from cuckoo.channels import converse_call
     from cuckoo.dialog.text_line import TextLine
+    from cuckoo.worker.channels import converse_call
 
     line = TextLine(io.StringIO(""), io.StringIO())
     r = converse_call(

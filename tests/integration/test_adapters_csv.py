@@ -13,9 +13,9 @@ import pytest
 
 from adapters import build_adapter
 from adapters.csv_folder import CsvFolderAdapter
+from cuckoo.config.adapters import AdapterSettings
 from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
 from cuckoo.errors import ConfigError, ErpUnavailable
-from cuckoo.settings.adapters import AdapterSettings
 
 AT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 

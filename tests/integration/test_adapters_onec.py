@@ -23,9 +23,9 @@ from adapters_odata_server import (
 
 from adapters import build_adapter
 from adapters.onec import OneCAdapter
+from cuckoo.config.adapters import AdapterSettings
 from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
 from cuckoo.errors import ConfigError, ErpUnavailable, InputError
-from cuckoo.settings.adapters import AdapterSettings
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from adapters import build_adapter
 from adapters.samples.erp import create_sample_erp
+from cuckoo.config.adapters import AdapterSettings
 from cuckoo.dialog.catalog import ScenarioCatalog
-from cuckoo.settings.adapters import AdapterSettings
 
 REPO = Path(__file__).resolve().parents[2]
 

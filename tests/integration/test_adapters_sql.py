@@ -16,9 +16,9 @@ from adapters_dbs import fresh_database
 from adapters import build_adapter
 from adapters.samples.erp import create_sample_erp
 from adapters.sql import SqlAdapter
+from cuckoo.config.adapters import AdapterSettings
 from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
 from cuckoo.errors import ConfigError, ErpUnavailable, InputError
-from cuckoo.settings.adapters import AdapterSettings
 
 MSK = ZoneInfo("Europe/Moscow")
 AT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)  # 12:00 in Moscow

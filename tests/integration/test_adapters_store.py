@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from adapters import build_adapter
 from adapters.samples.erp import create_sample_erp
-from cuckoo.scheduler import Scheduler
-from cuckoo.settings.adapters import AdapterSettings
+from cuckoo.config.adapters import AdapterSettings
 from cuckoo.store.store import Store
+from cuckoo.worker.scheduler import Scheduler
 
 
 class Clock:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from cuckoo.audio import Audio
+from cuckoo.line.audio import Audio
+from cuckoo.line.endpointing import ListenEvent, UtteranceListener
+from cuckoo.line.speech import Recognition, RecognizerFactory
 from cuckoo.speech.asr import VoskRecognizer, load_model, model_sample_rate, recognizer_factory
-from cuckoo.speech.listening import ListenEvent, UtteranceListener
 from cuckoo.speech.models import korean_package_model
-from cuckoo.speech.protocols import Recognition, RecognizerFactory
 from cuckoo.speech.tts.espeak import wav_to_audio
 
 pytest.importorskip("vosk")

@@ -1,4 +1,4 @@
-"""`cuckoo run` — the production worker — with the real channels from cuckoo.channels, as an
+"""`cuckoo run` — the production worker — with the real channels from cuckoo.worker.channels, as an
 admin runs it: a cuckoo.toml (sample SQL ERP, a trunk that is the simulated phone on loopback),
 `cuckoo db upgrade`, then `cuckoo run --once`: the flagged document is called, the customer
 presses 1, the result is written back to the ERP."""

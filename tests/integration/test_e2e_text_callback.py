@@ -23,8 +23,8 @@ from cuckoo.demo.rig import scenarios_dir
 from cuckoo.dialog.converse import converse
 from cuckoo.dialog.text_line import TextLine
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome, Status
-from cuckoo.scheduler import Scheduler
 from cuckoo.store import Store
+from cuckoo.worker.scheduler import Scheduler
 
 MSK = ZoneInfo("Europe/Moscow")
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cuckoo.clock import ScaledClock
+from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import (
     AttemptResult,
     ChannelKind,
@@ -19,9 +20,8 @@ from cuckoo.domain import (
     Outcome,
     Status,
 )
-from cuckoo.scheduler import Scheduler
-from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import Store
+from cuckoo.worker.scheduler import Scheduler
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def store(db_url: str) -> Iterator[Store]:
 
 def always_open(store: Store) -> None:
     """A calling window open around the clock, so the test does not depend on the hour."""
-    from cuckoo.settings.policy import PolicySettings
+    from cuckoo.config.policy import PolicySettings
 
     every_day = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     store.policy = PolicySettings.model_validate(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import (
     AttemptResult,
     ChannelKind,
@@ -22,9 +23,8 @@ from cuckoo.domain import (
     Status,
 )
 from cuckoo.errors import ErpUnavailable
-from cuckoo.scheduler import Scheduler
-from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import Store
+from cuckoo.worker.scheduler import Scheduler
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday, noon in Moscow
 
@@ -129,7 +129,7 @@ def confirm(_n: Notification) -> Outcome:
 def test_round_trip_with_the_sql_adapter_and_sample_erp(store: Store, tmp_path: Path) -> None:
     from adapters import build_adapter
     from adapters.samples.erp import create_sample_erp
-    from cuckoo.settings.adapters import AdapterSettings
+    from cuckoo.config.adapters import AdapterSettings
 
     erp_url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
     create_sample_erp(
@@ -326,7 +326,7 @@ def test_background_jobs_deliver_everything_once(store: Store) -> None:
 def test_run_once_dispatches_everything_due_within_the_caps(db_url: str) -> None:
     """Wall clock, 4 attempts/s, at most 2 at a time, tenant acme 1: all 8 due get their call."""
     from cuckoo.clock import utcnow
-    from cuckoo.settings.policy import PolicySettings
+    from cuckoo.config.policy import PolicySettings
 
     day = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-24:00")
     policy = PolicySettings.model_validate({"window": {**day, "skip_holidays": False}})

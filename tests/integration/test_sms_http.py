@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from cuckoo.config.sms import HttpGatewaySettings, SmsSettings, WebhookSettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
-from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings, WebhookSettings
 from cuckoo.sms import SmsChannel
 from cuckoo.sms.gateway import SubmitState
 from cuckoo.sms.http import HttpGateway, ReceiptWebhook

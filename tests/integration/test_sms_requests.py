@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from cuckoo.config import Config, parse
+from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import AttemptResult, ChannelKind, IncomingNotification, Notification, Outcome
-from cuckoo.scheduler import Scheduler
-from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.sms import SmsChannel
 from cuckoo.store import Store
 from cuckoo.store.models import SmsRequestRow
+from cuckoo.worker.scheduler import Scheduler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sms_smsc"))
 from smsc import Smsc, SmscUnavailable
@@ -87,7 +87,7 @@ submit_timeout_s = 1.0
 
 @pytest.fixture
 def channel(smsc: Smsc, store: Store, clock: ManualClock) -> Iterator[SmsChannel]:
-    from cuckoo.channels import build_sms_channel
+    from cuckoo.worker.channels import build_sms_channel
 
     ch = build_sms_channel(config(smsc), store, clock)
     assert isinstance(ch, SmsChannel)

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from cuckoo.config.sms import SmppGatewaySettings, SmsSettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
-from cuckoo.settings.sms import SmppGatewaySettings, SmsSettings
 from cuckoo.sms import SmsChannel
 from cuckoo.sms.gateway import SubmitState
 from cuckoo.sms.smpp import SmppGateway

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import inspect
 from store_helpers import race
 
+from cuckoo.config.policy import PolicySettings
 from cuckoo.domain import (
     AttemptResult,
     ChannelKind,
@@ -17,7 +18,6 @@ from cuckoo.domain import (
     Outcome,
     Status,
 )
-from cuckoo.settings.policy import PolicySettings
 from cuckoo.store import Store
 
 # Monday 2026-11-23 09:00 UTC = 12:00 in Moscow, 14:00 in Yekaterinburg: calling windows open.

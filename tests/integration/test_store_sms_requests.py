@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import inspect
 from store_helpers import race
 
+from cuckoo.config.policy import PolicySettings
 from cuckoo.domain import (
     AttemptResult,
     ChannelKind,
@@ -19,7 +20,6 @@ from cuckoo.domain import (
     Outcome,
     Status,
 )
-from cuckoo.settings.policy import PolicySettings
 from cuckoo.store import SmsRequestState, Store
 from cuckoo.store.migrate import head_revision
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from telephony_helpers import SimPhoneProc
 
-from cuckoo.audio import Audio
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.line import Expect, Line, ReplyKind
-from cuckoo.settings.telephony import TelephonySettings
+from cuckoo.line.audio import Audio
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
 

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 from telephony_helpers import best_correlation, free_port, matched_fraction, pcm_of
 
-from cuckoo.audio import Audio
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
 from cuckoo.line import Expect, Line, ReplyKind
-from cuckoo.settings.telephony import TelephonySettings
+from cuckoo.line.audio import Audio
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
 from cuckoo.telephony.espeak import EspeakSynthesizer

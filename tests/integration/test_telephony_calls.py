@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from telephony_helpers import SimPhoneProc, free_port, matched_fraction, pcm_of
 
-from cuckoo.audio import Audio
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
 from cuckoo.line import Expect, Line, ReplyKind
-from cuckoo.settings.telephony import TelephonySettings
-from cuckoo.speech.protocols import Recognition
+from cuckoo.line.audio import Audio
+from cuckoo.line.speech import Recognition
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
 from cuckoo.telephony.espeak import EspeakSynthesizer

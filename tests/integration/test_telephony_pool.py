@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from telephony_helpers import SimPhoneProc
 
+from cuckoo.config.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
-from cuckoo.settings.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec, attempt_result
 
 pytestmark = pytest.mark.sip

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from telephony_helpers import SimPhoneProc
 
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.dialog.converse import converse
-from cuckoo.settings.telephony import TelephonySettings
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
 from cuckoo.telephony.espeak import EspeakSynthesizer

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cuckoo.audio import Audio
+from cuckoo.line.audio import Audio
 from cuckoo.speech.tts import PhraseCache
 
 REPO = Path(__file__).resolve().parents[2]

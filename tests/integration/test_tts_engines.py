@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cuckoo.audio import Audio
 from cuckoo.config import Config
 from cuckoo.errors import TtsError
+from cuckoo.line.audio import Audio
 from cuckoo.speech.tts import PhraseCache, build_synthesizer
 from cuckoo.speech.tts.espeak import EspeakEngine
 from cuckoo.speech.tts.festival import FestivalEngine, FestivalServer, festival_available

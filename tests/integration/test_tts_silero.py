@@ -18,8 +18,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
 
 torch = pytest.importorskip("torch")
 
-from cuckoo.audio import Audio  # noqa: E402
 from cuckoo.config import Config  # noqa: E402
+from cuckoo.line.audio import Audio  # noqa: E402
 from cuckoo.speech.tts import TtsError, build_synthesizer  # noqa: E402
 from cuckoo.speech.tts.silero import MAX_CHARS, SileroEngine, load_model  # noqa: E402
 

@@ -15,9 +15,9 @@ from adapters.onec import OneCAdapter
 from adapters.samples.erp import render_sql
 from adapters.sql import SqlAdapter, bind_names
 from cuckoo.config import Config, parse
+from cuckoo.config.adapters import AdapterSettings
 from cuckoo.domain import ErpAdapter
 from cuckoo.errors import ConfigError
-from cuckoo.settings.adapters import AdapterSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

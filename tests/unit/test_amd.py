@@ -30,7 +30,7 @@ from amd_samples import (
     trim,
 )
 
-from cuckoo.settings.telephony import AmdSettings
+from cuckoo.config.telephony import AmdSettings
 from cuckoo.telephony.amd import AnsweringMachineDetector, Verdict
 from cuckoo.telephony.dtmf import tone
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cuckoo.speech.listening import (
+from cuckoo.line.endpointing import (
     FRAME_BYTES,
     ListenEvent,
     UtteranceListener,
     frame_rms,
 )
-from cuckoo.speech.protocols import Recognition
+from cuckoo.line.speech import Recognition
 
 RATE = 8000
 FRAME = 160

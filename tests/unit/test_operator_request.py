@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cuckoo.channels import DialogCallChannel
 from cuckoo.config import parse
 from cuckoo.domain import ChannelKind, Notification
+from cuckoo.worker.channels import DialogCallChannel
 
 
 def _notification() -> Notification:

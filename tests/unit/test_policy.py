@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cuckoo.config.policy import DEFAULT_SMS_WINDOW
 from cuckoo.domain import ChannelKind, Outcome, Status
 from cuckoo.policy import (
     AttemptHistory,
@@ -23,7 +24,6 @@ from cuckoo.policy import (
     decide,
     first_attempt,
 )
-from cuckoo.settings.policy import DEFAULT_SMS_WINDOW
 
 MSK = "Europe/Moscow"
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # Wed 12:00 Moscow

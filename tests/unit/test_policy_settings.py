@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from cuckoo.config import Config, parse
+from cuckoo.config.policy import DEFAULT_SMS_WINDOW, PolicySettings
 from cuckoo.domain import ChannelKind
 from cuckoo.errors import ConfigError
 from cuckoo.policy import RetryPolicy
-from cuckoo.settings.policy import DEFAULT_SMS_WINDOW, PolicySettings
 from cuckoo.windows import CallingWindow
 
 TOML = Path(__file__).resolve().parents[2] / "cuckoo.toml"

@@ -8,7 +8,7 @@ import pytest
 
 from cuckoo.clock import ScaledClock
 from cuckoo.ratelimit import TokenBucket
-from cuckoo.scheduler import backoff_delay, free_slots
+from cuckoo.worker.scheduler import backoff_delay, free_slots
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,8 @@ def test_scaled_clock_runs_faster_from_now() -> None:
 
 
 def test_call_worker_times_are_moved_onto_a_fast_clock() -> None:
-    from cuckoo.channels import on_clock
     from cuckoo.domain import AttemptResult, Outcome
+    from cuckoo.worker.channels import on_clock
 
     t0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     clock = ScaledClock(60.0, base=lambda: t0)

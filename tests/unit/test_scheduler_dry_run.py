@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cuckoo.domain import ChannelKind, Notification, Outcome
-from cuckoo.dry_run import DryRunChannel, default_render, dry_run_channels
+from cuckoo.worker.dry_run import DryRunChannel, default_render, dry_run_channels
 
 N = Notification(
     id=7,
@@ -40,7 +40,7 @@ def test_deliver_logs_what_would_be_said(
         render=lambda n: [f"Заказ {n.variables['order']} готов.", "До свидания."],
         clock=lambda: next(times),
     )
-    with caplog.at_level(logging.INFO, logger="cuckoo.dry_run"):
+    with caplog.at_level(logging.INFO, logger="cuckoo.worker.dry_run"):
         r = channel.deliver(N)
     assert r.outcome == (Outcome.DELIVERED if kind == ChannelKind.CALL else Outcome.SENT)
     assert r.said == ["Заказ A-17 готов.", "До свидания."]

@@ -13,9 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 from cuckoo import config as config_mod
+from cuckoo.config.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.errors import ConfigError, InputError
-from cuckoo.settings.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.telephony.dialplan import is_sip_uri, rewrite, target_uri
 from cuckoo.telephony.engine import FRAME_BYTES, SILENCE, Player, parse_q850
 from cuckoo.telephony.outcomes import DialFacts, dial_outcome

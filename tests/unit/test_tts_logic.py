@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cuckoo.audio import Audio
 from cuckoo.config import Config
 from cuckoo.errors import ConfigError, TtsError
+from cuckoo.line.audio import Audio
 from cuckoo.speech.tts import choose_voice
 from cuckoo.speech.tts.base import apply_volume, concat, split_sentences, strip_stress
 from cuckoo.speech.tts.cache import PhraseCache, cache_key

@@ -9,8 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
-from cuckoo.audio import Audio
 from cuckoo.errors import TtsError
+from cuckoo.line.audio import Audio
 
 
 class Engine(Protocol):

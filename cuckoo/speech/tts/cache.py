@@ -16,7 +16,7 @@ import struct
 import tempfile
 from pathlib import Path
 
-from cuckoo.audio import Audio
+from cuckoo.line.audio import Audio
 
 MAGIC = b"CKO1"
 HEADER = struct.Struct("<4sI")

@@ -8,8 +8,8 @@ import shutil
 import subprocess
 import wave
 
-from cuckoo.audio import Audio
 from cuckoo.errors import TtsError
+from cuckoo.line.audio import Audio
 from cuckoo.speech.tts.base import strip_stress
 
 BASE_WPM = 160  # espeak-ng's words per minute at tempo 1.0 (its own default, 175, is hurried)

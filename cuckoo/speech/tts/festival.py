@@ -30,8 +30,8 @@ import threading
 import time
 from pathlib import Path
 
-from cuckoo.audio import Audio
 from cuckoo.errors import TtsError
+from cuckoo.line.audio import Audio
 from cuckoo.speech.tts.base import time_stretch
 from cuckoo.speech.tts.espeak import wav_to_audio
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from cuckoo.audio import Audio
 from cuckoo.errors import TtsError
+from cuckoo.line.audio import Audio
 from cuckoo.speech.tts.base import concat, split_sentences
 
 log = logging.getLogger(__name__)

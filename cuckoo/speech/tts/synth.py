@@ -6,9 +6,9 @@ import logging
 import threading
 from pathlib import Path
 
-from cuckoo.audio import Audio
 from cuckoo.config import Config
 from cuckoo.errors import ConfigError, TtsError
+from cuckoo.line.audio import Audio
 from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.normalize import normalize
 from cuckoo.speech.tts.base import Engine, apply_volume
@@ -22,7 +22,7 @@ PREPARED_MAX = 4096  # memoized texts per synthesizer
 
 
 class VoiceSynthesizer:
-    """Implements cuckoo.speech.protocols.Synthesizer for one voice profile."""
+    """Implements cuckoo.line.speech.Synthesizer for one voice profile."""
 
     def __init__(
         self,

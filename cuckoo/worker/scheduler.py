@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from cuckoo.clock import Clock, utcnow
+from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
 from cuckoo.errors import ErpUnavailable
 from cuckoo.ratelimit import TokenBucket
-from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from cuckoo.audio import Audio
+from cuckoo.line.audio import Audio
 
 
 class Synthesizer(Protocol):

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from cuckoo.speech.protocols import Recognition, StreamingRecognizer
+from cuckoo.line.speech import Recognition, StreamingRecognizer
 
 RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz: the VAD decision unit

@@ -13,14 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cuckoo.config.adapters import AdapterSettings
+from cuckoo.config.policy import PolicySettings
+from cuckoo.config.scheduler import SchedulerSettings
+from cuckoo.config.sms import SmsSettings
+from cuckoo.config.speech import SpeechSettings
+from cuckoo.config.store import StoreSettings
+from cuckoo.config.telephony import TelephonySettings
 from cuckoo.errors import ConfigError
-from cuckoo.settings.adapters import AdapterSettings
-from cuckoo.settings.policy import PolicySettings
-from cuckoo.settings.scheduler import SchedulerSettings
-from cuckoo.settings.sms import SmsSettings
-from cuckoo.settings.speech import SpeechSettings
-from cuckoo.settings.store import StoreSettings
-from cuckoo.settings.telephony import TelephonySettings
 
 DEFAULT_PATH = Path("cuckoo.toml")
 ENV_PATH = "CUCKOO_CONFIG"

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cuckoo.audio import Audio
+from cuckoo.line.audio import Audio
 
 
 class ReplyKind(enum.StrEnum):

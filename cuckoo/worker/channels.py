@@ -35,11 +35,11 @@ if TYPE_CHECKING:
     from cuckoo.store import Store
     from cuckoo.telephony.pool import CallPool
 
-log = logging.getLogger("cuckoo.channels")
+log = logging.getLogger("cuckoo.worker.channels")
 
 
 # What a call worker runs on each answered call (an import path: workers are spawned processes).
-CONVERSE_PATH = "cuckoo.channels:converse_call"
+CONVERSE_PATH = "cuckoo.worker.channels:converse_call"
 
 
 def converse_call(line: Any, request: dict[str, Any]) -> dict[str, Any]:
