@@ -21,7 +21,6 @@ ConfigError/InputError when retrying cannot help.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from adapters.base import option_error_text
 from cuckoo.config.adapters import AdapterSettings
+from cuckoo.config.objects import load_object
 from cuckoo.domain import ErpAdapter
 from cuckoo.errors import ConfigError
 
@@ -49,14 +49,9 @@ def resolve_class(name: str, type_: str) -> type[Any]:
             f"[adapters.{name}.type] unknown adapter type {type_!r}; use one of "
             f"{', '.join(BUILTIN)} or 'package.module:ClassName'"
         )
-    module_name, _, class_name = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise ConfigError(f"[adapters.{name}.type] cannot import {module_name!r}: {e}") from e
-    cls = getattr(module, class_name, None)
+    cls = load_object(target, f"[adapters.{name}.type]")
     if not isinstance(cls, type):
-        raise ConfigError(f"[adapters.{name}.type] {module_name!r} has no class {class_name!r}")
+        raise ConfigError(f"[adapters.{name}.type] {target!r} is not a class")
     return cls
 
 

@@ -28,11 +28,19 @@ import sys
 import tempfile
 import time
 from concurrent.futures import Future, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from cuckoo.config.telephony import TelephonySettings  # noqa: E402  (after the path above)
+from cuckoo.domain import Outcome  # noqa: E402
+from cuckoo.line import Expect, Line, ReplyKind  # noqa: E402
+from cuckoo.line.audio import Audio  # noqa: E402
+from cuckoo.line.leg import CallReport, CallRequest, Conversation, ConversationResult  # noqa: E402
+from cuckoo.telephony.pool import CallPool, WorkerSpec  # noqa: E402
 
 GREETING = (
     "Здравствуйте! Это компания Ромашка. Ваши документы готовы и отправлены. "
@@ -41,34 +49,36 @@ GREETING = (
 CONFIRM = "Спасибо, до свидания."
 
 
-def bench_converse(line: Any, request: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BenchConversation:
     """Greeting → wait for a key → confirmation (runs in the robot's worker processes)."""
-    from cuckoo.line import Expect, ReplyKind
-    from cuckoo.line.audio import Audio
 
-    greeting = Audio.read_wav(request["greeting_wav"])
-    reply = line.play(greeting)
-    if reply is None:
-        reply = line.listen(Expect(speech=False, no_speech_timeout_s=float(request["wait_s"])))
-    if reply.kind == ReplyKind.HANGUP:
-        return {"outcome": "rejected", "detail": "hung up"}
-    if reply.kind != ReplyKind.DTMF:
-        return {"outcome": "delivered", "detail": reply.kind.value}
-    line.play(Audio.read_wav(request["confirm_wav"]), barge_in=False)
-    return {"outcome": "confirmed" if reply.digits == "1" else "delivered", "dtmf": reply.digits}
+    greeting_wav: str
+    confirm_wav: str
+    wait_s: float
 
-
-def no_synth(config: Any) -> None:
-    """The benchmark plays pre-rendered WAVs: no synthesizer in the workers."""
-    return None
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        reply = line.play(Audio.read_wav(self.greeting_wav))
+        if reply is None:
+            reply = line.listen(Expect(speech=False, no_speech_timeout_s=self.wait_s))
+        if reply.kind == ReplyKind.HANGUP:
+            return ConversationResult(Outcome.REJECTED, detail="hung up")
+        if reply.kind != ReplyKind.DTMF:
+            return ConversationResult(Outcome.DELIVERED, detail=reply.kind.value)
+        line.play(Audio.read_wav(self.confirm_wav), barge_in=False)
+        outcome = Outcome.CONFIRMED if reply.digits == "1" else Outcome.DELIVERED
+        return ConversationResult(outcome, dtmf=reply.digits)
 
 
-def short_converse(line: Any, request: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ShortConversation:
     """Soak: a short prompt, then hang up."""
-    from cuckoo.line.audio import Audio
 
-    reply = line.play(Audio.read_wav(request["confirm_wav"]))
-    return {"outcome": "delivered" if reply is None else "rejected"}
+    wav: str
+
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        reply = line.play(Audio.read_wav(self.wav))
+        return ConversationResult(Outcome.DELIVERED if reply is None else Outcome.REJECTED)
 
 
 class Sims:
@@ -147,9 +157,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def render(workdir: Path) -> tuple[str, str]:
-    from cuckoo.telephony.espeak import EspeakSynthesizer
+    from cuckoo.speech.tts import espeak_synthesizer
 
-    synth = EspeakSynthesizer()
+    synth = espeak_synthesizer()
     g, c = workdir / "greeting.wav", workdir / "confirm.wav"
     synth.synthesize(GREETING).write_wav(g)
     synth.synthesize(CONFIRM).write_wav(c)
@@ -159,10 +169,7 @@ def render(workdir: Path) -> tuple[str, str]:
 CPS = 10.0  # new calls per second (a typical trunk's cap); --cps changes it
 
 
-def make_pool(calls: int, converse: str) -> Any:
-    from cuckoo.config.telephony import TelephonySettings
-    from cuckoo.telephony.pool import CallPool, WorkerSpec
-
+def make_pool(calls: int, converse: Conversation) -> CallPool:
     settings = TelephonySettings(
         bind_host="127.0.0.1",
         workers=max(1, math.ceil(calls / 4)),
@@ -171,18 +178,12 @@ def make_pool(calls: int, converse: str) -> Any:
         calls_per_second=CPS,
         rtp_timeout_s=10,
     )
-    spec = WorkerSpec(
-        settings=settings.model_dump(),
-        converse=converse,
-        synthesizer="telephony:no_synth",
-        extra_sys_path=[str(Path(__file__).resolve().parent)],
-    )
+    # no speech setup: the benchmark plays pre-rendered WAVs
+    spec = WorkerSpec(settings, converse=converse, extra_sys_path=(str(Path(__file__).parent),))
     return CallPool(settings, spec)
 
 
 def concurrent(n: int, workdir: Path) -> None:
-    from cuckoo.telephony.pool import attempt_result
-
     greeting, confirm = render(workdir)
     script = {
         "default": {
@@ -194,32 +195,30 @@ def concurrent(n: int, workdir: Path) -> None:
     n_sims = math.ceil(n / 4)
     print(f"starting {n_sims} sim-phone processes and {math.ceil(n / 4)} robot workers ...")
     sims = Sims(n_sims, script, workdir)
-    pool = make_pool(n, "telephony:bench_converse").start(timeout=120)
+    pool = make_pool(n, BenchConversation(greeting, confirm, 10)).start(timeout=120)
     pids = pool.worker_pids()
     sim_pids = [p.pid for p in sims.procs]
     cpu0 = cpu_seconds(pids)
     sim_cpu0 = cpu_seconds(sim_pids)
     t0 = time.monotonic()
-    req = {"greeting_wav": greeting, "confirm_wav": confirm, "wait_s": 10}
-    futs: list[Future[dict[str, Any]]] = []
+    futs: list[Future[CallReport]] = []
     for i in range(n):
         port = sims.ports[i % n_sims]
-        futs.append(pool.submit(f"sip:c{i}@127.0.0.1:{port}", req))
+        futs.append(pool.submit(CallRequest(f"sip:c{i}@127.0.0.1:{port}", greeting_wav=greeting)))
     wait(futs, timeout=180)
     wall = time.monotonic() - t0
     cpu = cpu_seconds(pids) - cpu0
     sim_cpu = cpu_seconds(sim_pids) - sim_cpu0
-    results: list[dict[str, Any]] = [
-        f.result() if f.done() else {"outcome": "unfinished"} for f in futs
-    ]
+    results = [f.result() for f in futs if f.done()]
+    unfinished = len(futs) - len(results)
     pool.stop()
     time.sleep(1.0)
     events = sims.all_events()
     sim_codes = sims.stop()
 
-    outcomes: dict[str, int] = {}
+    outcomes: dict[str, int] = {"unfinished": unfinished} if unfinished else {}
     for r in results:
-        outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
+        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
     # Peak of simultaneously answered calls, from the customers' answered/ended events.
     marks = []
     for e in events:
@@ -234,18 +233,18 @@ def concurrent(n: int, workdir: Path) -> None:
     ended = [e for e in events if e["event"] == "ended" and e.get("answered")]
     reactions = [x for e in ended for x in e.get("dtmf_reaction_s") or []]
     sim_first = [e["first_audio_s"] for e in ended if e.get("first_audio_s") is not None]
-    robot_first = [r["first_audio_s"] for r in results if r.get("first_audio_s") is not None]
-    robot_react = [x for r in results for x in r.get("dtmf_reaction_s") or []]
+    robot_first = [r.first_audio_s for r in results if r.first_audio_s is not None]
+    robot_react = [x for r in results for x in r.dtmf_reaction_s]
     # key pressed (customer) → key received (robot): CLOCK_MONOTONIC is system-wide
     pressed = {e["user"]: e["t"] for e in events if e["event"] == "dtmf"}
     transit, to_reply = [], []
     for r in results:
-        user = r["uri"].split(":")[1].split("@")[0]
-        if r.get("dtmf_received_at") and user in pressed:
-            transit.append(r["dtmf_received_at"][0] - pressed[user])
-            if r.get("dtmf_reaction_s"):
-                to_reply.append(transit[-1] + r["dtmf_reaction_s"][0])
-    call_s = sum(float(r.get("duration_s") or 0) for r in results)
+        user = r.uri.split(":")[1].split("@")[0]
+        if r.dtmf_received_at and user in pressed:
+            transit.append(r.dtmf_received_at[0] - pressed[user])
+            if r.dtmf_reaction_s:
+                to_reply.append(transit[-1] + r.dtmf_reaction_s[0])
+    call_s = sum(r.duration_s for r in results)
     completed = outcomes.get("confirmed", 0)
     print(f"\n== {n} concurrent calls (playback + listening + DTMF) ==")
     print(f"outcomes:            {outcomes}  ({completed}/{n} completed as confirmed)")
@@ -291,24 +290,21 @@ def concurrent(n: int, workdir: Path) -> None:
             f"p50 {1000 * pct(sim_first, 50):.0f} ms, p95 {1000 * pct(sim_first, 95):.0f} ms"
         )
     print(f"sim-phone exit codes: {sorted(set(sim_codes))}")
-    _ = attempt_result  # results are plain dicts here; the channel converts them
 
 
 def sequential(n: int, workdir: Path) -> None:
     _, confirm = render(workdir)
     sims = Sims(1, {"default": {"answer_after_s": 0.0}}, workdir)
-    pool = make_pool(4, "telephony:short_converse").start(timeout=60)
+    pool = make_pool(4, ShortConversation(confirm)).start(timeout=60)
     pids = pool.worker_pids()
     outcomes: dict[str, int] = {}
     t0 = time.monotonic()
     durations = []
     for i in range(n):
         t = time.monotonic()
-        r = pool.submit(f"sip:s{i}@127.0.0.1:{sims.ports[0]}", {"confirm_wav": confirm}).result(
-            timeout=60
-        )
+        r = pool.submit(CallRequest(f"sip:s{i}@127.0.0.1:{sims.ports[0]}")).result(timeout=60)
         durations.append(time.monotonic() - t)
-        outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
+        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{n} calls, {outcomes}", flush=True)
     same_workers = pool.worker_pids() == pids and pool.restarts == 0
@@ -328,10 +324,14 @@ def sequential(n: int, workdir: Path) -> None:
 def shutdown(n: int, workdir: Path) -> None:
     greeting, confirm = render(workdir)
     sims = Sims(math.ceil(n / 4), {"default": {"answer_after_s": 0.1}}, workdir)
-    pool = make_pool(n, "telephony:bench_converse").start(timeout=60)
-    req = {"greeting_wav": greeting, "confirm_wav": confirm, "wait_s": 30}
+    pool = make_pool(n, BenchConversation(greeting, confirm, 30)).start(timeout=60)
     futs = [
-        pool.submit(f"sip:x{i}@127.0.0.1:{sims.ports[i % len(sims.ports)]}", req) for i in range(n)
+        pool.submit(
+            CallRequest(
+                f"sip:x{i}@127.0.0.1:{sims.ports[i % len(sims.ports)]}", greeting_wav=greeting
+            )
+        )
+        for i in range(n)
     ]
     time.sleep(3.0)
     t = time.monotonic()
@@ -343,7 +343,7 @@ def shutdown(n: int, workdir: Path) -> None:
     print(f"\n== shutdown with {n} calls in progress ==")
     print(
         f"pool.stop() took {time.monotonic() - t:.2f} s; futures resolved {done}/{n}; "
-        f"outcomes {sorted({f.result()['outcome'] for f in futs if f.done()})}; "
+        f"outcomes {sorted({f.result().outcome for f in futs if f.done()})}; "
         f"worker exit codes {codes}"
     )
 

@@ -39,7 +39,7 @@ class Status(enum.StrEnum):
 
 
 class Outcome(enum.StrEnum):
-    """Result of one attempt (DESIGN.md §5)."""
+    """Result of one attempt; cuckoo.policy.retry says what each one leads to."""
 
     CONFIRMED = "confirmed"
     DECLINED = "declined"

@@ -9,10 +9,18 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from cuckoo.domain import ChannelKind, Notification, Outcome
+from cuckoo.line import Expect, Line, ReplyKind
+from cuckoo.line.leg import CallRequest, ConversationResult
+from cuckoo.line.speech import RecognizerFactory, Synthesizer
+from cuckoo.speech.tts import espeak_synthesizer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -106,24 +114,60 @@ def best_correlation(sent: np.ndarray, received: np.ndarray) -> tuple[float, int
     return float(np.corrcoef(ref, seg)[0, 1]), lag
 
 
-def wait_for_key(line: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """A conversation for pool tests (importable by path in worker processes): say nothing,
-    wait `wait_s` for a key."""
-    from cuckoo.line import Expect, ReplyKind
+@dataclass(frozen=True)
+class WaitForKey:
+    """A conversation for pool tests (picklable, importable in worker processes): say nothing,
+    wait for a key; the notification's `wait_s` variable says how long (default 5 s)."""
 
-    reply = line.listen(Expect(speech=False, no_speech_timeout_s=float(request.get("wait_s", 5))))
-    digits = reply.digits if reply.kind == ReplyKind.DTMF else ""
-    return {
-        "outcome": "confirmed" if digits == "1" else "delivered",
-        "dtmf": digits,
-        "detail": reply.kind.value,
-    }
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        n = request.notification
+        wait_s = float(n.variables.get("wait_s", 5)) if n is not None else 5.0
+        reply = line.listen(Expect(speech=False, no_speech_timeout_s=wait_s))
+        digits = reply.digits if reply.kind == ReplyKind.DTMF else ""
+        outcome = Outcome.CONFIRMED if digits == "1" else Outcome.DELIVERED
+        return ConversationResult(outcome, dtmf=digits, detail=reply.kind.value)
 
 
-def espeak_synth(config: Any) -> Any:
-    from cuckoo.telephony.espeak import EspeakSynthesizer
+@dataclass(frozen=True)
+class EspeakSpeech:
+    """A call worker's speech for tests: espeak-ng, no recognizer (keys only)."""
 
-    return EspeakSynthesizer()
+    def __call__(self) -> tuple[Synthesizer | None, RecognizerFactory | None]:
+        return espeak_synthesizer(), None
+
+
+def notification(
+    phone: str, n: int = 1, scenario: str = "documents_sent", **variables: Any
+) -> Notification:
+    return Notification(
+        id=n,
+        source="test",
+        external_id=str(n),
+        tenant="default",
+        phone=phone,
+        phone_raw=phone,
+        channel=ChannelKind.CALL,
+        scenario=scenario,
+        variables=variables,
+        timezone="Europe/Moscow",
+        attempt_no=1,
+        contacts=0,
+    )
+
+
+# Thursday 2026-11-19, 10:00 in Moscow: the clock the scenario tests over SIP start at.
+SCENARIO_NOW = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)
+
+
+def scenario_request(uri: str, scenario: str, variables: dict[str, Any]) -> CallRequest:
+    """A request to run `scenario` with these variables on a call to `uri`."""
+    n = notification(uri, scenario=scenario, **variables)
+    return CallRequest(uri, n, now=SCENARIO_NOW)
+
+
+def call_request(uri: str, **variables: Any) -> CallRequest:
+    """A request to call `uri` for a notification with these variables."""
+    return CallRequest(uri, notification(uri, **variables))
 
 
 def matched_fraction(

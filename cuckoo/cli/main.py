@@ -4,23 +4,33 @@ exposes `register(subparsers)`; heavy imports happen inside the command, not at 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
+from cuckoo.cli import (
+    check_cmd,
+    demo_cmd,
+    nlu_cmd,
+    run_cmd,
+    scenario_cmds,
+    sms_cmds,
+    speech_cmds,
+    store_cmds,
+    telephony_cmds,
+)
 from cuckoo.errors import CuckooError
 
-# Module names under cuckoo.cli; each defines register(subparsers) -> None.
+# Each defines register(subparsers) -> None; the help lists them in this order.
 COMMAND_MODULES = [
-    "store_cmds",  # db upgrade, notify add, status, report, block, unblock
-    "run_cmd",  # run
-    "check_cmd",  # check
-    "speech_cmds",  # say, voices, models
-    "nlu_cmd",  # nlu
-    "telephony_cmds",  # call, sim-phone
-    "sms_cmds",  # sms send
-    "scenario_cmds",  # scenario simulate
-    "demo_cmd",  # demo
+    store_cmds,  # db upgrade, notify add, status, report, block, unblock
+    run_cmd,  # run
+    check_cmd,  # check
+    speech_cmds,  # say, voices, models
+    nlu_cmd,  # nlu
+    telephony_cmds,  # call, sim-phone
+    sms_cmds,  # sms send
+    scenario_cmds,  # scenario simulate
+    demo_cmd,  # demo
 ]
 
 
@@ -31,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", help="path to cuckoo.toml (default: ./cuckoo.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"cuckoo.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"cuckoo.cli.{name}":
-                continue  # that command group is not built yet
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

@@ -12,24 +12,18 @@ hostname:pid).
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import signal
 import threading
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cuckoo.domain import Channel, ChannelKind, Notification
-from cuckoo.errors import ConfigError, CuckooError
-
-if TYPE_CHECKING:
-    from cuckoo.clock import Clock
-    from cuckoo.config import Config
-    from cuckoo.domain import ErpAdapter
-    from cuckoo.store import Store
+from cuckoo.clock import Clock, ScaledClock, utcnow
+from cuckoo.config import Config, config_path, load
+from cuckoo.config.objects import load_object
+from cuckoo.domain import Channel, ChannelKind
+from cuckoo.errors import ConfigError
 
 log = logging.getLogger("cuckoo.run")
 
@@ -64,30 +58,15 @@ def register(sub: Any) -> None:
     run.set_defaults(func=cmd_run)
 
 
-def load_factory(spec: str) -> Any:
-    """'pkg.module:name' or 'path/to/file.py:name' → the object."""
-    target, sep, name = spec.rpartition(":")
-    if not sep or not target or not name:
+def custom_channels(config: Config, spec: str, clock: Clock) -> dict[ChannelKind, Channel]:
+    """`--channel dry-run` or a channel factory `FACTORY(config) -> Channel | {kind: Channel}`."""
+    from cuckoo.worker.channels import dry_run_channels  # see cmd_run
+
+    if spec == "dry-run":
+        return dry_run_channels(config, clock)
+    if ":" not in spec:
         raise ConfigError(f"--channel {spec!r}: expected dry-run or MODULE:FACTORY")
-    try:
-        if target.endswith(".py"):
-            path = Path(target).resolve()
-            mod_spec = importlib.util.spec_from_file_location(path.stem, path)
-            if mod_spec is None or mod_spec.loader is None:
-                raise ConfigError(f"--channel {spec!r}: cannot load {path}")
-            module = importlib.util.module_from_spec(mod_spec)
-            mod_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-    except (ImportError, OSError) as e:
-        raise ConfigError(f"--channel {spec!r}: cannot import {target}: {e}") from e
-    try:
-        return getattr(module, name)
-    except AttributeError as e:
-        raise ConfigError(f"--channel {spec!r}: {target} has no {name!r}") from e
-
-
-def as_channel_map(made: Any, spec: str) -> dict[ChannelKind, Channel]:
+    made = load_object(spec, "--channel")(config)
     if isinstance(made, Mapping):
         return {ChannelKind(k): v for k, v in made.items()}
     if isinstance(made, Channel):
@@ -95,125 +74,34 @@ def as_channel_map(made: Any, spec: str) -> dict[ChannelKind, Channel]:
     raise ConfigError(f"--channel {spec!r}: the factory returned {made!r}, not a Channel")
 
 
-def dry_run_render(config: Config) -> Callable[[Notification], list[str]]:
-    """The dry-run channel's text: what the call would say up to the first answer, or the SMS
-    text, rendered from the notification's scenario and variables."""
-    from cuckoo.dialog.catalog import ScenarioCatalog
-    from cuckoo.worker.dry_run import default_render
-
-    catalog = ScenarioCatalog(config.path(config.scenarios_dir))
-
-    def render(n: Notification) -> list[str]:
-        try:
-            if n.channel == ChannelKind.SMS:
-                return [catalog.sms_text(n.scenario, dict(n.variables))]
-            return catalog.preview_call(n.scenario, dict(n.variables), n.timezone)
-        except CuckooError as e:  # a dry run reports what a real attempt would trip over
-            return [f"cannot render scenario {n.scenario!r}: {e}", *default_render(n)]
-
-    return render
-
-
-def build_channels(
-    config: Config,
-    spec: str | None,
-    *,
-    store: Store | None = None,
-    clock: Clock | None = None,
-    config_path: str | None = None,
-) -> dict[ChannelKind, Channel]:
-    if spec == "dry-run":
-        from cuckoo.worker.dry_run import dry_run_channels
-
-        return dry_run_channels(render=dry_run_render(config), clock=clock)
-    if spec:
-        return as_channel_map(load_factory(spec)(config), spec)
-    try:
-        real = importlib.import_module("cuckoo.worker.channels")
-    except ModuleNotFoundError as e:
-        if e.name != "cuckoo.worker.channels":
-            raise
-        raise ConfigError(
-            "no real call/SMS channel is wired in (cuckoo.worker.channels); "
-            "use `cuckoo run --channel dry-run`"
-        ) from e
-    made = real.build_channels(config, store=store, clock=clock, config_path=config_path)
-    return as_channel_map(made, "cuckoo.worker.channels:build_channels")
-
-
-def close_channels(channels: Mapping[ChannelKind, Channel]) -> None:
-    """Stop channels that hold processes or connections (call workers, SMS gateways)."""
-    if importlib.util.find_spec("cuckoo.worker.channels") is not None:
-        from cuckoo.worker.channels import close_channels as close_real
-
-        close_real(dict(channels))
-        return
-    for ch in channels.values():
-        close = getattr(ch, "close", None)
-        if callable(close):
-            close()
-
-
-def build_adapters(config: Config, source: str | Path | None = None) -> list[ErpAdapter]:
-    """The enabled adapters; a bad option is named with `source`'s file:line."""
-    from cuckoo.config import locate
-
-    wanted = {name: s for name, s in config.adapters.items() if s.enabled}
-    if not wanted:
-        return []
-    try:
-        from adapters import build_adapter
-    except ImportError as e:
-        raise ConfigError(f"cannot load the ERP adapters package: {e}") from e
-    try:
-        return [build_adapter(name, s, config.base_dir) for name, s in wanted.items()]
-    except ConfigError as e:
-        raise ConfigError(locate(str(e), source)) from e
-
-
-def config_file(explicit: str | None) -> str | None:
-    """The cuckoo.toml that load() reads, for channels that start processes of their own."""
-    from cuckoo.config import config_path
-
-    path = config_path(explicit)
-    return str(path.resolve()) if path else None
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from cuckoo.cli.store_cmds import open_store
-    from cuckoo.clock import ScaledClock, utcnow
-    from cuckoo.config import config_path, load
-    from cuckoo.worker.scheduler import Scheduler
+    # The worker brings pjsua2, the voice and the SMS stacks: imported by the command that
+    # runs it, so the other commands (and `cuckoo --help`) start without them.
+    from cuckoo.worker.store import open_store
+    from cuckoo.worker.worker import Worker
 
     if not args.verbose:  # APScheduler logs every job run at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    config = load(args.config)
+    source = config_path(args.config)
+    config = load(source)
     clock: Clock = ScaledClock(args.clock_speed) if args.clock_speed != 1.0 else utcnow
     store = open_store(config)
-    channels: dict[ChannelKind, Channel] = {}
-    adapters: list[ErpAdapter] = []
     try:
-        channels = build_channels(
-            config, args.channel, store=store, clock=clock, config_path=config_file(args.config)
-        )
-        for ch in channels.values():
-            start = getattr(ch, "start", None)
-            if callable(start):
-                start()  # e.g. call workers up before the first claim
-        adapters = build_adapters(config, config_path(args.config))
-        scheduler = Scheduler(
-            store, channels, adapters, config.scheduler, clock=clock, owner=args.owner
-        )
+        channels = custom_channels(config, args.channel, clock) if args.channel else None
+    except BaseException:
+        store.close()
+        raise
+    with Worker(
+        config, source=source, channels=channels, clock=clock, owner=args.owner, store=store
+    ) as worker:
         if args.once:
-            report = scheduler.run_once(timeout=args.timeout)
+            report = worker.run_once(timeout=args.timeout)
             print(
                 f"ingested {report.ingested}, dispatched {report.dispatched}, "
                 f"reported {report.reported}, reaped {report.reaped}"
             )
             for err in report.errors:
                 print(f"warning: {err}")
-            if report.errors:
-                scheduler.stop(grace_s=0)
             return 0
         stop = threading.Event()
 
@@ -223,22 +111,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        scheduler.start()
-        log.info(
-            "worker %s running: channels %s, adapters %s",
-            scheduler.owner,
-            ", ".join(sorted(channels)) or "none",
-            ", ".join(a.name for a in adapters) or "none",
-        )
+        worker.start()
         while not stop.wait(1.0):
             pass
-        interrupted = scheduler.stop()
+        interrupted = worker.stop()
         log.info("clean shutdown; %d attempts recorded as interrupted", interrupted)
         return 0
-    finally:
-        for adapter in adapters:
-            close = getattr(adapter, "close", None)
-            if callable(close):
-                close()
-        close_channels(channels)
-        store.close()

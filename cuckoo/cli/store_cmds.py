@@ -7,18 +7,21 @@ import csv
 import re
 import sys
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from cuckoo.cli.variables import parse_vars
-from cuckoo.domain import ChannelKind
-from cuckoo.errors import ConfigError, InputError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
 
-if TYPE_CHECKING:
-    from cuckoo.config import Config
-    from cuckoo.store import Store
+from cuckoo.cli.variables import parse_vars
+from cuckoo.config import Config, load
+from cuckoo.domain import ChannelKind, IncomingNotification, Status
+from cuckoo.errors import InputError
+from cuckoo.phones import normalize_phone
+from cuckoo.store import default_url
+from cuckoo.worker.store import open_store, scenario_names
 
 
 def register(sub: Any) -> None:
@@ -91,57 +94,15 @@ def parse_time(
     return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(default_tz))
 
 
-def scenario_names(config: Config) -> set[str] | None:
-    """Scenario names known from scenarios_dir (file stems), or None when there is no such
-    folder or it is empty: then ingest does not check scenario names."""
-    folder = config.path(config.scenarios_dir)
-    if not folder.is_dir():
-        return None
-    names = {p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml")}
-    return names or None
-
-
-def variables_checker(config: Config) -> Callable[[str, dict[str, Any]], list[str]] | None:
-    """Checks an ERP row's variables against its scenario's texts at ingest, so a row that
-    would break off mid-call is rejected (INVALID, reported to the ERP) before any call."""
-    from cuckoo.dialog.catalog import ScenarioCatalog
-
-    folder = config.path(config.scenarios_dir)
-    if not folder.is_dir():
-        return None
-    catalog = ScenarioCatalog(folder)
-
-    def check(scenario: str, variables: dict[str, Any]) -> list[str]:
-        try:
-            return catalog.problems_with(scenario, variables)
-        except ConfigError as e:
-            return [f"the scenario file is invalid: {e}"]
-
-    return check
-
-
-def open_store(config: Config, *, check_schema: bool = True) -> Store:
-    from cuckoo.store import Store
-
-    store = Store.from_config(
-        config, known_scenarios=scenario_names(config), check_variables=variables_checker(config)
-    )
-    if check_schema:
-        store.require_schema()
-    return store
-
-
 # ---- commands --------------------------------------------------------------------------------
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from cuckoo.config import load
 
     return load(args.config)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from cuckoo.store import default_url
 
     config = _config(args)
     store = open_store(config, check_schema=False)
@@ -154,8 +115,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_notify_add(args: argparse.Namespace) -> int:
-    from cuckoo.domain import IncomingNotification
-    from cuckoo.phones import normalize_phone
 
     config = _config(args)
     now = datetime.now(UTC)
@@ -202,10 +161,6 @@ def cmd_notify_add(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from cuckoo.domain import Status
 
     config = _config(args)
     store = open_store(config)
@@ -316,8 +271,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         writer.writerow(REPORT_COLUMNS)
         writer.writerows(rows)
         return 0
-    from rich.console import Console
-    from rich.table import Table
 
     table = Table(title=f"attempts ({len(rows)})")
     shown = [REPORT_COLUMNS.index(c) for c in TABLE_COLUMNS]
@@ -340,7 +293,6 @@ def cmd_block(args: argparse.Namespace) -> int:
 
 
 def cmd_unblock(args: argparse.Namespace) -> int:
-    from cuckoo.phones import normalize_phone
 
     config = _config(args)
     phone = normalize_phone(args.phone, config.store.default_region)  # InputError → exit 1
@@ -355,6 +307,5 @@ def cmd_unblock(args: argparse.Namespace) -> int:
 
 def _safe_url(url: str) -> str:
     """The URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)

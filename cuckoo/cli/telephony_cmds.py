@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import wave
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from cuckoo.cli.scenario_cmds import merge
 from cuckoo.cli.variables import add_arguments as add_variable_arguments
+from cuckoo.cli.variables import parse_vars
+from cuckoo.config import Config, load
+from cuckoo.dialog.catalog import ScenarioCatalog
+from cuckoo.domain import ChannelKind, Notification
+from cuckoo.errors import InputError
+from cuckoo.line.audio import Audio
+from cuckoo.line.leg import CallReport, CallRequest
+from cuckoo.line.speech import RecognizerFactory, Synthesizer
+from cuckoo.telephony.dialplan import target_uri
 
 
 def register(sub: Any) -> None:
@@ -63,29 +79,18 @@ def register(sub: Any) -> None:
     s.set_defaults(func=sim_phone_cmd)
 
 
-def _synthesizer(config: Any) -> Any:
-    """The configured synthesizer, else espeak-ng (so a trunk test works without models)."""
-    from cuckoo.telephony.calls import load_object
+def _speech(config: Config) -> tuple[Synthesizer | None, RecognizerFactory | None]:
+    """The configured voice and recognizer (espeak-ng / keys only when they are missing, so a
+    trunk test works without models)."""
+    from cuckoo.worker.channels import ConfiguredSpeech  # the voice stack: see call_cmd
 
-    try:
-        build = load_object(config.telephony.synthesizer, "[telephony] synthesizer")
-        return build(config)
-    except (ImportError, ValueError) as e:
-        from cuckoo.telephony.espeak import EspeakSynthesizer
-
-        print(f"cuckoo call: {e}; using espeak-ng", file=sys.stderr)
-        return EspeakSynthesizer()
+    return ConfiguredSpeech(config)()
 
 
-def _scenario_call(cfg: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
-    """(conversation, request, recognizer factory) to run a scenario on this one call, with the
-    scenario's sample variables overridden by --var/--vars-json (checked before dialing)."""
-    from cuckoo.cli.scenario_cmds import merge
-    from cuckoo.cli.variables import parse_vars
-    from cuckoo.dialog.catalog import ScenarioCatalog
-    from cuckoo.errors import InputError
-    from cuckoo.telephony.calls import load_object
-    from cuckoo.worker.channels import converse_call
+def _scenario_call(cfg: Config, args: argparse.Namespace, uri: str) -> tuple[Any, CallRequest]:
+    """(conversation, request) to run a scenario on this one call, with the scenario's sample
+    variables overridden by --var/--vars-json (checked before dialing)."""
+    from cuckoo.worker.channels import scenario_conversation
 
     catalog = ScenarioCatalog(cfg.path(cfg.scenarios_dir))
     scenario = catalog.get(args.scenario)
@@ -93,28 +98,29 @@ def _scenario_call(cfg: Any, args: argparse.Namespace) -> tuple[Any, dict[str, A
     problems = catalog.problems_with(args.scenario, variables)
     if problems:
         raise InputError(f"scenario {args.scenario!r}: " + "; ".join(problems))
-    request = {
-        "scenario": args.scenario,
-        "scenarios_dir": str(catalog.dir.resolve()),
-        "variables": variables,
-        "timezone": args.tz or cfg.policy.tenant_timezone("default"),
-    }
-    recognizer = None
-    try:
-        recognizer = load_object(cfg.telephony.recognizer, "[telephony] recognizer")(cfg)
-    except (ImportError, ValueError) as e:
-        print(f"cuckoo call: {e}; listening to keys only", file=sys.stderr)
-    return converse_call, request, recognizer
+    tz = args.tz or cfg.policy.tenant_timezone("default")
+    notification = Notification(
+        id=0,
+        source="cli",
+        external_id="",
+        tenant="default",
+        phone=args.target,
+        phone_raw=args.target,
+        channel=ChannelKind.CALL,
+        scenario=args.scenario,
+        variables=variables,
+        timezone=tz,
+        attempt_no=1,
+        contacts=0,
+    )
+    request = CallRequest(
+        uri, notification, record_path=args.record, ring_timeout_s=args.ring_timeout
+    )
+    return scenario_conversation(cfg), request
 
 
 def _check_files(args: argparse.Namespace) -> None:
     """--wav must be a 16-bit WAV and --record must go to an existing folder."""
-    import wave
-    from pathlib import Path
-
-    from cuckoo.errors import InputError
-    from cuckoo.line.audio import Audio
-
     if args.wav:
         try:
             Audio.read_wav(args.wav)
@@ -130,23 +136,25 @@ NOT_ANSWERED = 3  # `cuckoo call`'s exit status when the call was not answered
 
 
 def call_cmd(args: argparse.Namespace) -> int:
-    from cuckoo import config as config_mod
-    from cuckoo.telephony.calls import engine_config, run_call
-    from cuckoo.telephony.dialplan import target_uri
+    # pjsua2 and the voice load only for the commands that call
+    from cuckoo.telephony.calls import SayAndWait, engine_config, run_call
     from cuckoo.telephony.engine import Engine
 
-    cfg = config_mod.load(args.config)
+    cfg = load(args.config)
     tel = cfg.telephony
     uri = target_uri(args.target, tel)
     _check_files(args)  # before dialing: a customer should not answer into an error
-    converse: Any = None
-    recognizer = None
+    converse: Any
+    synth: Synthesizer | None = None
+    recognizer: RecognizerFactory | None = None
     if args.scenario:
-        converse, request, recognizer = _scenario_call(cfg, args)
-        synth = _synthesizer(cfg)
+        converse, request = _scenario_call(cfg, args, uri)
+        synth, recognizer = _speech(cfg)
     else:
-        synth = _synthesizer(cfg) if args.say and not args.wav else None
-        request = {"say": args.say, "wav": args.wav, "wait_dtmf_s": args.wait_dtmf}
+        if args.say and not args.wav:
+            synth, _ = _speech(cfg)
+        converse = SayAndWait(say=args.say or "", wav=args.wav or "", wait_dtmf_s=args.wait_dtmf)
+        request = CallRequest(uri, record_path=args.record, ring_timeout_s=args.ring_timeout)
     engine = Engine(engine_config(tel)).start()
     try:
         if tel.trunk.registrar:
@@ -155,55 +163,59 @@ def call_cmd(args: argparse.Namespace) -> int:
                 print(f"cuckoo call: registration failed ({code})", file=sys.stderr)
         r = run_call(
             engine,
-            uri,
             request,
             settings=tel,
+            converse=converse,
             synthesizer=synth,
-            record_path=args.record,
-            ring_timeout_s=args.ring_timeout,
             recognizer_factory=recognizer,
-            **({"converse": converse} if converse else {}),
         )
     finally:
         engine.stop()
     if args.json:
-        print(json.dumps(r, ensure_ascii=False))
+        print(json.dumps(report_json(r), ensure_ascii=False))
     else:
-        print(f"outcome:   {r['outcome']}")
-        print(f"sip code:  {r['sip_code']}" + (f"  (Q.850 {r['q850']})" if r["q850"] else ""))
-        print(f"dtmf:      {r['dtmf'] or '-'}")
-        if r.get("transcript"):
-            print(f"heard:     {r['transcript']}")
-        if r.get("callback_at"):
-            print(f"callback:  {r['callback_at']}")
-        for text in r.get("said") or []:
+        print(f"outcome:   {r.outcome}")
+        print(f"sip code:  {r.sip_code}" + (f"  (Q.850 {r.q850})" if r.q850 else ""))
+        print(f"dtmf:      {r.dtmf or '-'}")
+        if r.transcript:
+            print(f"heard:     {r.transcript}")
+        if r.callback_at:
+            print(f"callback:  {r.callback_at.isoformat()}")
+        for text in r.said:
             print(f"said:      {text}")
-        if r.get("sms_text"):  # a one-off call sends nothing: the worker's job does that
-            print(f"sms asked: {r['sms_text']} (not sent by `cuckoo call`)")
-        print(f"duration:  {r['duration_s']:.2f} s")
-        if r["answered_at"]:
-            from datetime import datetime
-
-            ring = datetime.fromisoformat(r["answered_at"]) - datetime.fromisoformat(
-                r["started_at"]
-            )
+        if r.sms_text:  # a one-off call sends nothing: the worker's job does that
+            print(f"sms asked: {r.sms_text} (not sent by `cuckoo call`)")
+        print(f"duration:  {r.duration_s:.2f} s")
+        if r.answered_at:
+            ring = r.answered_at - r.started_at
             print(f"answered after: {ring.total_seconds():.2f} s")
-        if r["first_audio_s"] is not None:
-            print(f"answer → first audio frame: {1000 * r['first_audio_s']:.0f} ms")
-        if r["detail"]:
-            print(f"detail:    {r['detail']}")
-        if r["recording_path"]:
-            print(f"recording: {r['recording_path']}")
+        if r.first_audio_s is not None:
+            print(f"answer → first audio frame: {1000 * r.first_audio_s:.0f} ms")
+        if r.detail:
+            print(f"detail:    {r.detail}")
+        if r.recording_path:
+            print(f"recording: {r.recording_path}")
     # Scripts testing a trunk want to know whether anybody answered.
-    return 0 if r["answered_at"] else NOT_ANSWERED
+    return 0 if r.answered_at else NOT_ANSWERED
+
+
+def report_json(r: CallReport) -> dict[str, object]:
+    """`cuckoo call --json`: the report as JSON values (times ISO, outcome its name)."""
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(r):
+        v = getattr(r, f.name)
+        if isinstance(v, datetime):
+            v = v.isoformat()
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name] = v
+    out["duration_s"] = r.duration_s
+    return out
 
 
 def _load_script(path: str) -> Any:
     """The sim-phone's script, or an InputError naming the file and what is wrong."""
-    import yaml
-
-    from cuckoo.errors import InputError
-    from cuckoo.telephony.simphone import Script
+    from cuckoo.telephony.simphone import Script  # pjsua2: see call_cmd
 
     try:
         return Script.load(path)
@@ -221,6 +233,7 @@ def _load_script(path: str) -> Any:
 
 
 def sim_phone_cmd(args: argparse.Namespace) -> int:
+    from cuckoo.speech.tts import espeak_synthesizer
     from cuckoo.telephony.simphone import Behavior, DtmfPress, Script, run_forever
 
     if args.script:
@@ -244,6 +257,7 @@ def sim_phone_cmd(args: argparse.Namespace) -> int:
             script,
             args.port,
             events,
+            speak=espeak_synthesizer().synthesize,
             transport=args.transport,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,

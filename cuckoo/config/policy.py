@@ -3,7 +3,7 @@
 Overrides are partial: `[policy.scenarios.order_ready] max_contacts = 2` changes that one key
 and keeps everything else from `[policy.retry]`; a tenant's `window` changes only the days it
 names. Precedence for retry rules: [policy.retry] ← [policy.scenarios.NAME] ←
-[policy.tenants.NAME.retry]. An empty file gives the DESIGN.md §5 defaults.
+[policy.tenants.NAME.retry]. An empty file gives the defaults of cuckoo.policy.retry.
 """
 
 from __future__ import annotations

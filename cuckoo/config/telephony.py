@@ -111,10 +111,6 @@ class TelephonySettings(BaseModel):
     amd: AmdSettings = AmdSettings()  # answering-machine detection
     operator: str = ""  # number or SIP URI a `transfer: operator` state hands the call to
     record_dir: str = ""  # record every call (stereo WAV: robot left, customer right)
-    conversation: str = ""  # "module:function" run per answered call; empty: say + wait key
-    synthesizer: str = "cuckoo.speech.tts:build_synthesizer"
-    # "module:function(config) -> RecognizerFactory | None"; empty or None: DTMF only
-    recognizer: str = "cuckoo.speech.asr:recognizer_from_config"
 
     @property
     def max_concurrent_calls(self) -> int:

@@ -346,7 +346,7 @@ def run_demo(
         rig.stop()
         return 130
     finally:
-        if rig.scheduler is not None or rig.phone_proc is not None:
+        if rig.worker is not None or rig.phone_proc is not None:
             try:
                 if rig.store is not None and states:
                     states = [read_state(rig, s.customer, s.external_id) for s in states]

@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.simphone import Behavior, Script, run_forever
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     with open(args.events, "a", encoding="utf-8") as events:
-        return run_forever(script, args.port, events)
+        return run_forever(script, args.port, events, speak=espeak_synthesizer().synthesize)
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -18,11 +18,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+
+import sqlalchemy as sa
+
+from adapters.samples.erp import create_sample_erp
+from cuckoo.clock import Clock, ScaledClock, utcnow
+from cuckoo.config import Config, load
+from cuckoo.domain import Channel, ChannelKind
+from cuckoo.store import Store
+from cuckoo.worker.store import open_store
+from cuckoo.worker.worker import Worker
 
 log = logging.getLogger("cuckoo.demo")
 
@@ -107,11 +117,10 @@ class Rig:
         self.events_path = self.workdir / "phone-events.jsonl"
         self.phone_proc: subprocess.Popen[bytes] | None = None
         self.phone_port = 0
-        self.store: Any = None
-        self.scheduler: Any = None
-        self.channels: dict[Any, Any] = {}
-        self.clock: Callable[[], datetime] | None = None
-        self.config: Any = None
+        self.store: Store | None = None
+        self.worker: Worker | None = None
+        self.clock: Clock | None = None
+        self.config: Config | None = None
         self._stderr: IO[str] | None = None
 
     # ---- set-up ------------------------------------------------------------------------------
@@ -211,15 +220,6 @@ class Rig:
         self.phone_port = int(ready["port"])
 
     def start(self) -> Rig:
-        from adapters import build_adapter
-        from adapters.samples.erp import create_sample_erp
-        from cuckoo.clock import ScaledClock, utcnow
-        from cuckoo.config import load
-        from cuckoo.dialog.loader import scenario_files
-        from cuckoo.store import Store
-        from cuckoo.worker.channels import build_channels
-        from cuckoo.worker.scheduler import Scheduler
-
         self.workdir.mkdir(parents=True, exist_ok=True)
         create_sample_erp(self.erp_url, documents=[])
         self.start_phones()
@@ -229,40 +229,30 @@ class Rig:
         )
         config = load(self.config_path)
         self.config = config
-        names = [p.stem for p in scenario_files(config.path(config.scenarios_dir))]
-        self.store = Store.from_config(config, known_scenarios=names)
-        self.store.upgrade()
+        store = open_store(config, check_schema=False)
+        store.upgrade()
         start_at = self.o.start_at
-        base: Callable[[], datetime] = utcnow
+        base: Clock = utcnow
         if start_at is not None:
             t0 = utcnow()
             base = lambda: start_at + (utcnow() - t0)  # noqa: E731
         self.clock = ScaledClock(self.o.speed, base)
-        self.channels = build_channels(
-            config, store=self.store, clock=self.clock, config_path=str(self.config_path)
+        self.worker = Worker(
+            config, source=self.config_path, clock=self.clock, owner="demo", store=store
         )
-        for ch in self.channels.values():
-            starter = getattr(ch, "start", None)
-            if starter is not None:
-                starter()  # call workers up (and the voice warm) before the first flag
-        adapters = [build_adapter(n, s, config.base_dir) for n, s in config.adapters.items()]
-        self.scheduler = Scheduler(
-            self.store, self.channels, adapters, config.scheduler, clock=self.clock, owner="demo"
-        )
-        self.scheduler.start()
+        self.store = store
+        self.worker.start()  # call workers up (and the voice warm) before the first flag
         return self
 
     def stop(self) -> None:
-        from cuckoo.worker.channels import close_channels
-
-        if self.scheduler is not None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
             try:
-                self.scheduler.stop(grace_s=5.0)
+                worker.stop(grace_s=5.0)
             except Exception:
                 log.exception("stopping the scheduler failed")
-            self.scheduler = None
-        close_channels(self.channels)
-        self.channels = {}
+            worker.close()  # channels, adapters and the store
+            self.store = None
         if self.phone_proc is not None and self.phone_proc.poll() is None:
             self.phone_proc.send_signal(signal.SIGTERM)
             try:
@@ -273,9 +263,6 @@ class Rig:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
-        if self.store is not None:
-            self.store.close()
-            self.store = None
 
     def __enter__(self) -> Rig:
         return self.start()
@@ -287,13 +274,9 @@ class Rig:
 
     def flag(self, documents: list[dict[str, Any]]) -> None:
         """Managers flag documents: rows with their own customer (phone, names, zone)."""
-        from adapters.samples.erp import create_sample_erp
-
         create_sample_erp(self.erp_url, documents=documents)
 
     def erp_query(self, sql: str) -> list[dict[str, Any]]:
-        import sqlalchemy as sa
-
         engine = sa.create_engine(self.erp_url)
         try:
             with engine.connect() as conn:
@@ -319,15 +302,24 @@ class Rig:
 
     # ---- the store side ----------------------------------------------------------------------
 
+    @property
+    def channels(self) -> dict[ChannelKind, Channel]:
+        return self.worker.channels if self.worker is not None else {}
+
+    def live_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the rig is not running")
+        return self.store
+
     def row(self, external_id: int | str) -> Any:
-        return self.store.get(SOURCE, str(external_id))
+        return self.live_store().get(SOURCE, str(external_id))
 
     def attempts(self, external_id: int | str) -> list[Any]:
         r = self.row(external_id)
-        return [] if r is None else list(self.store.attempts_of(r.id))
+        return [] if r is None else list(self.live_store().attempts_of(r.id))
 
     def outbox_pending(self) -> int:
-        return int(self.store.outbox_pending())
+        return int(self.live_store().outbox_pending())
 
     # ---- the phones --------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ validate_dir(path) -> list[Problem]        for `cuckoo check`; [] = all good
 static_phrases(scenarios_dir) -> [str]     texts TTS can prerender
 render_sms(scenario, variables) -> str | None
 run_dialog(scenario, line, variables, now=, tz=, speech_available=) -> DialogResult
-converse(line, request: dict) -> dict      (cuckoo.dialog.converse) for telephony workers
+ScenarioConversation                       (cuckoo.dialog.converse) what call workers run
 TextLine                                   (cuckoo.dialog.text_line) a Line over text
 """
 

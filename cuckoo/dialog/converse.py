@@ -1,100 +1,83 @@
-"""`converse`: what a telephony worker calls to run a scenario on a live call.
+"""`ScenarioConversation`: the conversation a call worker runs on every answered call — the
+notification's scenario, played over the live line by the dialog runner.
 
-Plain dicts in and out so the worker process needs nothing but this function and a `Line`:
+It is built once from the config by the worker (cuckoo.worker) and sent to each call worker
+process when it starts, with everything it needs (the scenario folder, the operator, what parts
+of the day mean); nothing here reads cuckoo.toml.
 
-    request = {
-        "scenario": "documents_sent",        # name of a file in scenarios_dir
-        "variables": {...},                  # the notification's variables
-        "timezone": "Asia/Yekaterinburg",    # the customer's IANA zone (default Europe/Moscow)
-        # optional:
-        "scenarios_dir": "/srv/cuckoo/scenarios",  # default: scenarios_dir of cuckoo.toml
-                                             # ($CUCKOO_CONFIG or ./cuckoo.toml)
-        "now": "2026-11-19T07:00:00+00:00",  # the clock at the start (tests, demo clock)
-        "speech_available": True,            # default: the line has a recognizer_factory
-        "operator": "+74951234567",          # for `transfer: operator`
-        "day_parts": {"morning": "9:00"},    # default: [speech.day_parts] of cuckoo.toml
-    }
-
-Other keys (id, phone, attempt_no, ... as cuckoo.telephony.pool sends them) are ignored.
-    → {"outcome": "confirmed", "dtmf": "1", "transcript": "", "callback_at": ISO UTC or None,
-       "said": [...], "sms_text": None or str, "heard": True, "detail": ""}
-
-An invalid scenario raises ConfigError (the robot never runs one); variables that do not fit
-the scenario's texts raise InputError before anything is said (check them at ingestion with
-cuckoo.dialog.check_variables so that this never happens on a live call).
+An invalid scenario raises ConfigError (the robot never runs one). Variables that do not fit the
+scenario's texts end the call as INVALID_NUMBER — the outcome whose status is INVALID (bad
+input) — before anything is said: retrying cannot help, the ERP row must be fixed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from cuckoo.clock import Clock, utcnow
 from cuckoo.dialog.loader import load_named
-from cuckoo.dialog.runner import run_dialog
+from cuckoo.dialog.runner import DialogResult, run_dialog
+from cuckoo.domain import Outcome
+from cuckoo.errors import InputError
 from cuckoo.line import Line
+from cuckoo.line.leg import CallRequest, ConversationResult
+from cuckoo.speech.nlu import DayParts
 
 
-def clock_from(start_iso: str | None) -> Callable[[], datetime]:
-    """The wall clock, or a clock that starts at `start_iso` (naive = UTC) and runs from there."""
-    if not start_iso:
-        return lambda: datetime.now(UTC)
-    start = datetime.fromisoformat(start_iso)
+def clock_from(start: datetime | None) -> Clock:
+    """The wall clock, or a clock that starts at `start` (naive = UTC) and runs from there."""
+    if start is None:
+        return utcnow
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     t0 = time.monotonic()
     return lambda: start + timedelta(seconds=time.monotonic() - t0)
 
 
-def _scenarios_dir(request: dict[str, Any]) -> Path:
-    if request.get("scenarios_dir"):
-        return Path(request["scenarios_dir"])
-    from cuckoo import config
-
-    cfg = config.load()
-    return cfg.path(cfg.scenarios_dir)
-
-
-def _day_parts(request: dict[str, Any]) -> Any:
-    from cuckoo.speech.nlu import DayParts
-
-    if "day_parts" in request:
-        return DayParts.from_mapping(request["day_parts"] or {}, where="request.day_parts")
-    from cuckoo import config
-
-    return DayParts.from_mapping(config.load().speech.day_parts, where="speech.day_parts")
-
-
-def _speech_available(line: Line, request: dict[str, Any]) -> bool:
-    if "speech_available" in request:
-        return bool(request["speech_available"])
-    # SipLine gets a recognizer factory only when a Vosk model is loaded.
-    return getattr(line, "recognizer_factory", None) is not None
-
-
-def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
-    scenario = load_named(_scenarios_dir(request), request["scenario"])
-    result = run_dialog(
-        scenario,
-        line,
-        dict(request.get("variables") or {}),
-        now=clock_from(request.get("now")),
-        tz=request.get("timezone") or "Europe/Moscow",
-        speech_available=_speech_available(line, request),
-        operator=request.get("operator"),
-        day_parts=_day_parts(request),
+def conversation_result(result: DialogResult) -> ConversationResult:
+    return ConversationResult(
+        outcome=result.outcome,
+        dtmf=result.dtmf,
+        transcript=result.transcript,
+        callback_at=result.callback_at.astimezone(UTC) if result.callback_at else None,
+        said=tuple(result.said),
+        sms_text=result.sms_text,
+        detail=result.detail,
     )
-    return {
-        "outcome": result.outcome.value,
-        "dtmf": result.dtmf,
-        "transcript": result.transcript,
-        "callback_at": result.callback_at.astimezone(UTC).isoformat()
-        if result.callback_at
-        else None,
-        "said": list(result.said),
-        "sms_text": result.sms_text,
-        "heard": result.heard,
-        "detail": result.detail,
-    }
+
+
+@dataclass(frozen=True)
+class ScenarioConversation:
+    scenarios_dir: Path
+    operator: str = ""  # where `transfer: operator` hands the call
+    day_parts: Mapping[str, str] = field(default_factory=dict)  # [speech] day_parts
+    # None: speech is understood when the line has a recognizer (a Vosk model is installed)
+    speech_available: bool | None = None
+
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        n = request.notification
+        if n is None:
+            raise InputError("a scenario call needs a notification (scenario and variables)")
+        speech = self.speech_available
+        if speech is None:
+            # SipLine gets a recognizer factory only when a Vosk model is loaded.
+            speech = getattr(line, "recognizer_factory", None) is not None
+        scenario = load_named(self.scenarios_dir, n.scenario)
+        try:
+            result = run_dialog(
+                scenario,
+                line,
+                dict(n.variables),
+                now=clock_from(request.now),
+                tz=n.timezone or "Europe/Moscow",
+                speech_available=speech,
+                operator=self.operator or None,
+                day_parts=DayParts.from_mapping(self.day_parts, where="speech.day_parts"),
+            )
+        except InputError as e:
+            return ConversationResult(Outcome.INVALID_NUMBER, detail=f"bad input: {e}")
+        return conversation_result(result)

@@ -512,6 +512,8 @@ def validate_dir(path: str | Path) -> list[Problem]:
     return problems
 
 
+# Every scenario loaded in this process, by file: (mtime, scenario). Call threads share it; a
+# race only loads a file twice.
 _cache: dict[Path, tuple[float, Scenario]] = {}
 
 

@@ -1,7 +1,14 @@
-"""`Line`: one live conversation as the dialog runner sees it (DESIGN.md §3).
+"""The neutral seams of a live call, imported by telephony, speech and dialog alike (and
+importing none of them):
 
-`SipLine` (cuckoo.telephony) implements it over pjsua2; `TextLine` (cuckoo.dialog) over a
-terminal or a pipe, for `cuckoo scenario simulate` and dialog tests.
+- this module: `Line`, one live conversation as the dialog sees it — say / play / listen →
+  `Reply` / hangup — and `Expect`, what a question waits for. `SipLine` (cuckoo.telephony)
+  implements it over pjsua2; `TextLine` (cuckoo.dialog) over a terminal or a pipe, for
+  `cuckoo scenario simulate` and dialog tests.
+- audio.py        `Audio`: 16-bit mono PCM at a rate, WAV in and out, resampling
+- speech.py       the `Synthesizer` / `StreamingRecognizer` protocols and `SpeechSetup`
+- endpointing.py  when an utterance starts and ends (energy VAD + recognizer events)
+- leg.py          the call leg: `CallRequest` → a call worker → `CallReport`; `Conversation`
 """
 
 from __future__ import annotations

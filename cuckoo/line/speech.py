@@ -1,4 +1,4 @@
-"""The seams between speech and the rest: telephony and dialog depend on these, not on engines."""
+"""The speech seams: telephony and dialog depend on these protocols, never on an engine."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ class StreamingRecognizer(Protocol):
 
 class RecognizerFactory(Protocol):
     def __call__(self, grammar: list[str] | None) -> StreamingRecognizer: ...
+
+
+class SpeechSetup(Protocol):
+    """Builds a call worker's synthesizer and recognizer factory inside the worker process
+    (voice and speech models load there, not in the scheduler's process). Picklable: it is
+    sent to the worker once, when it starts."""
+
+    def __call__(self) -> tuple[Synthesizer | None, RecognizerFactory | None]: ...

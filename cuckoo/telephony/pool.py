@@ -5,10 +5,14 @@ pjsua2 allows one Endpoint and at most 4 calls per process, so calls run in work
 `calls_per_worker` calls, one thread per call. The pool starts `workers` of them, restarts one
 that dies, and reports every call a dead worker had as Outcome.INTERRUPTED — only those.
 
-Parent ⇄ worker messages (a Pipe):
-  parent → worker: ("call", call_id, uri, request, record_path) | ("stop",)
-  worker → parent: ("ready", port) | ("result", call_id, result) | ("free", call_id)
+Parent ⇄ worker messages (a Pipe; the call leg's types are in cuckoo.line.leg):
+  parent → worker: ("call", call_id, CallRequest) | ("stop",)
+  worker → parent: ("ready", port) | ("result", call_id, CallReport) | ("free", call_id)
                    | ("fatal", text)
+
+A worker gets everything it needs once, when it starts (`WorkerSpec`): the [telephony]
+settings, the conversation to run on every answered call, and the speech setup that builds its
+synthesizer and recognizer in the worker process. Nothing in a worker reads cuckoo.toml.
 """
 
 from __future__ import annotations
@@ -17,19 +21,26 @@ import contextlib
 import logging
 import multiprocessing as mp
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from cuckoo.clock import Clock, utcnow
 from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
-from cuckoo.errors import PoolStopping
+from cuckoo.errors import InputError, PoolStopping
+from cuckoo.line.leg import CallReport, CallRequest, Conversation
+from cuckoo.line.speech import SpeechSetup
 from cuckoo.ratelimit import TokenBucket
+from cuckoo.telephony.calls import SayAndWait, engine_config, run_call, wait_all_ended
+from cuckoo.telephony.dialplan import target_uri
+from cuckoo.telephony.engine import CallHandle, Engine
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +49,12 @@ TIMER_B_S = 33.0  # pjsip's INVITE timeout (64 * T1) and a margin
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """Everything a worker needs, picklable. Factories are import paths ("module:function")."""
+    """Everything a call worker needs, sent once when it starts (picklable)."""
 
-    settings: dict[str, Any]  # TelephonySettings.model_dump()
-    config_path: str | None = None  # cuckoo.toml, for the synthesizer / recognizer builders
-    converse: str = ""  # "module:function(line, request) -> dict"; "" = say_and_wait
-    synthesizer: str = ""  # "module:function(config)" ; "" = from settings
-    recognizer: str = ""  # "module:function(config) -> RecognizerFactory"; "" = from settings
-    extra_sys_path: list[str] = field(default_factory=list)
+    settings: TelephonySettings
+    converse: Conversation = field(default_factory=SayAndWait)
+    speech: SpeechSetup | None = None  # None: no synthesizer, DTMF only (tests, `cuckoo call`)
+    extra_sys_path: tuple[str, ...] = ()  # where a test's conversation module lives
 
 
 # ---- the worker process ---------------------------------------------------------------------
@@ -59,51 +68,15 @@ def _raise_terminate(signum: int, frame: Any) -> None:
     raise _Terminate()
 
 
-def _build(spec: WorkerSpec, settings: TelephonySettings) -> tuple[Any, Any, Any]:
-    from cuckoo import config as config_mod
-    from cuckoo.telephony.calls import load_object, say_and_wait
-
-    cfg = config_mod.load(spec.config_path) if spec.config_path else config_mod.Config()
-    converse = load_object(spec.converse, "converse") if spec.converse else say_and_wait
-    if settings.conversation and not spec.converse:
-        converse = load_object(settings.conversation, "[telephony] conversation")
-    synth_path = spec.synthesizer or settings.synthesizer
-    try:
-        synth = load_object(synth_path, "synthesizer")(cfg)
-    except (ImportError, ValueError) as e:
-        from cuckoo.telephony.espeak import EspeakSynthesizer
-
-        log.warning("synthesizer %s unavailable (%s): using espeak-ng", synth_path, e)
-        synth = EspeakSynthesizer()
-    rec_path = spec.recognizer or settings.recognizer
-    recognizer = None
-    if rec_path:
-        try:
-            recognizer = load_object(rec_path, "recognizer")(cfg)
-        except Exception as e:  # no ASR still leaves DTMF: calls go on
-            log.warning("recognizer %s unavailable (%s): listening to DTMF only", rec_path, e)
-    return converse, synth, recognizer
-
-
 def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     """Entry point of a call worker process."""
-    import sys
-
     sys.path[:0] = [p for p in spec.extra_sys_path if p not in sys.path]
-    if spec.config_path:
-        import os
-
-        # so a conversation calling cuckoo.config.load() reads the same cuckoo.toml
-        os.environ.setdefault("CUCKOO_CONFIG", str(spec.config_path))
-    from cuckoo.telephony.calls import engine_config, run_call, wait_all_ended
-    from cuckoo.telephony.engine import Engine
-
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s worker{index} %(message)s")
     # Ctrl-C reaches the whole process group: the parent stops the pool in order. SIGTERM
     # (e.g. multiprocessing ending daemonic children) still hangs up with a BYE.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_terminate)
-    settings = TelephonySettings.model_validate(spec.settings)
+    settings = spec.settings
     send_lock = threading.Lock()
 
     def send(msg: tuple[Any, ...]) -> None:
@@ -111,7 +84,7 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
             conn.send(msg)
 
     try:
-        converse, synth, recognizer = _build(spec, settings)
+        synth, recognizer = spec.speech() if spec.speech is not None else (None, None)
         engine = Engine(engine_config(settings, index)).start()
     except Exception as e:
         send(("fatal", f"worker {index} cannot start: {e}"))
@@ -119,34 +92,26 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     send(("ready", engine.local_port))
     threads: list[threading.Thread] = []
 
-    def one_call(call_id: int, uri: str, request: dict[str, Any], record: str | None) -> None:
-        handles: list[Any] = []
+    def one_call(call_id: int, request: CallRequest) -> None:
+        handles: list[CallHandle] = []
         try:
             r = run_call(
                 engine,
-                uri,
                 request,
                 settings=settings,
-                converse=converse,
+                converse=spec.converse,
                 synthesizer=synth,
                 recognizer_factory=recognizer,
-                record_path=record,
                 handles=handles,
             )
         except Exception as e:  # still answer the parent
             log.exception("call %s failed", call_id)
-            now = datetime.now(UTC).isoformat()
-            r = {
-                "outcome": Outcome.NETWORK.value,
-                "detail": f"worker error: {e}",
-                "started_at": now,
-                "ended_at": now,
-            }
+            r = CallReport.failed(request.uri, Outcome.NETWORK, f"worker error: {e}")
         # An INVITE that never got any response cannot be cancelled (RFC 3261): pjsua keeps
         # its call slot until Timer B fires (32 s, measured) although it reports the call
         # disconnected. Report the attempt now; give the slot back to the pool only then.
         lingering = bool(handles) and handles[0].hangup_cause == "setup_timeout"
-        send(("result", call_id, {**r, "slot_busy": lingering}))
+        send(("result", call_id, replace(r, slot_busy=lingering)))
         if lingering:
             timer = threading.Timer(TIMER_B_S, send, args=(("free", call_id),))
             timer.daemon = True  # never holds up the worker's shutdown
@@ -158,10 +123,10 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
             if msg[0] == "stop":
                 break
             if msg[0] == "call":
-                _, call_id, uri, request, record = msg
+                _, call_id, request = msg
                 t = threading.Thread(
                     target=one_call,
-                    args=(call_id, uri, request, record),
+                    args=(call_id, request),
                     name=f"call-{call_id}",
                     daemon=True,
                 )
@@ -182,7 +147,7 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
 
 @dataclass
 class _Pending:
-    future: Future[dict[str, Any]]
+    future: Future[CallReport]
     started_at: datetime
     uri: str
 
@@ -240,11 +205,11 @@ class _Worker:
 
 
 class CallPool:
-    """Runs calls in worker processes. `submit(uri, request) -> Future[dict]` (run_call's dict)."""
+    """Runs calls in worker processes: `submit(request) -> Future[CallReport]`."""
 
     def __init__(self, settings: TelephonySettings, spec: WorkerSpec | None = None) -> None:
         self.settings = settings
-        self.spec = spec or WorkerSpec(settings=settings.model_dump())
+        self.spec = spec or WorkerSpec(settings=settings)
         self._lock = threading.Condition()
         self._workers: list[_Worker] = []
         self._next_id = 0
@@ -268,10 +233,8 @@ class CallPool:
     def worker_pids(self) -> list[int]:
         return [w.proc.pid or 0 for w in self._workers]
 
-    def submit(
-        self, uri: str, request: dict[str, Any], record_path: str | None = None
-    ) -> Future[dict[str, Any]]:
-        fut: Future[dict[str, Any]] = Future()
+    def submit(self, request: CallRequest) -> Future[CallReport]:
+        fut: Future[CallReport] = Future()
         with self._lock:
             while True:
                 if self._stopping:
@@ -285,16 +248,16 @@ class CallPool:
             w = min(free, key=lambda x: x.load)
             self._next_id += 1
             call_id = self._next_id
-            w.pending[call_id] = _Pending(fut, datetime.now(UTC), uri)
+            w.pending[call_id] = _Pending(fut, utcnow(), request.uri)
         # If the worker is dead, its reader notices and reports the call as interrupted.
         with contextlib.suppress(OSError, ValueError):
-            w.send(("call", call_id, uri, request, record_path))
+            w.send(("call", call_id, request))
         return fut
 
-    def _done(self, w: _Worker, call_id: int, result: dict[str, Any]) -> None:
+    def _done(self, w: _Worker, call_id: int, result: CallReport) -> None:
         with self._lock:
             p = w.pending.pop(call_id, None)
-            if result.pop("slot_busy", False):
+            if result.slot_busy:
                 w.lingering.add(call_id)
             self._lock.notify_all()
         if p is not None and not p.future.done():
@@ -306,7 +269,6 @@ class CallPool:
             self._lock.notify_all()
 
     def _worker_died(self, w: _Worker) -> None:
-        now = datetime.now(UTC)
         with self._lock:
             lost = list(w.pending.values())
             w.pending.clear()
@@ -325,13 +287,12 @@ class CallPool:
         for p in lost:
             if not p.future.done():
                 p.future.set_result(
-                    {
-                        "outcome": Outcome.INTERRUPTED.value,
-                        "uri": p.uri,
-                        "started_at": p.started_at.isoformat(),
-                        "ended_at": now.isoformat(),
-                        "detail": f"call worker died (exit code {w.proc.exitcode})",
-                    }
+                    CallReport.failed(
+                        p.uri,
+                        Outcome.INTERRUPTED,
+                        f"call worker died (exit code {w.proc.exitcode})",
+                        started_at=p.started_at,
+                    )
                 )
 
     def stop(self, timeout: float = 15.0) -> None:
@@ -357,101 +318,61 @@ class CallPool:
         self.stop()
 
 
-def _dt(v: Any) -> datetime | None:
-    return datetime.fromisoformat(v) if v else None
-
-
-def attempt_result(r: dict[str, Any]) -> AttemptResult:
-    """run_call's dict (or the pool's INTERRUPTED dict) → AttemptResult."""
-    now = datetime.now(UTC)
-    return AttemptResult(
-        outcome=Outcome(r["outcome"]),
-        started_at=_dt(r.get("started_at")) or now,
-        ended_at=_dt(r.get("ended_at")) or now,
-        answered_at=_dt(r.get("answered_at")),
-        sip_code=r.get("sip_code"),
-        q850_cause=r.get("q850"),
-        dtmf=r.get("dtmf") or "",
-        transcript=r.get("transcript") or "",
-        callback_at=_dt(r.get("callback_at")),
-        recording_path=r.get("recording_path"),
-        detail=r.get("detail") or "",
-        said=list(r.get("said") or []),
-        sms_text=r.get("sms_text") or None,
-    )
-
-
-def notification_request(n: Notification) -> dict[str, Any]:
-    """What the conversation function gets: the notification's fields, plain data."""
-    return {
-        "id": n.id,
-        "source": n.source,
-        "external_id": n.external_id,
-        "tenant": n.tenant,
-        "phone": n.phone,
-        "phone_raw": n.phone_raw,
-        "channel": n.channel.value,
-        "scenario": n.scenario,
-        "variables": dict(n.variables),
-        "timezone": n.timezone,
-        "attempt_no": n.attempt_no,
-        "contacts": n.contacts,
-    }
-
-
-def call_channel(config: Any, config_path: str | Path | None = None) -> CallChannel:
-    """The call channel for `cuckoo run`: workers per [telephony], each loading the same
-    cuckoo.toml (for the synthesizer, recognizer and conversation). Call `.start()` (or let
-    the first `deliver` do it) and `.close()` at shutdown."""
-    settings: TelephonySettings = config.telephony
-    spec = WorkerSpec(
-        settings=settings.model_dump(), config_path=str(config_path) if config_path else None
-    )
-    return CallChannel(settings, spec)
-
-
 class CallChannel:
-    """cuckoo.domain.Channel for calls. `deliver` blocks until the call is over; it is safe to
-    call from many scheduler threads at once (the pool caps the concurrency)."""
+    """The call `Channel` the scheduler delivers with. `deliver` blocks until the call is over;
+    it is safe to call from many scheduler threads at once (the pool caps the concurrency).
+
+    `clock` is the scheduler's clock: the conversation's "now", and under a fast clock (the demo,
+    `run --clock-speed`) the call's times are placed where it started on that clock, so they
+    agree with the store's other times; its length stays real."""
 
     kind = ChannelKind.CALL
 
     def __init__(
         self,
         settings: TelephonySettings,
-        spec: WorkerSpec | None = None,
+        pool: CallPool,
         *,
-        pool: CallPool | None = None,
+        clock: Clock | None = None,
+        record_dir: Path | None = None,
     ) -> None:
         self.settings = settings
-        self.pool = pool or CallPool(settings, spec)
-        self._started = pool is not None
+        self.pool = pool
+        self.clock = clock
+        self.record_dir = record_dir
+        self._started = False
+        self._lock = threading.Lock()
 
     def start(self) -> CallChannel:
-        if not self._started:
-            self.pool.start()
-            self._started = True
+        with self._lock:
+            if not self._started:
+                self.pool.start()
+                self._started = True
         return self
 
     def close(self) -> None:
         self.pool.stop()
 
     def deliver(self, notification: Notification) -> AttemptResult:
-        from cuckoo.errors import InputError
-        from cuckoo.telephony.dialplan import target_uri
-
         self.start()
-        started = datetime.now(UTC)
+        started = self.clock() if self.clock is not None else utcnow()
         try:
             uri = target_uri(notification.phone, self.settings)
         except InputError as e:
             return AttemptResult(Outcome.INVALID_NUMBER, started, started, detail=str(e))
         record = None
-        if self.settings.record_dir:
+        if self.record_dir is not None:
             stamp = started.strftime("%Y%m%dT%H%M%S")
-            record = str(
-                Path(self.settings.record_dir)
-                / f"{notification.id}-{notification.attempt_no}-{stamp}.wav"
-            )
-        fut = self.pool.submit(uri, notification_request(notification), record)
-        return attempt_result(fut.result())
+            name = f"{notification.id}-{notification.attempt_no}-{stamp}.wav"
+            record = str(self.record_dir / name)
+        request = CallRequest(
+            uri,
+            notification,
+            now=started if self.clock is not None else None,
+            record_path=record,
+        )
+        report = self.pool.submit(request).result()
+        at = getattr(self.clock, "at", None)  # a ScaledClock maps wall time onto its own
+        if at is not None:
+            report = report.moved_to(at(report.started_at))
+        return report.attempt_result()

@@ -30,10 +30,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
 import sys
 import threading
 import time
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +47,8 @@ from cuckoo.telephony.dtmf import tones_pcm
 from cuckoo.telephony.engine import CallHandle, Engine, EngineConfig
 
 log = logging.getLogger(__name__)
+
+Speak = Callable[[str], Audio]  # text → speech (the sim phone has no voice of its own)
 
 ACTIONS = ("answer", "busy", "reject", "never", "code", "human", "voicemail")
 VOICEMAIL_GREETING = (
@@ -145,8 +149,10 @@ class SimPhone:
         transport: str = "udp",
         tls_cert: str = "",
         tls_key: str = "",
+        speak: Speak | None = None,
     ) -> None:
         self.script = script
+        self.speak = speak
         cfg = EngineConfig(
             sip_port=port,
             log_level=0,
@@ -326,7 +332,7 @@ class SimPhone:
             if b.play:
                 greeting = Audio.read_wav(b.play).resample(TELEPHONY_RATE)
             else:
-                greeting = _espeak(b.greeting or VOICEMAIL_GREETING)
+                greeting = self._speak(b.greeting or VOICEMAIL_GREETING)
             pcm = greeting.pcm
             if b.beep_s <= 0:
                 return pcm, None
@@ -335,13 +341,12 @@ class SimPhone:
             return pcm + gap + beep_pcm(b.beep_hz, b.beep_s), beep_at
         if text is None:
             return None, None
-        return _espeak(text).pcm, None
+        return self._speak(text).pcm, None
 
-
-def _espeak(text: str) -> Audio:
-    from cuckoo.telephony.espeak import EspeakSynthesizer
-
-    return EspeakSynthesizer().synthesize(text, rate=TELEPHONY_RATE)
+    def _speak(self, text: str) -> Audio:
+        if self.speak is None:
+            raise ValueError(f"this phone has no voice to say {text!r}")
+        return self.speak(text).resample(TELEPHONY_RATE)
 
 
 def beep_pcm(hz: float, seconds: float, *, level: float = 0.3) -> bytes:
@@ -424,14 +429,18 @@ def write_mono_wav(path: str | Path, frames: list[bytes]) -> None:
         w.writeframes(b"".join(frames))
 
 
-def run_forever(script: Script, port: int, events: IO[str] | None = None, **engine: str) -> int:
-    """`cuckoo sim-phone`: serve until SIGTERM / Ctrl-C. `engine`: transport, tls_cert,
-    tls_key."""
-    import signal
-
+def run_forever(
+    script: Script,
+    port: int,
+    events: IO[str] | None = None,
+    speak: Speak | None = None,
+    **engine: str,
+) -> int:
+    """`cuckoo sim-phone`: serve until SIGTERM / Ctrl-C. `speak` voices what the script says;
+    `engine`: transport, tls_cert, tls_key."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    phone = SimPhone(script, port=port, events=events, **engine).start()
+    phone = SimPhone(script, port=port, events=events, speak=speak, **engine).start()
     try:
         while not stop.wait(0.5):
             pass

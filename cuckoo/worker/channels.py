@@ -1,181 +1,96 @@
-"""The real channels the worker delivers with: calls (telephony worker processes running the
-dialog) and SMS (the configured gateways). `cuckoo run` uses `build_channels(config)`.
+"""The channels a worker delivers with, built from the config in one place.
 
-- CALL: `cuckoo.telephony.pool.CallChannel` — worker processes, each with its own pjsua2 Endpoint,
-  run `converse_call` (below) on every answered call: the scenario named by the notification,
-  spoken by the configured synthesizer ([telephony] synthesizer: Silero if its model is
-  installed, else Festival), answered by DTMF, and by voice when a Russian Vosk model is
-  installed ([telephony] recognizer). An `sms:` step of the dialog comes back as the result's
-  `sms_text`; the store keeps it as an sms_requests row and the scheduler's
-  flush_sms_requests sends it through the SMS channel.
+- CALL: `cuckoo.telephony.pool.CallChannel` over call worker processes (each with its own pjsua2
+  Endpoint). Each worker is sent, once, the `ScenarioConversation` (the notification's scenario,
+  run by the dialog runner) and the `ConfiguredSpeech` that builds its voice (Silero if its model
+  is installed, else Festival, else espeak-ng) and its recognizer (a Russian Vosk model, else
+  keys only). An `sms:` step of the dialog comes back as the result's `sms_text`; the store keeps
+  it as an sms_requests row and the scheduler sends it.
 - SMS: `cuckoo.sms.SmsChannel` over the `[sms.gateways]`; the text is the scenario's rendered
-  `sms:` template. Left out (with a log line) when no gateway is configured.
+  `sms:` template.
+- dry-run (`cuckoo run --channel dry-run`): logs what would be said or sent, calls nobody.
 
-The call channel is left out (with a log line) when no trunk is configured: a stored phone is a
-number, and numbers are dialed through `[telephony.trunk]`. A notification whose channel is left
-out is never claimed by the scheduler (it only claims notifications of the channels it has): it
-stays pending until the channel is configured.
+A channel that is not configured is left out, with a log line: the call channel without
+`[telephony.trunk] domain` (stored phones are numbers, dialed through the trunk), the SMS channel
+without `[sms.gateways]`. The scheduler claims only notifications of the channels it has; the
+others stay pending until their channel is configured.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import threading
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from cuckoo.clock import Clock
-from cuckoo.domain import AttemptResult, Channel, ChannelKind, Notification, Outcome
-from cuckoo.errors import InputError
+from cuckoo.config import Config
+from cuckoo.dialog.catalog import ScenarioCatalog
+from cuckoo.dialog.converse import ScenarioConversation
+from cuckoo.domain import Channel, ChannelKind, Notification
+from cuckoo.errors import CuckooError
+from cuckoo.line.speech import RecognizerFactory, Synthesizer
+from cuckoo.sms import SmsChannel, build_gateways
+from cuckoo.speech.asr import recognizer_from_config
+from cuckoo.speech.tts import build_synthesizer, espeak_synthesizer
+from cuckoo.store import Store
+from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec
+from cuckoo.worker.dry_run import DryRunChannel, default_render
 
-if TYPE_CHECKING:
-    from cuckoo.config import Config
-    from cuckoo.store import Store
-    from cuckoo.telephony.pool import CallPool
-
-log = logging.getLogger("cuckoo.worker.channels")
-
-
-# What a call worker runs on each answered call (an import path: workers are spawned processes).
-CONVERSE_PATH = "cuckoo.worker.channels:converse_call"
-
-
-def converse_call(line: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """Runs in a call worker: the dialog's `converse` with what the parent added to the request.
-
-    Variables that do not fit the scenario (InputError, raised before anything is said) end
-    the call as INVALID_NUMBER — the outcome whose status is INVALID ("bad input") — with the
-    reason in the detail: retrying cannot help, the ERP row must be fixed."""
-    from cuckoo.dialog.converse import converse
-
-    try:
-        return converse(line, request)
-    except InputError as e:
-        return {"outcome": Outcome.INVALID_NUMBER.value, "detail": f"bad input: {e}", "said": []}
+log = logging.getLogger(__name__)
 
 
-def default_config_path() -> str | None:
-    """The file `cuckoo.config.load(None)` reads ($CUCKOO_CONFIG, else ./cuckoo.toml), so the
-    call workers build their synthesizer/recognizer from the same file; None: defaults."""
-    import os
+@dataclass(frozen=True)
+class ConfiguredSpeech:
+    """The voice and recognizer of `config`, built inside each call worker process."""
 
-    from cuckoo.config import DEFAULT_PATH, ENV_PATH
+    config: Config
 
-    path = os.environ.get(ENV_PATH) or (str(DEFAULT_PATH) if DEFAULT_PATH.exists() else None)
-    return str(Path(path).resolve()) if path else None
-
-
-class DialogCallChannel:
-    """The call Channel: the telephony CallChannel's pool, with the dialog's request fields
-    (scenarios_dir, the clock's `now`) added to every call. Whether speech is understood is
-    decided in the worker by the line itself (it has a recognizer or not)."""
-
-    kind = ChannelKind.CALL
-
-    def __init__(
-        self,
-        config: Config,
-        *,
-        clock: Clock | None = None,
-        config_path: str | None = None,
-        pool: CallPool | None = None,
-    ) -> None:
-        from cuckoo.telephony.pool import CallChannel, WorkerSpec
-
-        if config_path is None:
-            config_path = default_config_path()
-        self.config = config
-        self.clock = clock
-        self.scenarios_dir = str(config.path(config.scenarios_dir).resolve())
-        # Synthesizer and recognizer come from [telephony] (the recognizer builder returns
-        # none without an installed Russian Vosk model: the dialog then takes keys only).
-        spec = WorkerSpec(
-            settings=config.telephony.model_dump(),
-            config_path=config_path,
-            converse=CONVERSE_PATH,
-        )
-        self.calls = CallChannel(config.telephony, spec, pool=pool)
-        self._lock = threading.Lock()
-
-    def start(self) -> DialogCallChannel:
-        with self._lock:
-            self.calls.start()
-        return self
-
-    def close(self) -> None:
-        self.calls.close()
-
-    def request_for(self, n: Notification) -> dict[str, Any]:
-        from cuckoo.telephony.pool import notification_request
-
-        request = notification_request(n)
-        request["scenarios_dir"] = self.scenarios_dir
-        if self.config.telephony.operator:
-            request["operator"] = self.config.telephony.operator
-        if self.clock is not None:
-            request["now"] = self.clock().astimezone(UTC).isoformat()
-        return request
-
-    def deliver(self, notification: Notification) -> AttemptResult:
-        from cuckoo.telephony.dialplan import target_uri
-        from cuckoo.telephony.pool import attempt_result
-
-        self.start()
-        started = self.clock() if self.clock is not None else datetime.now(UTC)
+    def __call__(self) -> tuple[Synthesizer | None, RecognizerFactory | None]:
+        synthesizer: Synthesizer
         try:
-            uri = target_uri(notification.phone, self.config.telephony)
-        except InputError as e:
-            return AttemptResult(Outcome.INVALID_NUMBER, started, started, detail=str(e))
-        record = None
-        if self.config.telephony.record_dir:
-            stamp = started.strftime("%Y%m%dT%H%M%S")
-            record = str(
-                self.config.path(self.config.telephony.record_dir)
-                / f"{notification.id}-{notification.attempt_no}-{stamp}.wav"
-            )
-        fut = self.calls.pool.submit(uri, self.request_for(notification), record)
-        return on_clock(attempt_result(fut.result()), self.clock)
+            synthesizer = build_synthesizer(self.config)
+        except CuckooError as e:
+            log.warning("the configured voice is unavailable (%s): using espeak-ng", e)
+            synthesizer = espeak_synthesizer()
+        try:
+            recognizer = recognizer_from_config(self.config)
+        except CuckooError as e:  # no ASR still leaves DTMF: calls go on
+            log.warning("speech recognition unavailable (%s): listening to keys only", e)
+            recognizer = None
+        return synthesizer, recognizer
 
 
-def on_clock(result: AttemptResult, clock: Clock | None) -> AttemptResult:
-    """The call worker stamps its times on the wall clock; under a fast clock (the demo, `run
-    --clock-speed`) the call is placed where it started on that clock, so it agrees with the
-    store's other times (next attempt, the ERP's last_attempt_at). Its length stays real: a
-    20-second call reads as 20 seconds, not 20 minutes."""
-    at = getattr(clock, "at", None)
-    if at is None:
-        return result
-    shift = at(result.started_at) - result.started_at
-    return dataclasses.replace(
-        result,
-        started_at=result.started_at + shift,
-        ended_at=result.ended_at + shift,
-        answered_at=result.answered_at + shift if result.answered_at else None,
+def scenario_conversation(config: Config) -> ScenarioConversation:
+    return ScenarioConversation(
+        scenarios_dir=config.path(config.scenarios_dir).resolve(),
+        operator=config.telephony.operator,
+        day_parts=dict(config.speech.day_parts),
     )
 
 
+def call_channel(config: Config, clock: Clock | None = None) -> CallChannel:
+    """The call channel of `config` (its workers start with `.start()` or the first call)."""
+    tel = config.telephony
+    spec = WorkerSpec(
+        settings=tel, converse=scenario_conversation(config), speech=ConfiguredSpeech(config)
+    )
+    record_dir = config.path(tel.record_dir) if tel.record_dir else None
+    return CallChannel(tel, CallPool(tel, spec), clock=clock, record_dir=record_dir)
+
+
 class ScenarioTexts:
-    """`text_for` of the SMS channel: the scenario's `sms:` template rendered with the
-    notification's variables. Scenarios are loaded once and kept."""
+    """The SMS channel's text: the scenario's `sms:` template with the notification's
+    variables."""
 
     def __init__(self, scenarios_dir: Path) -> None:
-        from cuckoo.dialog.catalog import ScenarioCatalog
-
         self.catalog = ScenarioCatalog(scenarios_dir)
 
     def __call__(self, n: Notification) -> str:
         return self.catalog.sms_text(n.scenario, dict(n.variables))
 
 
-def build_sms_channel(config: Config, store: Store, clock: Clock | None = None) -> Channel | None:
-    """The SMS channel, or None (logged) when no gateway is configured."""
-    if not config.sms.gateways:
-        log.info("no [sms.gateways] configured: the SMS channel is off")
-        return None
-    from cuckoo.sms import SmsChannel, build_gateways
-
+def sms_channel(config: Config, store: Store, clock: Clock | None = None) -> SmsChannel:
     gateways, webhook = build_gateways(config.sms)
 
     def on_receipt(message_id: str, status: str) -> bool:
@@ -193,37 +108,37 @@ def build_sms_channel(config: Config, store: Store, clock: Clock | None = None) 
     )
 
 
+def dry_run_channels(config: Config, clock: Clock | None = None) -> dict[ChannelKind, Channel]:
+    """Channels that log what the call would say up to the first answer, or the SMS text."""
+    catalog = ScenarioCatalog(config.path(config.scenarios_dir))
+
+    def render(n: Notification) -> list[str]:
+        try:
+            if n.channel == ChannelKind.SMS:
+                return [catalog.sms_text(n.scenario, dict(n.variables))]
+            return catalog.preview_call(n.scenario, dict(n.variables), n.timezone)
+        except CuckooError as e:  # a dry run reports what a real attempt would trip over
+            return [f"cannot render scenario {n.scenario!r}: {e}", *default_render(n)]
+
+    return {k: DryRunChannel(k, render, clock) for k in (ChannelKind.CALL, ChannelKind.SMS)}
+
+
 def build_channels(
-    config: Config,
-    *,
-    store: Store | None = None,
-    clock: Clock | None = None,
-    config_path: str | None = None,
-    calls: bool = True,
+    config: Config, store: Store, *, clock: Clock | None = None, calls: bool = True
 ) -> dict[ChannelKind, Channel]:
-    """The real channels for `config`. `store` is used for the SMS do-not-contact check and
-    delivery receipts (one is opened from the config when not given); `clock` is the scheduler's
-    clock, passed to the dialog as its `now` and to the SMS channel (the demo's fast clock);
-    `config_path` is the cuckoo.toml the call workers load for their synthesizer/recognizer
-    (default: the file `cuckoo.config.load()` reads without -c)."""
+    """The real channels `config` configures (see the module docstring for what is left out)."""
     channels: dict[ChannelKind, Channel] = {}
-    if calls and not config.telephony.trunk.domain:
-        # Stored phones are numbers, and a number is dialed through the trunk: without one
-        # every call would fail as if the customer's number were wrong.
+    if not calls:
+        pass
+    elif not config.telephony.trunk.domain:
         log.warning(
             "no [telephony.trunk] domain configured: the call channel is off (numbers cannot "
             "be dialed); notifications to call stay pending until a trunk is configured"
         )
-    elif calls:
-        channels[ChannelKind.CALL] = DialogCallChannel(config, clock=clock, config_path=config_path)
-    if store is None and config.sms.gateways:
-        from cuckoo.store import Store
-
-        store = Store.from_config(config)
-    if store is not None:
-        sms = build_sms_channel(config, store, clock)
-        if sms is not None:
-            channels[ChannelKind.SMS] = sms
+    else:
+        channels[ChannelKind.CALL] = call_channel(config, clock)
+    if config.sms.gateways:
+        channels[ChannelKind.SMS] = sms_channel(config, store, clock)
     else:
         log.info("no [sms.gateways] configured: the SMS channel is off")
     missing = [k.value for k in (ChannelKind.CALL, ChannelKind.SMS) if k not in channels]
@@ -234,11 +149,19 @@ def build_channels(
     return channels
 
 
-def close_channels(channels: dict[ChannelKind, Channel]) -> None:
+def start_channels(channels: Mapping[ChannelKind, Channel]) -> None:
+    """Start what holds processes (call workers: up, and the voice warm, before the first claim)."""
+    for ch in channels.values():
+        start = getattr(ch, "start", None)
+        if callable(start):
+            start()
+
+
+def close_channels(channels: Mapping[ChannelKind, Channel]) -> None:
     """Stop the call workers, unbind the SMS gateways, close the receipt listener."""
     for ch in channels.values():
         close = getattr(ch, "close", None)
-        if close is not None:
+        if callable(close):
             try:
                 close()
             except Exception:  # closing must not hide the run's own result

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from cuckoo.domain import AttemptResult, Channel, ChannelKind, Notification, Outcome
+from cuckoo.clock import Clock, utcnow
+from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +30,13 @@ class DryRunChannel:
         self,
         kind: ChannelKind,
         render: Render | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if kind == ChannelKind.CALL_THEN_SMS:
             raise ValueError("a channel is either call or sms")
         self.kind: ChannelKind = kind
         self.render: Render = render or default_render
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
 
     def deliver(self, notification: Notification) -> AttemptResult:
         started = self.clock()
@@ -62,9 +62,3 @@ class DryRunChannel:
             detail=f"dry run: {verb}",
             said=said,
         )
-
-
-def dry_run_channels(
-    render: Render | None = None, clock: Callable[[], datetime] | None = None
-) -> dict[ChannelKind, Channel]:
-    return {k: DryRunChannel(k, render, clock) for k in (ChannelKind.CALL, ChannelKind.SMS)}

@@ -16,6 +16,7 @@ from cuckoo.demo.cast import CAST, DOCS, Customer, Expected, documents, phones_s
 from cuckoo.demo.phone import SequencedScript
 from cuckoo.demo.rig import Rig, RigOptions, scenarios_dir, toml_text
 from cuckoo.domain import ChannelKind, Notification, Outcome, Status
+from cuckoo.store import Store
 from cuckoo.worker.channels import ScenarioTexts, build_channels
 
 CONFIRM = Customer(
@@ -223,18 +224,20 @@ def test_sms_text_is_the_scenarios_sms_template() -> None:
 
 
 def test_build_channels_leaves_sms_out_without_gateways(tmp_path: Path) -> None:
-    from cuckoo.worker.channels import DialogCallChannel
+    from cuckoo.dialog.converse import ScenarioConversation
+    from cuckoo.telephony.pool import CallChannel
 
     cfg = parse('[telephony.trunk]\ndomain = "127.0.0.1:5090"\n', base_dir=tmp_path)
-    channels = build_channels(cfg)
+    channels = build_channels(cfg, Store("sqlite://"))
     assert set(channels) == {ChannelKind.CALL}
     call = channels[ChannelKind.CALL]
-    assert isinstance(call, DialogCallChannel)
-    req = call.request_for(notification("documents_sent", {"a": 1}))
-    assert req["scenarios_dir"] == str((tmp_path / "scenarios").resolve())
-    assert "now" not in req  # the wall clock, unless a fast clock is given
+    assert isinstance(call, CallChannel)
+    converse = call.pool.spec.converse
+    assert isinstance(converse, ScenarioConversation)
+    assert converse.scenarios_dir == (tmp_path / "scenarios").resolve()
+    assert call.clock is None  # the wall clock, unless a fast clock is given
     # Not started: building the channels starts no worker process.
-    assert not call.calls._started
+    assert not call._started
 
 
 def test_build_channels_leaves_calls_out_without_a_trunk(
@@ -242,7 +245,7 @@ def test_build_channels_leaves_calls_out_without_a_trunk(
 ) -> None:
     # Without a trunk no number can be dialed: the channel is off (notifications wait), rather
     # than every customer's number failing as "invalid".
-    channels = build_channels(parse("", base_dir=tmp_path))
+    channels = build_channels(parse("", base_dir=tmp_path), Store("sqlite://"))
     assert channels == {}
     assert "no [telephony.trunk] domain configured: the call channel is off" in caplog.text
     assert "channels off: call, sms" in caplog.text
@@ -251,21 +254,15 @@ def test_build_channels_leaves_calls_out_without_a_trunk(
 def test_input_errors_do_not_reach_the_phone_as_a_delivered_call() -> None:
     import io
 
+    from cuckoo.dialog.converse import ScenarioConversation
     from cuckoo.dialog.text_line import TextLine
-    from cuckoo.worker.channels import converse_call
+    from cuckoo.line.leg import CallRequest
 
     line = TextLine(io.StringIO(""), io.StringIO())
-    r = converse_call(
-        line,
-        {
-            "scenario": "documents_sent",
-            "scenarios_dir": str(scenarios_dir()),
-            "variables": {},
-            "timezone": "Europe/Moscow",
-        },
-    )
-    assert r["outcome"] == Outcome.INVALID_NUMBER.value
-    assert "bad input" in r["detail"] and "customer" in r["detail"]
+    converse = ScenarioConversation(scenarios_dir())
+    r = converse(line, CallRequest("sip:x", notification("documents_sent", {})))
+    assert r.outcome == Outcome.INVALID_NUMBER
+    assert "bad input" in r.detail and "customer" in r.detail
 
 
 def test_demo_never_empties_a_folder_it_did_not_make(tmp_path: Path) -> None:

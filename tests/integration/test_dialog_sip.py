@@ -6,18 +6,20 @@ the question (barge-in)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telephony_helpers import SimPhoneProc
+from telephony_helpers import SimPhoneProc, scenario_request
 
 from cuckoo.config.telephony import TelephonySettings
 from cuckoo.dialog import load_named
-from cuckoo.dialog.converse import converse
+from cuckoo.dialog.converse import ScenarioConversation
+from cuckoo.line.leg import CallReport
+from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
-from cuckoo.telephony.espeak import EspeakSynthesizer
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -56,22 +58,14 @@ def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPhoneProc]:
     assert p.stop() == 0
 
 
-def call(engine: Engine, phone: SimPhoneProc, user: str, scenario: str) -> dict[str, Any]:
-    request = {
-        "scenario": scenario,
-        "scenarios_dir": str(SHIPPED),
-        "variables": load_named(SHIPPED, scenario).variables,
-        "timezone": "Europe/Moscow",
-        "now": "2026-11-19T07:00:00+00:00",  # Thursday, 10:00 in Moscow
-        "speech_available": False,
-    }
+def call(engine: Engine, phone: SimPhoneProc, user: str, scenario: str) -> CallReport:
+    variables = load_named(SHIPPED, scenario).variables
     return run_call(
         engine,
-        phone.uri(user),
-        request,
+        scenario_request(phone.uri(user), scenario, variables),  # Thursday, 10:00 in Moscow
         settings=SETTINGS,
-        converse=converse,
-        synthesizer=EspeakSynthesizer(),
+        converse=ScenarioConversation(SHIPPED, speech_available=False),
+        synthesizer=espeak_synthesizer(),
     )
 
 
@@ -88,18 +82,18 @@ def test_scenario_over_sip(
     engine: Engine, phone: SimPhoneProc, user: str, scenario: str, outcome: str, dtmf: str
 ) -> None:
     r = call(engine, phone, user, scenario)
-    assert r["outcome"] == outcome, {k: v for k, v in r.items() if k != "said"}
-    assert r["dtmf"] == dtmf
-    assert r["said"][0].startswith(("Пётр Николаевич, здравствуйте!", "Иван Петрович"))
-    assert r["answered_at"] is not None
+    assert r.outcome == outcome, r
+    assert r.dtmf == dtmf
+    assert r.said[0].startswith(("Пётр Николаевич, здравствуйте!", "Иван Петрович"))
+    assert r.answered_at is not None
 
 
 def test_callback_menu_over_sip(engine: Engine, phone: SimPhoneProc) -> None:
     r = call(engine, phone, "callback", "callback_offer")
-    assert r["outcome"] == "callback_requested", r
-    assert r["dtmf"] == "23"
-    assert r["callback_at"] == "2026-11-21T07:00:00+00:00"  # Saturday 10:00 in Moscow
-    assert r["said"][-1] == (
+    assert r.outcome == "callback_requested", r
+    assert r.dtmf == "23"
+    assert r.callback_at == datetime(2026, 11, 21, 7, 0, tzinfo=UTC)  # Saturday 10:00 in Moscow
+    assert r.said[-1] == (
         "Хорошо, перезвоним послезавтра, в субботу, двадцать первого ноября, в десять часов. "
         "До свидания."
     )

@@ -20,9 +20,10 @@ from adapters.samples.erp import create_sample_erp
 from cuckoo.config import parse
 from cuckoo.demo.cast import CALLBACK
 from cuckoo.demo.rig import scenarios_dir
-from cuckoo.dialog.converse import converse
+from cuckoo.dialog.converse import ScenarioConversation
 from cuckoo.dialog.text_line import TextLine
-from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome, Status
+from cuckoo.domain import AttemptResult, ChannelKind, Notification, Status
+from cuckoo.line.leg import CallRequest
 from cuckoo.store import Store
 from cuckoo.worker.scheduler import Scheduler
 
@@ -53,26 +54,17 @@ class TypingCustomer:
         out = io.StringIO()
         line = TextLine(io.StringIO("".join(t + "\n" for t in typed)), out, echo=True)
         started = self.clock()
-        r = converse(
-            line,
-            {
-                "scenario": n.scenario,
-                "scenarios_dir": str(scenarios_dir()),
-                "variables": n.variables,
-                "timezone": n.timezone,
-                "now": started.isoformat(),
-                "speech_available": True,
-            },
-        )
+        converse = ScenarioConversation(scenarios_dir(), speech_available=True)
+        r = converse(line, CallRequest("sip:typing", n, now=started))
         self.transcripts.append(out.getvalue())
         return AttemptResult(
-            outcome=Outcome(r["outcome"]),
+            outcome=r.outcome,
             started_at=started,
             ended_at=self.clock(),
-            dtmf=r["dtmf"],
-            transcript=r["transcript"],
-            said=r["said"],
-            callback_at=datetime.fromisoformat(r["callback_at"]) if r["callback_at"] else None,
+            dtmf=r.dtmf,
+            transcript=r.transcript,
+            said=list(r.said),
+            callback_at=r.callback_at,
         )
 
 

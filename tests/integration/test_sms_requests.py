@@ -87,9 +87,9 @@ submit_timeout_s = 1.0
 
 @pytest.fixture
 def channel(smsc: Smsc, store: Store, clock: ManualClock) -> Iterator[SmsChannel]:
-    from cuckoo.worker.channels import build_sms_channel
+    from cuckoo.worker.channels import sms_channel
 
-    ch = build_sms_channel(config(smsc), store, clock)
+    ch = sms_channel(config(smsc), store, clock)
     assert isinstance(ch, SmsChannel)
     assert ch.gateways["main"].wait_bound(10)  # type: ignore[attr-defined]
     yield ch

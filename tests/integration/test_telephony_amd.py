@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 from amd_samples import VOICEMAIL_TEXTS, at_level, festival, have_festival, trim, write_wav
-from telephony_helpers import SimPhoneProc
+from telephony_helpers import SimPhoneProc, scenario_request
 
 from cuckoo.config.telephony import TelephonySettings
 from cuckoo.dialog import load_named
-from cuckoo.dialog.converse import converse
+from cuckoo.dialog.converse import ScenarioConversation
+from cuckoo.line.leg import CallReport
+from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
-from cuckoo.telephony.espeak import EspeakSynthesizer
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -78,24 +79,14 @@ def phone(workdir: Path) -> Iterator[SimPhoneProc]:
     assert p.stop() == 0
 
 
-def call(
-    engine: Engine, phone: SimPhoneProc, user: str, scenario: str, sdir: Path
-) -> dict[str, Any]:
-    request = {
-        "scenario": scenario,
-        "scenarios_dir": str(sdir),
-        "variables": load_named(sdir, scenario).variables,
-        "timezone": "Europe/Moscow",
-        "now": "2026-11-19T07:00:00+00:00",
-        "speech_available": False,
-    }
+def call(engine: Engine, phone: SimPhoneProc, user: str, scenario: str, sdir: Path) -> CallReport:
+    variables = load_named(sdir, scenario).variables
     return run_call(
         engine,
-        phone.uri(user),
-        request,
+        scenario_request(phone.uri(user), scenario, variables),
         settings=SETTINGS,
-        converse=converse,
-        synthesizer=EspeakSynthesizer(),
+        converse=ScenarioConversation(sdir, speech_available=False),
+        synthesizer=espeak_synthesizer(),
     )
 
 
@@ -106,31 +97,31 @@ def test_voicemail_hangs_up_with_outcome_voicemail(
     if user == "festival_vm" and not have_festival():
         pytest.skip("festival is not installed")
     r = call(engine, phone, user, "documents_sent", scenarios)
-    assert r["outcome"] == "voicemail", {k: v for k, v in r.items() if k != "said"}
-    assert r["amd"].startswith("machine: ") and "answering machine" in r["detail"]
-    assert r["dtmf"] == ""
-    assert r["duration_s"] < 13  # hung up on the verdict, not after the whole dialog
-    assert len(r["said"]) <= 3  # cut short: the message (and maybe the question) only
+    assert r.outcome == "voicemail", r
+    assert r.amd.startswith("machine: ") and "answering machine" in r.detail
+    assert r.dtmf == ""
+    assert r.duration_s < 13  # hung up on the verdict, not after the whole dialog
+    assert len(r.said) <= 3  # cut short: the message (and maybe the question) only
 
 
 def test_voicemail_leave_message_speaks_after_the_beep(
     engine: Engine, phone: SimPhoneProc, scenarios: Path
 ) -> None:
     r = call(engine, phone, "voicemail", "documents_vm", scenarios)
-    assert r["outcome"] == "voicemail", r
-    assert r["detail"].endswith("message left"), r["detail"]
-    message = r["said"][-1]
+    assert r.outcome == "voicemail", r
+    assert r.detail.endswith("message left"), r.detail
+    message = r.said[-1]
     assert message.startswith("Пётр Николаевич, здравствуйте!")
     n = max(e["n"] for e in phone.events() if e["event"] == "incoming")
     e = phone.wait_event("ended", timeout=10, user="voicemail", n=n)
     # the robot's voice came after the beep, promptly (it waits for the beep, then speaks)
-    assert e["loud_after_beep_s"] is not None and e["loud_after_beep_s"] < 1.5, (e, r["detail"])
+    assert e["loud_after_beep_s"] is not None and e["loud_after_beep_s"] < 1.5, (e, r.detail)
 
 
 def test_a_person_who_says_allo_and_presses_1_is_confirmed(
     engine: Engine, phone: SimPhoneProc, scenarios: Path
 ) -> None:
     r = call(engine, phone, "human", "documents_sent", scenarios)
-    assert r["outcome"] == "confirmed", {k: v for k, v in r.items() if k != "said"}
-    assert r["dtmf"] == "1"
-    assert not r["amd"].startswith("machine"), r["amd"]
+    assert r.outcome == "confirmed", r
+    assert r.dtmf == "1"
+    assert not r.amd.startswith("machine"), r.amd

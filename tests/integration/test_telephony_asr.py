@@ -16,8 +16,10 @@ import pytest
 from telephony_helpers import SimPhoneProc
 
 from cuckoo.config.telephony import TelephonySettings
+from cuckoo.domain import Outcome
 from cuckoo.line import Expect, Line, ReplyKind
 from cuckoo.line.audio import Audio
+from cuckoo.line.leg import CallRequest, ConversationResult
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
 
@@ -56,20 +58,19 @@ def test_listen_recognizes_what_the_customer_says(phone: SimPhoneProc, user: str
     make = recognizer_factory(Path(KO))
     seen: dict[str, Any] = {}
 
-    def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+    def converse(line: Line, request: CallRequest) -> ConversationResult:
         reply = line.listen(Expect(grammar=GRAMMAR, no_speech_timeout_s=5, end_silence_s=0.8))
         seen["reply"] = reply
-        return {"outcome": "delivered", "transcript": reply.text}
+        return ConversationResult(Outcome.DELIVERED, transcript=reply.text)
 
     with Engine(EngineConfig(bind_host="127.0.0.1")) as engine:
         r = run_call(
             engine,
-            phone.uri(user),
-            {},
+            CallRequest(phone.uri(user)),
             recognizer_factory=make,
             converse=converse,
-            settings=TelephonySettings(bind_host="127.0.0.1", recognizer=""),
+            settings=TelephonySettings(bind_host="127.0.0.1"),
         )
     assert seen["reply"].kind == ReplyKind.SPEECH, seen["reply"]
     assert seen["reply"].text == WORDS[user]
-    assert r["transcript"] == seen["reply"].text
+    assert r.transcript == seen["reply"].text

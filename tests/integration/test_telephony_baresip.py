@@ -28,9 +28,10 @@ from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
 from cuckoo.line import Expect, Line, ReplyKind
 from cuckoo.line.audio import Audio
+from cuckoo.line.leg import CallRequest, ConversationResult
+from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
-from cuckoo.telephony.espeak import EspeakSynthesizer
 
 pytestmark = [
     pytest.mark.sip,
@@ -114,7 +115,7 @@ def engine() -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     p = tmp_path_factory.mktemp("bs") / "baresip-says.wav"
-    EspeakSynthesizer().synthesize("Алло, это баресип. Слушаю вас внимательно.").write_wav(p)
+    espeak_synthesizer().synthesize("Алло, это баресип. Слушаю вас внимательно.").write_wav(p)
     return p
 
 
@@ -122,17 +123,17 @@ def test_baresip_hangs_up_and_the_robot_notices(engine: Engine, wav: Path, tmp_p
     bs = Baresip(tmp_path)
     try:
 
-        def listen(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+        def listen(line: Line, request: CallRequest) -> ConversationResult:
             threading.Timer(1.0, lambda: bs.command("hangup")).start()
             reply = line.listen(Expect(speech=False, no_speech_timeout_s=15))
-            return {"outcome": Outcome.DELIVERED.value, "detail": reply.kind.value}
+            return ConversationResult(Outcome.DELIVERED, detail=reply.kind.value)
 
-        r = run_call(engine, bs.uri, {}, settings=SETTINGS, converse=listen)
+        r = run_call(engine, CallRequest(bs.uri), settings=SETTINGS, converse=listen)
     finally:
         bs.stop()
-    assert r["sip_code"] == 200 and r["remote_hangup"] is True, r
-    assert r["detail"].startswith("hangup")
-    assert r["duration_s"] < 8
+    assert r.sip_code == 200 and r.remote_hangup is True, r
+    assert r.detail.startswith("hangup")
+    assert r.duration_s < 8
 
 
 def test_audio_round_trip_and_dtmf_through_baresip(
@@ -142,21 +143,22 @@ def test_audio_round_trip_and_dtmf_through_baresip(
     prompt = Audio.read_wav(wav)
     seen: dict[str, Any] = {}
 
-    def converse(line: Line, request: dict[str, Any]) -> dict[str, Any]:
+    def converse(line: Line, request: CallRequest) -> ConversationResult:
         line.play(prompt, barge_in=False)  # its own echo must not interrupt it
         threading.Timer(0.5, lambda: seen.setdefault("ack", bs.command("sndcode", "4"))).start()
         reply = line.listen(Expect(speech=False, no_speech_timeout_s=5))
         seen["reply"] = reply
-        return {"outcome": Outcome.DELIVERED.value, "dtmf": reply.digits}
+        return ConversationResult(Outcome.DELIVERED, dtmf=reply.digits)
 
     rec = tmp_path / "robot.wav"
     try:
-        r = run_call(engine, bs.uri, {}, settings=SETTINGS, converse=converse, record_path=str(rec))
+        request = CallRequest(bs.uri, record_path=str(rec))
+        r = run_call(engine, request, settings=SETTINGS, converse=converse)
     finally:
         bs.stop()
     assert seen["ack"]["ok"] is True
-    assert r["codec"] == "PCMA/8000"
-    assert seen["reply"].kind == ReplyKind.DTMF and r["dtmf"] == "4", r
+    assert r.codec == "PCMA/8000"
+    assert seen["reply"].kind == ReplyKind.DTMF and r.dtmf == "4", r
     with wave.open(str(rec), "rb") as w:
         stereo = pcm_of(w.readframes(w.getnframes())).reshape(-1, 2)
     sent = prompt.samples().astype(np.float64)

@@ -158,9 +158,9 @@ def _call(
 
 @pytest.fixture(scope="module", autouse=True)
 def hello(workdir: Path) -> None:
-    from cuckoo.telephony.espeak import EspeakSynthesizer
+    from cuckoo.speech.tts import espeak_synthesizer
 
-    EspeakSynthesizer().synthesize("Здравствуйте").write_wav(workdir / "hello.wav")
+    espeak_synthesizer().synthesize("Здравствуйте").write_wav(workdir / "hello.wav")
 
 
 def test_digest_auth_register_and_invite(workdir: Path, kamailio: int, phone: SimPhoneProc) -> None:

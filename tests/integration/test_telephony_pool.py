@@ -11,11 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from telephony_helpers import SimPhoneProc
+from telephony_helpers import EspeakSpeech, SimPhoneProc, WaitForKey, call_request, notification
 
 from cuckoo.config.telephony import DialRule, TelephonySettings, TrunkSettings
-from cuckoo.domain import ChannelKind, Notification, Outcome
-from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec, attempt_result
+from cuckoo.domain import Outcome
+from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec
 
 pytestmark = pytest.mark.sip
 
@@ -36,23 +36,6 @@ def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPhoneProc]:
     assert p.stop() == 0
 
 
-def _notification(phone: str, n: int = 1) -> Notification:
-    return Notification(
-        id=n,
-        source="test",
-        external_id=str(n),
-        tenant="default",
-        phone=phone,
-        phone_raw=phone,
-        channel=ChannelKind.CALL,
-        scenario="documents_sent",
-        variables={"wait_s": 4},
-        timezone="Europe/Moscow",
-        attempt_no=1,
-        contacts=0,
-    )
-
-
 def test_call_channel_through_the_trunk_dial_plan(phone: SimPhoneProc) -> None:
     settings = TelephonySettings(
         bind_host="127.0.0.1",
@@ -63,16 +46,13 @@ def test_call_channel_through_the_trunk_dial_plan(phone: SimPhoneProc) -> None:
         dial_plan=[DialRule(match=r"\+7(\d{10})", replace=r"8\1")],
     )
     spec = WorkerSpec(
-        settings=settings.model_dump(),
-        converse="telephony_helpers:wait_for_key",
-        synthesizer="telephony_helpers:espeak_synth",
-        extra_sys_path=[TESTS_DIR],
+        settings=settings, converse=WaitForKey(), speech=EspeakSpeech(), extra_sys_path=(TESTS_DIR,)
     )
-    channel = CallChannel(settings, spec).start()
+    channel = CallChannel(settings, CallPool(settings, spec)).start()
     try:
-        # wait_s travels in the request's variables; the conversation reads request["wait_s"]
-        ok = channel.deliver(_notification("+79123456789", 1))
-        busy = channel.deliver(_notification("+74950000000", 2))
+        # wait_s travels in the notification's variables; WaitForKey reads it
+        ok = channel.deliver(notification("+79123456789", 1, wait_s=4))
+        busy = channel.deliver(notification("+74950000000", 2, wait_s=4))
     finally:
         channel.close()
     assert ok.outcome == Outcome.CONFIRMED, ok
@@ -86,20 +66,17 @@ def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
         bind_host="127.0.0.1", workers=2, calls_per_worker=2, ring_timeout_s=5, calls_per_second=50
     )
     spec = WorkerSpec(
-        settings=settings.model_dump(),
-        converse="telephony_helpers:wait_for_key",
-        synthesizer="telephony_helpers:espeak_synth",
-        extra_sys_path=[TESTS_DIR],
+        settings=settings, converse=WaitForKey(), speech=EspeakSpeech(), extra_sys_path=(TESTS_DIR,)
     )
     pool = CallPool(settings, spec).start()
     try:
         victim_pid = pool.worker_pids()[0]
         # least-loaded placement: call 1 → worker 0, call 2 → worker 1, call 3 → worker 0
-        futs = [pool.submit(phone.uri(f"p{i}"), {"wait_s": 6}) for i in range(3)]
+        futs = [pool.submit(call_request(phone.uri(f"p{i}"), wait_s=6)) for i in range(3)]
         for i in range(3):
             phone.wait_event("answered", user=f"p{i}")
         os.kill(victim_pid, signal.SIGKILL)
-        results = [attempt_result(f.result(timeout=30)) for f in futs]
+        results = [f.result(timeout=30) for f in futs]
         assert [r.outcome for r in results] == [
             Outcome.INTERRUPTED,
             Outcome.DELIVERED,
@@ -115,7 +92,7 @@ def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
         with ThreadPoolExecutor(2) as ex:
             again = list(
                 ex.map(
-                    lambda u: attempt_result(pool.submit(phone.uri(u), {"wait_s": 0.5}).result(30)),
+                    lambda u: pool.submit(call_request(phone.uri(u), wait_s=0.5)).result(30),
                     ["again1", "again2"],
                 )
             )
@@ -126,20 +103,23 @@ def test_killed_worker_interrupts_only_its_calls(phone: SimPhoneProc) -> None:
 
 def test_call_channel_from_cuckoo_toml(phone: SimPhoneProc, tmp_path: Path) -> None:
     from cuckoo import config as config_mod
-    from cuckoo.telephony.pool import call_channel
+    from cuckoo.worker.channels import call_channel
 
     toml = tmp_path / "cuckoo.toml"
     toml.write_text(
         '[telephony]\nbind_host = "127.0.0.1"\nworkers = 1\ncalls_per_worker = 1\n'
-        'conversation = "telephony_helpers:wait_for_key"\n'
-        'synthesizer = "telephony_helpers:espeak_synth"\nrecognizer = ""\n'
-        f"record_dir = '{tmp_path / 'rec'}'\n"
+        "record_dir = 'rec'\n"
         "dial_plan = [{ match = '\\+7(\\d{10})', replace = '8\\1' }]\n"
         f'[telephony.trunk]\ndomain = "127.0.0.1:{phone.port}"\n'
     )
-    channel = call_channel(config_mod.load(toml), toml).start()
+    # the worker's own conversation (the scenario), but keys only and espeak: fast and certain
+    channel = call_channel(config_mod.load(toml))
+    channel.pool.spec = WorkerSpec(
+        channel.settings, converse=WaitForKey(), speech=EspeakSpeech(), extra_sys_path=(TESTS_DIR,)
+    )
+    channel.start()
     try:
-        r = channel.deliver(_notification("+79123456789", 3))
+        r = channel.deliver(notification("+79123456789", 3, wait_s=4))
     finally:
         channel.close()
     assert r.outcome == Outcome.CONFIRMED and r.dtmf == "1", r
@@ -149,21 +129,18 @@ def test_call_channel_from_cuckoo_toml(phone: SimPhoneProc, tmp_path: Path) -> N
 
 def test_clean_shutdown_with_calls_in_progress(phone: SimPhoneProc) -> None:
     settings = TelephonySettings(
-        bind_host="127.0.0.1", workers=1, calls_per_worker=2, calls_per_second=50, recognizer=""
+        bind_host="127.0.0.1", workers=1, calls_per_worker=2, calls_per_second=50
     )
     spec = WorkerSpec(
-        settings=settings.model_dump(),
-        converse="telephony_helpers:wait_for_key",
-        synthesizer="telephony_helpers:espeak_synth",
-        extra_sys_path=[TESTS_DIR],
+        settings=settings, converse=WaitForKey(), speech=EspeakSpeech(), extra_sys_path=(TESTS_DIR,)
     )
     pool = CallPool(settings, spec).start()
-    futs = [pool.submit(phone.uri(f"stop{i}"), {"wait_s": 30}) for i in range(2)]
+    futs = [pool.submit(call_request(phone.uri(f"stop{i}"), wait_s=30)) for i in range(2)]
     for i in range(2):
         phone.wait_event("answered", user=f"stop{i}")
     procs = [w.proc for w in pool._workers]
     pool.stop()
-    results = [attempt_result(f.result(timeout=1)) for f in futs]
+    results = [f.result(timeout=1) for f in futs]
     assert [r.outcome for r in results] == [Outcome.INTERRUPTED] * 2, results
     assert all("shutdown" in r.detail for r in results)
     assert [p.exitcode for p in procs] == [0]
@@ -180,22 +157,18 @@ def test_abandoned_invite_keeps_its_slot_until_pjsua_frees_it(phone: SimPhonePro
         calls_per_worker=2,
         setup_timeout_s=0.5,
         calls_per_second=50,
-        recognizer="",
     )
     spec = WorkerSpec(
-        settings=settings.model_dump(),
-        converse="telephony_helpers:wait_for_key",
-        synthesizer="telephony_helpers:espeak_synth",
-        extra_sys_path=[TESTS_DIR],
+        settings=settings, converse=WaitForKey(), speech=EspeakSpeech(), extra_sys_path=(TESTS_DIR,)
     )
     pool = CallPool(settings, spec).start()
     try:
         # Nobody at that UDP port: we give up (network); pjsua holds the slot ~32 s more.
-        r = attempt_result(pool.submit(f"sip:x@127.0.0.1:{free_port()}", {}).result(30))
+        r = pool.submit(call_request(f"sip:x@127.0.0.1:{free_port()}")).result(30)
         assert r.outcome == Outcome.NETWORK and "no SIP response" in r.detail, r
         w = pool._workers[0]
         assert w.load == 1 and w.lingering  # the pool does not hand that slot out
-        ok = attempt_result(pool.submit(phone.uri("after"), {"wait_s": 0.5}).result(30))
+        ok = pool.submit(call_request(phone.uri("after"), wait_s=0.5)).result(30)
         assert ok.outcome == Outcome.DELIVERED, ok  # the other slot works
     finally:
         pool.stop()
@@ -203,20 +176,17 @@ def test_abandoned_invite_keeps_its_slot_until_pjsua_frees_it(phone: SimPhonePro
 
 def test_terminated_worker_hangs_up_with_bye(phone: SimPhoneProc) -> None:
     settings = TelephonySettings(
-        bind_host="127.0.0.1", workers=1, calls_per_worker=1, calls_per_second=50, recognizer=""
+        bind_host="127.0.0.1", workers=1, calls_per_worker=1, calls_per_second=50
     )
     spec = WorkerSpec(
-        settings=settings.model_dump(),
-        converse="telephony_helpers:wait_for_key",
-        synthesizer="telephony_helpers:espeak_synth",
-        extra_sys_path=[TESTS_DIR],
+        settings=settings, converse=WaitForKey(), speech=EspeakSpeech(), extra_sys_path=(TESTS_DIR,)
     )
     pool = CallPool(settings, spec).start()
     try:
-        fut = pool.submit(phone.uri("term0"), {"wait_s": 30})
+        fut = pool.submit(call_request(phone.uri("term0"), wait_s=30))
         phone.wait_event("answered", user="term0")
         os.kill(pool.worker_pids()[0], signal.SIGTERM)
-        r = attempt_result(fut.result(timeout=30))
+        r = fut.result(timeout=30)
         assert r.outcome == Outcome.INTERRUPTED, r
         assert phone.wait_event("ended", user="term0")["remote_hangup"] is True  # a BYE came
     finally:

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from telephony_helpers import SimPhoneProc
+from telephony_helpers import SimPhoneProc, scenario_request
 
 from cuckoo.config.telephony import TelephonySettings
-from cuckoo.dialog.converse import converse
+from cuckoo.dialog.converse import ScenarioConversation
+from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
-from cuckoo.telephony.espeak import EspeakSynthesizer
 from cuckoo.telephony.session import SipLine, dial
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
@@ -127,25 +127,16 @@ def test_scenario_transfer_state(
     transferred: bool,
 ) -> None:
     (tmp_path / "transfer_test.yaml").write_text(SCENARIO, encoding="utf-8")
-    request = {
-        "scenario": "transfer_test",
-        "scenarios_dir": str(tmp_path),
-        "variables": {},
-        "timezone": "Europe/Moscow",
-        "now": "2026-11-19T07:00:00+00:00",
-        "speech_available": False,
-        "operator": phone.uri(operator),
-    }
+    converse = ScenarioConversation(tmp_path, operator=phone.uri(operator), speech_available=False)
     r = run_call(
         engine,
-        phone.uri(user),
-        request,
+        scenario_request(phone.uri(user), "transfer_test", {}),
         settings=SETTINGS,
         converse=converse,
-        synthesizer=EspeakSynthesizer(),
+        synthesizer=espeak_synthesizer(),
     )
-    assert r["outcome"] == "operator_requested", r
-    assert r["dtmf"] == "2"
+    assert r.outcome == "operator_requested", r
+    assert r.dtmf == "2"
     transfer = phone.wait_event("transfer", user=user)
     assert transfer["target"] == phone.uri(operator)
     if transferred:
@@ -155,9 +146,9 @@ def test_scenario_transfer_state(
             if e["event"] == "incoming" and e["user"] == operator and e["t"] > transfer["t"]
         ]
         assert called, phone.events()
-        assert f"transferred to {phone.uri(operator)}" in r["detail"]
-        assert r["said"][-1] == "Соединяю."
+        assert f"transferred to {phone.uri(operator)}" in r.detail
+        assert r.said[-1] == "Соединяю."
         phone.wait_event("transfer_ended", user=user, answered=True, timeout=10)
     else:
-        assert "transferred" not in r["detail"]
-        assert r["said"][-1] == "Оператор занят."
+        assert "transferred" not in r.detail
+        assert r.said[-1] == "Оператор занят."

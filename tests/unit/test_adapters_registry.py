@@ -55,8 +55,11 @@ def test_build_adapters_skips_disabled(tmp_path: Path) -> None:
     ("kw", "message"),
     [
         ({"type": "ftp"}, r"\[adapters.x.type\] unknown adapter type 'ftp'; use one of sql, onec"),
-        ({"type": "nosuchpkg.mod:Cls"}, r"\[adapters.x.type\] cannot import 'nosuchpkg.mod'"),
-        ({"type": "adapters.sql:Nope"}, r"'adapters.sql' has no class 'Nope'"),
+        (
+            {"type": "nosuchpkg.mod:Cls"},
+            r"\[adapters.x.type\] 'nosuchpkg.mod:Cls': cannot import nosuchpkg.mod",
+        ),
+        ({"type": "adapters.sql:Nope"}, r"'adapters.sql:Nope': adapters.sql has no 'Nope'"),
         ({"type": "sql"}, r"\[adapters.x\] .*exactly one of `url` or `url_env`"),
         ({"type": "sql", "url": "sqlite://", "bogus": 1}, r"\[adapters.x.bogus\] Extra inputs"),
         (

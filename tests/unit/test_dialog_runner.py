@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cuckoo.dialog import DialogResult, check_variables, load_scenario, run_dialog
-from cuckoo.dialog.converse import converse
+from cuckoo.dialog.converse import ScenarioConversation
 from cuckoo.dialog.loader import check_text
 from cuckoo.dialog.runner import MAX_STEPS
 from cuckoo.dialog.schema import Scenario
 from cuckoo.dialog.text_line import TextLine, speech_text
-from cuckoo.domain import Outcome
+from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.errors import ConfigError, InputError
 from cuckoo.line import Expect, Reply, ReplyKind
+from cuckoo.line.leg import CallRequest, ConversationResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "scenarios"
@@ -535,44 +536,46 @@ def test_text_line_replies() -> None:
 # -- converse ----------------------------------------------------------------------------------
 
 
+def _request(scenario: str, variables: dict[str, Any], tz: str, now: datetime) -> CallRequest:
+    n = Notification(
+        1, "t", "1", "default", "+7", "+7", ChannelKind.CALL, scenario, variables, tz, 1, 0
+    )
+    return CallRequest("sip:x", n, now=now)
+
+
 def test_converse() -> None:
     out = io.StringIO()
     line = TextLine(io.StringIO("2\n1\n"), out)
-    reply = converse(
-        line,
-        {
-            "scenario": "callback_offer",
-            "scenarios_dir": str(SHIPPED),
-            "variables": {
-                "customer": {"first_name": "Анна", "patronymic": "Сергеевна"},
-                "company": "ООО «Ромашка»",
-                "topic": "продление договора",
-            },
-            "timezone": "Asia/Vladivostok",
-            "now": "2026-11-19T00:00:00+00:00",  # 10:00 in Vladivostok
-            "speech_available": False,
-        },
-    )
-    assert reply == {
-        "outcome": "callback_requested",
-        "dtmf": "21",
-        "transcript": "",
-        "callback_at": "2026-11-20T00:00:00+00:00",  # tomorrow 10:00 in Vladivostok
-        "said": reply["said"],
-        "sms_text": None,
-        "heard": True,
-        "detail": "",
+    variables = {
+        "customer": {"first_name": "Анна", "patronymic": "Сергеевна"},
+        "company": "ООО «Ромашка»",
+        "topic": "продление договора",
     }
-    assert reply["said"][0].startswith("Анна Сергеевна, здравствуйте!")
+    converse = ScenarioConversation(SHIPPED, speech_available=False)
+    at_10_in_vladivostok = datetime(2026, 11, 19, 0, 0, tzinfo=UTC)
+    reply = converse(
+        line, _request("callback_offer", variables, "Asia/Vladivostok", at_10_in_vladivostok)
+    )
+    assert reply == ConversationResult(
+        Outcome.CALLBACK_REQUESTED,
+        dtmf="21",
+        callback_at=datetime(2026, 11, 20, 0, 0, tzinfo=UTC),  # tomorrow 10:00 in Vladivostok
+        said=reply.said,
+    )
+    assert reply.said[0].startswith("Анна Сергеевна, здравствуйте!")
 
 
 def test_converse_refuses_invalid_or_unknown_scenarios(tmp_path: Path) -> None:
     bad = ROOT / "tests" / "data" / "scenarios"
-    request = {"scenario": "unknown_state", "scenarios_dir": str(bad), "variables": {}}
+    converse = ScenarioConversation(bad)
+    now = datetime(2026, 11, 19, tzinfo=UTC)
+    request = _request("unknown_state", {}, "Europe/Moscow", now)
     with pytest.raises(ConfigError, match=r"unknown_state\.yaml:9: unknown state 'nowhere'"):
         converse(TextLine(io.StringIO(""), io.StringIO()), request)
     with pytest.raises(ConfigError, match="no scenario 'nope'"):
-        converse(TextLine(io.StringIO(""), io.StringIO()), {**request, "scenario": "nope"})
+        converse(
+            TextLine(io.StringIO(""), io.StringIO()), _request("nope", {}, "Europe/Moscow", now)
+        )
 
 
 # -- variables from the ERP that do not fit ----------------------------------------------------
@@ -608,31 +611,21 @@ def test_the_dialog_does_not_start_with_bad_variables() -> None:
     assert out.getvalue() == ""  # nothing was said
 
 
-def test_converse_with_a_telephony_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The request as cuckoo.telephony.pool builds it: no scenarios_dir (taken from the config),
-    no speech_available (taken from the line), extra keys ignored."""
-    toml = tmp_path / "cuckoo.toml"
-    toml.write_text(f'scenarios_dir = "{SHIPPED}"\n', encoding="utf-8")
-    monkeypatch.setenv("CUCKOO_CONFIG", str(toml))
+def test_converse_understands_speech_when_the_line_can_hear_it() -> None:
+    """Without `speech_available`, the conversation asks the line: a TextLine has no
+    recognizer_factory (keys only), a SipLine with a Vosk model has one."""
     sc = scenario("documents_sent")
-    request = {
-        "id": 7,
-        "phone": "+79123456789",
-        "attempt_no": 1,
-        "scenario": "documents_sent",
-        "variables": sc.variables,
-        "timezone": "Asia/Yekaterinburg",
-    }
+    converse = ScenarioConversation(SHIPPED)
+    request = _request("documents_sent", sc.variables, "Asia/Yekaterinburg", NOW)
     line = Recording(["2"])
-    reply = converse(line, request)
-    assert reply["outcome"] == "declined"
+    assert converse(line, request).outcome == Outcome.DECLINED
     assert line.expects[0].speech is False  # a TextLine has no recognizer_factory
 
     class WithRecognizer(Recording):
         recognizer_factory = object()
 
     line = WithRecognizer(["1"])
-    assert converse(line, request)["outcome"] == "confirmed"
+    assert converse(line, request).outcome == Outcome.CONFIRMED
     assert line.expects[0].speech is True
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from cuckoo.dialog import DialogResult, load_scenario, run_dialog
 from cuckoo.dialog.loader import check_text
 from cuckoo.dialog.schema import Scenario
 from cuckoo.dialog.text_line import TextLine
-from cuckoo.domain import Outcome
+from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.line import Expect, Reply, ReplyKind
 
 nlu = pytest.importorskip("cuckoo.speech.nlu")
@@ -218,26 +219,33 @@ def test_speech_barge_in_is_listened_to_the_end() -> None:
 
 
 def test_day_parts_from_config_decide_what_morning_means() -> None:
-    """[speech.day_parts] reaches the NLU through converse(): «завтра утром» is 8:30 here."""
+    """[speech.day_parts] reaches the NLU through the worker's conversation: «завтра утром» is
+    8:30 here."""
     from cuckoo.config import parse
-    from cuckoo.dialog.converse import converse
+    from cuckoo.line.leg import CallRequest
+    from cuckoo.worker.channels import scenario_conversation
 
-    config = parse('[speech.day_parts]\nmorning = "8:30"\n')
+    config = parse(f'scenarios_dir = "{SHIPPED}"\n[speech.day_parts]\nmorning = "8:30"\n')
+    converse = replace(scenario_conversation(config), speech_available=True)
     line = TextLine(io.StringIO("нет\nзавтра утром\nда\n"), io.StringIO())
-    result = converse(
-        line,
-        {
-            "scenario": "callback_offer",
-            "scenarios_dir": str(SHIPPED),
-            "variables": load_scenario(SHIPPED / "callback_offer.yaml").variables,
-            "timezone": "Europe/Moscow",
-            "now": TUESDAY.isoformat(),
-            "speech_available": True,
-            "day_parts": dict(config.speech.day_parts),
-        },
+    variables = load_scenario(SHIPPED / "callback_offer.yaml").variables
+    n = Notification(
+        1,
+        "t",
+        "1",
+        "default",
+        "+7",
+        "+7",
+        ChannelKind.CALL,
+        "callback_offer",
+        variables,
+        "Europe/Moscow",
+        1,
+        0,
     )
-    assert result["outcome"] == "callback_requested"
-    assert result["callback_at"] == "2026-11-18T05:30:00+00:00"  # Wednesday 8:30 in Moscow
+    result = converse(line, CallRequest("sip:x", n, now=TUESDAY))
+    assert result.outcome == "callback_requested"
+    assert result.callback_at == datetime(2026, 11, 18, 5, 30, tzinfo=UTC)  # Wed 8:30 Moscow
 
 
 def test_bad_day_parts_are_a_config_error_naming_the_key() -> None:

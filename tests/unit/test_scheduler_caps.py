@@ -93,25 +93,25 @@ def test_scaled_clock_runs_faster_from_now() -> None:
 
 
 def test_call_worker_times_are_moved_onto_a_fast_clock() -> None:
-    from cuckoo.domain import AttemptResult, Outcome
-    from cuckoo.worker.channels import on_clock
+    from cuckoo.domain import Outcome
+    from cuckoo.line.leg import CallReport
 
     t0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     clock = ScaledClock(60.0, base=lambda: t0)
     assert clock.at(t0 + timedelta(seconds=3)) == t0 + timedelta(minutes=3)
-    real = AttemptResult(
+    real = CallReport(
+        "sip:x",
         Outcome.CONFIRMED,
         started_at=t0 + timedelta(seconds=1),
         ended_at=t0 + timedelta(seconds=11),
         answered_at=t0 + timedelta(seconds=2),
     )
-    moved = on_clock(real, clock)
+    moved = real.moved_to(clock.at(real.started_at))
     # placed where it started on the fast clock; its length stays real
     assert moved.started_at == t0 + timedelta(minutes=1)
     assert moved.answered_at == t0 + timedelta(minutes=1, seconds=1)
     assert moved.ended_at == t0 + timedelta(minutes=1, seconds=10)
     assert moved.duration_s == 10.0 and moved.outcome == Outcome.CONFIRMED
-    # on the wall clock (no `at`), and without an answer, nothing is invented
-    assert on_clock(real, None) is real
-    unanswered = AttemptResult(Outcome.NO_ANSWER, t0, t0 + timedelta(seconds=30))
-    assert on_clock(unanswered, clock).answered_at is None
+    # without an answer, nothing is invented
+    unanswered = CallReport("sip:x", Outcome.NO_ANSWER, t0, t0 + timedelta(seconds=30))
+    assert unanswered.moved_to(clock.at(t0)).answered_at is None

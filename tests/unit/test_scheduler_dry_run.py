@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from cuckoo.config import parse
 from cuckoo.domain import ChannelKind, Notification, Outcome
-from cuckoo.worker.dry_run import DryRunChannel, default_render, dry_run_channels
+from cuckoo.worker.channels import dry_run_channels
+from cuckoo.worker.dry_run import DryRunChannel, default_render
 
 N = Notification(
     id=7,
@@ -50,7 +53,8 @@ def test_deliver_logs_what_would_be_said(
     assert (r.answered_at is not None) == (kind == ChannelKind.CALL)
 
 
-def test_channels_for_both_kinds_and_no_mixed_kind() -> None:
-    assert set(dry_run_channels()) == {ChannelKind.CALL, ChannelKind.SMS}
+def test_channels_for_both_kinds_and_no_mixed_kind(tmp_path: Path) -> None:
+    channels = dry_run_channels(parse("", base_dir=tmp_path))
+    assert set(channels) == {ChannelKind.CALL, ChannelKind.SMS}
     with pytest.raises(ValueError):
         DryRunChannel(ChannelKind.CALL_THEN_SMS)

@@ -4,8 +4,9 @@ the player buffer, recordings, pool result conversion."""
 from __future__ import annotations
 
 import itertools
+import pickle
 import wave
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,10 @@ from cuckoo import config as config_mod
 from cuckoo.config.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.errors import ConfigError, InputError
+from cuckoo.line.leg import CallReport, CallRequest
 from cuckoo.telephony.dialplan import is_sip_uri, rewrite, target_uri
 from cuckoo.telephony.engine import FRAME_BYTES, SILENCE, Player, parse_q850
 from cuckoo.telephony.outcomes import DialFacts, dial_outcome
-from cuckoo.telephony.pool import attempt_result, notification_request
 from cuckoo.telephony.session import write_stereo_wav
 from cuckoo.telephony.simphone import Behavior, Script, user_of
 
@@ -234,34 +235,31 @@ def test_stereo_recording(tmp_path: Path) -> None:
 # ---- pool conversions -------------------------------------------------------------------------
 
 
-def test_attempt_result_from_worker_dict() -> None:
-    r = attempt_result(
-        {
-            "outcome": "confirmed",
-            "started_at": "2026-01-01T10:00:00+00:00",
-            "answered_at": "2026-01-01T10:00:02+00:00",
-            "ended_at": "2026-01-01T10:00:12+00:00",
-            "sip_code": 200,
-            "q850": None,
-            "dtmf": "1",
-            "transcript": "да",
-            "said": ["привет"],
-            "callback_at": None,
-            "detail": "",
-            "recording_path": "/r.wav",
-            "sms_text": "Заказ 1024: улица Ленина, дом 5.",
-        }
-    )
+def test_call_report_becomes_the_attempt_result() -> None:
+    t0 = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    r = CallReport(
+        "sip:1@x",
+        Outcome.CONFIRMED,
+        started_at=t0,
+        ended_at=t0 + timedelta(seconds=12),
+        answered_at=t0 + timedelta(seconds=2),
+        sip_code=200,
+        dtmf="1",
+        transcript="да",
+        said=("привет",),
+        recording_path="/r.wav",
+        sms_text="Заказ 1024: улица Ленина, дом 5.",
+    ).attempt_result()
     assert r.outcome == Outcome.CONFIRMED and r.duration_s == 12 and r.dtmf == "1"
     assert r.answered_at == datetime(2026, 1, 1, 10, 0, 2, tzinfo=UTC)
     assert r.said == ["привет"] and r.recording_path == "/r.wav"
     assert r.sms_text == "Заказ 1024: улица Ленина, дом 5."  # the dialog's `sms:` step
-    dead = attempt_result({"outcome": "interrupted", "detail": "call worker died"})
+    dead = CallReport.failed("sip:1@x", Outcome.INTERRUPTED, "call worker died").attempt_result()
     assert dead.outcome == Outcome.INTERRUPTED and dead.sip_code is None
-    assert dead.sms_text is None
+    assert dead.sms_text is None and dead.detail == "call worker died"
 
 
-def test_notification_request_is_plain_data() -> None:
+def test_call_request_and_report_cross_a_process_boundary() -> None:
     n = Notification(
         id=7,
         source="erp",
@@ -276,9 +274,10 @@ def test_notification_request_is_plain_data() -> None:
         attempt_no=2,
         contacts=1,
     )
-    req = notification_request(n)
-    assert req["channel"] == "call" and req["variables"] == {"name": "Иван"}
-    assert req["attempt_no"] == 2 and req["phone"] == "+79123456789"
+    req = CallRequest("sip:79123456789@trunk", n, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert pickle.loads(pickle.dumps(req)) == req
+    report = CallReport.failed(req.uri, Outcome.BUSY, "busy")
+    assert pickle.loads(pickle.dumps(report)) == report
 
 
 # ---- calls-per-second pacing -------------------------------------------------------------------

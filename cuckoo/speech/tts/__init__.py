@@ -14,6 +14,7 @@ from cuckoo.speech.tts.synth import (
     VoiceSynthesizer,
     build_synthesizer,
     choose_voice,
+    espeak_synthesizer,
     make_engine,
     unavailable_reason,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "build_synthesizer",
     "cache_key",
     "choose_voice",
+    "espeak_synthesizer",
     "load_profiles",
     "make_engine",
     "unavailable_reason",

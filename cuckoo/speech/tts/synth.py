@@ -14,7 +14,7 @@ from cuckoo.speech.normalize import normalize
 from cuckoo.speech.tts.base import Engine, apply_volume
 from cuckoo.speech.tts.cache import PhraseCache, cache_key
 from cuckoo.speech.tts.festival import festival_available
-from cuckoo.speech.tts.profiles import AUTO_ORDER, VoiceProfile, load_profiles
+from cuckoo.speech.tts.profiles import AUTO_ORDER, BUILTIN, VoiceProfile, load_profiles
 
 log = logging.getLogger(__name__)
 
@@ -180,3 +180,12 @@ def build_synthesizer(config: Config, voice: str | None = None) -> VoiceSynthesi
         if removed:
             log.info("phrase cache over its limit: %d least recently used phrases removed", removed)
     return VoiceSynthesizer(engine, profile, lexicon=load_lexicon(config, profile), cache=cache)
+
+
+def espeak_synthesizer() -> VoiceSynthesizer:
+    """espeak-ng with its built-in profile, no cache and no lexicon: the voice that is always
+    there (the fallback of a worker whose configured voice is missing, the simulated phones)."""
+    from cuckoo.speech.tts.espeak import EspeakEngine  # as make_engine: engines load on demand
+
+    profile = BUILTIN["espeak-ru"]
+    return VoiceSynthesizer(EspeakEngine(voice=profile.speaker or "ru"), profile)

@@ -1,0 +1,46 @@
+"""Opening the store from a config: the one place that gives it the scenario checks, so every
+command and the worker reject an ERP row whose scenario is unknown or whose variables do not fit
+it at ingest, before anybody is called."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cuckoo.config import Config
+from cuckoo.dialog.catalog import ScenarioCatalog
+from cuckoo.errors import ConfigError
+from cuckoo.store import Store
+
+
+def scenario_names(config: Config) -> set[str] | None:
+    """Scenario names known from scenarios_dir (file stems), or None when there is no such
+    folder or it is empty: then ingest does not check scenario names."""
+    names = ScenarioCatalog(config.path(config.scenarios_dir)).names()
+    return names or None
+
+
+def variables_checker(config: Config) -> Callable[[str, dict[str, Any]], list[str]] | None:
+    """Checks an ERP row's variables against its scenario's texts at ingest, so a row that
+    would break off mid-call is rejected (INVALID, reported to the ERP) before any call."""
+    folder = config.path(config.scenarios_dir)
+    if not folder.is_dir():
+        return None
+    catalog = ScenarioCatalog(folder)
+
+    def check(scenario: str, variables: dict[str, Any]) -> list[str]:
+        try:
+            return catalog.problems_with(scenario, variables)
+        except ConfigError as e:
+            return [f"the scenario file is invalid: {e}"]
+
+    return check
+
+
+def open_store(config: Config, *, check_schema: bool = True) -> Store:
+    store = Store.from_config(
+        config, known_scenarios=scenario_names(config), check_variables=variables_checker(config)
+    )
+    if check_schema:
+        store.require_schema()
+    return store
