@@ -27,7 +27,7 @@ from typing import Protocol, runtime_checkable
 from cuckoo.clock import Clock, utcnow
 from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
 from cuckoo.errors import ErpUnavailable
-from cuckoo.ratelimit import TokenBucket
+from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.settings.scheduler import SchedulerSettings
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 

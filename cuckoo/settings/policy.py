@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from cuckoo.domain import ChannelKind
-from cuckoo.policy import RetryPolicy, valid_zone
-from cuckoo.windows import CallingWindow
+from cuckoo.policy.retry import RetryPolicy, valid_zone
+from cuckoo.policy.windows import CallingWindow
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cuckoo.errors import MessageTooLong
-from cuckoo.ratelimit import Throttle
+from cuckoo.policy.ratelimit import Throttle
 from cuckoo.settings.sms import SmppGatewaySettings
 from cuckoo.sms.gateway import (
     ReceiptHandler,

@@ -39,6 +39,6 @@ def dial_outcome(f: DialFacts) -> Outcome | None:
         # Timer B fired without a single response: the far end is not there (network),
         # not a phone that rang unanswered.
         return Outcome.NETWORK
-    from cuckoo.policy import outcome_for_sip
+    from cuckoo.policy.retry import outcome_for_sip
 
     return outcome_for_sip(f.sip_code, f.q850)

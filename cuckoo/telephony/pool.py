@@ -28,7 +28,7 @@ from typing import Any
 
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
 from cuckoo.errors import PoolStopping
-from cuckoo.ratelimit import TokenBucket
+from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.settings.telephony import TelephonySettings
 
 log = logging.getLogger(__name__)

@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cuckoo.domain import ChannelKind, Outcome, Status
-from cuckoo.policy import (
+from cuckoo.policy.retry import (
     AttemptHistory,
-    CallingWindow,
     Decision,
     RetryIntervals,
     RetryPolicy,
     decide,
     first_attempt,
 )
+from cuckoo.policy.windows import CallingWindow
 from cuckoo.settings.policy import DEFAULT_SMS_WINDOW
 
 MSK = "Europe/Moscow"

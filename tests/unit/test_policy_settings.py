@@ -11,9 +11,9 @@ import pytest
 from cuckoo.config import Config, parse
 from cuckoo.domain import ChannelKind
 from cuckoo.errors import ConfigError
-from cuckoo.policy import RetryPolicy
+from cuckoo.policy.retry import RetryPolicy
+from cuckoo.policy.windows import CallingWindow
 from cuckoo.settings.policy import DEFAULT_SMS_WINDOW, PolicySettings
-from cuckoo.windows import CallingWindow
 
 TOML = Path(__file__).resolve().parents[2] / "cuckoo.toml"
 

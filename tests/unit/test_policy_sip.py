@@ -6,7 +6,7 @@ import pytest
 
 from cuckoo.domain import Outcome
 from cuckoo.errors import InputError
-from cuckoo.policy import outcome_for_sip, resolve_timezone
+from cuckoo.policy.retry import outcome_for_sip, resolve_timezone
 
 SIP_TABLE = [
     (486, Outcome.BUSY),

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from cuckoo.config import parse
 from cuckoo.domain import Channel, ChannelKind, Notification, Outcome
-from cuckoo.ratelimit import Throttle
+from cuckoo.policy.ratelimit import Throttle
 from cuckoo.settings.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.sms import SmsChannel
 from cuckoo.sms.gateway import (

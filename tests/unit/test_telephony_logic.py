@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from cuckoo import config as config_mod
 from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.errors import ConfigError, InputError
+from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.settings.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.telephony.dialplan import is_sip_uri, rewrite, target_uri
 from cuckoo.telephony.engine import FRAME_BYTES, SILENCE, Player, parse_q850
@@ -286,8 +287,6 @@ def test_notification_request_is_plain_data() -> None:
 
 def test_pacer_spaces_calls() -> None:
     """The pool's INVITE pacing: a token bucket with burst 1, reserve() per call."""
-    from cuckoo.ratelimit import TokenBucket
-
     p = TokenBucket(5.0, 1, now=100.0)  # one INVITE every 0.2 s
     assert p.reserve(100.0) == 0.0
     # three more calls at the same instant queue up 0.2 s apart

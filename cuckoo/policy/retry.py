@@ -53,11 +53,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from cuckoo.domain import ChannelKind, Outcome, Status
 from cuckoo.errors import InputError
 from cuckoo.phones import timezone_for_number
-from cuckoo.windows import CallingWindow
+from cuckoo.policy.windows import CallingWindow
 
 __all__ = [
     "AttemptHistory",
-    "CallingWindow",
     "Decision",
     "RetryIntervals",
     "RetryPolicy",
