@@ -3,7 +3,7 @@ imports pjsua2, and nothing here imports it at package import time.
 
 - engine.py    one thread per process owns the pjsua2 Endpoint; CallHandle; media ports
 - session.py   dial() → DialResult (outcome of an unanswered call), SipLine (cuckoo.line.Line)
-- outcomes.py  dial facts → Outcome (the SIP/Q.850 table itself is cuckoo.policy)
+- outcomes.py  dial facts → Outcome, and the SIP/Q.850 table (outcome_for_sip)
 - dtmf.py      in-band DTMF: Goertzel detector and tone generator (pure numpy)
 - dialplan.py  number → SIP URI through the trunk's dial plan
 - calls.py     run_call(): dial, converse over a SipLine, hang up → plain dict; say_and_wait
