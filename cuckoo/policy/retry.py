@@ -1,6 +1,6 @@
 """The retry policy: what happens after each attempt. Pure: no I/O, no clock (`now` is a parameter).
 
-Outcomes (DESIGN.md §5) and what `decide` does with them:
+Outcomes and what `decide` does with them (intervals and caps: RetryPolicy's defaults below):
 
 | outcome            | status after          | contact | attempt | next attempt               |
 |--------------------|-----------------------|---------|---------|----------------------------|
@@ -88,7 +88,9 @@ class RetryIntervals(BaseModel):
 
 
 class RetryPolicy(BaseModel):
-    """Retry rules for one scenario/tenant. Frozen; every field has a DESIGN.md §5 default."""
+    """Retry rules for one scenario/tenant. Frozen; every field has a default, so `RetryPolicy()`
+    is the standard policy (3 contacts, 6 calls, 3 SMS, 5 network failures, 1 retry after a
+    rejection)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
