@@ -3,7 +3,9 @@
 Overrides are partial: `[policy.scenarios.order_ready] max_contacts = 2` changes that one key
 and keeps everything else from `[policy.retry]`; a tenant's `window` changes only the days it
 names. Precedence for retry rules: [policy.retry] ← [policy.scenarios.NAME] ←
-[policy.tenants.NAME.retry]. An empty file gives the defaults of cuckoo.policy.retry.
+[policy.tenants.NAME.retry]. An empty file gives the defaults: `RetryPolicy()`, calls
+Mon–Fri 09:00–20:00 and Sat 10:00–18:00 (closed on Sundays and public holidays), SMS
+09:00–21:00 every day, customers' zone Europe/Moscow when it is known nowhere else.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from cuckoo.domain import ChannelKind
-from cuckoo.policy import RetryPolicy, valid_zone
-from cuckoo.windows import CallingWindow
+from cuckoo.policy.retry import RetryPolicy, valid_zone
+from cuckoo.policy.windows import CallingWindow
 
 M = TypeVar("M", bound=BaseModel)
 

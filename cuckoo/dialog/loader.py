@@ -280,45 +280,76 @@ def _check_template(
 
 def check_scenario(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
     """Whole-scenario checks; see the module docstring."""
-    problems: list[Problem] = []
+    problems = _name_differs_from_file(sc, lines, file)
+    problems += _unknown_state(sc.start, ("start",), sc, lines, file)
+    for i, ans in enumerate(sc.anytime):
+        problems += _unknown_state(ans.go, ("anytime", i, "go"), sc, lines, file)
+    for name, state in sc.states.items():
+        problems += _state_problems(name, state, sc, lines, file)
+    problems += _unreachable_states(sc, lines, file)
+    problems += _no_answer_loops(sc, lines, file)
+    problems += _callback_without_time(sc, lines, file)
+    problems += _goal_not_an_outcome(sc, lines, file)
+    problems += _voicemail_without_message(sc, lines, file)
+    problems += _template_problems(sc, lines, file)
+    return problems
+
+
+def _name_differs_from_file(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """A `name` that is not the file's name (without its suffix)."""
     stem = Path(file).stem
-    if sc.name != stem:
+    if sc.name == stem:
+        return []
+    return [
+        Problem(file, lines.of(("name",)), f"name '{sc.name}' differs from the file name '{stem}'")
+    ]
+
+
+def _unknown_state(name: str, loc: Path_, sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """A problem if `name` (written at `loc`) is not a state of the scenario."""
+    if name in sc.states:
+        return []
+    return [Problem(file, lines.of(loc), f"unknown state '{name}'")]
+
+
+def _state_problems(
+    name: str, state: AnyState, sc: Scenario, lines: Lines, file: str
+) -> list[Problem]:
+    """One state's own links: `next` names a state; a question's answers and way out."""
+    problems: list[Problem] = []
+    if isinstance(state, SayState | SmsState):
+        problems += _unknown_state(state.next, ("states", name, "next"), sc, lines, file)
+    if isinstance(state, AskState):
+        problems += _question_problems(name, state, sc, lines, file)
+    return problems
+
+
+def _question_problems(
+    name: str, state: AskState, sc: Scenario, lines: Lines, file: str
+) -> list[Problem]:
+    """Every answer's `go` names a state, the question has an `on_fail` way out that names a
+    state, and no key, intent or time is taken twice."""
+    problems: list[Problem] = []
+    for i, ans in enumerate(state.answers):
+        problems += _unknown_state(ans.go, ("states", name, "answers", i, "go"), sc, lines, file)
+    if state.on_fail is None:
         problems.append(
             Problem(
-                file, lines.of(("name",)), f"name '{sc.name}' differs from the file name '{stem}'"
+                file,
+                lines.of(("states", name)),
+                f"question '{name}' has no way out: add `on_fail:` (where to go when "
+                "nobody answers or the answer is not understood)",
             )
         )
+    else:
+        problems += _unknown_state(state.on_fail, ("states", name, "on_fail"), sc, lines, file)
+    problems += _answer_clashes(name, state, sc, lines, file)
+    return problems
+
+
+def _reachable(sc: Scenario) -> set[str]:
+    """The states reachable from start (none if start is not a state)."""
     states = sc.states
-
-    def known(name: str, loc: Path_) -> bool:
-        if name in states:
-            return True
-        problems.append(Problem(file, lines.of(loc), f"unknown state '{name}'"))
-        return False
-
-    known(sc.start, ("start",))
-    for i, ans in enumerate(sc.anytime):
-        known(ans.go, ("anytime", i, "go"))
-    for name, state in states.items():
-        if isinstance(state, SayState | SmsState):
-            known(state.next, ("states", name, "next"))
-        if isinstance(state, AskState):
-            for i, ans in enumerate(state.answers):
-                known(ans.go, ("states", name, "answers", i, "go"))
-            if state.on_fail is None:
-                problems.append(
-                    Problem(
-                        file,
-                        lines.of(("states", name)),
-                        f"question '{name}' has no way out: add `on_fail:` (where to go when "
-                        "nobody answers or the answer is not understood)",
-                    )
-                )
-            else:
-                known(state.on_fail, ("states", name, "on_fail"))
-            problems += _answer_clashes(name, state, sc, lines, file)
-
-    # Reachability from start.
     seen: set[str] = set()
     todo = [sc.start] if sc.start in states else []
     while todo:
@@ -327,20 +358,30 @@ def check_scenario(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
             continue
         seen.add(cur)
         todo += [t for _, t in targets(states[cur], sc.anytime) if t in states]
-    if sc.start in states:
-        for name in states:
-            if name not in seen:
-                problems.append(
-                    Problem(
-                        file,
-                        lines.of(("states", name)),
-                        f"state '{name}' is unreachable from start '{sc.start}'",
-                    )
-                )
+    return seen
 
-    # The no-answer path from every question must end.
-    for name, state in states.items():
-        if isinstance(state, AskState) and state.on_fail in states:
+
+def _unreachable_states(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """States no path from start leads to (not checked when start itself is unknown)."""
+    if sc.start not in sc.states:
+        return []
+    seen = _reachable(sc)
+    return [
+        Problem(
+            file,
+            lines.of(("states", name)),
+            f"state '{name}' is unreachable from start '{sc.start}'",
+        )
+        for name in sc.states
+        if name not in seen
+    ]
+
+
+def _no_answer_loops(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """Questions whose no-answer path runs round in a circle instead of reaching an end."""
+    problems: list[Problem] = []
+    for name, state in sc.states.items():
+        if isinstance(state, AskState) and state.on_fail in sc.states:
             loop = _no_answer_loop(name, sc)
             if loop:
                 problems.append(
@@ -351,51 +392,62 @@ def check_scenario(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
                         + " → ".join(loop),
                     )
                 )
+    return problems
 
-    # `callback: answer` needs a question that takes a time.
+
+def _callback_without_time(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """`callback: answer` states in a scenario where no question takes a time."""
+    states = sc.states
     takes_time = any(a.time for a in sc.anytime) or any(
         a.time for st in states.values() if isinstance(st, AskState) for a in st.answers
     )
-    for name, state in states.items():
-        if isinstance(state, CallbackState) and state.callback == "answer" and not takes_time:
-            problems.append(
-                Problem(
-                    file,
-                    lines.of(("states", name, "callback")),
-                    f"'callback: answer' in state '{name}' needs a question with a "
-                    "`time: true` answer",
-                )
-            )
+    if takes_time:
+        return []
+    return [
+        Problem(
+            file,
+            lines.of(("states", name, "callback")),
+            f"'callback: answer' in state '{name}' needs a question with a `time: true` answer",
+        )
+        for name, state in states.items()
+        if isinstance(state, CallbackState) and state.callback == "answer"
+    ]
 
-    # Goal.
+
+def _goal_not_an_outcome(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """A goal (other than `delivered`) that no state ends with."""
+    states = sc.states
     ends = {s.outcome for s in states.values() if isinstance(s, OutcomeState | CallbackState)}
-    if sc.goal != "delivered" and sc.goal not in ends:
-        problems.append(
-            Problem(file, lines.of(("goal",)), f"goal '{sc.goal}' is not the outcome of any state")
-        )
+    if sc.goal == "delivered" or sc.goal in ends:
+        return []
+    return [Problem(file, lines.of(("goal",)), f"goal '{sc.goal}' is not the outcome of any state")]
 
-    if sc.voicemail == "leave_message" and sc.message_text() is None:
-        problems.append(
-            Problem(
-                file,
-                lines.of(("voicemail",)),
-                "'voicemail: leave_message' needs a message to leave: mark a `say` or `ask` "
-                "state `message: true` (or start with one)",
-            )
-        )
 
-    # Templates.
+def _voicemail_without_message(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """`voicemail: leave_message` with no message to leave."""
+    if sc.voicemail != "leave_message" or sc.message_text() is not None:
+        return []
+    return [
+        Problem(
+            file,
+            lines.of(("voicemail",)),
+            "'voicemail: leave_message' needs a message to leave: mark a `say` or `ask` "
+            "state `message: true` (or start with one)",
+        )
+    ]
+
+
+def _template_problems(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """The scenario's sms text, then every state's texts: each compiles and renders with the
+    sample variables and the run-time names."""
     ctx = sample_context(sc)
+    texts: list[tuple[str, Path_]] = []
     if sc.sms is not None:
-        p = _check_template(sc.sms, ("sms",), ctx, lines, file)
-        if p:
-            problems.append(p)
-    for name, state in states.items():
-        for field, text in _template_fields(state):
-            p = _check_template(text, ("states", name, field), ctx, lines, file)
-            if p:
-                problems.append(p)
-    return problems
+        texts.append((sc.sms, ("sms",)))
+    for name, state in sc.states.items():
+        texts += [(text, ("states", name, field)) for field, text in _template_fields(state)]
+    found = (_check_template(text, loc, ctx, lines, file) for text, loc in texts)
+    return [p for p in found if p]
 
 
 def _answer_clashes(

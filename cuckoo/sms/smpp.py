@@ -27,7 +27,7 @@ from typing import Any
 
 from cuckoo.config.sms import SmppGatewaySettings
 from cuckoo.errors import MessageTooLong
-from cuckoo.ratelimit import Throttle
+from cuckoo.policy.ratelimit import Throttle
 from cuckoo.sms.gateway import (
     ReceiptHandler,
     ReceiptStatus,

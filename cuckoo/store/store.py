@@ -296,7 +296,7 @@ class Store:
         self, items: Sequence[IncomingNotification], now: datetime, report: IngestReport
     ) -> None:
         from cuckoo.phones import normalize_phone
-        from cuckoo.policy import first_attempt, resolve_timezone
+        from cuckoo.policy.retry import first_attempt, resolve_timezone
 
         with self._tx() as s:
             keys = {(i.source, i.external_id) for i in items}
@@ -708,7 +708,7 @@ class Store:
         callback_at: datetime | None,
         now: datetime,
     ) -> Status:
-        from cuckoo.policy import AttemptHistory, decide
+        from cuckoo.policy.retry import AttemptHistory, decide
 
         history = AttemptHistory(
             attempts=row.channel_attempts + 1,

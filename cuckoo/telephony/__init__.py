@@ -3,7 +3,7 @@ imports pjsua2, and nothing here imports it at package import time.
 
 - engine.py    one thread per process owns the pjsua2 Endpoint; CallHandle; media ports
 - session.py   dial() → DialResult (outcome of an unanswered call), SipLine (cuckoo.line.Line)
-- outcomes.py  dial facts and SIP/Q.850 codes → Outcome
+- outcomes.py  dial facts and SIP/Q.850 codes → Outcome (outcome_for_sip)
 - amd.py       answering-machine detection from the far end's audio
 - dtmf.py      in-band DTMF: Goertzel detector and tone generator (pure numpy)
 - dialplan.py  number → SIP URI through the trunk's dial plan

@@ -37,7 +37,7 @@ from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
 from cuckoo.errors import InputError, PoolStopping
 from cuckoo.line.leg import CallReport, CallRequest, Conversation
 from cuckoo.line.speech import SpeechSetup
-from cuckoo.ratelimit import TokenBucket
+from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.telephony.calls import SayAndWait, engine_config, run_call, wait_all_ended
 from cuckoo.telephony.dialplan import target_uri
 from cuckoo.telephony.engine import CallHandle, Engine

@@ -28,7 +28,7 @@ from cuckoo.clock import Clock, utcnow
 from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
 from cuckoo.errors import ErpUnavailable
-from cuckoo.ratelimit import TokenBucket
+from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 
 log = logging.getLogger(__name__)

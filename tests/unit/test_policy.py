@@ -15,15 +15,15 @@ import pytest
 
 from cuckoo.config.policy import DEFAULT_SMS_WINDOW
 from cuckoo.domain import ChannelKind, Outcome, Status
-from cuckoo.policy import (
+from cuckoo.policy.retry import (
     AttemptHistory,
-    CallingWindow,
     Decision,
     RetryIntervals,
     RetryPolicy,
     decide,
     first_attempt,
 )
+from cuckoo.policy.windows import CallingWindow
 
 MSK = "Europe/Moscow"
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # Wed 12:00 Moscow

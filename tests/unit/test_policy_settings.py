@@ -12,8 +12,8 @@ from cuckoo.config import Config, parse
 from cuckoo.config.policy import DEFAULT_SMS_WINDOW, PolicySettings
 from cuckoo.domain import ChannelKind
 from cuckoo.errors import ConfigError
-from cuckoo.policy import RetryPolicy
-from cuckoo.windows import CallingWindow
+from cuckoo.policy.retry import RetryPolicy
+from cuckoo.policy.windows import CallingWindow
 
 TOML = Path(__file__).resolve().parents[2] / "cuckoo.toml"
 

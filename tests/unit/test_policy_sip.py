@@ -1,4 +1,5 @@
-"""SIP final responses and Q.850 causes → outcome (DESIGN.md §5), and the customer's zone."""
+"""SIP final responses and Q.850 causes → outcome (cuckoo.telephony.outcomes), and the customer's
+zone (resolve_timezone)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 
 from cuckoo.domain import Outcome
 from cuckoo.errors import InputError
-from cuckoo.policy import outcome_for_sip, resolve_timezone
+from cuckoo.policy.retry import resolve_timezone
+from cuckoo.telephony.outcomes import outcome_for_sip
 
 SIP_TABLE = [
     (486, Outcome.BUSY),

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from cuckoo.ratelimit import TokenBucket
+from cuckoo.policy.ratelimit import TokenBucket
 
 
 def test_unlimited_rate_never_waits_but_honours_a_pause() -> None:

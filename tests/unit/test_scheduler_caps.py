@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cuckoo.clock import ScaledClock
-from cuckoo.ratelimit import TokenBucket
+from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.worker.scheduler import backoff_delay, free_slots
 
 

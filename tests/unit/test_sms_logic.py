@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from cuckoo.config import parse
 from cuckoo.config.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.domain import Channel, ChannelKind, Notification, Outcome
-from cuckoo.ratelimit import Throttle
+from cuckoo.policy.ratelimit import Throttle
 from cuckoo.sms import SmsChannel
 from cuckoo.sms.gateway import (
     ReceiptHandler,

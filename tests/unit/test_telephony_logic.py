@@ -18,6 +18,7 @@ from cuckoo.config.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.errors import ConfigError, InputError
 from cuckoo.line.leg import CallReport, CallRequest
+from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.telephony.dialplan import is_sip_uri, rewrite, target_uri
 from cuckoo.telephony.engine import FRAME_BYTES, SILENCE, Player, parse_q850
 from cuckoo.telephony.outcomes import DialFacts, dial_outcome
@@ -285,8 +286,6 @@ def test_call_request_and_report_cross_a_process_boundary() -> None:
 
 def test_pacer_spaces_calls() -> None:
     """The pool's INVITE pacing: a token bucket with burst 1, reserve() per call."""
-    from cuckoo.ratelimit import TokenBucket
-
     p = TokenBucket(5.0, 1, now=100.0)  # one INVITE every 0.2 s
     assert p.reserve(100.0) == 0.0
     # three more calls at the same instant queue up 0.2 s apart

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cuckoo.windows import CallingWindow, is_public_holiday
+from cuckoo.policy.windows import CallingWindow, is_public_holiday
 
 MSK = "Europe/Moscow"
 DEFAULT = CallingWindow()

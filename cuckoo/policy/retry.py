@@ -1,6 +1,6 @@
 """The retry policy: what happens after each attempt. Pure: no I/O, no clock (`now` is a parameter).
 
-Outcomes (DESIGN.md §5) and what `decide` does with them:
+Outcomes and what `decide` does with them (intervals and caps: RetryPolicy's defaults below):
 
 | outcome            | status after          | contact | attempt | next attempt               |
 |--------------------|-----------------------|---------|---------|----------------------------|
@@ -53,17 +53,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from cuckoo.domain import ChannelKind, Outcome, Status
 from cuckoo.errors import InputError
 from cuckoo.phones import timezone_for_number
-from cuckoo.windows import CallingWindow
+from cuckoo.policy.windows import CallingWindow
 
 __all__ = [
     "AttemptHistory",
-    "CallingWindow",
     "Decision",
     "RetryIntervals",
     "RetryPolicy",
     "decide",
     "first_attempt",
-    "outcome_for_sip",
     "resolve_timezone",
 ]
 
@@ -90,7 +88,9 @@ class RetryIntervals(BaseModel):
 
 
 class RetryPolicy(BaseModel):
-    """Retry rules for one scenario/tenant. Frozen; every field has a DESIGN.md §5 default."""
+    """Retry rules for one scenario/tenant. Frozen; every field has a default, so `RetryPolicy()`
+    is the standard policy (3 contacts, 6 calls, 3 SMS, 5 network failures, 1 retry after a
+    rejection)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -98,7 +98,7 @@ class RetryPolicy(BaseModel):
     max_attempts: Count = 6  # calls per notification (network not counted)
     max_sms_attempts: Count = 3  # SMS sends per notification
     max_network_failures: Count = 5
-    # More tries after the customer rejected a call (603/403).
+    # More tries after the customer rejected a call (outcome REJECTED).
     rejected_retries: Annotated[int, Field(ge=0, le=100)] = 1
     voicemail: Literal["retry", "contact", "final"] = "retry"
     delivered_final: bool = False  # True: "heard the message" ends it (nothing to confirm)
@@ -185,6 +185,26 @@ def _require_aware(name: str, value: datetime | None) -> None:
         raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}")
 
 
+@dataclass(frozen=True)
+class _EndedAttempt:
+    """The attempt that just ended, as every Decision about it reports it."""
+
+    outcome: Outcome
+    channel: ChannelKind  # CALL or SMS: the channel it was made on
+    contact: bool
+    attempt: bool
+
+    def final(self, status: Status, reason: str) -> Decision:
+        return Decision(
+            status, None, self.channel, self.contact, self.attempt, f"{self.outcome}: {reason}"
+        )
+
+    def pending(self, at: datetime, next_channel: ChannelKind, why: str) -> Decision:
+        return Decision(
+            Status.PENDING, at, next_channel, self.contact, self.attempt, f"{self.outcome}: {why}"
+        )
+
+
 def decide(
     history: AttemptHistory,
     outcome: Outcome,
@@ -199,91 +219,139 @@ def decide(
 
     `window` is the calling window of the current channel; `sms_window` (defaults to `window`)
     is used when a call_then_sms notification falls back to SMS.
+
+    The steps, in order: a final outcome ends it (whatever the deadline); a deadline that has
+    passed expires it; the barrier of contacts, the attempt caps or the rejections exhaust it
+    (or switch a call_then_sms notification to SMS); otherwise the callback time or the retry
+    interval gives the next attempt, moved into the calling window and checked against the
+    deadline.
     """
+    _check_arguments(history, now, callback_at)
+    now = now.astimezone(UTC)
+    ended = _EndedAttempt(
+        outcome=outcome,
+        channel=history.current_channel,
+        contact=counts_as_contact(outcome, policy),
+        attempt=outcome != Outcome.NETWORK,
+    )
+
+    # 1. Final outcomes win over everything, the deadline included.
+    final = _final_status(outcome, policy)
+    if final is not None:
+        return ended.final(*final)
+
+    # 2. Deadline already passed.
+    expired = _why_expired(history.deadline, now)
+    if expired is not None:
+        return ended.final(Status.EXPIRED, expired)
+
+    # 3. The barrier of contacts and the caps.
+    exhausted = _why_exhausted(history, outcome, ended.contact, policy)
+    if exhausted is not None:
+        if not _falls_back_to_sms(history, outcome):
+            return ended.final(Status.EXHAUSTED, exhausted)
+        at = now + timedelta(minutes=policy.sms_fallback_delay)
+        why = f"{exhausted}; falling back to SMS"
+        return _schedule_in_window(
+            ended, at, why, ChannelKind.SMS, sms_window or window, tz, history.deadline
+        )
+
+    # 4. When to try again.
+    if outcome == Outcome.CALLBACK_REQUESTED:
+        at, why = _callback_time(callback_at, now, tz, policy)
+    else:
+        at, why = _retry_time(history, outcome, now, policy)
+    return _schedule_in_window(ended, at, why, ended.channel, window, tz, history.deadline)
+
+
+def _check_arguments(history: AttemptHistory, now: datetime, callback_at: datetime | None) -> None:
+    """Aware datetimes only, and an attempt made on a real channel (call or SMS)."""
     _require_aware("now", now)
     _require_aware("callback_at", callback_at)
     _require_aware("deadline", history.deadline)
     if history.current_channel not in (ChannelKind.CALL, ChannelKind.SMS):
         raise ValueError(f"current_channel must be call or sms, not {history.current_channel}")
-    now = now.astimezone(UTC)
-    contact = counts_as_contact(outcome, policy)
-    attempt = outcome != Outcome.NETWORK
-    contacts = history.contacts + (1 if contact else 0)
-    channel = history.current_channel
-    cap = policy.attempt_cap(channel)
 
-    def final(status: Status, reason: str) -> Decision:
-        return Decision(status, None, channel, contact, attempt, f"{outcome}: {reason}")
 
-    def exhausted(why: str) -> Decision:
-        if (
-            history.channel == ChannelKind.CALL_THEN_SMS
-            and channel == ChannelKind.CALL
-            and outcome != Outcome.INVALID_NUMBER
-        ):
-            at = now + timedelta(minutes=policy.sms_fallback_delay)
-            return schedule(at, f"{why}; falling back to SMS", ChannelKind.SMS, sms_window)
-        return final(Status.EXHAUSTED, why)
-
-    def schedule(
-        at: datetime, why: str, next_channel: ChannelKind, win: CallingWindow | None = None
-    ) -> Decision:
-        opens = (win or window).next_open(at, tz)
-        if opens != at:
-            why += f"; outside the calling window, moved to {_local(opens, tz)}"
-        if history.deadline is not None and opens >= history.deadline:
-            return final(
-                Status.EXPIRED,
-                f"{why}; that is after the deadline {history.deadline.isoformat()}",
-            )
-        return Decision(Status.PENDING, opens, next_channel, contact, attempt, f"{outcome}: {why}")
-
-    # 1. Final outcomes win over everything, the deadline included.
+def _final_status(outcome: Outcome, policy: RetryPolicy) -> tuple[Status, str] | None:
+    """The final status this outcome ends the notification with, and why; None if it does not."""
     if outcome in _FINAL:
-        status = _FINAL[outcome]
         if outcome == Outcome.SENT:
-            return final(status, "SMS accepted by the gateway")
-        return final(status, "final")
+            return _FINAL[outcome], "SMS accepted by the gateway"
+        return _FINAL[outcome], "final"
     if outcome == Outcome.DELIVERED and policy.delivered_final:
-        return final(Status.DELIVERED, "message heard; delivered_final is set")
+        return Status.DELIVERED, "message heard; delivered_final is set"
     if outcome == Outcome.VOICEMAIL and policy.voicemail == "final":
-        return final(Status.DELIVERED, "message left on voicemail")
+        return Status.DELIVERED, "message left on voicemail"
+    return None
 
-    # 2. Deadline already passed.
-    if history.deadline is not None and now >= history.deadline:
-        return final(Status.EXPIRED, f"deadline {history.deadline.isoformat()} has passed")
 
-    # 3. Caps.
+def _why_expired(deadline: datetime | None, now: datetime) -> str | None:
+    """Why the notification has expired already (its deadline has passed); None if it has not."""
+    if deadline is not None and now >= deadline:
+        return f"deadline {deadline.isoformat()} has passed"
+    return None
+
+
+def _why_exhausted(
+    history: AttemptHistory, outcome: Outcome, contact: bool, policy: RetryPolicy
+) -> str | None:
+    """Why this attempt exhausts the notification (the barrier of contacts, the attempt cap,
+    the network cap, too many rejections); None if it may go on.
+
+    A requested callback is honoured past the barrier (the customer asked for it), but not past
+    the attempt cap. A network failure counts against the network cap, not the attempt cap.
+    """
+    cap = policy.attempt_cap(history.current_channel)
     if outcome == Outcome.CALLBACK_REQUESTED:
         if history.attempts >= cap:
-            return exhausted(f"callback requested but the cap of {cap} attempts is reached")
-    else:
-        if contacts >= policy.max_contacts:
-            return exhausted(f"barrier of {policy.max_contacts} contacts reached")
-        if outcome == Outcome.NETWORK:
-            if history.network_failures >= policy.max_network_failures:
-                return exhausted(
-                    f"{history.network_failures} network failures "
-                    f"(cap {policy.max_network_failures})"
-                )
-        elif history.attempts >= cap:
-            return exhausted(f"cap of {cap} attempts reached")
-        if outcome == Outcome.REJECTED and history.rejections > policy.rejected_retries:
-            return exhausted(f"rejected {history.rejections} times")
-
-    # 4. When to try again.
-    if outcome == Outcome.CALLBACK_REQUESTED:
-        earliest = now + timedelta(minutes=policy.callback_min_delay)
-        if callback_at is None:
-            minutes = policy.retry_after.callback
-            return schedule(
-                now + timedelta(minutes=minutes),
-                f"no time given, call back in {_fmt_minutes(minutes)}",
-                channel,
+            return f"callback requested but the cap of {cap} attempts is reached"
+        return None
+    if history.contacts + (1 if contact else 0) >= policy.max_contacts:
+        return f"barrier of {policy.max_contacts} contacts reached"
+    if outcome == Outcome.NETWORK:
+        if history.network_failures >= policy.max_network_failures:
+            return (
+                f"{history.network_failures} network failures (cap {policy.max_network_failures})"
             )
-        at = max(callback_at.astimezone(UTC), earliest)
-        return schedule(at, f"call back at {_local(at, tz)} as asked", channel)
+    elif history.attempts >= cap:
+        return f"cap of {cap} attempts reached"
+    if outcome == Outcome.REJECTED and history.rejections > policy.rejected_retries:
+        return f"rejected {history.rejections} times"
+    return None
 
+
+def _falls_back_to_sms(history: AttemptHistory, outcome: Outcome) -> bool:
+    """Whether an exhausted notification switches to SMS instead of ending: a call_then_sms
+    notification whose calls are exhausted, unless the number is invalid."""
+    return (
+        history.channel == ChannelKind.CALL_THEN_SMS
+        and history.current_channel == ChannelKind.CALL
+        and outcome != Outcome.INVALID_NUMBER
+    )
+
+
+def _callback_time(
+    callback_at: datetime | None, now: datetime, tz: str, policy: RetryPolicy
+) -> tuple[datetime, str]:
+    """When to call back a customer who asked for it, and why: the asked time, but not sooner
+    than `callback_min_delay` from now; no time given → the callback interval."""
+    if callback_at is None:
+        minutes = policy.retry_after.callback
+        return (
+            now + timedelta(minutes=minutes),
+            f"no time given, call back in {_fmt_minutes(minutes)}",
+        )
+    earliest = now + timedelta(minutes=policy.callback_min_delay)
+    at = max(callback_at.astimezone(UTC), earliest)
+    return at, f"call back at {_local(at, tz)} as asked"
+
+
+def _retry_time(
+    history: AttemptHistory, outcome: Outcome, now: datetime, policy: RetryPolicy
+) -> tuple[datetime, str]:
+    """When to try again after an attempt that reached nobody or did not settle it, and why:
+    the outcome's retry interval from now."""
     minutes = _interval(outcome, policy)
     if outcome == Outcome.NETWORK:
         count = (
@@ -291,10 +359,29 @@ def decide(
             "not counted as an attempt"
         )
     else:
-        count = f"attempt {history.attempts} of {cap}"
-    return schedule(
-        now + timedelta(minutes=minutes), f"retry in {_fmt_minutes(minutes)} ({count})", channel
-    )
+        count = f"attempt {history.attempts} of {policy.attempt_cap(history.current_channel)}"
+    return now + timedelta(minutes=minutes), f"retry in {_fmt_minutes(minutes)} ({count})"
+
+
+def _schedule_in_window(
+    ended: _EndedAttempt,
+    at: datetime,
+    why: str,
+    next_channel: ChannelKind,
+    window: CallingWindow,
+    tz: str,
+    deadline: datetime | None,
+) -> Decision:
+    """PENDING at the window's first opening at or after `at`; EXPIRED if that opening is not
+    before the deadline."""
+    opens = window.next_open(at, tz)
+    if opens != at:
+        why += f"; outside the calling window, moved to {_local(opens, tz)}"
+    if deadline is not None and opens >= deadline:
+        return ended.final(
+            Status.EXPIRED, f"{why}; that is after the deadline {deadline.isoformat()}"
+        )
+    return ended.pending(opens, next_channel, why)
 
 
 def _interval(outcome: Outcome, policy: RetryPolicy) -> int:
@@ -341,68 +428,6 @@ def first_attempt(
     if opens != start:
         why += f" at the window opening {_local(opens, tz)}"
     return Decision(Status.PENDING, opens, first, False, False, why)
-
-
-# --- SIP final responses and Q.850 causes → outcome -------------------------------------------
-
-_SIP: dict[int, Outcome] = {
-    486: Outcome.BUSY,  # Busy Here
-    600: Outcome.BUSY,  # Busy Everywhere
-    480: Outcome.NO_ANSWER,  # Temporarily Unavailable (phone off, out of coverage)
-    408: Outcome.NO_ANSWER,  # Request Timeout (rang out on the far side)
-    487: Outcome.NO_ANSWER,  # Request Terminated: our CANCEL after the ring timeout
-    603: Outcome.REJECTED,  # Decline: the customer pressed "reject"
-    403: Outcome.REJECTED,  # Forbidden: what many carriers send for a rejected call
-    404: Outcome.INVALID_NUMBER,  # Not Found
-    484: Outcome.INVALID_NUMBER,  # Address Incomplete
-    410: Outcome.INVALID_NUMBER,  # Gone
-    604: Outcome.INVALID_NUMBER,  # Does Not Exist Anywhere
-    485: Outcome.INVALID_NUMBER,  # Ambiguous
-}
-
-# Q.850 causes (the Reason header from a PSTN gateway) are more specific than the SIP code a
-# trunk picks for them, so a known cause wins. Unknown causes fall back to the SIP code.
-_Q850: dict[int, Outcome] = {
-    1: Outcome.INVALID_NUMBER,  # unallocated (unassigned) number
-    22: Outcome.INVALID_NUMBER,  # number changed
-    28: Outcome.INVALID_NUMBER,  # invalid number format (address incomplete)
-    17: Outcome.BUSY,  # user busy
-    18: Outcome.NO_ANSWER,  # no user responding
-    19: Outcome.NO_ANSWER,  # no answer from user (user alerted)
-    20: Outcome.NO_ANSWER,  # subscriber absent (mobile off / out of coverage)
-    31: Outcome.NO_ANSWER,  # normal, unspecified
-    21: Outcome.REJECTED,  # call rejected
-    # Routing and congestion: our carrier's trouble, not proof that the number is bad.
-    2: Outcome.NETWORK,  # no route to specified transit network
-    3: Outcome.NETWORK,  # no route to destination
-    27: Outcome.NETWORK,  # destination out of order
-    34: Outcome.NETWORK,  # no circuit/channel available
-    38: Outcome.NETWORK,  # network out of order
-    41: Outcome.NETWORK,  # temporary failure
-    42: Outcome.NETWORK,  # switching equipment congestion
-    44: Outcome.NETWORK,  # requested circuit/channel not available
-    47: Outcome.NETWORK,  # resource unavailable, unspecified
-    102: Outcome.NETWORK,  # recovery on timer expiry
-}
-
-
-def outcome_for_sip(code: int | None, q850: int | None = None) -> Outcome:
-    """Outcome of a call that was not answered, from its final SIP response and Q.850 cause.
-
-    `code` None means no final response at all (timeout, transport error) → NETWORK.
-    Unknown 3xx/4xx/5xx/6xx codes (auth failures 401/407, 488, 5xx…) are our side's or the
-    carrier's trouble → NETWORK: retried, capped, not against the customer's barrier.
-    2xx is not a failure: an answered call's outcome comes from the dialog, so it is an error here.
-    """
-    if q850 is not None and q850 in _Q850:
-        return _Q850[q850]
-    if code is None:
-        return Outcome.NETWORK
-    if 100 <= code < 300:
-        raise ValueError(f"SIP {code} is not a failed call: the dialog decides the outcome")
-    if not 300 <= code < 700:
-        raise ValueError(f"SIP {code} is not a SIP status code")
-    return _SIP.get(code, Outcome.NETWORK)
 
 
 # --- the customer's time zone ----------------------------------------------------------------
