@@ -3,6 +3,7 @@ and warm), phrase-cache hit latency, Vosk real-time factor with and without a gr
 accuracy and throughput.
 
     .venv/bin/python benchmarks/speech.py [--phrases 8] [--cache-hits 500] [--nlu-only]
+    .venv/bin/python benchmarks/speech.py --resample-only
 
 - RTF = synthesis (or recognition) time / audio duration; < 1 is faster than real time.
 - Time to first audio: a phrase is synthesized sentence by sentence, so the first sentence's
@@ -16,17 +17,26 @@ accuracy and throughput.
 - NLU: each labeled set of cuckoo.speech.nlu.evaluate.LABELED_SETS separately, with its misses:
   "main" was written with the rules, "heldout"/"heldout2" are blind batches (their first,
   honest figures are in the commits that fixed their misses).
+- Resampling (issue 16, target <= -40 dB): a 1 s tone above 4 kHz resampled to 8 kHz, the level
+  of what folds back into 0-4 kHz relative to the tone (middle 0.8 s, the abrupt ends cut), for
+  the previous resampler (moving average + linear interpolation, re-implemented here as the
+  baseline) and Audio.resample (libsoxr); and the time to resample 10 s of audio with each.
+  `--resample-only` prints just this table.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -183,12 +193,87 @@ def nlu() -> None:
             )
 
 
+def old_resample(audio: Audio, rate: int) -> Audio:
+    """The resampler Audio.resample had before libsoxr: a moving average as wide as the rate
+    ratio when going down, then linear interpolation."""
+    if rate == audio.rate or not audio.pcm:
+        return Audio(audio.pcm, rate)
+    x = audio.samples().astype(np.float64)
+    width = round(audio.rate / rate) if rate < audio.rate else 1
+    if width > 1:
+        x = np.convolve(x, np.ones(width) / width, mode="same")
+    t_out = np.arange(round(len(x) * rate / audio.rate)) * (audio.rate / rate)
+    return Audio.from_samples(np.interp(t_out, np.arange(len(x)), x), rate)
+
+
+TONE_AMP = 16000.0
+
+
+def level_at_8k(resample: Callable[[Audio, int], Audio], hz: float, rate: int) -> float | None:
+    """Level in dB, relative to a 1 s tone at hz, of the 8 kHz output's middle 0.8 s (the tone's
+    abrupt start and stop are cut: their click is not aliasing); None if it is all zeros. For
+    hz > 4 kHz all of it is aliasing, as the 8 kHz output only holds 0-4 kHz."""
+    t = np.arange(rate) / rate
+    x = Audio.from_samples(TONE_AMP * np.sin(2 * np.pi * hz * t), rate)
+    body = resample(x, 8000).samples()[800:-800].astype(np.float64)
+    power = float(np.mean(body**2))
+    return 10 * math.log10(power / (TONE_AMP**2 / 2)) if power else None
+
+
+def resampling(repeats: int = 20) -> None:
+    methods: tuple[Callable[[Audio, int], Audio], ...] = (old_resample, Audio.resample)
+    # an all-zero output: every sample rounded to 0, so below half an LSB rms
+    floor = 20 * math.log10(0.5 / (TONE_AMP / math.sqrt(2)))
+
+    def show(level: float | None) -> str:
+        return f"{level:.1f}" if level is not None else f"0 (<{floor:.0f})"
+
+    print("  tone     input    folded into 0-4 kHz at 8 kHz, dB (target <= -40)")
+    print("  Hz       Hz       old        soxr")
+    for rate, tones in (
+        (16000, (4200, 5000, 6000, 7000)),
+        (22050, (4200, 5000, 6000, 7000, 9000, 11000)),
+        (24000, (4200, 5000, 6000, 7000, 9000, 11000)),
+        (44100, (4200, 5000, 7000, 11000, 15000, 20000)),
+        (48000, (4200, 5000, 7000, 11000, 15000, 20000)),
+    ):
+        for hz in tones:
+            old, new = (show(level_at_8k(f, hz, rate)) for f in methods)
+            print(f"  {hz:<8} {rate:<8} {old:<10} {new}")
+    print("  passband level at 8 kHz, dB (target within +-1)")
+    for rate in (16000, 22050, 24000, 48000):
+        for hz in (300, 1000, 3000, 3400):
+            old, new = (show(level_at_8k(f, hz, rate)) for f in methods)
+            print(f"  {hz:<8} {rate:<8} {old:<10} {new}")
+    rng = np.random.default_rng(0)
+    for rate_in, rate_out in ((24000, 8000), (22050, 8000), (48000, 8000), (8000, 16000)):
+        ten_s = Audio.from_samples(rng.normal(0, 3000, 10 * rate_in), rate_in)
+        times = []
+        for f in methods:
+            f(ten_s, rate_out)  # warm-up
+            runs = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                f(ten_s, rate_out)
+                runs.append(time.perf_counter() - t)
+            times.append(statistics.median(runs) * 1000)
+        print(
+            f"  10 s of audio {rate_in} -> {rate_out} Hz: old {times[0]:.2f} ms, "
+            f"soxr {times[1]:.2f} ms (median of {repeats})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phrases", type=int, default=len(PHRASES))
     parser.add_argument("--cache-hits", type=int, default=500)
     parser.add_argument("--nlu-only", action="store_true", help="only the NLU figures")
+    parser.add_argument("--resample-only", action="store_true", help="only the resampling figures")
     args = parser.parse_args()
+    if args.resample_only:
+        print("Resampling:")
+        resampling()
+        return
     if args.nlu_only:
         print("NLU:")
         nlu()
@@ -211,6 +296,8 @@ def main() -> None:
     vosk()
     print("NLU:")
     nlu()
+    print("Resampling:")
+    resampling()
 
 
 if __name__ == "__main__":

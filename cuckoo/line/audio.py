@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soxr
 
 TELEPHONY_RATE = 8000
 
@@ -30,18 +31,14 @@ class Audio:
         return cls(clipped.tobytes(), rate)
 
     def resample(self, rate: int) -> Audio:
-        """Band-limited enough for speech: linear interpolation after a moving-average
-        low-pass when downsampling (keeps aliasing of sibilants down at 8 kHz)."""
+        """Band-limited rate change by libsoxr (the resampler inside sox), "HQ" quality: flat to
+        92 % of the lower rate's Nyquist frequency (3.7 kHz at 8 kHz), more than 100 dB down above
+        that Nyquist frequency, so sibilants above 4 kHz do not fold back into a call."""
         if rate == self.rate or not self.pcm:
             return Audio(self.pcm, rate)
-        x = self.samples().astype(np.float64)
-        if rate < self.rate:
-            width = max(1, round(self.rate / rate))
-            if width > 1:
-                x = np.convolve(x, np.ones(width) / width, mode="same")
-        n_out = round(len(x) * rate / self.rate)
-        t_out = np.arange(n_out) * (self.rate / rate)
-        y = np.interp(t_out, np.arange(len(x)), x)
+        # Through float so from_samples stays the one place that rounds and clips (a full-scale
+        # input can overshoot a little after filtering).
+        y = soxr.resample(self.samples().astype(np.float64), self.rate, rate, quality="HQ")
         return Audio.from_samples(y, rate)
 
     def to_wav_bytes(self) -> bytes:
