@@ -17,7 +17,7 @@ from cuckoo.speech.normalize.numbers import (
 # ---- phone numbers: country or trunk prefix, then 3-3-2-2 -------------------------------------
 
 _PHONE = re.compile(
-    r"(?<![\d\w+])(\+7|8|7(?=[\s(\-]))[\s\-]?\(?(\d{3})\)?[\s\-]?(\d{3})[\s\-]?(\d{2})[\s\-]?(\d{2})"
+    r"(?<![\d\w+])(\+7|8|7(?=[\s(\-]|\d{10}(?!\d)))[\s\-]?\(?(\d{3})\)?[\s\-]?(\d{3})[\s\-]?(\d{2})[\s\-]?(\d{2})"
     r"(?!\d)"
 )
 # Without a prefix the dashes tell: "(495) 777-00-11", "495-777-00-11", "555-01-23".
@@ -103,16 +103,27 @@ def _counts_a_noun(m: re.Match[str]) -> bool:
 
 
 def _names_an_id(before: str) -> bool:
-    """True when the words before a number end in an identifier word, maybe followed by a
-    genitive that says which one: "код 0815", "код подтверждения 005821", "номер лицевого
-    счёта 0012345"."""
-    for word in re.findall(r"[\w/-]+", before)[::-1][:3]:
-        if _is_id_word(word):
-            return True
-        top = morph().parse(word.lower())[0]
-        if top.tag.case != "gent" or top.tag.POS not in ("NOUN", "ADJF", "PRTF"):
-            return False
+    """True when the words before a number end in an identifier word, maybe followed by words
+    that say which one: a genitive ("код подтверждения 005821", "номер лицевого счёта
+    0012345") and then a prepositional phrase ("код для входа 060")."""
+    words = re.findall(r"[\w/-]+", before)[-5:]
+    for start in range(len(words) - 1, -1, -1):
+        if _is_id_word(words[start]):
+            return _is_qualifier(words[start + 1 :])
     return False
+
+
+def _is_qualifier(words: list[str]) -> bool:
+    """Genitive nouns and adjectives, then optionally a preposition with its noun phrase."""
+    tags = [morph().parse(w.lower())[0].tag for w in words]
+    nominal = ("NOUN", "ADJF", "PRTF")
+    i = 0
+    while i < len(tags) and tags[i].POS in nominal and tags[i].case == "gent":
+        i += 1
+    if i < len(tags) and tags[i].POS == "PREP":
+        rest = tags[i + 1 :]
+        return bool(rest) and all(t.POS in nominal for t in rest)
+    return i == len(tags)
 
 
 def _after_word(m: re.Match[str]) -> str:

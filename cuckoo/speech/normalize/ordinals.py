@@ -95,12 +95,19 @@ def _agrees(reading: _Reading, noun: str) -> bool:
     return False
 
 
-def _pick(n: int, readings: list[_Reading], cases: tuple[str, ...], forms: tuple[str, ...]) -> str:
+# Endings written to mark a cardinal's case: "8-ми" is "восьми", not "восьмыми".
+_CARDINAL_MARKS = ("ти", "ми", "мя", "ью")
+
+
+def _pick(
+    n: int, ending: str, readings: list[_Reading], cases: tuple[str, ...], forms: tuple[str, ...]
+) -> str:
     both_kinds = {r.cardinal for r in readings} == {True, False}
+    cardinal_first = ending in _CARDINAL_MARKS or _paucal(n)
 
     def rank(r: _Reading) -> tuple[int, int, int]:
         # "в 2-х экземплярах": двух (a count) rather than вторых; "в 1990-х": девяностых.
-        kind = 0 if not both_kinds or r.cardinal == _paucal(n) else 1
+        kind = 0 if not both_kinds or r.cardinal == cardinal_first else 1
         case = cases.index(r.case) if r.case in cases else len(cases) + CASES.index(r.case)
         form = forms.index(r.form) if r.form in forms else len(forms)
         return kind, case, form
@@ -126,23 +133,34 @@ def _suffixed(m: re.Match[str]) -> str:
         agreeing = [r for r in readings if _agrees(r, noun)]
         readings = agreeing or readings
     readings = [r for r in readings if not r.animate] or readings
-    return _pick(n, readings, (*prep_cases(m), "nomn", "gent"), forms)
+    return _pick(n, ending, readings, (*prep_cases(m), "nomn", "gent"), forms)
 
 
 # ---- bare numbers that are ordinals ------------------------------------------------------------
 
 
-def ordinal_case(n: int, noun: str, prep: str | None) -> tuple[str, str] | None:
-    """(case, gender) when "`n` `noun`" after a preposition governing `prep` is an ordinal, else
-    None (a count). No count agrees with a singular noun unless the number ends in 1 or the
-    noun is genitive after 2-4: "2 этаж", "на 4 этаже", "до 8 этажа" are ordinals; "2 этажа",
+def ordinal_case(n: int, noun: str, prep_word: str) -> tuple[str, str] | None:
+    """(case, gender) when "`n` `noun`" after the word `prep_word` is an ordinal, else None (a
+    count). No count agrees with a singular noun unless the number ends in 1 or the noun is
+    genitive after 2-4: "2 этаж", "на 4 этаже", "до 8 этажа" are ordinals; "2 этажа",
     "в 10 раз", "на 2 страницы" are counts, and so is "у вас 5 документа" (a template that
-    forgot the plural)."""
-    if _is_one(n) or not morph().word_is_known(noun.lower()):
+    forgot the plural). After 21, 31… a place ("в 31 кабинете") is an ordinal; "N числа" is
+    always the day of the month."""
+    prep = PREP_CASE.get(prep_word)
+    if not morph().word_is_known(noun.lower()):
         return None
     parses = [p for p in morph().parse(noun.lower()) if p.tag.POS == "NOUN" and p.tag.case]
-    if not parses:
+    singular = [p for p in parses if p.tag.number == "sing"]
+    if not singular:
         return None
+    if any(p.normal_form == "число" for p in singular):
+        best = next((p for p in singular if p.tag.case == prep), singular[0])
+        return ("nomn" if best.tag.case == "accs" else str(best.tag.case)), "neut"
+    if _is_one(n):
+        in_a_place = prep_word in ("в", "во", "на") and n != 1
+        if in_a_place and all(p in singular and p.tag.case == "loct" for p in parses):
+            return "loct", str(singular[0].tag.gender or "masc")
+        return None  # "21 день", "в 1 экземпляре"
     for p in parses:
         case, plural = str(p.tag.case), p.tag.number == "plur"
         if plural and case in _OBLIQUE:
@@ -151,10 +169,8 @@ def ordinal_case(n: int, noun: str, prep: str | None) -> tuple[str, str] | None:
             return None  # "на 2 страницы"; "5 документы" is fixed up as a count
         if case == "gent" and not plural and prep != "gent" and (_paucal(n) or prep is None):
             return None  # "2 этажа", "в 2 часа", "у вас 5 документа"
-    for p in parses:
+    for p in singular:
         case, gender = str(p.tag.case), str(p.tag.gender or "masc")
-        if p.tag.number == "plur":
-            continue
         if case in ("nomn", "accs", "datv", "loct", "ablt") or (case == "gent" and prep == "gent"):
             if case == "accs" and gender != "femn":
                 case = "nomn"  # inanimate accusative: "за 3 квартал" → "третий"
@@ -177,7 +193,7 @@ def _ordinal_range(m: re.Match[str]) -> str:
             (str(p.tag.gender) for p in morph().parse(noun.lower()) if p.tag.gender), "masc"
         )
     else:
-        reading = ordinal_case(last, noun, PREP_CASE[m.group(3)])
+        reading = ordinal_case(last, noun, m.group(3))
         is_ordinal, gender = reading is not None, reading[1] if reading else "masc"
     if not is_ordinal:
         return m.group(0)

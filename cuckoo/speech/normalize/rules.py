@@ -19,6 +19,7 @@ from cuckoo.speech.normalize.context import (
     is_noun,
     noun_after,
     prep_case,
+    prev_word,
 )
 from cuckoo.speech.normalize.dates import DATE_PASSES, SHORT_DATE_PASS
 from cuckoo.speech.normalize.identifiers import LONG_DIGITS_PASS, identifiers, phones
@@ -237,7 +238,7 @@ def _count(m: re.Match[str]) -> str:
     if first.tag.POS in ("ADJF", "PRTF"):
         noun = noun_after(m.string[m.end() :])
         if noun is not None:  # the adjective and noun stay as written; only the number agrees
-            reading = ordinal_case(n, noun, prep_case(m))
+            reading = ordinal_case(n, noun, prev_word(m))
             if reading is not None:
                 return ordinal(n, *reading) + space + word
             case = _number_case(n, noun, prep_case(m))
@@ -247,7 +248,7 @@ def _count(m: re.Match[str]) -> str:
     if first.tag.POS in _PREDICATE_POS or not is_noun(word):
         return cardinal(n, count_case(m)) + space + word
     # "2 этаж", "на 4 этаже", "до 8 этажа": no count agrees with that noun form: an ordinal.
-    reading = ordinal_case(n, word, prep_case(m))
+    reading = ordinal_case(n, word, prev_word(m))
     if reading is not None:
         return ordinal(n, *reading) + space + word
     return count_phrase(n, word, _number_case(n, word, prep_case(m)))

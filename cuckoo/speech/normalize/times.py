@@ -43,14 +43,36 @@ def _time_one(m: re.Match[str]) -> str:
     return _clock(int(m.group(1)), int(m.group(2)), _time_case(m))
 
 
+def _could_be_date(hours: str, minutes: int) -> bool:
+    """ "01.06" (a zero-led hour, 01..12 after the dot) and "30.09" read as day and month."""
+    return int(hours) > 23 or (hours.startswith("0") and 1 <= minutes <= 12)
+
+
+# The other end of a range: "с 15.09 по 30.09", "с 01.09 до 17.09".
+_DOTTED_AFTER = re.compile(r"\s+(по|до)\s+(\d{1,2})\.(\d{2})(?!\d)")
+_DOTTED_BEFORE = re.compile(r"(?:^|\s)(?:[Сс]о?)\s+(\d{1,2})\.(\d{2})\s+(по|до)\s+$")
+
+
+def _range_partner(m: re.Match[str]) -> tuple[str, str, int] | None:
+    """The connector ("по"/"до"), hours and minutes of the other end of a dotted range."""
+    after = _DOTTED_AFTER.match(m.string, m.end())
+    if after:
+        return after.group(1), after.group(2), int(after.group(3))
+    before = _DOTTED_BEFORE.search(m.string[: m.start()])
+    if before:
+        return before.group(3), before.group(1), int(before.group(2))
+    return None
+
+
 def _time_dotted(m: re.Match[str]) -> str:
-    """ "с 8.30 до 17.00": a time only right after a preposition of time. "с 01.06" and
-    "по 15.06" are dates: a zero-led hour with 01..12 after the dot reads as day and month."""
+    """ "с 8.30 до 17.00": a time only right after a preposition of time. A range with "по", or
+    whose other end is a date, is a range of dates: "с 15.09 по 30.09", "с 01.06 до 15.06"."""
     word = prev_word(m)
     hours, minutes = m.group(1), int(m.group(2))
-    if word not in TIME_PREPS or word == "на":
+    if word not in TIME_PREPS or word == "на" or _could_be_date(hours, minutes):
         return m.group(0)
-    if hours.startswith("0") and 1 <= minutes <= 12:
+    partner = _range_partner(m)
+    if partner and (partner[0] == "по" or _could_be_date(partner[1], partner[2])):
         return m.group(0)
     return _clock(int(hours), minutes, _time_case(m))
 
