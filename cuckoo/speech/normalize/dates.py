@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from cuckoo.speech.normalize.context import MONTH_RE, MONTHS, Pass, prep_case, prev_word
 from cuckoo.speech.normalize.numbers import ordinal
@@ -52,8 +53,17 @@ def year_words(year: int, case: str = "gent") -> str:
     return f"{ordinal(year, case, 'masc')} {noun}"
 
 
+def _is_date(day: int, month: int, year: int | None = None) -> bool:
+    """A real calendar day ("31-02-27" is not one); without a year, 29 February is."""
+    try:
+        date(year or 2024, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 def _day_month_year(day: int, month: int, year: int | None, case: str) -> str | None:
-    if not (1 <= day <= 31 and 1 <= month <= 12):
+    if not _is_date(day, month, year):
         return None
     out = f"{ordinal(day, case, 'neut')} {MONTHS[month - 1]}"
     return out + " " + year_words(year) if year is not None else out

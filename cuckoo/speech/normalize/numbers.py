@@ -143,11 +143,21 @@ def noun_parse(word: str) -> Parse | None:
     return None
 
 
+# pymorphy3's second genitive, locative and accusative ("в ряду", "чаю") are, for agreement,
+# the plain ones: an ordinal before "ряду" is locative ("в седьмом ряду").
+_CASE_ALIASES = {"gen1": "gent", "gen2": "gent", "loc1": "loct", "loc2": "loct", "acc2": "accs"}
+
+
+def case_of(parse: Parse) -> str | None:
+    case = parse.tag.case
+    return _CASE_ALIASES.get(str(case), str(case)) if case else None
+
+
 def noun_cases(word: str) -> set[str]:
     """All cases `word` can be in as a noun (ambiguous forms give several)."""
     if not morph().word_is_known(word):
         return set()
-    return {str(p.tag.case) for p in morph().parse(word) if p.tag.POS == "NOUN" and p.tag.case}
+    return {c for p in morph().parse(word) if p.tag.POS == "NOUN" and (c := case_of(p))}
 
 
 def _is_one(n: int) -> bool:

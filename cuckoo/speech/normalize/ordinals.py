@@ -16,11 +16,12 @@ from cuckoo.speech.normalize.context import (
     CASES,
     MONTHS,
     PREP_CASE,
+    PREP_CASES,
     Pass,
     noun_after,
     prep_cases,
 )
-from cuckoo.speech.normalize.numbers import cardinal, morph, ordinal
+from cuckoo.speech.normalize.numbers import cardinal, case_of, morph, ordinal
 
 # Endings that only an ordinal has after a hyphen, and those a cardinal may have too
 # ("5-ти" пяти, "2-мя" двумя, "5-ю" пятью, "2-х" двух, "4-м" четырём).
@@ -81,7 +82,7 @@ def _readings(n: int, ending: str) -> tuple[_Reading, ...]:
 
 def _agrees(reading: _Reading, noun: str) -> bool:
     for p in morph().parse(noun.lower()):
-        if p.tag.POS != "NOUN" or str(p.tag.case) != reading.case:
+        if p.tag.POS != "NOUN" or case_of(p) != reading.case:
             continue
         plural = p.tag.number == "plur"
         if reading.cardinal:
@@ -147,30 +148,37 @@ def ordinal_case(n: int, noun: str, prep_word: str) -> tuple[str, str] | None:
     forgot the plural). After 21, 31… a place ("в 31 кабинете") is an ordinal; "N числа" is
     always the day of the month."""
     prep = PREP_CASE.get(prep_word)
+    governed = PREP_CASES.get(prep_word) or ((prep,) if prep else ())
     if not morph().word_is_known(noun.lower()):
         return None
-    parses = [p for p in morph().parse(noun.lower()) if p.tag.POS == "NOUN" and p.tag.case]
-    singular = [p for p in parses if p.tag.number == "sing"]
+    parses = [
+        (p, c) for p in morph().parse(noun.lower()) if p.tag.POS == "NOUN" and (c := case_of(p))
+    ]
+    # The reading the preposition can govern first: "в 7 ряду" is locative, not dative.
+    singular = sorted(
+        ((p, c) for p, c in parses if p.tag.number == "sing"),
+        key=lambda pc: governed.index(pc[1]) if pc[1] in governed else len(governed),
+    )
     if not singular:
         return None
-    if any(p.normal_form == "число" for p in singular):
-        best = next((p for p in singular if p.tag.case == prep), singular[0])
-        return ("nomn" if best.tag.case == "accs" else str(best.tag.case)), "neut"
+    if any(p.normal_form == "число" for p, _ in singular):
+        case = singular[0][1]
+        return ("nomn" if case == "accs" else case), "neut"
     if _is_one(n):
         in_a_place = prep_word in ("в", "во", "на") and n != 1
-        if in_a_place and all(p in singular and p.tag.case == "loct" for p in parses):
-            return "loct", str(singular[0].tag.gender or "masc")
-        return None  # "21 день", "в 1 экземпляре"
-    for p in parses:
-        case, plural = str(p.tag.case), p.tag.number == "plur"
+        if in_a_place and len(singular) == len(parses) and any(c == "loct" for _, c in parses):
+            return "loct", str(singular[0][0].tag.gender or "masc")
+        return None  # "21 день", "в 1 экземпляре", "о 21 заказе"
+    for p, case in parses:
+        plural = p.tag.number == "plur"
         if plural and case in _OBLIQUE:
             return None  # "в 10 раз", "о 2 документах"
         if plural and prep in (None, "accs"):
             return None  # "на 2 страницы"; "5 документы" is fixed up as a count
         if case == "gent" and not plural and prep != "gent" and (_paucal(n) or prep is None):
             return None  # "2 этажа", "в 2 часа", "у вас 5 документа"
-    for p in singular:
-        case, gender = str(p.tag.case), str(p.tag.gender or "masc")
+    for p, case in singular:
+        gender = str(p.tag.gender or "masc")
         if case in ("nomn", "accs", "datv", "loct", "ablt") or (case == "gent" and prep == "gent"):
             if case == "accs" and gender != "femn":
                 case = "nomn"  # inanimate accusative: "за 3 квартал" → "третий"

@@ -15,7 +15,7 @@ NUM = r"(?:\d{1,3}(?: \d{3})+(?!\d)|\d+)"
 # Unit abbreviation (as a regex) → the noun that agrees with the number, and words that follow
 # the noun unchanged.
 _UNIT_TABLE: list[tuple[str, str, str]] = [
-    (r"мм\s*рт\.\s*ст\.?", "миллиметр", " ртутного столба"),
+    (r"мм\s*рт\.\s*ст", "миллиметр", " ртутного столба"),
     (r"°\s*[CС]", "градус", " Цельсия"),
     (r"°\s*F", "градус", " по Фаренгейту"),
     (r"°", "градус", ""),
