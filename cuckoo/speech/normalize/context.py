@@ -79,8 +79,8 @@ def gender(noun: str) -> str:
 
 
 def noun_after(text: str) -> str | None:
-    """The noun a number at the end of `text`'s prefix counts: the next word, or the word after
-    an adjective ("3 рабочих дней")."""
+    """The noun a number followed by `text` goes with: the next word, or the word after an
+    adjective ("3 рабочих дней")."""
     words = re.match(r"\s+([А-Яа-яЁё-]+)(?:\s+([А-Яа-яЁё-]+))?", text)
     if not words:
         return None

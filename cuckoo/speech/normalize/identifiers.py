@@ -16,9 +16,10 @@ from cuckoo.speech.normalize.numbers import (
 
 # ---- phone numbers: country or trunk prefix, then 3-3-2-2 -------------------------------------
 
+# A bare 7 is a prefix only before a separator or exactly ten more digits ("7 дней" is not).
 _PHONE = re.compile(
-    r"(?<![\d\w+])(\+7|8|7(?=[\s(\-]|\d{10}(?!\d)))[\s\-]?\(?(\d{3})\)?[\s\-]?(\d{3})[\s\-]?(\d{2})[\s\-]?(\d{2})"
-    r"(?!\d)"
+    r"(?<![\d\w+])(\+7|8|7(?=[\s(\-]|\d{10}(?!\d)))"
+    r"[\s\-]?\(?(\d{3})\)?[\s\-]?(\d{3})[\s\-]?(\d{2})[\s\-]?(\d{2})(?!\d)"
 )
 # Without a prefix the dashes tell: "(495) 777-00-11", "495-777-00-11", "555-01-23".
 _LOCAL_PHONE = re.compile(

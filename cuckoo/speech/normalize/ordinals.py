@@ -130,10 +130,9 @@ def _suffixed(m: re.Match[str]) -> str:
         forms = ("plur", "masc", "neut", "femn")  # "в 1980-х", "1990-е": decades
     else:
         forms = ("masc", "neut", "femn", "plur")
-    if noun is not None:
-        agreeing = [r for r in readings if _agrees(r, noun)]
-        readings = agreeing or readings
-    readings = [r for r in readings if not r.animate] or readings
+    agreeing = [r for r in readings if _agrees(r, noun)] if noun is not None else []
+    # Without a noun to agree with, the inanimate accusative ("на 2-й" → "второй").
+    readings = agreeing or [r for r in readings if not r.animate] or readings
     return _pick(n, ending, readings, (*prep_cases(m), "nomn", "gent"), forms)
 
 
