@@ -106,25 +106,34 @@ def _counts_a_noun(m: re.Match[str]) -> bool:
 def _names_an_id(before: str) -> bool:
     """True when the words before a number end in an identifier word, maybe followed by words
     that say which one: a genitive ("код подтверждения 005821", "номер лицевого счёта
-    0012345") and then a prepositional phrase ("код для входа 060")."""
-    words = re.findall(r"[\w/-]+", before)[-5:]
+    0012345") and prepositional phrases ("код для входа в личный кабинет: 4821")."""
+    words = re.findall(r"[\w/-]+", before)[-8:]
     for start in range(len(words) - 1, -1, -1):
         if _is_id_word(words[start]):
             return _is_qualifier(words[start + 1 :])
     return False
 
 
+# "заказ на сумму 1500", "счёт за услуги 900": what follows these is an amount, not a name.
+_AMOUNT_PREPS = frozenset({"на", "за", "по"})
+
+
 def _is_qualifier(words: list[str]) -> bool:
-    """Genitive nouns and adjectives, then optionally a preposition with its noun phrase."""
+    """Genitive nouns and adjectives, then any number of prepositions with their nouns."""
     tags = [morph().parse(w.lower())[0].tag for w in words]
     nominal = ("NOUN", "ADJF", "PRTF")
     i = 0
     while i < len(tags) and tags[i].POS in nominal and tags[i].case == "gent":
         i += 1
-    if i < len(tags) and tags[i].POS == "PREP":
-        rest = tags[i + 1 :]
-        return bool(rest) and all(t.POS in nominal for t in rest)
-    return i == len(tags)
+    while i < len(tags):
+        if tags[i].POS != "PREP" or words[i].lower() in _AMOUNT_PREPS:
+            return False
+        if i + 1 == len(tags) or tags[i + 1].POS not in nominal:
+            return False  # "код для 3 человек": a preposition right before the number
+        i += 1
+        while i < len(tags) and tags[i].POS in nominal:
+            i += 1
+    return True
 
 
 def _after_word(m: re.Match[str]) -> str:
