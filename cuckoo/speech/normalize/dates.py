@@ -18,7 +18,7 @@ _MONTH_ABBREVIATIONS = {
 _ABBREVIATED_DATE = re.compile(
     r"(?<![\d.,])(\d{1,2})(?:\s+|-)("
     + "|".join(sorted(_MONTH_ABBREVIATIONS, key=len, reverse=True))
-    + r")(?:(\.)|(?![А-Яа-яЁё]))(?:(?:\s+|-)(\d{4}|\d{2})(?![\d.,:]))?",
+    + r")(?:(\.)|(?![А-Яа-яЁё]))(?:(?:\s+|-)(\d{4}|\d{2})(?!\d|[.,:]\d))?",
     re.IGNORECASE,
 )
 # A sentence goes on after an abbreviation's dot when a capitalized word follows it.

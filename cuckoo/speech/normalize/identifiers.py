@@ -147,7 +147,7 @@ def _after_word(m: re.Match[str]) -> str:
 
 # ---- long digit runs ---------------------------------------------------------------------------
 
-_LONG_DIGITS = re.compile(r"(?<![\d,.])\d{7,}(?![\d,.])")
+_LONG_DIGITS = re.compile(r"(?<![\d,.])\d{7,}(?!\d|[,.]\d)")
 
 
 def _long_digits(m: re.Match[str]) -> str:

@@ -139,7 +139,7 @@ def _foreign(m: re.Match[str]) -> str:
 # forty-five ten-thousandths, not "ноль, сорок пять".
 _FRACTION = r"(\d{1," + str(MAX_FRACTION_DIGITS) + r"})"
 _PERCENT = re.compile(r"(?<![\d,.])(" + NUM + r")(?:[,.]" + _FRACTION + r")?\s*%")
-_DECIMAL = re.compile(r"(?<![\d,.])(\d+)[,.](\d+)(?![\d,]|\.\d)")
+_DECIMAL = re.compile(r"(?<![\d,.])(\d+)[,.](\d+)(?!\d|[,.]\d)")
 
 
 def _percent(m: re.Match[str]) -> str:
