@@ -20,6 +20,14 @@ Why our own rules and not a library (evaluated 2026-11 on the phrases our templa
 So the numeral morphology comes from num2words (all cases and genders, ordinals) and noun
 agreement from pymorphy3; this module only decides, with a few explicit rules, which case and
 gender a number takes (from the preposition before it and the noun after it).
+
+The passes live with their subject: `cleanup` (markup, control characters), `identifiers`
+(phones, codes, order and requisite numbers, read in groups with their zeros), `dates`,
+`times`, `units`, `ordinals` (case endings like "3-ей", "5-ти", "1980-х" and ordinals without
+one, "на 4 этаже"); `rules` holds money, decimals and counts and runs them all in order.
+
+Blind held-out batches (tests/data/normalize_heldout*.tsv) measure it:
+`python -m cuckoo.speech.normalize.evaluate [file.tsv] [--misses]`.
 """
 
 from __future__ import annotations

@@ -57,8 +57,12 @@ def cardinal(n: int, case: str = "nomn", gender: str = "masc") -> str:
     return words
 
 
-def ordinal(n: int, case: str = "nomn", gender: str = "masc") -> str:
-    """`n` as an ordinal: ordinal(3, "gent", "neut") → "третьего"."""
+def ordinal(
+    n: int, case: str = "nomn", gender: str = "masc", *, plural: bool = False, animate: bool = False
+) -> str:
+    """`n` as an ordinal: ordinal(3, "gent", "neut") → "третьего"; plural=True → "третьих".
+
+    The accusative is the inanimate one ("за второй квартал") unless `animate`."""
     return str(
         num2words(
             n,
@@ -66,8 +70,32 @@ def ordinal(n: int, case: str = "nomn", gender: str = "masc") -> str:
             to="ordinal",
             case=_N2W_CASE.get(case, "n"),
             gender=_N2W_GENDER.get(gender, "m"),
+            plural=plural,
+            animate=animate,
         )
     )
+
+
+# The denominator of a decimal fraction by its number of digits: 0,05 → "пять сотых".
+_FRACTION_STEMS = {
+    1: "десят", 2: "сот", 3: "тысячн", 4: "десятитысячн", 5: "стотысячн", 6: "миллионн",
+}  # fmt: skip
+MAX_FRACTION_DIGITS = max(_FRACTION_STEMS)
+
+
+def decimal(whole: int, frac: str, case: str = "nomn") -> str:
+    """3,5 → "три целых пять десятых"; 0,0045 → "ноль целых сорок пять десятитысячных".
+
+    The fraction is read as written (its zeros give the denominator), so "2,50" is "пятьдесят
+    сотых". Longer fractions than a millionth are read digit by digit after "запятая"."""
+    if len(frac) > MAX_FRACTION_DIGITS:
+        digits = " ".join(DIGITS[int(d)] for d in frac)
+        return f"{cardinal(whole, case)} запятая {digits}"
+    f = int(frac)
+    stem = _FRACTION_STEMS[len(frac)]
+    w = cardinal(whole, case, "femn") + (" целая" if _is_one(whole) else " целых")
+    fr = cardinal(f, case, "femn") + (f" {stem}ая" if _is_one(f) else f" {stem}ых")
+    return f"{w} {fr}"
 
 
 def digits_group(group: str) -> str:
@@ -115,11 +143,21 @@ def noun_parse(word: str) -> Parse | None:
     return None
 
 
+# pymorphy3's second genitive, locative and accusative ("в ряду", "чаю") are, for agreement,
+# the plain ones: an ordinal before "ряду" is locative ("в седьмом ряду").
+_CASE_ALIASES = {"gen1": "gent", "gen2": "gent", "loc1": "loct", "loc2": "loct", "acc2": "accs"}
+
+
+def case_of(parse: Parse) -> str | None:
+    case = parse.tag.case
+    return _CASE_ALIASES.get(str(case), str(case)) if case else None
+
+
 def noun_cases(word: str) -> set[str]:
     """All cases `word` can be in as a noun (ambiguous forms give several)."""
     if not morph().word_is_known(word):
         return set()
-    return {str(p.tag.case) for p in morph().parse(word) if p.tag.POS == "NOUN" and p.tag.case}
+    return {c for p in morph().parse(word) if p.tag.POS == "NOUN" and (c := case_of(p))}
 
 
 def _is_one(n: int) -> bool:
@@ -130,10 +168,12 @@ def _match_capital(template: str, word: str) -> str:
     return word[:1].upper() + word[1:] if template[:1].isupper() else word
 
 
-def count_phrase(n: int, noun: str, case: str = "nomn") -> str:
+def count_phrase(n: int, noun: str, case: str = "nomn", *, counting_form: bool = False) -> str:
     """`n` and a noun made to agree: (2, "документ") → "два документа", (1, "место") → "одно место".
 
-    `noun` may be in any form; unknown words are left as they are.
+    `noun` may be in any form; unknown words are left as they are. `counting_form` prefers the
+    genitive plural used after numbers where the language has one ("сто мегабит", not
+    "мегабитов").
     """
     parse = noun_parse(noun.lower())
     if parse is None:
@@ -148,7 +188,13 @@ def count_phrase(n: int, noun: str, case: str = "nomn") -> str:
         base = parse.inflect({"nomn", "sing"}) or parse
         agreed = base.make_agree_with_number(n) or base
     else:
-        agreed = parse.inflect({case, "sing" if _is_one(n) else "plur"}) or parse
+        number = "sing" if _is_one(n) else "plur"
+        written = parse.tag.case == case and parse.tag.number == number
+        # Already in the right form: kept as written ("от трёх лет", not the "годов" that
+        # inflecting the lemma would give).
+        agreed = parse if written else (parse.inflect({case, number}) or parse)
+    if counting_form and agreed.tag.case == "gent" and agreed.tag.number == "plur":
+        agreed = agreed.inflect({"gent", "plur", "Coun"}) or agreed
     word = agreed.word
     if parse.normal_form == "человек" and word == "людей":
         word = "человек"  # counted people: "пять человек", not "пять людей"
