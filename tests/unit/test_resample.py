@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cuckoo.audio import TELEPHONY_RATE, Audio
+from cuckoo.line.audio import TELEPHONY_RATE, Audio
 
 AMP = 16000.0  # half of full scale: int16 rounding noise is then ~-90 dB, far below the targets
 SOURCE_RATES = [16000, 22050, 24000, 44100, 48000]
