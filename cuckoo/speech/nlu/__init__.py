@@ -66,6 +66,8 @@ _VOCABULARY: dict[Intent, list[str]] = {
         "не звоните больше", "больше не звоните", "не звоните мне", "удалите мой номер",
         "хватит звонить", "отпишите меня", "не беспокойте",
     ],
+    Intent.LATER: [],
+    Intent.WRONG_NUMBER: [],
     Intent.UNKNOWN: [],
 }  # fmt: skip
 

@@ -30,6 +30,7 @@ LABELED_SETS: dict[str, Path] = {
     "main": DEFAULT_SET,
     "heldout": DEFAULT_SET.with_name("nlu_heldout.tsv"),
     "heldout2": DEFAULT_SET.with_name("nlu_heldout2.tsv"),
+    "heldout3": DEFAULT_SET.with_name("nlu_heldout3.tsv"),
 }
 _COLUMNS = ["utterance", "now", "tz", "intent", "time"]
 

@@ -23,6 +23,8 @@ class Intent(enum.StrEnum):
     REPEAT = "repeat"
     OPERATOR = "operator"
     OPTOUT = "optout"
+    LATER = "later"  # cannot talk now / call at another time, without otherwise answering
+    WRONG_NUMBER = "wrong_number"  # not the customer's number, or not the person asked for
     UNKNOWN = "unknown"
 
 
