@@ -80,6 +80,8 @@ def test_negation_scope(text: str, negated: list[str]) -> None:
         ("посылку принесли", Intent.YES),
         ("до нас ничего не доходило", Intent.NO),
         ("не оплатил ещё", Intent.NO),
+        ("не успела ещё заплатить", Intent.NO),
+        ("я на машине подъеду", Intent.YES),  # a promise beside a busy word
         ("а когда привезут", Intent.UNKNOWN),  # their future, a question: no answer
     ],
 )
