@@ -41,7 +41,15 @@ DIALOG_OUTCOMES: tuple[str, ...] = (
     "opted_out",
     "operator_requested",
 )
-INTENTS: tuple[str, ...] = ("yes", "no", "repeat", "operator", "optout")
+INTENTS: tuple[str, ...] = (
+    "yes",
+    "no",
+    "repeat",
+    "operator",
+    "optout",
+    "later",  # not now: cannot talk, call at another time (a named time is `time: true`)
+    "wrong_number",  # not the customer's number, or not the person asked for
+)
 DTMF_KEYS = "0123456789*#"
 
 # "tomorrow 10:00", "today 18:30", "in 2 days 10:00", or "answer" (the time the customer named).

@@ -51,7 +51,7 @@ EXPECTED: dict[str, list[str]] = {
     "bad_values.yaml": [
         "7: states.q.answers.0.dtmf: DTMF keys are 0-9, * and #, got 'A'",
         "9: states.q.answers.1.intent: unknown intent 'maybe'; use one of: yes, no, repeat, "
-        "operator, optout",
+        "operator, optout, later, wrong_number",
         "11: states.q.answers.2: an answer needs dtmf, intent or time",
         "14: states.later.callback: callback must be 'answer', 'today HH:MM', 'tomorrow HH:MM' "
         "or 'in N days HH:MM', got 'next week'",

@@ -57,7 +57,7 @@ def test_accuracy_meets_the_issue_targets() -> None:
 def test_evaluate_counts_errors_both_ways() -> None:
     rows = [
         LabeledUtterance("да", NOW, Intent.NO, None, 1),  # wrong intent
-        LabeledUtterance("завтра", NOW, Intent.UNKNOWN, None, 2),  # time not expected
+        LabeledUtterance("завтра", NOW, Intent.LATER, None, 2),  # time not expected
         LabeledUtterance("нет", NOW, Intent.NO, NOW, 3),  # time expected, none given
         LabeledUtterance("ага", NOW, Intent.YES, None, 4),  # right
     ]
@@ -182,7 +182,7 @@ def test_cli_one_utterance(capsys: pytest.CaptureFixture[str]) -> None:
     out = _cli(
         ["nlu", "--now", "2026-11-18T14:00", "--tz", "Europe/Moscow", "завтра в десять"], capsys
     )
-    assert out == [{"intent": "unknown", "time": "2026-11-19T10:00:00+03:00"}]
+    assert out == [{"intent": "later", "time": "2026-11-19T10:00:00+03:00"}]
 
 
 def test_cli_reads_stdin(

@@ -1,11 +1,17 @@
 """Understanding short spoken answers: a Vosk transcript (lower case, no punctuation, numbers as
-words) → an intent (yes / no / repeat / operator / optout / unknown) and an optional time.
+words) → an intent (yes / no / repeat / operator / optout / later / wrong_number / unknown), an
+optional time and a confidence.
 
-Pure Python, rule-based, deterministic: about 0.1 ms per utterance. Intent rules are in
-intents.py, time rules (the p.m. rule, "next matching moment", day parts) in times.py; both
-module docstrings state the rules. Accuracy on tests/data/nlu_labeled.tsv and on the blind
-held-out batches tests/data/nlu_heldout*.tsv: see evaluate.py and
-`benchmarks/speech.py --nlu-only`.
+Rule-based and deterministic: about 0.1 ms per utterance once pymorphy3's dictionaries are
+loaded (lemmas.py; ~0.3 s, once per process). Intent rules are in intents.py (families by lemma
+and negation scope), time rules (the p.m. rule, "next matching moment", day parts, hours and
+minutes, years) in times.py; both module docstrings state the rules. The time is kept whatever
+the intent («да, давайте в среду часов в двенадцать» is yes and Wednesday 12:00). Accuracy on
+tests/data/nlu_labeled.tsv and on the blind held-out batches tests/data/nlu_heldout*.tsv: see
+evaluate.py and `benchmarks/speech.py --nlu-only`.
+
+When `Understanding.unsure` (nothing understood, or a hedged answer such as «наверное нет»), a
+dialog should ask one clarifying question (`clarifying_question()`) before giving up.
 """
 
 from __future__ import annotations
@@ -19,7 +25,20 @@ from cuckoo.speech.nlu.keys import key_vocabulary, spoken_key
 from cuckoo.speech.nlu.times import DayParts, parse_time
 from cuckoo.speech.nlu.words import tokenize
 
-__all__ = ["DayParts", "Intent", "Understanding", "grammar_for", "spoken_key", "understand"]
+__all__ = [
+    "UNSURE_BELOW",
+    "DayParts",
+    "Intent",
+    "Understanding",
+    "clarifying_question",
+    "grammar_for",
+    "spoken_key",
+    "understand",
+]
+
+# Below this confidence an answer is worth one clarifying question: unknown (0.0) and hedged
+# answers (0.7: «наверное нет», «вроде получил»); «да нет» (0.9, a firm no) is not.
+UNSURE_BELOW = 0.75
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,18 @@ class Understanding:
     intent: Intent
     time: datetime | None  # aware, in the zone of `now`; None when no time was said
     confidence: float = 1.0
+
+    @property
+    def unsure(self) -> bool:
+        """Not understood, or understood only tentatively: ask once more before acting."""
+        return self.confidence < UNSURE_BELOW
+
+
+def clarifying_question(yes_key: str | None = "1") -> str:
+    """The one question to ask when an answer was unsure: yes or no, or the key for yes."""
+    if yes_key is None:
+        return "Скажите, пожалуйста, да или нет."
+    return f"Скажите, пожалуйста, да или нет — или нажмите {yes_key}."
 
 
 def understand(text: str, now: datetime, *, day_parts: DayParts | None = None) -> Understanding:
@@ -45,13 +76,16 @@ _VOCABULARY: dict[Intent, list[str]] = {
     Intent.YES: [
         "да", "ага", "угу", "конечно", "хорошо", "ладно", "окей", "договорились", "верно",
         "правильно", "подтверждаю", "согласен", "согласна", "давайте", "можно", "удобно",
-        "получил", "получила", "получили", "пришло", "заберу", "приду", "буду", "ну да",
-        "да конечно", "всё верно", "так точно",
+        "получил", "получила", "получили", "пришло", "дошло", "заберу", "приду", "буду",
+        "ну да", "да конечно", "всё верно", "так точно", "устроит", "устраивает", "пойдёт",
+        "сойдёт", "годится", "подходит", "не против", "не возражаю", "возражений нет",
+        "без проблем", "никаких проблем", "оплачу", "оплатил", "оплатила", "заплачу",
     ],
     Intent.NO: [
         "нет", "не", "неа", "не надо", "не нужно", "неудобно", "не удобно", "не очень удобно",
-        "да нет", "не получал", "не получила", "не пришло", "отказываюсь", "не сейчас", "занят",
-        "не могу", "нет спасибо",
+        "да нет", "не получал", "не получила", "не пришло", "не дошло", "отказываюсь",
+        "не могу", "нет спасибо", "не пойдёт", "не подходит", "не устраивает", "вряд ли",
+        "навряд ли", "сомневаюсь", "не думаю",
     ],
     Intent.REPEAT: [
         "повторите", "ещё раз", "что", "не расслышал", "не расслышала", "не понял",
@@ -65,6 +99,15 @@ _VOCABULARY: dict[Intent, list[str]] = {
     Intent.OPTOUT: [
         "не звоните больше", "больше не звоните", "не звоните мне", "удалите мой номер",
         "хватит звонить", "отпишите меня", "не беспокойте",
+    ],
+    Intent.LATER: [
+        "перезвоните", "наберите", "позвоните", "позже", "попозже", "потом", "в другой раз",
+        "не сейчас", "занят", "занята", "за рулём", "не могу говорить", "некогда",
+        "нет времени", "сейчас неудобно", "я на работе", "я на совещании",
+    ],
+    Intent.WRONG_NUMBER: [
+        "вы ошиблись", "ошиблись номером", "не туда попали", "не тот номер", "это не я",
+        "нет тут таких", "неправильный номер", "номер сменился",
     ],
     Intent.UNKNOWN: [],
 }  # fmt: skip
@@ -93,11 +136,12 @@ _TIME_VOCABULARY = [
 def grammar_for(intents: Iterable[Intent], with_time: bool, keys: Iterable[str] = ()) -> list[str]:
     """The words and phrases a question expects, for a Vosk grammar, ending with "[unk]".
 
-    Operator and opt-out phrases are always included: a customer may ask for a human or to
-    stop calls at any question, and the grammar must not turn that into a "да". `keys` are the
-    question's one-digit key answers, which a customer may say instead of pressing («один»).
+    Operator, opt-out, "not now" and wrong-number phrases are always included: a customer may
+    ask for a human, to stop calls, to be called later or say it is not them at any question,
+    and the grammar must not turn that into a "да". `keys` are the question's one-digit key
+    answers, which a customer may say instead of pressing («один»).
     """
-    wanted = [*intents, Intent.OPERATOR, Intent.OPTOUT]
+    wanted = [*intents, Intent.OPERATOR, Intent.OPTOUT, Intent.LATER, Intent.WRONG_NUMBER]
     out: list[str] = []
     seen: set[str] = set()
     key_words = key_vocabulary(keys) if keys else []

@@ -21,7 +21,13 @@ Rules (they are what a callback time means to an operator; change them here, not
   no time. A phrase that names no time ("попозже", "в следующем году") gives None.
 - "в начале десятого" = 9:00 (the start of the named hour, by the rule above: "в начале
   третьего" = 14:00); "десять минут пятого" = 16:10.
-- A time in a report of the past ("да получил ещё в понедельник", "пришли сегодня утром") is
+- Minutes after the hour word: "в десять часов сорок минут" = 10:40, "в шестнадцать часов пять
+  минут" = 16:05, "в два часа ноль пять" = 14:05, "в час тридцать" = 13:30; a bare small number
+  after "часов" stays an hour ("часов в пять"). "без десяти минут три" = 14:50.
+- A year after a month ("седьмого декабря две тысячи двадцать шестого года", "…2027 года") is
+  read as the year, not as another day; a date already past in that year names no time.
+- A time in a report of the past ("да получил ещё в понедельник", "пришли сегодня утром",
+  "оплатил вчера вечером") is
   when something happened, not a callback: None, unless the utterance also asks for a call or
   proposes a time ("не получил, перезвоните в понедельник", "получили, давайте в пятницу").
 """
@@ -123,6 +129,9 @@ _HOUR_BEFORE = {
 _HOUR_BEFORE |= {"часа"}
 _HOUR_BEFORE |= {"часов", "часиков", "часика"}
 _HOUR_WORDS = {"час", "часа", "часов", "часиков"}
+_MINUTE_WORDS = {"минут", "минуты", "минуту", "минутой"}
+_THOUSANDS = {"тысячи", "тысяча", "тысяч"}
+_YEAR_WORDS = {"года", "году", "год"}
 _SUFFIX_PARTS = {"утра": "morning", "дня": "day", "вечера": "evening", "ночи": "night"}
 
 
@@ -139,6 +148,7 @@ class _Spec:
     next_week: bool = False  # "следующ…" before a weekday or "неделе"
     day_of_month: int | None = None
     month: int | None = None
+    year: int | None = None  # said after a month; a past date then names no time
     hour: int | None = None  # as named, before the p.m. rule
     minute_offset: int = 0  # "без пятнадцати" = -15, "пятнадцать тридцать" = +30
     hour_part: str | None = None  # "утра", "дня", "вечера", "ночи" said with the hour
@@ -224,7 +234,8 @@ class _Parser:
             end += 1
             if amount is None:
                 after = self.num(end)
-                if after is not None and not after.ordinal:  # "через минут десять"
+                # "через минут десять"; not "через час пять минут" (an hour and five minutes)
+                if after is not None and not after.ordinal and self.word(end + 1) not in _UNITS:
                     amount, end = after.value, end + 1
         elif amount is not None and self.word(i - 1) in _UNITS:  # "минут через двадцать"
             unit = self.word(i - 1)
@@ -232,6 +243,10 @@ class _Parser:
             return None
         kind, per = _UNITS[unit]
         total = (1 if amount is None else amount) * per
+        if kind == "min" and per == 60:  # "через два часа тридцать минут"
+            extra = self.num(end)
+            if extra is not None and not extra.ordinal and self.word(end + 1) in _MINUTE_WORDS:
+                total, end = total + extra.value, end + 2
         if kind == "min":
             self.spec.minutes = total
         elif kind == "day":
@@ -296,16 +311,19 @@ class _Parser:
             if number is None or number.ordinal or not 1 <= number.value <= 30:
                 return None
             minutes = number.value
-        hour_num = self.num(i + 2)
+        at = i + 2
+        if self.word(at) in _MINUTE_WORDS:  # «без десяти минут три»
+            at += 1
+        hour_num = self.num(at)
         if hour_num is not None and not hour_num.ordinal and 1 <= hour_num.value <= 24:
             hour = hour_num.value
-        elif self.word(i + 2) == "час":
+        elif self.word(at) == "час":
             hour = 1
         else:
             return None
         self.spec.hour = hour
         self.spec.minute_offset = -minutes
-        return self._hour_suffix(i + 3)
+        return self._hour_suffix(at + 1)
 
     def _day_word(self, i: int) -> int | None:
         w = self.word(i)
@@ -331,9 +349,10 @@ class _Parser:
         return None
 
     def _hour_suffix(self, i: int) -> int:
-        """Skip "часов"/"часа" and read "утра"/"дня"/"вечера"/"ночи" after an hour."""
+        """Skip "часов"/"часа" and read "утра"/"дня"/"вечера"/"ночи" after an hour; after
+        "часов", minutes too ("в десять часов сорок минут" = 10:40)."""
         if self.word(i) in _HOUR_WORDS:
-            i += 1
+            i = self._minutes(i + 1, after_hour_word=True)
         part = self.word(i)
         if part in _SUFFIX_PARTS:
             self.spec.hour_part = _SUFFIX_PARTS[part]
@@ -343,9 +362,9 @@ class _Parser:
     # "в десять", "в пятнадцать тридцать", "к трём", "в час дня", "часа в четыре"
     def _hour(self, i: int) -> int | None:
         before = self.word(i - 1)
-        if self.word(i) == "час" and before in _HOUR_BEFORE:
+        if self.word(i) == "час" and before in _HOUR_BEFORE:  # "в час", "в час тридцать"
             self.spec.hour, self.spec.minute_offset = 1, 0
-            return self._hour_suffix(i + 1)
+            return self._hour_suffix(self._minutes(i + 1, after_hour_word=True))
         number = self.num(i)
         if number is None or number.ordinal or not 0 <= number.value <= 24:
             return None
@@ -355,24 +374,29 @@ class _Parser:
         if before == "до" and self.spec.hour is not None:
             return i + 1  # "с десяти до двенадцати": the call is due at the start
         self.spec.hour, self.spec.minute_offset = number.value, 0
-        end = i + 1
-        first = self.num(end)
-        if first is not None and not first.ordinal and first.value == 0:
-            second = self.num(end + 1)  # "ноль ноль", "ноль пять"
+        return self._hour_suffix(self._minutes(i + 1, after_hour_word=False))
+
+    def _minutes(self, i: int, *, after_hour_word: bool) -> int:
+        """Minutes said after an hour: "ноль пять", "тридцать", "сорок минут"; returns where they
+        end. Right after the hour's number any 1–59 is minutes ("пятнадцать тридцать"); after
+        "часов" a bare number must look like minutes ("десять часов сорок"), since "часов пять"
+        alone is an hour ("часов в пять")."""
+        first = self.num(i)
+        if first is None or first.ordinal:
+            return i
+        if first.value == 0:
+            second = self.num(i + 1)  # "ноль ноль", "ноль пять"
             if second is not None and not second.ordinal and second.value <= 9:
-                self.spec.minute_offset = second.value
-                end += 2
-            else:
-                end += 1
-        elif (
-            first is not None
-            and not first.ordinal
-            and 1 <= first.value <= 59
-            and self.word(end + 1) not in _UNITS
-        ):
-            self.spec.minute_offset = first.value
-            end += 1
-        return self._hour_suffix(end)
+                self.spec.minute_offset += second.value
+                return i + 2
+            return i + 1
+        named = after_hour_word and self.word(i + 1) in _MINUTE_WORDS
+        if not 1 <= first.value <= 59 or (self.word(i + 1) in _UNITS and not named):
+            return i
+        if after_hour_word and not named and first.value < 10:
+            return i
+        self.spec.minute_offset += first.value
+        return i + 2 if named else i + 1
 
     # "двадцать пятого", "пятого декабря", "первого числа"
     def _date(self, i: int) -> int | None:
@@ -388,9 +412,29 @@ class _Parser:
         if month in _MONTHS:
             self.spec.month = _MONTHS[month]
             end += 1
+            end = self._year(end)
         if self.word(end) == "числа":
             end += 1
         return end
+
+    def _year(self, i: int) -> int:
+        """A year after a month («две тысячи двадцать шестого года», «2027 года»), so that its
+        ordinal is not read as another day; returns where the year ends."""
+        year: int | None = None
+        end = i
+        first = self.num(i)
+        if first is not None and first.value == 2 and self.word(i + 1) in _THOUSANDS:
+            tail = self.num(i + 2)
+            if tail is not None and tail.ordinal and 1 <= tail.value <= 99:
+                year, end = 2000 + tail.value, i + 3
+        elif first is not None and first.ordinal and self.word(i + 1) in _YEAR_WORDS:
+            year, end = (2000 + first.value if first.value < 100 else None), i + 1
+        elif first is not None and 2000 <= first.value <= 2099:  # a transcript with digits
+            year, end = first.value, i + 1
+        if end == i:
+            return i
+        self.spec.year = year
+        return end + 1 if self.word(end) in _YEAR_WORDS else end
 
     def _part(self, i: int) -> int | None:
         w, nxt = self.word(i), self.word(i + 1)
@@ -503,6 +547,11 @@ def resolve(spec: _Spec, now: datetime, parts: DayParts) -> datetime | None:
 
 def _resolve_date(spec: _Spec, now: datetime, clock: tuple[int, int]) -> datetime | None:
     assert spec.day_of_month is not None
+    if spec.year is not None and spec.month is not None:
+        if spec.day_of_month > calendar.monthrange(spec.year, spec.month)[1]:
+            return None
+        moment = _local(date(spec.year, spec.month, spec.day_of_month), clock, now)
+        return moment if moment > now else None
     year, month = now.year, spec.month or now.month
     for _ in range(25):
         if spec.day_of_month <= calendar.monthrange(year, month)[1]:
@@ -521,7 +570,8 @@ def _resolve_date(spec: _Spec, now: datetime, clock: tuple[int, int]) -> datetim
 # A report of the past ("получил ещё в понедельник") and what turns a time back into a proposal.
 _PAST = re.compile(
     r"\b(?:получ\w*л[аио]?|пришл[аио]?|приходил[аио]?|забрал[аио]?|доставил[аио]?|"
-    r"привезл[аио]?|привез|отправил[аио]?)\b"
+    r"привезл[аио]?|привез|отправил[аио]?|(?:о|за)?платил[аи]?|перевел[аи]?|внес(?:ла|ли)?|"
+    r"вчера|позавчера)\b"
 )
 _PROPOSAL = re.compile(
     r"\b(?:перезвон\w*|позвон\w*|набер\w*|звоните|давайте|давай|лучше|можно|можете|"
