@@ -46,13 +46,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cuckoo.domain import ChannelKind, Outcome, Status
-from cuckoo.errors import InputError
-from cuckoo.phones import timezone_for_number
 from cuckoo.windows import CallingWindow
 
 __all__ = [
@@ -64,7 +62,6 @@ __all__ = [
     "decide",
     "first_attempt",
     "outcome_for_sip",
-    "resolve_timezone",
 ]
 
 Minutes = Annotated[int, Field(ge=1, le=86400)]  # 1 minute … 60 days
@@ -403,31 +400,3 @@ def outcome_for_sip(code: int | None, q850: int | None = None) -> Outcome:
     if not 300 <= code < 700:
         raise ValueError(f"SIP {code} is not a SIP status code")
     return _SIP.get(code, Outcome.NETWORK)
-
-
-# --- the customer's time zone ----------------------------------------------------------------
-
-
-def valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def resolve_timezone(erp_tz: str | None, phone_e164: str, tenant_tz: str) -> str:
-    """The customer's IANA zone: the ERP's field, else from the number, else the tenant's.
-
-    A zone name from the ERP that is not an IANA name is bad input (InputError), not silently
-    replaced: it would mean calling someone at the wrong hour.
-    """
-    if erp_tz is not None and erp_tz.strip():
-        name = erp_tz.strip()
-        if not valid_zone(name):
-            raise InputError(
-                f"time zone {erp_tz!r}: not an IANA zone name (e.g. 'Europe/Moscow', "
-                "'Asia/Yekaterinburg')"
-            )
-        return name
-    return timezone_for_number(phone_e164) or tenant_tz

@@ -155,7 +155,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_notify_add(args: argparse.Namespace) -> int:
     from cuckoo.domain import IncomingNotification
-    from cuckoo.phones import normalize_phone
+    from cuckoo.intake.phones import normalize_phone
 
     config = _config(args)
     now = datetime.now(UTC)
@@ -340,7 +340,7 @@ def cmd_block(args: argparse.Namespace) -> int:
 
 
 def cmd_unblock(args: argparse.Namespace) -> int:
-    from cuckoo.phones import normalize_phone
+    from cuckoo.intake.phones import normalize_phone
 
     config = _config(args)
     phone = normalize_phone(args.phone, config.store.default_region)  # InputError → exit 1

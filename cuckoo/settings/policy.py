@@ -3,7 +3,8 @@
 Overrides are partial: `[policy.scenarios.order_ready] max_contacts = 2` changes that one key
 and keeps everything else from `[policy.retry]`; a tenant's `window` changes only the days it
 names. Precedence for retry rules: [policy.retry] ← [policy.scenarios.NAME] ←
-[policy.tenants.NAME.retry]. An empty file gives the DESIGN.md §5 defaults.
+[policy.tenants.NAME.retry]. An empty file gives the defaults written here and in
+cuckoo.policy.RetryPolicy and cuckoo.windows.CallingWindow.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from cuckoo.domain import ChannelKind
-from cuckoo.policy import RetryPolicy, valid_zone
+from cuckoo.intake.timezones import valid_zone
+from cuckoo.policy import RetryPolicy
 from cuckoo.windows import CallingWindow
 
 M = TypeVar("M", bound=BaseModel)

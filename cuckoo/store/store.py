@@ -295,8 +295,9 @@ class Store:
     def _ingest_chunk(
         self, items: Sequence[IncomingNotification], now: datetime, report: IngestReport
     ) -> None:
-        from cuckoo.phones import normalize_phone
-        from cuckoo.policy import first_attempt, resolve_timezone
+        from cuckoo.intake.phones import normalize_phone
+        from cuckoo.intake.timezones import resolve_timezone
+        from cuckoo.policy import first_attempt
 
         with self._tx() as s:
             keys = {(i.source, i.external_id) for i in items}
@@ -1000,7 +1001,7 @@ class Store:
     # ---- do-not-call list ------------------------------------------------------------------
 
     def _normalize(self, phone: str) -> str:
-        from cuckoo.phones import normalize_phone
+        from cuckoo.intake.phones import normalize_phone
 
         return normalize_phone(phone, self.default_region)
 

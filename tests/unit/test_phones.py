@@ -8,9 +8,14 @@ from zoneinfo import ZoneInfo
 import phoneparser
 import pytest
 
-from cuckoo import phones
 from cuckoo.errors import InputError
-from cuckoo.phones import normalize_phone, region_for_mobile, timezone_for_number, zone_for_region
+from cuckoo.intake import phones
+from cuckoo.intake.phones import (
+    normalize_phone,
+    region_for_mobile,
+    timezone_for_number,
+    zone_for_region,
+)
 
 GOOD = [
     ("8 (912) 345-67-89", "+79123456789"),

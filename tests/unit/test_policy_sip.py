@@ -6,7 +6,8 @@ import pytest
 
 from cuckoo.domain import Outcome
 from cuckoo.errors import InputError
-from cuckoo.policy import outcome_for_sip, resolve_timezone
+from cuckoo.intake.timezones import resolve_timezone
+from cuckoo.policy import outcome_for_sip
 
 SIP_TABLE = [
     (486, Outcome.BUSY),
