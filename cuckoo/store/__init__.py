@@ -1,6 +1,7 @@
 """The store: notifications, attempts, the outbox to the ERPs, SMS requested during calls and
 the do-not-call list."""
 
+from cuckoo.store.database import default_url, make_engine
 from cuckoo.store.store import (
     AttemptLine,
     IngestReport,
@@ -8,8 +9,6 @@ from cuckoo.store.store import (
     SmsRequestItem,
     SmsRequestState,
     Store,
-    default_url,
-    make_engine,
     report_from_json,
     report_to_json,
 )

@@ -19,12 +19,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from cuckoo.domain import (
     AttemptResult,
@@ -35,7 +34,8 @@ from cuckoo.domain import (
     ResultReport,
     Status,
 )
-from cuckoo.errors import ConfigError, InputError
+from cuckoo.errors import InputError
+from cuckoo.store.database import Database, default_url
 from cuckoo.store.models import (
     AttemptRow,
     BlockedNumberRow,
@@ -167,42 +167,6 @@ def report_from_json(d: Mapping[str, Any]) -> ResultReport:
 _CLAIM_LOCK_KEY = 0x6375636B6F6F
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
-    """An engine set up for cuckoo: SQLite in WAL mode with BEGIN IMMEDIATE transactions."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
-    engine = create_engine(
-        url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
-    )
-    memory = ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite+pysqlite:")
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy's recipe)
-        cur = dbapi_conn.cursor()
-        if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: a read-then-write transaction can't be overtaken.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def default_url(config: Config) -> str:
-    if config.store.url:
-        return config.store.url
-    var = config.path(config.var_dir)
-    var.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{Path(var, 'cuckoo.sqlite').resolve()}"
-
-
 class Store:
     def __init__(
         self,
@@ -215,10 +179,10 @@ class Store:
         busy_timeout_ms: int = 10_000,
         echo: bool = False,
     ) -> None:
+        self._db = Database(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
         self.url = url
-        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
-        self.is_postgres = self.engine.dialect.name == "postgresql"
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.engine = self._db.engine
+        self.is_postgres = self._db.is_postgres
         if policy is None:
             from cuckoo.settings.policy import PolicySettings
 
@@ -248,39 +212,22 @@ class Store:
         )
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._db.close()
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
-        with self._sessions.begin() as s:
+        with self._db.tx() as s:
             yield s
 
     # ---- schema ----------------------------------------------------------------------------
 
     def upgrade(self) -> str | None:
         """Bring the schema to the newest Alembic revision; returns that revision."""
-        from cuckoo.store import migrate
-
-        with self.engine.begin() as conn:
-            migrate.upgrade(conn)
-            return migrate.current_revision(conn)
+        return self._db.upgrade()
 
     def require_schema(self) -> None:
         """Raise ConfigError unless the schema is at the newest revision."""
-        from cuckoo.store import migrate
-
-        with self.engine.connect() as conn:
-            current = migrate.current_revision(conn)
-            conn.rollback()
-        head = migrate.head_revision()
-        if current != head:
-            from sqlalchemy.engine import make_url
-
-            url = make_url(self.url).render_as_string(hide_password=True)
-            raise ConfigError(
-                f"database {url} is at revision {current or 'none (empty)'}, "
-                f"the code needs {head}: run `cuckoo db upgrade`"
-            )
+        self._db.require_schema()
 
     # ---- ingest ----------------------------------------------------------------------------
 
