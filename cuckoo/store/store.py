@@ -35,6 +35,7 @@ from cuckoo.domain import (
     Status,
 )
 from cuckoo.errors import InputError
+from cuckoo.store import reports
 from cuckoo.store.database import Database, default_url
 from cuckoo.store.models import (
     AttemptRow,
@@ -43,6 +44,7 @@ from cuckoo.store.models import (
     OutboxRow,
     SmsRequestRow,
 )
+from cuckoo.store.reports import AttemptLine
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
@@ -93,30 +95,6 @@ class SmsRequestItem:
     notification: Notification  # attempt_no: the call attempt that asked for the SMS
     text: str
     tries: int  # tries before this one
-
-
-@dataclass(frozen=True)
-class AttemptLine:
-    """One attempt joined with its notification, for `cuckoo report`."""
-
-    notification_id: int
-    source: str
-    external_id: str
-    tenant: str
-    phone: str
-    scenario: str
-    status: str  # of the notification, now
-    no: int
-    channel: str
-    owner: str
-    started_at: datetime
-    ended_at: datetime | None
-    outcome: str | None
-    sip_code: int | None
-    dtmf: str
-    transcript: str
-    duration_s: float | None
-    detail: str
 
 
 def first_channel(channel: ChannelKind) -> ChannelKind:
@@ -994,110 +972,41 @@ class Store:
     # ---- reading ---------------------------------------------------------------------------
 
     def counts_by_status(self) -> dict[str, int]:
-        with self._tx() as s:
-            q = select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
-            return {status: int(n) for status, n in s.execute(q).all()}
+        with self._db.tx() as s:
+            return reports.counts_by_status(s)
 
     def due_by_channel(self, now: datetime) -> dict[str, int]:
         """Pending notifications due now, counted by the channel their next attempt needs."""
-        with self._tx() as s:
-            q = (
-                select(NotificationRow.current_channel, func.count())
-                .where(
-                    NotificationRow.status == Status.PENDING.value,
-                    NotificationRow.next_attempt_at <= now,
-                )
-                .group_by(NotificationRow.current_channel)
-            )
-            return {channel: int(n) for channel, n in s.execute(q).all()}
+        with self._db.tx() as s:
+            return reports.due_by_channel(s, now)
 
     def due_summary(self, now: datetime) -> tuple[int, datetime | None]:
         """How many pending notifications are due now, and when the next one after now is."""
-        pending = NotificationRow.status == Status.PENDING.value
-        with self._tx() as s:
-            due = s.scalar(
-                select(func.count())
-                .select_from(NotificationRow)
-                .where(pending, NotificationRow.next_attempt_at <= now)
-            )
-            later = s.scalar(
-                select(func.min(NotificationRow.next_attempt_at)).where(
-                    pending, NotificationRow.next_attempt_at > now
-                )
-            )
-            return int(due or 0), later
+        with self._db.tx() as s:
+            return reports.due_summary(s, now)
 
     def get(self, source: str, external_id: str) -> NotificationRow | None:
-        with self._tx() as s:
-            return s.scalar(
-                select(NotificationRow).where(
-                    NotificationRow.source == source, NotificationRow.external_id == external_id
-                )
-            )
+        with self._db.tx() as s:
+            return reports.get(s, source, external_id)
 
     def attempts_of(self, notification_id: int) -> list[AttemptRow]:
-        with self._tx() as s:
-            q = (
-                select(AttemptRow)
-                .where(AttemptRow.notification_id == notification_id)
-                .order_by(AttemptRow.no)
-            )
-            return list(s.scalars(q))
+        with self._db.tx() as s:
+            return reports.attempts_of(s, notification_id)
 
     def outbox_of(self, notification_id: int) -> list[OutboxRow]:
-        with self._tx() as s:
-            q = select(OutboxRow).where(OutboxRow.notification_id == notification_id)
-            return list(s.scalars(q.order_by(OutboxRow.id)))
+        with self._db.tx() as s:
+            return reports.outbox_of(s, notification_id)
 
     def attempts_report(
         self, since: datetime | None = None, limit: int | None = None
     ) -> list[AttemptLine]:
-        with self._tx() as s:
-            q = select(AttemptRow, NotificationRow).join(
-                NotificationRow, AttemptRow.notification_id == NotificationRow.id
-            )
-            if since is not None:
-                q = q.where(AttemptRow.started_at >= since)
-            q = q.order_by(AttemptRow.started_at, AttemptRow.id)
-            if limit is not None:
-                q = q.limit(limit)
-            return [
-                AttemptLine(
-                    notification_id=n.id,
-                    source=n.source,
-                    external_id=n.external_id,
-                    tenant=n.tenant,
-                    phone=n.phone or n.phone_raw,
-                    scenario=n.scenario,
-                    status=n.status,
-                    no=a.no,
-                    channel=a.channel,
-                    owner=a.owner,
-                    started_at=a.started_at,
-                    ended_at=a.ended_at,
-                    outcome=a.outcome,
-                    sip_code=a.sip_code,
-                    dtmf=a.dtmf,
-                    transcript=a.transcript,
-                    duration_s=a.duration_s,
-                    detail=a.detail,
-                )
-                for a, n in s.execute(q).all()
-            ]
+        with self._db.tx() as s:
+            return reports.attempts_report(s, since, limit)
 
     def update_receipt(self, gateway_message_id: str, receipt_status: str) -> bool:
-        """Store an SMS delivery receipt on the attempt or the in-call SMS request that sent
-        the message."""
-        with self._tx() as s:
-            matched = 0
-            for table in (AttemptRow, SmsRequestRow):
-                res = s.execute(
-                    update(table)
-                    .where(table.gateway_message_id == gateway_message_id)
-                    .values(receipt_status=receipt_status)
-                )
-                matched += res.rowcount  # type: ignore[attr-defined]
-            return bool(matched)
+        """Store an SMS delivery receipt: reports.update_receipt."""
+        with self._db.tx() as s:
+            return reports.update_receipt(s, gateway_message_id, receipt_status)
 
 
 def _notification(row: NotificationRow, channel: ChannelKind, attempt_no: int) -> Notification:
