@@ -2,15 +2,13 @@
 the do-not-call list."""
 
 from cuckoo.store.database import default_url, make_engine
+from cuckoo.store.outbox import OutboxItem, report_from_json, report_to_json
 from cuckoo.store.store import (
     AttemptLine,
     IngestReport,
-    OutboxItem,
     SmsRequestItem,
     SmsRequestState,
     Store,
-    report_from_json,
-    report_to_json,
 )
 
 __all__ = [

@@ -31,11 +31,10 @@ from cuckoo.domain import (
     IncomingNotification,
     Notification,
     Outcome,
-    ResultReport,
     Status,
 )
 from cuckoo.errors import InputError
-from cuckoo.store import reports
+from cuckoo.store import outbox, reports
 from cuckoo.store.database import Database, default_url
 from cuckoo.store.models import (
     AttemptRow,
@@ -44,6 +43,7 @@ from cuckoo.store.models import (
     OutboxRow,
     SmsRequestRow,
 )
+from cuckoo.store.outbox import OutboxItem
 from cuckoo.store.reports import AttemptLine
 
 if TYPE_CHECKING:
@@ -72,15 +72,6 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)  # "source/external_id: why"
 
 
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    notification_id: int
-    source: str
-    report: ResultReport
-    tries: int
-
-
 class SmsRequestState(enum.StrEnum):
     PENDING = "pending"  # to be sent (next_try_at: when)
     SENT = "sent"  # accepted by the gateway
@@ -100,44 +91,6 @@ class SmsRequestItem:
 def first_channel(channel: ChannelKind) -> ChannelKind:
     """The channel of the first attempt: call_then_sms starts with calls."""
     return ChannelKind.SMS if channel == ChannelKind.SMS else ChannelKind.CALL
-
-
-def report_to_json(r: ResultReport) -> dict[str, Any]:
-    def t(v: datetime | None) -> str | None:
-        return v.isoformat() if v else None
-
-    return {
-        "source": r.source,
-        "external_id": r.external_id,
-        "status": r.status.value,
-        "outcome": r.outcome.value if r.outcome else None,
-        "attempts": r.attempts,
-        "contacts": r.contacts,
-        "last_attempt_at": t(r.last_attempt_at),
-        "dtmf": r.dtmf,
-        "transcript": r.transcript,
-        "callback_at": t(r.callback_at),
-        "detail": r.detail,
-    }
-
-
-def report_from_json(d: Mapping[str, Any]) -> ResultReport:
-    def t(v: str | None) -> datetime | None:
-        return datetime.fromisoformat(v) if v else None
-
-    return ResultReport(
-        source=d["source"],
-        external_id=d["external_id"],
-        status=Status(d["status"]),
-        outcome=Outcome(d["outcome"]) if d.get("outcome") else None,
-        attempts=int(d["attempts"]),
-        contacts=int(d["contacts"]),
-        last_attempt_at=t(d.get("last_attempt_at")),
-        dtmf=d.get("dtmf", ""),
-        transcript=d.get("transcript", ""),
-        callback_at=t(d.get("callback_at")),
-        detail=d.get("detail", ""),
-    )
 
 
 # pg_advisory_xact_lock key of claims under a store-wide channel cap (any constant will do;
@@ -326,7 +279,7 @@ class Store:
                 else:
                     report.invalid += 1
                 report.errors.append(f"{item.source}/{item.external_id}: {error}")
-                self._enqueue(s, row, status, None, None, now)
+                outbox.enqueue(s, row, status, None, None, now)
 
     # ---- dispatch --------------------------------------------------------------------------
 
@@ -679,7 +632,7 @@ class Store:
             self._block(s, row.phone, f"opted out ({row.source}/{row.external_id})", now)
         # Final results go to the ERP; so does an agreed callback time (the manager sees it).
         if status.is_final or outcome == Outcome.CALLBACK_REQUESTED:
-            self._enqueue(s, row, status, outcome, att, now)
+            outbox.enqueue(s, row, status, outcome, att, now)
         return status
 
     def _finalize_unsent(
@@ -693,7 +646,7 @@ class Store:
         )
         if res.rowcount:  # type: ignore[attr-defined]
             row.status, row.detail = status.value, why
-            self._enqueue(s, row, status, None, None, now)
+            outbox.enqueue(s, row, status, None, None, now)
 
     @staticmethod
     def _current_attempt(s: Session, row: NotificationRow) -> AttemptRow | None:
@@ -705,40 +658,6 @@ class Store:
 
     # ---- outbox ----------------------------------------------------------------------------
 
-    def _enqueue(
-        self,
-        s: Session,
-        row: NotificationRow,
-        status: Status,
-        outcome: Outcome | None,
-        att: AttemptRow | None,
-        now: datetime,
-    ) -> None:
-        report = ResultReport(
-            source=row.source,
-            external_id=row.external_id,
-            status=status,
-            outcome=outcome,
-            attempts=row.attempts,
-            contacts=row.contacts,
-            last_attempt_at=row.last_attempt_at,
-            dtmf=att.dtmf if att is not None else "",
-            transcript=att.transcript if att is not None else "",
-            callback_at=att.callback_at if att is not None else None,
-            detail=row.detail,
-        )
-        s.add(
-            OutboxRow(
-                notification_id=row.id,
-                source=row.source,
-                payload=report_to_json(report),
-                created_at=now,
-                next_try_at=now,
-                tries=0,
-                last_error="",
-            )
-        )
-
     def claim_outbox(
         self,
         now: datetime,
@@ -746,64 +665,25 @@ class Store:
         lease_s: float,
         sources: Collection[str] | None = None,
     ) -> list[OutboxItem]:
-        """Reports due to be sent, hidden from other workers for lease_s while this one sends."""
-        with self._tx() as s:
-            q = select(OutboxRow).where(OutboxRow.acked_at.is_(None), OutboxRow.next_try_at <= now)
-            if sources is not None:
-                q = q.where(OutboxRow.source.in_(list(sources)))
-            q = q.order_by(OutboxRow.id).limit(limit)
-            if self.is_postgres:
-                q = q.with_for_update(skip_locked=True)
-            rows = list(s.scalars(q))
-            if not rows:
-                return []
-            won = set(
-                s.scalars(
-                    update(OutboxRow)
-                    .where(
-                        OutboxRow.id.in_([r.id for r in rows]),
-                        OutboxRow.acked_at.is_(None),
-                        OutboxRow.next_try_at <= now,
-                    )
-                    .values(next_try_at=now + timedelta(seconds=lease_s))
-                    .returning(OutboxRow.id)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-            return [
-                OutboxItem(r.id, r.notification_id, r.source, report_from_json(r.payload), r.tries)
-                for r in rows
-                if r.id in won
-            ]
+        """Reports due to be sent, leased to this worker: outbox.claim."""
+        with self._db.tx() as s:
+            return outbox.claim(s, now, limit, lease_s, sources)
 
     def outbox_ack(self, item_id: int, now: datetime) -> None:
-        with self._tx() as s:
-            s.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == item_id)
-                .values(acked_at=now, tries=OutboxRow.tries + 1, last_error="")
-            )
+        with self._db.tx() as s:
+            outbox.ack(s, item_id, now)
 
     def outbox_failed(self, item_id: int, error: str, retry_at: datetime) -> None:
-        with self._tx() as s:
-            s.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == item_id)
-                .values(next_try_at=retry_at, tries=OutboxRow.tries + 1, last_error=error[:2000])
-            )
+        with self._db.tx() as s:
+            outbox.failed(s, item_id, error, retry_at)
 
     def outbox_pending(self) -> int:
         return sum(self.outbox_pending_by_source().values())
 
     def outbox_pending_by_source(self) -> dict[str, int]:
         """Reports not yet acknowledged, per ERP source."""
-        with self._tx() as s:
-            q = (
-                select(OutboxRow.source, func.count())
-                .where(OutboxRow.acked_at.is_(None))
-                .group_by(OutboxRow.source)
-            )
-            return {source: int(n) for source, n in s.execute(q).all()}
+        with self._db.tx() as s:
+            return outbox.pending_by_source(s)
 
     # ---- SMS requested during calls ----------------------------------------------------------
 
