@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,8 @@ from cuckoo.domain import (
     Status,
 )
 from cuckoo.errors import InputError
-from cuckoo.store import outbox, reports
+from cuckoo.intake.phones import normalize_phone
+from cuckoo.store import blocklist, outbox, reports
 from cuckoo.store.database import Database, default_url
 from cuckoo.store.models import (
     AttemptRow,
@@ -173,7 +174,6 @@ class Store:
     def _ingest_chunk(
         self, items: Sequence[IncomingNotification], now: datetime, report: IngestReport
     ) -> None:
-        from cuckoo.intake.phones import normalize_phone
         from cuckoo.intake.timezones import resolve_timezone
         from cuckoo.policy import first_attempt
 
@@ -221,7 +221,7 @@ class Store:
                         if value is not None and value.tzinfo is None:
                             raise InputError(f"{name} {value.isoformat()} has no time zone")
                     tz = resolve_timezone(item.timezone, phone, tz)
-                    if self._is_blocked(s, phone):
+                    if blocklist.contains(s, phone):
                         status, error = Status.BLOCKED, f"{phone} is on the do-not-call list"
                     else:
                         channel = first_channel(requested)
@@ -400,7 +400,7 @@ class Store:
         """The rows of one page that may start now (at most `limit`); settles the others.
         `slots` (per tenant) and `channel_slots` (per channel) are counted down as rows are
         chosen."""
-        blocked = self._blocked_among(s, [r.phone for r in rows])
+        blocked = blocklist.blocked_among(s, [r.phone for r in rows])
         chosen: list[NotificationRow] = []
         for row in rows:
             if len(chosen) >= limit:
@@ -629,7 +629,7 @@ class Store:
         row.detail = decision.reason or ""
         row.updated_at = now
         if outcome == Outcome.OPTED_OUT and row.phone:
-            self._block(s, row.phone, f"opted out ({row.source}/{row.external_id})", now)
+            blocklist.add(s, row.phone, f"opted out ({row.source}/{row.external_id})", now)
         # Final results go to the ERP; so does an agreed callback time (the manager sees it).
         if status.is_final or outcome == Outcome.CALLBACK_REQUESTED:
             outbox.enqueue(s, row, status, outcome, att, now)
@@ -805,49 +805,26 @@ class Store:
 
     # ---- do-not-call list ------------------------------------------------------------------
 
-    def _normalize(self, phone: str) -> str:
-        from cuckoo.intake.phones import normalize_phone
-
-        return normalize_phone(phone, self.default_region)
-
     def block(self, phone: str, reason: str, now: datetime) -> str:
         """Put a number on the do-not-call list; returns it in E.164. Raises InputError."""
-        e164 = self._normalize(phone)
-        with self._tx() as s:
-            self._block(s, e164, reason, now)
+        e164 = normalize_phone(phone, self.default_region)
+        with self._db.tx() as s:
+            blocklist.add(s, e164, reason, now)
         return e164
 
-    def _block(self, s: Session, e164: str, reason: str, now: datetime) -> None:
-        if s.get(BlockedNumberRow, e164) is None:
-            with s.begin_nested():
-                s.add(BlockedNumberRow(phone=e164, reason=reason, created_at=now))
-
     def unblock(self, phone: str) -> bool:
-        e164 = self._normalize(phone)
-        with self._tx() as s:
-            res = s.execute(delete(BlockedNumberRow).where(BlockedNumberRow.phone == e164))
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+        e164 = normalize_phone(phone, self.default_region)
+        with self._db.tx() as s:
+            return blocklist.remove(s, e164)
 
     def is_blocked(self, phone: str) -> bool:
-        e164 = self._normalize(phone)
-        with self._tx() as s:
-            return self._is_blocked(s, e164)
-
-    @staticmethod
-    def _is_blocked(s: Session, e164: str) -> bool:
-        return s.get(BlockedNumberRow, e164) is not None
-
-    @staticmethod
-    def _blocked_among(s: Session, phones: Collection[str]) -> set[str]:
-        wanted = {p for p in phones if p}
-        if not wanted:
-            return set()
-        q = select(BlockedNumberRow.phone).where(BlockedNumberRow.phone.in_(wanted))
-        return set(s.scalars(q))
+        e164 = normalize_phone(phone, self.default_region)
+        with self._db.tx() as s:
+            return blocklist.contains(s, e164)
 
     def blocked_numbers(self) -> list[BlockedNumberRow]:
-        with self._tx() as s:
-            return list(s.scalars(select(BlockedNumberRow).order_by(BlockedNumberRow.created_at)))
+        with self._db.tx() as s:
+            return blocklist.all_numbers(s)
 
     # ---- reading ---------------------------------------------------------------------------
 
