@@ -3,11 +3,10 @@ the do-not-call list."""
 
 from cuckoo.store.database import default_url, make_engine
 from cuckoo.store.outbox import OutboxItem, report_from_json, report_to_json
+from cuckoo.store.sms_requests import SmsRequestItem, SmsRequestState
 from cuckoo.store.store import (
     AttemptLine,
     IngestReport,
-    SmsRequestItem,
-    SmsRequestState,
     Store,
 )
 

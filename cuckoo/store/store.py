@@ -12,7 +12,6 @@ lease is reaped only after it expired; the scheduler renews leases while attempt
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -35,7 +34,7 @@ from cuckoo.domain import (
 )
 from cuckoo.errors import InputError
 from cuckoo.intake.phones import normalize_phone
-from cuckoo.store import blocklist, outbox, reports
+from cuckoo.store import blocklist, outbox, reports, sms_requests
 from cuckoo.store.database import Database, default_url
 from cuckoo.store.models import (
     AttemptRow,
@@ -46,6 +45,7 @@ from cuckoo.store.models import (
 )
 from cuckoo.store.outbox import OutboxItem
 from cuckoo.store.reports import AttemptLine
+from cuckoo.store.sms_requests import SmsRequestItem
 
 if TYPE_CHECKING:
     from cuckoo.config import Config
@@ -71,22 +71,6 @@ class IngestReport:
     blocked: int = 0
     expired: int = 0  # the deadline comes before the first possible attempt
     errors: list[str] = field(default_factory=list)  # "source/external_id: why"
-
-
-class SmsRequestState(enum.StrEnum):
-    PENDING = "pending"  # to be sent (next_try_at: when)
-    SENT = "sent"  # accepted by the gateway
-    FAILED = "failed"  # refused, blocked, or the gateway stayed down past the retry cap
-
-
-@dataclass(frozen=True)
-class SmsRequestItem:
-    """A claimed in-call SMS request: what the SMS channel needs to send it."""
-
-    id: int
-    notification: Notification  # attempt_no: the call attempt that asked for the SMS
-    text: str
-    tries: int  # tries before this one
 
 
 def first_channel(channel: ChannelKind) -> ChannelKind:
@@ -386,7 +370,7 @@ class Store:
                     for r in claimed
                 ],
             )
-            return [_notification(r, ChannelKind(r.current_channel), seq[r.id]) for r in claimed]
+            return [r.as_notification(ChannelKind(r.current_channel), seq[r.id]) for r in claimed]
 
     def _dispatchable(
         self,
@@ -495,7 +479,7 @@ class Store:
             if result.sms_text:
                 # Same transaction as the result: the customer was told an SMS is coming, so
                 # it is kept (and sent) even when the lease was lost.
-                self._add_sms_request(s, notification, result.sms_text, now)
+                sms_requests.add(s, notification, result.sms_text, now)
             if lost:
                 att.detail = (att.detail + "; " if att.detail else "") + (
                     "finished after the lease was lost: result not applied"
@@ -508,30 +492,6 @@ class Store:
                 )
                 return None
             return self._apply(s, row, att, result.outcome, result.callback_at, now)
-
-    @staticmethod
-    def _add_sms_request(s: Session, n: Notification, text: str, now: datetime) -> None:
-        exists = s.scalar(
-            select(SmsRequestRow.id).where(
-                SmsRequestRow.notification_id == n.id, SmsRequestRow.attempt_no == n.attempt_no
-            )
-        )
-        if exists is not None:  # this attempt's result was stored before: never text twice
-            return
-        s.add(
-            SmsRequestRow(
-                notification_id=n.id,
-                attempt_no=n.attempt_no,
-                text=text,
-                state=SmsRequestState.PENDING.value,
-                created_at=now,
-                next_try_at=now,
-                tries=0,
-                last_error="",
-                detail="",
-            )
-        )
-        log.info("notification %s attempt %s: SMS requested in the call", n.id, n.attempt_no)
 
     def interrupt(self, notification: Notification, owner: str, now: datetime, why: str) -> bool:
         """Record an attempt of this worker as INTERRUPTED (shutdown with a call still running)."""
@@ -688,120 +648,35 @@ class Store:
     # ---- SMS requested during calls ----------------------------------------------------------
 
     def claim_sms_requests(self, now: datetime, limit: int, lease_s: float) -> list[SmsRequestItem]:
-        """Pending requests due now, hidden from other workers for lease_s (next_try_at is
-        pushed ahead) while this one sends them: the lease must outlast one send. A request
-        whose SMS window ([policy] sms_window, the customer's time) is closed is moved to its
-        next opening instead."""
-        pending = SmsRequestRow.state == SmsRequestState.PENDING.value
-        with self._tx() as s:
-            q = (
-                select(SmsRequestRow)
-                .where(pending, SmsRequestRow.next_try_at <= now)
-                .order_by(SmsRequestRow.next_try_at, SmsRequestRow.id)
-                .limit(limit)
-            )
-            if self.is_postgres:
-                q = q.with_for_update(skip_locked=True)
-            rows = list(s.scalars(q))
-            if not rows:
-                return []
-            notes = {
-                r.id: r
-                for r in s.scalars(
-                    select(NotificationRow).where(
-                        NotificationRow.id.in_({r.notification_id for r in rows})
-                    )
-                )
-            }
-            due: list[SmsRequestRow] = []
-            for r in rows:
-                note = notes[r.notification_id]
-                window = self.policy.window_for(note.tenant, ChannelKind.SMS)
-                if window.is_open(now, note.timezone):
-                    due.append(r)
-                    continue
-                r.next_try_at = window.next_open(now, note.timezone)  # no SMS at night
-            if not due:
-                return []
-            won = set(
-                s.scalars(
-                    update(SmsRequestRow)
-                    .where(
-                        SmsRequestRow.id.in_([r.id for r in due]),
-                        pending,
-                        SmsRequestRow.next_try_at <= now,
-                    )
-                    .values(next_try_at=now + timedelta(seconds=lease_s))
-                    .returning(SmsRequestRow.id)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-            return [
-                SmsRequestItem(
-                    id=r.id,
-                    notification=_notification(
-                        notes[r.notification_id], ChannelKind.SMS, r.attempt_no
-                    ),
-                    text=r.text,
-                    tries=r.tries,
-                )
-                for r in due
-                if r.id in won
-            ]
+        """Requests due to be sent, leased to this worker: sms_requests.claim."""
+        with self._db.tx() as s:
+            return sms_requests.claim(s, self.policy.window_for, now, limit, lease_s)
 
     def sms_request_sent(
         self, request_id: int, gateway_message_id: str | None, detail: str, now: datetime
     ) -> bool:
         """The gateway accepted the SMS; its receipt is matched by gateway_message_id."""
-        return self._finish_sms_request(
-            request_id,
-            state=SmsRequestState.SENT.value,
-            sent_at=now,
-            done_at=now,
-            next_try_at=None,
-            gateway_message_id=gateway_message_id,
-            detail=detail[:2000],
-            last_error="",
-        )
+        with self._db.tx() as s:
+            return sms_requests.sent(s, request_id, gateway_message_id, detail, now)
 
     def sms_request_retry(self, request_id: int, error: str, retry_at: datetime) -> bool:
         """Sending failed for now (gateway down): try again at retry_at."""
-        return self._finish_sms_request(request_id, next_try_at=retry_at, last_error=error[:2000])
+        with self._db.tx() as s:
+            return sms_requests.retry(s, request_id, error, retry_at)
 
     def sms_request_failed(self, request_id: int, reason: str, now: datetime) -> bool:
         """Final: the SMS will not be sent (refused, blocked number, too long, retries used up)."""
-        return self._finish_sms_request(
-            request_id,
-            state=SmsRequestState.FAILED.value,
-            done_at=now,
-            next_try_at=None,
-            last_error=reason[:2000],
-            detail=reason[:2000],
-        )
-
-    def _finish_sms_request(self, request_id: int, **values: Any) -> bool:
-        """Count one try and set `values`, if the request is still pending."""
-        with self._tx() as s:
-            res = s.execute(
-                update(SmsRequestRow)
-                .where(
-                    SmsRequestRow.id == request_id,
-                    SmsRequestRow.state == SmsRequestState.PENDING.value,
-                )
-                .values(tries=SmsRequestRow.tries + 1, **values)
-            )
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+        with self._db.tx() as s:
+            return sms_requests.failed(s, request_id, reason, now)
 
     def sms_requests_of(self, notification_id: int) -> list[SmsRequestRow]:
-        with self._tx() as s:
-            q = select(SmsRequestRow).where(SmsRequestRow.notification_id == notification_id)
-            return list(s.scalars(q.order_by(SmsRequestRow.id)))
+        with self._db.tx() as s:
+            return sms_requests.of_notification(s, notification_id)
 
     def sms_request_counts(self) -> dict[str, int]:
         """In-call SMS requests by state (pending / sent / failed)."""
-        with self._tx() as s:
-            q = select(SmsRequestRow.state, func.count()).group_by(SmsRequestRow.state)
-            return {state: int(n) for state, n in s.execute(q).all()}
+        with self._db.tx() as s:
+            return sms_requests.counts(s)
 
     # ---- do-not-call list ------------------------------------------------------------------
 
@@ -864,25 +739,6 @@ class Store:
         """Store an SMS delivery receipt: reports.update_receipt."""
         with self._db.tx() as s:
             return reports.update_receipt(s, gateway_message_id, receipt_status)
-
-
-def _notification(row: NotificationRow, channel: ChannelKind, attempt_no: int) -> Notification:
-    """The notification as a channel sees it for attempt `attempt_no` (for an in-call SMS
-    request: the call attempt that asked for it)."""
-    return Notification(
-        id=row.id,
-        source=row.source,
-        external_id=row.external_id,
-        tenant=row.tenant,
-        phone=row.phone,
-        phone_raw=row.phone_raw,
-        channel=channel,
-        scenario=row.scenario,
-        variables=dict(row.variables),
-        timezone=row.timezone,
-        attempt_no=attempt_no,
-        contacts=row.contacts,
-    )
 
 
 def _fill_attempt(att: AttemptRow, r: AttemptResult) -> None:
