@@ -13,7 +13,7 @@ from adapters import build_adapter
 from adapters.samples.erp import create_sample_erp
 from cuckoo.scheduler import Scheduler
 from cuckoo.settings.adapters import AdapterSettings
-from cuckoo.store.store import Store
+from cuckoo.store import Store
 
 
 class Clock:
