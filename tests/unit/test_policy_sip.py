@@ -1,4 +1,5 @@
-"""SIP final responses and Q.850 causes → outcome (DESIGN.md §5), and the customer's zone."""
+"""SIP final responses and Q.850 causes → outcome (cuckoo.policy.outcome_for_sip), and the
+customer's zone (cuckoo.intake.timezones.resolve_timezone)."""
 
 from __future__ import annotations
 
