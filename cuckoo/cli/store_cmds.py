@@ -19,7 +19,7 @@ from cuckoo.cli.variables import parse_vars
 from cuckoo.config import Config, load
 from cuckoo.domain import ChannelKind, IncomingNotification, Status
 from cuckoo.errors import InputError
-from cuckoo.phones import normalize_phone
+from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import default_url
 from cuckoo.worker.store import open_store, scenario_names
 

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from cuckoo.domain import ChannelKind
-from cuckoo.policy.retry import RetryPolicy, valid_zone
+from cuckoo.intake.timezones import valid_zone
+from cuckoo.policy.retry import RetryPolicy
 from cuckoo.policy.windows import CallingWindow
 
 M = TypeVar("M", bound=BaseModel)

@@ -281,7 +281,7 @@ def run_demo(
 ) -> int:
     """Run the demo; 0 if every customer reached the outcome its script implies, else 1."""
     from cuckoo.errors import InputError
-    from cuckoo.phones import normalize_phone
+    from cuckoo.intake.phones import normalize_phone
 
     out = out or sys.stdout
     cast = list(CAST if cast is None else cast)

@@ -46,13 +46,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cuckoo.domain import ChannelKind, Outcome, Status
-from cuckoo.errors import InputError
-from cuckoo.phones import timezone_for_number
 from cuckoo.policy.windows import CallingWindow
 
 __all__ = [
@@ -62,7 +60,6 @@ __all__ = [
     "RetryPolicy",
     "decide",
     "first_attempt",
-    "resolve_timezone",
 ]
 
 Minutes = Annotated[int, Field(ge=1, le=86400)]  # 1 minute … 60 days
@@ -428,31 +425,3 @@ def first_attempt(
     if opens != start:
         why += f" at the window opening {_local(opens, tz)}"
     return Decision(Status.PENDING, opens, first, False, False, why)
-
-
-# --- the customer's time zone ----------------------------------------------------------------
-
-
-def valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def resolve_timezone(erp_tz: str | None, phone_e164: str, tenant_tz: str) -> str:
-    """The customer's IANA zone: the ERP's field, else from the number, else the tenant's.
-
-    A zone name from the ERP that is not an IANA name is bad input (InputError), not silently
-    replaced: it would mean calling someone at the wrong hour.
-    """
-    if erp_tz is not None and erp_tz.strip():
-        name = erp_tz.strip()
-        if not valid_zone(name):
-            raise InputError(
-                f"time zone {erp_tz!r}: not an IANA zone name (e.g. 'Europe/Moscow', "
-                "'Asia/Yekaterinburg')"
-            )
-        return name
-    return timezone_for_number(phone_e164) or tenant_tz

@@ -1,18 +1,42 @@
 """The store: notifications, attempts, the outbox to the ERPs, SMS requested during calls and
-the do-not-call list."""
+the do-not-call list, on SQLite or PostgreSQL, shared safely by several `cuckoo run` processes.
 
-from cuckoo.store.store import (
-    AttemptLine,
-    IngestReport,
-    OutboxItem,
-    SmsRequestItem,
-    SmsRequestState,
-    Store,
-    default_url,
-    make_engine,
-    report_from_json,
-    report_to_json,
+`Store` is a thin front: each method is one transaction (`Database.tx`) around a function of the
+module of its concern, where its contract (what it persists, its lease rules) is written:
+
+- `database`: the engine (SQLite: WAL, BEGIN IMMEDIATE), transactions, the schema's revision;
+- `intake`: storing new notifications; what a row becomes is `cuckoo.intake.admission.admit`'s;
+- `notifications`: claim the due ones, renew leases, finish, interrupt, reap dead leases;
+- `outbox`: results to write back to the ERPs;
+- `sms_requests`: SMS requested during calls;
+- `blocklist`: the do-not-call list;
+- `reports`: counts and reads, SMS delivery receipts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+
+from cuckoo.config import Config
+from cuckoo.config.policy import PolicySettings
+from cuckoo.domain import AttemptResult, ChannelKind, IncomingNotification, Notification, Status
+from cuckoo.intake.admission import AdmissionContext, VariablesCheck
+from cuckoo.intake.phones import normalize_phone
+from cuckoo.store import blocklist, intake, notifications, outbox, reports, sms_requests
+from cuckoo.store.database import Database, default_url, make_engine
+from cuckoo.store.intake import IngestReport
+from cuckoo.store.models import (
+    AttemptRow,
+    BlockedNumberRow,
+    NotificationRow,
+    OutboxRow,
+    SmsRequestRow,
 )
+from cuckoo.store.notifications import PolicyProvider
+from cuckoo.store.outbox import OutboxItem, report_from_json, report_to_json
+from cuckoo.store.reports import AttemptLine
+from cuckoo.store.sms_requests import SmsRequestItem, SmsRequestState
 
 __all__ = [
     "AttemptLine",
@@ -26,3 +50,243 @@ __all__ = [
     "report_from_json",
     "report_to_json",
 ]
+
+
+class Store:
+    """The store's operations; see the module of each concern for what it guarantees."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        policy: PolicyProvider | None = None,
+        known_scenarios: Collection[str] | None = None,
+        check_variables: VariablesCheck | None = None,
+        default_region: str = "RU",
+        busy_timeout_ms: int = 10_000,
+        echo: bool = False,
+    ) -> None:
+        self._db = Database(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+        self.url = url
+        self.engine = self._db.engine
+        self.is_postgres = self._db.is_postgres
+        self.policy: PolicyProvider = policy if policy is not None else PolicySettings()
+        self.known_scenarios = set(known_scenarios) if known_scenarios is not None else None
+        # (scenario, variables) -> problems; rejects a row whose texts would not render
+        # before anybody is called, instead of failing mid-call.
+        self.check_variables = check_variables
+        self.default_region = default_region
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        known_scenarios: Collection[str] | None = None,
+        check_variables: VariablesCheck | None = None,
+    ) -> Store:
+        return cls(
+            default_url(config),
+            policy=config.policy,
+            known_scenarios=known_scenarios,
+            check_variables=check_variables,
+            default_region=config.store.default_region,
+            busy_timeout_ms=config.store.busy_timeout_ms,
+            echo=config.store.echo,
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ---- schema (database) ---------------------------------------------------------------
+
+    def upgrade(self) -> str | None:
+        """Bring the schema to the newest Alembic revision; returns that revision."""
+        return self._db.upgrade()
+
+    def require_schema(self) -> None:
+        """Raise ConfigError unless the schema is at the newest revision."""
+        self._db.require_schema()
+
+    # ---- intake ----------------------------------------------------------------------------
+
+    def ingest(self, items: Sequence[IncomingNotification], now: datetime) -> IngestReport:
+        """Store new notifications: intake.ingest."""
+        context = AdmissionContext(
+            self.policy, self.known_scenarios, self.check_variables, self.default_region
+        )
+        return intake.ingest(self._db, items, now, context)
+
+    # ---- notifications in flight -----------------------------------------------------------
+
+    def claim_due(
+        self,
+        owner: str,
+        now: datetime,
+        limit: int,
+        lease_s: float,
+        *,
+        channels: Collection[ChannelKind] | None = None,
+        tenant_slots: Mapping[str, int] | None = None,
+        channel_caps: Mapping[ChannelKind, int] | None = None,
+    ) -> list[Notification]:
+        """Lease due notifications to `owner`: notifications.claim_due."""
+        with self._db.tx() as s:
+            return notifications.claim_due(
+                s,
+                self.policy,
+                owner,
+                now,
+                limit,
+                lease_s,
+                channels=channels,
+                tenant_slots=tenant_slots,
+                channel_caps=channel_caps,
+            )
+
+    def renew_leases(
+        self, owner: str, notification_ids: Collection[int], now: datetime, lease_s: float
+    ) -> int:
+        """Extend the leases `owner` still holds: notifications.renew_leases."""
+        with self._db.tx() as s:
+            return notifications.renew_leases(s, owner, notification_ids, now, lease_s)
+
+    def finish_attempt(
+        self, notification: Notification, owner: str, result: AttemptResult, now: datetime
+    ) -> Status | None:
+        """Store a result and apply the retry policy: notifications.finish_attempt."""
+        with self._db.tx() as s:
+            return notifications.finish_attempt(s, self.policy, notification, owner, result, now)
+
+    def interrupt(self, notification: Notification, owner: str, now: datetime, why: str) -> bool:
+        """End a running attempt as INTERRUPTED: notifications.interrupt."""
+        with self._db.tx() as s:
+            return notifications.interrupt(s, self.policy, notification, owner, now, why)
+
+    def reap_expired_leases(self, now: datetime, limit: int = 100) -> int:
+        """Interrupt attempts of dead workers: notifications.reap_expired_leases."""
+        with self._db.tx() as s:
+            return notifications.reap_expired_leases(s, self.policy, now, limit)
+
+    # ---- outbox ----------------------------------------------------------------------------
+
+    def claim_outbox(
+        self,
+        now: datetime,
+        limit: int,
+        lease_s: float,
+        sources: Collection[str] | None = None,
+    ) -> list[OutboxItem]:
+        """Reports due to be sent, leased to this worker: outbox.claim."""
+        with self._db.tx() as s:
+            return outbox.claim(s, now, limit, lease_s, sources)
+
+    def outbox_ack(self, item_id: int, now: datetime) -> None:
+        with self._db.tx() as s:
+            outbox.ack(s, item_id, now)
+
+    def outbox_failed(self, item_id: int, error: str, retry_at: datetime) -> None:
+        with self._db.tx() as s:
+            outbox.failed(s, item_id, error, retry_at)
+
+    def outbox_pending(self) -> int:
+        return sum(self.outbox_pending_by_source().values())
+
+    def outbox_pending_by_source(self) -> dict[str, int]:
+        """Reports not yet acknowledged, per ERP source."""
+        with self._db.tx() as s:
+            return outbox.pending_by_source(s)
+
+    # ---- SMS requested during calls --------------------------------------------------------
+
+    def claim_sms_requests(self, now: datetime, limit: int, lease_s: float) -> list[SmsRequestItem]:
+        """Requests due to be sent, leased to this worker: sms_requests.claim."""
+        with self._db.tx() as s:
+            return sms_requests.claim(s, self.policy.window_for, now, limit, lease_s)
+
+    def sms_request_sent(
+        self, request_id: int, gateway_message_id: str | None, detail: str, now: datetime
+    ) -> bool:
+        """The gateway accepted the SMS; its receipt is matched by gateway_message_id."""
+        with self._db.tx() as s:
+            return sms_requests.sent(s, request_id, gateway_message_id, detail, now)
+
+    def sms_request_retry(self, request_id: int, error: str, retry_at: datetime) -> bool:
+        """Sending failed for now (gateway down): try again at retry_at."""
+        with self._db.tx() as s:
+            return sms_requests.retry(s, request_id, error, retry_at)
+
+    def sms_request_failed(self, request_id: int, reason: str, now: datetime) -> bool:
+        """Final: the SMS will not be sent (refused, blocked number, too long, retries used up)."""
+        with self._db.tx() as s:
+            return sms_requests.failed(s, request_id, reason, now)
+
+    def sms_requests_of(self, notification_id: int) -> list[SmsRequestRow]:
+        with self._db.tx() as s:
+            return sms_requests.of_notification(s, notification_id)
+
+    def sms_request_counts(self) -> dict[str, int]:
+        """In-call SMS requests by state (pending / sent / failed)."""
+        with self._db.tx() as s:
+            return sms_requests.counts(s)
+
+    # ---- do-not-call list ------------------------------------------------------------------
+
+    def block(self, phone: str, reason: str, now: datetime) -> str:
+        """Put a number on the do-not-call list; returns it in E.164. Raises InputError."""
+        e164 = normalize_phone(phone, self.default_region)
+        with self._db.tx() as s:
+            blocklist.add(s, e164, reason, now)
+        return e164
+
+    def unblock(self, phone: str) -> bool:
+        e164 = normalize_phone(phone, self.default_region)
+        with self._db.tx() as s:
+            return blocklist.remove(s, e164)
+
+    def is_blocked(self, phone: str) -> bool:
+        e164 = normalize_phone(phone, self.default_region)
+        with self._db.tx() as s:
+            return blocklist.contains(s, e164)
+
+    def blocked_numbers(self) -> list[BlockedNumberRow]:
+        with self._db.tx() as s:
+            return blocklist.all_numbers(s)
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def counts_by_status(self) -> dict[str, int]:
+        with self._db.tx() as s:
+            return reports.counts_by_status(s)
+
+    def due_by_channel(self, now: datetime) -> dict[str, int]:
+        """Pending notifications due now, counted by the channel their next attempt needs."""
+        with self._db.tx() as s:
+            return reports.due_by_channel(s, now)
+
+    def due_summary(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many pending notifications are due now, and when the next one after now is."""
+        with self._db.tx() as s:
+            return reports.due_summary(s, now)
+
+    def get(self, source: str, external_id: str) -> NotificationRow | None:
+        with self._db.tx() as s:
+            return reports.get(s, source, external_id)
+
+    def attempts_of(self, notification_id: int) -> list[AttemptRow]:
+        with self._db.tx() as s:
+            return reports.attempts_of(s, notification_id)
+
+    def outbox_of(self, notification_id: int) -> list[OutboxRow]:
+        with self._db.tx() as s:
+            return reports.outbox_of(s, notification_id)
+
+    def attempts_report(
+        self, since: datetime | None = None, limit: int | None = None
+    ) -> list[AttemptLine]:
+        with self._db.tx() as s:
+            return reports.attempts_report(s, since, limit)
+
+    def update_receipt(self, gateway_message_id: str, receipt_status: str) -> bool:
+        """Store an SMS delivery receipt: reports.update_receipt."""
+        with self._db.tx() as s:
+            return reports.update_receipt(s, gateway_message_id, receipt_status)

@@ -10,7 +10,10 @@ from pathlib import Path
 if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from cuckoo.errors import ConfigError
@@ -46,8 +49,6 @@ def _quiet_alembic() -> None:
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    from alembic import command
-
     _quiet_alembic()
     before = current_revision(connection)
     command.upgrade(alembic_config(connection), revision)
@@ -57,13 +58,9 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 
 def current_revision(connection: Connection) -> str | None:
-    from alembic.migration import MigrationContext
-
     _quiet_alembic()
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

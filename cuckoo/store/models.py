@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from cuckoo.domain import ChannelKind, Notification
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every backend.
@@ -104,6 +106,24 @@ class NotificationRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")  # why INVALID/BLOCKED, policy reason
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    def as_notification(self, channel: ChannelKind, attempt_no: int) -> Notification:
+        """The notification as a channel sees it for attempt `attempt_no` (for an in-call SMS
+        request: the call attempt that asked for it)."""
+        return Notification(
+            id=self.id,
+            source=self.source,
+            external_id=self.external_id,
+            tenant=self.tenant,
+            phone=self.phone,
+            phone_raw=self.phone_raw,
+            channel=channel,
+            scenario=self.scenario,
+            variables=dict(self.variables),
+            timezone=self.timezone,
+            attempt_no=attempt_no,
+            contacts=self.contacts,
+        )
 
 
 class AttemptRow(Base):

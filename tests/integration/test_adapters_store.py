@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from adapters import build_adapter
 from adapters.samples.erp import create_sample_erp
 from cuckoo.config.adapters import AdapterSettings
-from cuckoo.store.store import Store
+from cuckoo.store import Store
 from cuckoo.worker.scheduler import Scheduler
 
 

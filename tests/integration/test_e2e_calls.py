@@ -21,7 +21,7 @@ from cuckoo.demo.cast import CALLBACK, CAST, Customer, Expected, documents, phon
 from cuckoo.demo.rig import Rig, RigOptions
 from cuckoo.domain import Outcome, Status
 from cuckoo.errors import InputError
-from cuckoo.phones import normalize_phone
+from cuckoo.intake.phones import normalize_phone
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow, pytest.mark.timeout(240)]
 

@@ -8,9 +8,14 @@ from zoneinfo import ZoneInfo
 import phoneparser
 import pytest
 
-from cuckoo import phones
 from cuckoo.errors import InputError
-from cuckoo.phones import normalize_phone, region_for_mobile, timezone_for_number, zone_for_region
+from cuckoo.intake import phones
+from cuckoo.intake.phones import (
+    normalize_phone,
+    region_for_mobile,
+    timezone_for_number,
+    zone_for_region,
+)
 
 GOOD = [
     ("8 (912) 345-67-89", "+79123456789"),
@@ -83,7 +88,7 @@ MOBILES = [
     ("+79022345678", "Республика Мордовия", "Europe/Moscow", 3),
     ("+79277000000", "Самарская область", "Europe/Samara", 4),
     ("+79658500000", "Удмуртская Республика", "Europe/Samara", 4),
-    ("+79123456789", "Оренбургская область", "Asia/Yekaterinburg", 5),  # DESIGN.md's example
+    ("+79123456789", "Оренбургская область", "Asia/Yekaterinburg", 5),  # the docstring's example
     ("+79122000000", "Свердловская область", "Asia/Yekaterinburg", 5),
     ("+79040700000", "Омская область", "Asia/Omsk", 6),
     ("+79137000000", "Новосибирская область", "Asia/Novosibirsk", 7),

@@ -1,5 +1,5 @@
-"""SIP final responses and Q.850 causes → outcome (cuckoo.telephony.outcomes), and the customer's
-zone (resolve_timezone)."""
+"""SIP final responses and Q.850 causes → outcome (cuckoo.telephony.outcomes), and the
+customer's zone (cuckoo.intake.timezones.resolve_timezone)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from cuckoo.domain import Outcome
 from cuckoo.errors import InputError
-from cuckoo.policy.retry import resolve_timezone
+from cuckoo.intake.timezones import resolve_timezone
 from cuckoo.telephony.outcomes import outcome_for_sip
 
 SIP_TABLE = [

@@ -11,10 +11,10 @@ from cuckoo.cli.store_cmds import parse_time
 from cuckoo.cli.variables import parse_vars
 from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
 from cuckoo.errors import InputError
+from cuckoo.intake.admission import first_channel
 from cuckoo.store import report_from_json, report_to_json
 from cuckoo.store.migrate import migrations_dir
 from cuckoo.store.models import UtcDateTime
-from cuckoo.store.store import first_channel
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -23,6 +23,7 @@ import re
 
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
+from phoneparser import get_data
 
 from cuckoo.errors import InputError
 
@@ -218,10 +219,6 @@ def _def_table() -> dict[str, tuple[str, ...]]:
     The package's own lookup scans all 31 000 rows per number; this index makes it a few dict
     probes. Rows without a region (operator-only rows) carry no information and are left out.
     """
-    try:
-        from phoneparser import get_data
-    except ImportError as e:  # pragma: no cover - it is a core dependency
-        raise RuntimeError("ru-phone-parser is missing: pip install ru-phone-parser") from e
     table: dict[str, list[str]] = {}
     for row in get_data():
         code = str(row.get("Код", "")).replace(" ", "")

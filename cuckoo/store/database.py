@@ -1,0 +1,116 @@
+"""The database under the store: the engine, one transaction per store call, the schema.
+
+Several `cuckoo run` processes may share one database; what keeps them apart:
+- SQLite (`make_engine`): WAL mode, and every transaction starts with `BEGIN IMMEDIATE`, which
+  takes the write lock at once: one writer at a time, the others wait up to busy_timeout_ms, so a
+  transaction that reads rows and then updates them cannot be overtaken between the two.
+- PostgreSQL: the queries that hand rows out read them `FOR UPDATE SKIP LOCKED` (see
+  `is_postgres`), so two workers never see the same row, and settle them with a conditional
+  UPDATE; the engine itself is a plain pooled one.
+
+`Database.tx()` is the one way the store talks to the database: a session that is one
+transaction, committed when the block ends, rolled back if it raises. Rows stay readable after
+the commit (expire_on_commit=False): the store hands them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from cuckoo.config import Config
+from cuckoo.errors import ConfigError
+
+__all__ = ["Database", "default_url", "is_postgres", "make_engine"]
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
+    """An engine set up for cuckoo: SQLite in WAL mode with BEGIN IMMEDIATE transactions."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(
+        url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+    )
+    memory = ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite+pysqlite:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy's recipe)
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front: a read-then-write transaction can't be overtaken.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def default_url(config: Config) -> str:
+    """[store] url, else an SQLite file in the var directory (created if missing)."""
+    if config.store.url:
+        return config.store.url
+    var = config.path(config.var_dir)
+    var.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(var, 'cuckoo.sqlite').resolve()}"
+
+
+def is_postgres(s: Session) -> bool:
+    """Whether the session talks to PostgreSQL: row locks (FOR UPDATE SKIP LOCKED) apply."""
+    return s.get_bind().dialect.name == "postgresql"
+
+
+class Database:
+    """An engine, its sessions, and the schema's revision."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions.begin() as s:
+            yield s
+
+    def upgrade(self) -> str | None:
+        """Bring the schema to the newest Alembic revision; returns that revision."""
+        # Alembic takes about 0.13 s to import and only schema commands need it.
+        from cuckoo.store import migrate
+
+        with self.engine.begin() as conn:
+            migrate.upgrade(conn)
+            return migrate.current_revision(conn)
+
+    def require_schema(self) -> None:
+        """Raise ConfigError unless the schema is at the newest revision."""
+        # Alembic takes about 0.13 s to import and only schema commands need it.
+        from cuckoo.store import migrate
+
+        with self.engine.connect() as conn:
+            current = migrate.current_revision(conn)
+            conn.rollback()
+        head = migrate.head_revision()
+        if current != head:
+            url = make_url(self.url).render_as_string(hide_password=True)
+            raise ConfigError(
+                f"database {url} is at revision {current or 'none (empty)'}, "
+                f"the code needs {head}: run `cuckoo db upgrade`"
+            )

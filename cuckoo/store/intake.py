@@ -1,0 +1,152 @@
+"""Storing new notifications from the ERPs. What each row becomes is decided by
+`cuckoo.intake.admission.admit`; this module persists it.
+
+What it persists, per row not seen before:
+- admitted → a PENDING `NotificationRow` due at its first attempt;
+- rejected → a row with its final status (INVALID, BLOCKED, EXPIRED) and the reason as detail,
+  plus an outbox report in the same transaction, so its ERP hears why at once; the reason is
+  also in `IngestReport.errors`. A bad row never stops the others.
+
+Rules it guarantees:
+- Idempotent by (source, external_id): a row seen before is counted as a duplicate and left as
+  it is, whatever it says now. Two workers storing the same row at once: the unique constraint
+  lets one win; the other counts a duplicate (its insert runs in a savepoint).
+- Rows go in chunks of 500, one transaction each: a chunk is stored whole or not at all
+  (SQLite: under BEGIN IMMEDIATE), and a large batch does not hold the write lock throughout.
+- The do-not-call list is read once per chunk (the numbers of the chunk, normalized) and handed
+  to `admit`, which stays pure; a row the database refuses (e.g. an id longer than its column)
+  is counted invalid with the database's reason, and nothing is stored for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from cuckoo.domain import IncomingNotification, Status
+from cuckoo.errors import InputError
+from cuckoo.intake.admission import AdmissionContext, Admitted, admit
+from cuckoo.intake.phones import normalize_phone
+from cuckoo.store import blocklist, outbox
+from cuckoo.store.database import Database
+from cuckoo.store.models import NotificationRow
+
+__all__ = ["CHUNK", "IngestReport", "ingest"]
+
+CHUNK = 500  # rows per transaction
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    blocked: int = 0
+    expired: int = 0  # the deadline comes before the first possible attempt
+    errors: list[str] = field(default_factory=list)  # "source/external_id: why"
+
+
+def ingest(
+    db: Database, items: Sequence[IncomingNotification], now: datetime, context: AdmissionContext
+) -> IngestReport:
+    """Store new notifications; rows seen before are skipped. A bad row is stored as
+    INVALID, BLOCKED or EXPIRED with a report for its ERP and never stops the other rows."""
+    report = IngestReport()
+    for start in range(0, len(items), CHUNK):
+        with db.tx() as s:
+            _store_chunk(s, items[start : start + CHUNK], now, context, report)
+    return report
+
+
+def _store_chunk(
+    s: Session,
+    items: Sequence[IncomingNotification],
+    now: datetime,
+    context: AdmissionContext,
+    report: IngestReport,
+) -> None:
+    seen = _stored_keys(s, items)
+    context = replace(context, blocked=blocklist.blocked_among(s, _numbers(items, context)))
+    for item in items:
+        key = (item.source, item.external_id)
+        if key in seen:
+            report.duplicates += 1
+            continue
+        seen.add(key)
+        verdict = admit(item, context, now)
+        if isinstance(verdict, Admitted):
+            status, next_at, why = Status.PENDING, verdict.next_attempt_at, ""
+        else:
+            status, next_at, why = verdict.status, None, verdict.reason
+        keep_times = status != Status.INVALID  # an INVALID row's times may be naive
+        row = NotificationRow(
+            source=item.source,
+            external_id=item.external_id,
+            tenant=item.tenant,
+            phone=verdict.phone,
+            phone_raw=item.phone,
+            channel=verdict.channel.value,
+            current_channel=verdict.first_channel.value,
+            scenario=item.scenario,
+            variables=verdict.variables,
+            not_before=item.not_before if keep_times else None,
+            deadline=item.deadline if keep_times else None,
+            timezone=verdict.timezone,
+            status=status.value,
+            next_attempt_at=next_at,
+            detail=why,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with s.begin_nested():
+                s.add(row)
+                s.flush()
+        except IntegrityError:
+            report.duplicates += 1  # another worker stored it a moment ago
+            continue
+        except SQLAlchemyError as e:  # e.g. an id longer than the column
+            report.invalid += 1
+            why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+            report.errors.append(f"{item.source}/{item.external_id}: cannot store: {why}")
+            continue
+        if status == Status.PENDING:
+            report.new += 1
+            continue
+        if status == Status.BLOCKED:
+            report.blocked += 1
+        elif status == Status.EXPIRED:
+            report.expired += 1
+        else:
+            report.invalid += 1
+        report.errors.append(f"{item.source}/{item.external_id}: {why}")
+        outbox.enqueue(s, row, status, None, None, now)
+
+
+def _stored_keys(s: Session, items: Sequence[IncomingNotification]) -> set[tuple[str, str]]:
+    """The (source, external_id) of `items` that are in the store already."""
+    keys = {(i.source, i.external_id) for i in items}
+    seen: set[tuple[str, str]] = set()
+    for source in {k[0] for k in keys}:
+        ids = [k[1] for k in keys if k[0] == source]
+        q = select(NotificationRow.external_id).where(
+            NotificationRow.source == source, NotificationRow.external_id.in_(ids)
+        )
+        seen.update((source, e) for e in s.scalars(q))
+    return seen
+
+
+def _numbers(items: Sequence[IncomingNotification], context: AdmissionContext) -> set[str]:
+    """The numbers of `items` in E.164, those that parse (admit rejects the others)."""
+    numbers: set[str] = set()
+    for item in items:
+        try:
+            numbers.add(normalize_phone(item.phone, context.default_region))
+        except (InputError, ValueError):
+            continue
+    return numbers
