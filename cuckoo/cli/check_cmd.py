@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters import build_adapter
+from cuckoo import config as config_module
+from cuckoo.config import locate
+from cuckoo.dialog import load_scenario, render_sms, validate_dir
+from cuckoo.dialog.loader import sample_context, scenario_files
+from cuckoo.dialog.schema import SmsState
+from cuckoo.dialog.templates import render
 from cuckoo.errors import ConfigError
+from cuckoo.sms.segments import segments
+from cuckoo.speech.lexicon import Lexicon
+from cuckoo.speech.tts.profiles import load_profiles
 
 
 def register(sub: Any) -> None:
@@ -32,7 +42,6 @@ class CheckReport:
 
 
 def check_all(config_path: str | None) -> CheckReport:
-    from cuckoo import config as config_module
 
     report = CheckReport()
     try:
@@ -59,10 +68,6 @@ def check_all(config_path: str | None) -> CheckReport:
 
 
 def _check_scenarios(config: Any, report: CheckReport) -> None:
-    from cuckoo.dialog import load_scenario, render_sms, validate_dir
-    from cuckoo.dialog.loader import sample_context, scenario_files
-    from cuckoo.dialog.schema import SmsState
-    from cuckoo.dialog.templates import render
 
     scenarios_dir = config.path(config.scenarios_dir)
     if not scenarios_dir.is_dir():
@@ -101,7 +106,6 @@ def _check_scenarios(config: Any, report: CheckReport) -> None:
 
 
 def _check_sms_length(config: Any, report: CheckReport, path: Path, label: str, text: str) -> None:
-    from cuckoo.sms.segments import segments
 
     encoding, parts = segments(text)
     if parts > config.sms.max_segments:
@@ -114,8 +118,6 @@ def _check_sms_length(config: Any, report: CheckReport, path: Path, label: str, 
 
 
 def _check_adapters(config: Any, report: CheckReport, source: Path | None) -> None:
-    from adapters import build_adapter
-    from cuckoo.config import locate
 
     for name, settings in config.adapters.items():
         if not settings.enabled:
@@ -130,8 +132,6 @@ def _check_adapters(config: Any, report: CheckReport, source: Path | None) -> No
 
 
 def _check_voices(config: Any, report: CheckReport) -> None:
-    from cuckoo.speech.lexicon import Lexicon
-    from cuckoo.speech.tts.profiles import load_profiles
 
     voices_dir = config.path(config.voices_dir)
     try:

@@ -56,7 +56,7 @@ def register(sub: Any) -> None:
 
 
 def demo_cmd(args: argparse.Namespace) -> int:
-    from cuckoo.demo import run_demo
+    from cuckoo.demo import run_demo  # the whole worker and pjsua2: only for this command
 
     verbose = bool(args.demo_verbose or getattr(args, "verbose", False))
     root = logging.getLogger()

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cuckoo.errors import InputError
+from cuckoo.speech.nlu import understand
 
 
 def register(sub: Any) -> None:
@@ -50,7 +51,6 @@ def _now(now: str | None, tz: str) -> datetime:
 
 
 def _line(text: str, now: datetime) -> str:
-    from cuckoo.speech.nlu import understand
 
     got = understand(text, now)
     return json.dumps(

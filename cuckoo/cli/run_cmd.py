@@ -24,6 +24,7 @@ from cuckoo.config import Config, config_path, load
 from cuckoo.config.objects import load_object
 from cuckoo.domain import Channel, ChannelKind
 from cuckoo.errors import ConfigError
+from cuckoo.worker.store import open_store
 
 log = logging.getLogger("cuckoo.run")
 
@@ -77,7 +78,6 @@ def custom_channels(config: Config, spec: str, clock: Clock) -> dict[ChannelKind
 def cmd_run(args: argparse.Namespace) -> int:
     # The worker brings pjsua2, the voice and the SMS stacks: imported by the command that
     # runs it, so the other commands (and `cuckoo --help`) start without them.
-    from cuckoo.worker.store import open_store
     from cuckoo.worker.worker import Worker
 
     if not args.verbose:  # APScheduler logs every job run at INFO

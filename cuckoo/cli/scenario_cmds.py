@@ -9,7 +9,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cuckoo import config
 from cuckoo.cli.variables import parse_vars
+from cuckoo.dialog.loader import (
+    check_file,
+    load_named,
+    load_scenario,
+    render_sms,
+    scenario_files,
+    scenario_path,
+    validate_dir,
+)
+from cuckoo.dialog.runner import run_dialog
+from cuckoo.dialog.text_line import TextLine
 from cuckoo.errors import ConfigError, InputError
 
 
@@ -67,14 +79,12 @@ def register(sub: Any) -> None:
 def _scenarios_dir(args: argparse.Namespace) -> Path:
     if getattr(args, "dir", None):
         return Path(args.dir)
-    from cuckoo import config
 
     cfg = config.load(args.config)
     return cfg.path(cfg.scenarios_dir)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from cuckoo.dialog.loader import check_file, scenario_files
 
     folder = _scenarios_dir(args)
     if not folder.is_dir():
@@ -89,7 +99,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from cuckoo.dialog.loader import load_scenario, render_sms, scenario_path
 
     path = scenario_path(_scenarios_dir(args), args.name)
     print(f"# {path}")
@@ -102,7 +111,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from cuckoo.dialog.loader import scenario_files, validate_dir
 
     path = Path(args.path) if args.path else _scenarios_dir(args)
     problems = validate_dir(path)
@@ -128,9 +136,6 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from cuckoo.dialog.loader import load_named
-    from cuckoo.dialog.runner import run_dialog
-    from cuckoo.dialog.text_line import TextLine
 
     try:
         tz = ZoneInfo(args.tz)

@@ -6,7 +6,11 @@ import argparse
 import threading
 from typing import Any
 
+import phonenumbers
+
+from cuckoo.config import config_path, load
 from cuckoo.errors import ConfigError, InputError
+from cuckoo.sms import build_gateways, segments
 
 
 def register(sub: Any) -> None:
@@ -32,7 +36,6 @@ def register(sub: Any) -> None:
 
 
 def normalize_phone(raw: str) -> str:
-    import phonenumbers
 
     try:
         number = phonenumbers.parse(raw, "RU")
@@ -44,8 +47,6 @@ def normalize_phone(raw: str) -> str:
 
 
 def send_cmd(args: argparse.Namespace) -> int:
-    from cuckoo.config import config_path, load
-    from cuckoo.sms import build_gateways, segments
 
     config = load(args.config)
     source = config_path(args.config) or "no config file (./cuckoo.toml, $CUCKOO_CONFIG)"

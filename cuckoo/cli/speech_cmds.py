@@ -16,7 +16,24 @@ import sys
 import time
 from typing import Any
 
-from cuckoo.errors import InputError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from cuckoo import config
+from cuckoo.dialog import static_phrases
+from cuckoo.errors import InputError, TtsError
+from cuckoo.speech.models import CATALOG, download, installed
+from cuckoo.speech.normalize import normalize
+from cuckoo.speech.tts import build_synthesizer, choose_voice, load_profiles, unavailable_reason
+from cuckoo.speech.tts.synth import load_lexicon
 
 
 def register(sub: Any) -> None:
@@ -67,21 +84,14 @@ def register(sub: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from cuckoo import config
 
     return config.load(args.config)
 
 
 def handle_say(args: argparse.Namespace) -> int:
-    from cuckoo.speech.tts import build_synthesizer
 
     cfg = _config(args)
     if args.normalize_only:
-        from cuckoo.errors import TtsError
-        from cuckoo.speech.normalize import normalize
-        from cuckoo.speech.tts.profiles import load_profiles
-        from cuckoo.speech.tts.synth import choose_voice, load_lexicon
-
         # No engine is started: only the voice's lexicon matters for the text.
         profiles = load_profiles(cfg.path(cfg.voices_dir))
         try:
@@ -115,11 +125,6 @@ def handle_say(args: argparse.Namespace) -> int:
 
 
 def handle_voices_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from cuckoo.speech.tts import choose_voice, load_profiles, unavailable_reason
 
     cfg = _config(args)
     profiles = load_profiles(cfg.path(cfg.voices_dir))
@@ -149,8 +154,6 @@ def handle_voices_list(args: argparse.Namespace) -> int:
 
 
 def handle_voices_prerender(args: argparse.Namespace) -> int:
-    from cuckoo.dialog import static_phrases
-    from cuckoo.speech.tts import build_synthesizer
 
     cfg = _config(args)
     if not cfg.speech.cache:
@@ -172,15 +175,6 @@ def handle_voices_prerender(args: argparse.Namespace) -> int:
 
 
 def handle_models_download(args: argparse.Namespace) -> int:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    from cuckoo.speech.models import CATALOG, download
 
     spec = CATALOG.get(args.name)
     if spec is None:
@@ -217,11 +211,6 @@ def handle_models_download(args: argparse.Namespace) -> int:
 
 
 def handle_models_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from cuckoo.speech.models import CATALOG, installed
 
     cfg = _config(args)
     models_dir = cfg.path(cfg.models_dir)

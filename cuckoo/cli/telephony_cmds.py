@@ -23,6 +23,7 @@ from cuckoo.errors import InputError
 from cuckoo.line.audio import Audio
 from cuckoo.line.leg import CallReport, CallRequest
 from cuckoo.line.speech import RecognizerFactory, Synthesizer
+from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.dialplan import target_uri
 
 
@@ -90,7 +91,7 @@ def _speech(config: Config) -> tuple[Synthesizer | None, RecognizerFactory | Non
 def _scenario_call(cfg: Config, args: argparse.Namespace, uri: str) -> tuple[Any, CallRequest]:
     """(conversation, request) to run a scenario on this one call, with the scenario's sample
     variables overridden by --var/--vars-json (checked before dialing)."""
-    from cuckoo.worker.channels import scenario_conversation
+    from cuckoo.worker.channels import scenario_conversation  # pjsua2: see call_cmd
 
     catalog = ScenarioCatalog(cfg.path(cfg.scenarios_dir))
     scenario = catalog.get(args.scenario)
@@ -136,9 +137,9 @@ NOT_ANSWERED = 3  # `cuckoo call`'s exit status when the call was not answered
 
 
 def call_cmd(args: argparse.Namespace) -> int:
-    # pjsua2 and the voice load only for the commands that call
+    # pjsua2 loads only for the commands that call, not for every `cuckoo` command
     from cuckoo.telephony.calls import SayAndWait, engine_config, run_call
-    from cuckoo.telephony.engine import Engine
+    from cuckoo.telephony.engine import Engine  # pjsua2, as above
 
     cfg = load(args.config)
     tel = cfg.telephony
@@ -233,8 +234,7 @@ def _load_script(path: str) -> Any:
 
 
 def sim_phone_cmd(args: argparse.Namespace) -> int:
-    from cuckoo.speech.tts import espeak_synthesizer
-    from cuckoo.telephony.simphone import Behavior, DtmfPress, Script, run_forever
+    from cuckoo.telephony.simphone import Behavior, DtmfPress, Script, run_forever  # pjsua2
 
     if args.script:
         script = _load_script(args.script)

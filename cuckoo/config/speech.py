@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cuckoo.speech.nlu.times import DayParts
+
 
 class SpeechSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -32,7 +34,6 @@ class SpeechSettings(BaseModel):
     @field_validator("day_parts")
     @classmethod
     def _valid_day_parts(cls, value: dict[str, str]) -> dict[str, str]:
-        from cuckoo.speech.nlu.times import DayParts
 
         DayParts.from_mapping(value, where="speech.day_parts")  # ValueError naming the key
         return value

@@ -22,6 +22,10 @@ from typing import Any
 from cuckoo.demo.cast import CAST, Customer, documents, phones_script
 from cuckoo.demo.rig import Rig, RigOptions
 from cuckoo.domain import Status
+from cuckoo.errors import InputError
+from cuckoo.intake.phones import normalize_phone
+from cuckoo.speech.models import find_asr_model
+from cuckoo.speech.tts import choose_voice, load_profiles
 
 log = logging.getLogger("cuckoo.demo")
 
@@ -238,15 +242,11 @@ def _print_erp(rows: list[dict[str, Any]], out: Any) -> None:
 def describe_speech(config: Any) -> str:
     """Which voice speaks and whether answers can be spoken, as the call workers will see it."""
     try:
-        from cuckoo.speech.tts import choose_voice, load_profiles
-
         profile, _why = choose_voice(config, load_profiles(config.path(config.voices_dir)), None)
         voice = f"voice {profile.name}"
     except Exception as e:  # the workers log the details; the demo only describes
         voice = f"voice: {e}"
     try:
-        from cuckoo.speech.models import find_asr_model
-
         model = find_asr_model(config)
         ears = (
             f"speech recognition {model.name}"
@@ -280,8 +280,6 @@ def run_demo(
     cast: list[Customer] | None = None,
 ) -> int:
     """Run the demo; 0 if every customer reached the outcome its script implies, else 1."""
-    from cuckoo.errors import InputError
-    from cuckoo.intake.phones import normalize_phone
 
     out = out or sys.stdout
     cast = list(CAST if cast is None else cast)

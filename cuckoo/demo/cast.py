@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 
 from cuckoo.domain import Outcome, Status
+from cuckoo.errors import InputError
+from cuckoo.intake.phones import normalize_phone
 
 COMPANY = "ООО «Ромашка»"
 
@@ -214,8 +216,6 @@ def documents(cast: list[Customer]) -> list[dict[str, Any]]:
 
 def phones_script(cast: list[Customer]) -> dict[str, Any]:
     """The simulated phones: per E.164 number (the SIP user part the robot dials), its calls."""
-    from cuckoo.errors import InputError
-    from cuckoo.intake.phones import normalize_phone
 
     sequences: dict[str, list[dict[str, Any]]] = {}
     for c in cast:

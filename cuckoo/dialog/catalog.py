@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from cuckoo.dialog.loader import check_variables, load_named, render_sms, scenario_files
+from cuckoo.dialog.runner import run_dialog
 from cuckoo.dialog.schema import Scenario
+from cuckoo.dialog.text_line import TextLine
 from cuckoo.errors import InputError
 
 
@@ -40,8 +42,6 @@ class ScenarioCatalog:
     def preview_call(self, name: str, variables: dict[str, Any], tz: str) -> list[str]:
         """What the robot says on a call up to the first answer: the dialog run on a line
         where the customer hangs up when asked (so the message and the question, rendered)."""
-        from cuckoo.dialog.runner import run_dialog
-        from cuckoo.dialog.text_line import TextLine
 
         line = TextLine(io.StringIO(""), io.StringIO())
         result = run_dialog(

@@ -62,6 +62,7 @@ from cuckoo.dialog.schema import (
 from cuckoo.domain import Outcome
 from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, Reply, ReplyKind
+from cuckoo.speech.nlu import Intent, grammar_for, spoken_key, understand
 
 log = logging.getLogger(__name__)
 
@@ -353,7 +354,6 @@ class _Run:
         return reply
 
     def grammar(self, spoken: list[Answer], keys: list[Answer]) -> list[str] | None:
-        from cuckoo.speech.nlu import Intent, grammar_for
 
         intents = [Intent(i) for a in spoken for i in a.intent]
         said = [a.dtmf for a in keys if a.dtmf is not None and _key_can_be_said(a)]
@@ -373,7 +373,6 @@ class _Run:
         self.transcripts.append(reply.text.strip())
         if not speech:
             return None, "unclear"
-        from cuckoo.speech.nlu import spoken_key, understand
 
         # «нажмите 1» answered «один»: the key said aloud is that key's answer.
         key = spoken_key(reply.text)
@@ -401,14 +400,6 @@ def _key_can_be_said(answer: Answer) -> bool:
     return answer.dtmf is not None and len(answer.dtmf) == 1 and "optout" not in answer.intent
 
 
-def _nlu_present() -> bool:
-    try:
-        from cuckoo.speech.nlu import grammar_for, understand  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def run_dialog(
     scenario: Scenario,
     line: Line,
@@ -431,9 +422,6 @@ def run_dialog(
     problems = check_variables(scenario, variables, include_sms=False)
     if problems:
         raise InputError(f"scenario {scenario.name}: " + "; ".join(problems))
-    if speech_available and not _nlu_present():
-        log.error("cuckoo.speech.nlu cannot be imported: spoken answers are off for this call")
-        speech_available = False
     if not speech_available and not _warned_no_asr:
         log.warning(
             "no Russian speech recognition model: questions are answered by keys only "

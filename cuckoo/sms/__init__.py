@@ -8,17 +8,14 @@ channel = SmsChannel(config.sms, gateways, text_for=..., is_blocked=..., on_rece
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from cuckoo.config.sms import HttpGatewaySettings, SmsSettings
 from cuckoo.domain import Notification
 from cuckoo.errors import ConfigError
 from cuckoo.sms.channel import SmsChannel
 from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState
+from cuckoo.sms.http import HttpGateway, ReceiptWebhook
 from cuckoo.sms.segments import Encoding, check_text, segments, split
-
-if TYPE_CHECKING:
-    from cuckoo.sms.http import ReceiptWebhook
 
 __all__ = [
     "Encoding",
@@ -45,14 +42,12 @@ def build_gateway(
     except KeyError:
         raise ConfigError(f"cuckoo.toml: [sms.gateways.{name}] is not configured") from None
     if isinstance(gw, HttpGatewaySettings):
-        from cuckoo.sms.http import HttpGateway
-
         try:
             return HttpGateway(name, gw, webhook=webhook)
         except ValueError as e:
             raise ConfigError(f"cuckoo.toml: {e}") from e
     try:
-        from cuckoo.sms.smpp import SmppGateway
+        from cuckoo.sms.smpp import SmppGateway  # needs the optional smpplib ('cuckoo[sms]')
     except ImportError as e:
         raise ConfigError(f"[sms.gateways.{name}]: {e}") from e
     return SmppGateway(name, gw)
@@ -70,8 +65,6 @@ def build_gateways(
         and settings.gateways[n].receipts == "webhook"  # type: ignore[union-attr]
         for n in names
     ):
-        from cuckoo.sms.http import ReceiptWebhook
-
         webhook = ReceiptWebhook(settings.webhook)
     return {n: build_gateway(n, settings, webhook) for n in names}, webhook
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from cuckoo.errors import AsrError
 from cuckoo.line.speech import Recognition, RecognizerFactory, StreamingRecognizer
+from cuckoo.speech.models import find_asr_model
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,6 @@ def recognizer_factory(
 def recognizer_from_config(config: Any) -> RecognizerFactory | None:
     """For [telephony] recognizer = "cuckoo.speech.asr:recognizer_from_config": the model in
     [speech] asr_model, else the first installed Russian Vosk model, else None (DTMF only)."""
-    from cuckoo.speech.models import find_asr_model
 
     path = find_asr_model(config)
     if path is None:

@@ -22,17 +22,6 @@ THURSDAY = "2026-11-19T10:00"  # local time in --tz (Europe/Moscow by default)
 TUESDAY = "2026-11-17T10:00"
 
 
-def _nlu_present() -> bool:
-    try:
-        from cuckoo.speech.nlu import grammar_for, understand  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_nlu = pytest.mark.skipif(not _nlu_present(), reason="cuckoo.speech.nlu is not built yet")
-
-
 def cuckoo(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cuckoo.cli.main", *args],
@@ -276,7 +265,6 @@ def test_simulate_keys(case: Case) -> None:
     check_case(case)
 
 
-@needs_nlu
 @pytest.mark.parametrize("case", SPEECH_CASES, ids=lambda c: c.id)
 def test_simulate_speech(case: Case) -> None:
     check_case(case)

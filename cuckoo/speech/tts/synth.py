@@ -13,8 +13,10 @@ from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.normalize import normalize
 from cuckoo.speech.tts.base import Engine, apply_volume
 from cuckoo.speech.tts.cache import PhraseCache, cache_key
-from cuckoo.speech.tts.festival import festival_available
+from cuckoo.speech.tts.espeak import EspeakEngine
+from cuckoo.speech.tts.festival import DEFAULT_VOICE, FestivalEngine, festival_available
 from cuckoo.speech.tts.profiles import AUTO_ORDER, BUILTIN, VoiceProfile, load_profiles
+from cuckoo.speech.tts.silero import SileroEngine
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,6 @@ def unavailable_reason(config: Config, profile: VoiceProfile) -> str | None:
 
 def make_engine(config: Config, profile: VoiceProfile) -> Engine:
     if profile.engine == "silero":
-        from cuckoo.speech.tts.silero import SileroEngine
-
         return SileroEngine(
             silero_model_path(config, profile),
             speaker=profile.speaker,
@@ -118,15 +118,12 @@ def make_engine(config: Config, profile: VoiceProfile) -> Engine:
             tempo=profile.tempo,
         )
     if profile.engine == "festival":
-        from cuckoo.speech.tts.festival import DEFAULT_VOICE, FestivalEngine
-
         return FestivalEngine(
             voice=profile.speaker or DEFAULT_VOICE,
             tempo=profile.tempo,
             port=config.speech.festival_port,
             timeout_s=config.speech.festival_timeout_s,
         )
-    from cuckoo.speech.tts.espeak import EspeakEngine
 
     return EspeakEngine(voice=profile.speaker or "ru", tempo=profile.tempo, pitch=profile.pitch)
 
@@ -185,7 +182,6 @@ def build_synthesizer(config: Config, voice: str | None = None) -> VoiceSynthesi
 def espeak_synthesizer() -> VoiceSynthesizer:
     """espeak-ng with its built-in profile, no cache and no lexicon: the voice that is always
     there (the fallback of a worker whose configured voice is missing, the simulated phones)."""
-    from cuckoo.speech.tts.espeak import EspeakEngine  # as make_engine: engines load on demand
 
     profile = BUILTIN["espeak-ru"]
     return VoiceSynthesizer(EspeakEngine(voice=profile.speaker or "ru"), profile)
