@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+# A JSON object as it arrives — an ERP row's variables, a request body, a script file — before
+# (or instead of) a typed value. Everything that crosses between cuckoo's own parts is typed.
+JsonObject = dict[str, Any]
+# A notification's template variables: a JSON object from the ERP, checked against its scenario.
+Variables = JsonObject
+
 
 class ChannelKind(enum.StrEnum):
     CALL = "call"
@@ -67,7 +73,7 @@ class IncomingNotification:
     phone: str  # as typed in the ERP
     scenario: str
     channel: ChannelKind = ChannelKind.CALL
-    variables: dict[str, Any] = field(default_factory=dict)
+    variables: Variables = field(default_factory=dict)
     tenant: str = "default"
     timezone: str | None = None  # IANA name from the ERP, if it knows it
     not_before: datetime | None = None  # aware
@@ -86,7 +92,7 @@ class Notification:
     phone_raw: str
     channel: ChannelKind  # the channel to use for *this* attempt (never CALL_THEN_SMS)
     scenario: str
-    variables: dict[str, Any]
+    variables: Variables
     timezone: str  # IANA zone of the customer
     attempt_no: int  # 1 for the first attempt
     contacts: int  # contacts so far

@@ -22,6 +22,7 @@ from cuckoo.dialog.loader import (
 )
 from cuckoo.dialog.runner import run_dialog
 from cuckoo.dialog.text_line import TextLine
+from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError, InputError
 
 
@@ -124,7 +125,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def merge(base: Variables, over: Variables) -> Variables:
     """`over` on top of `base`, nested dicts merged key by key."""
     out = dict(base)
     for k, v in over.items():

@@ -10,11 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cuckoo.domain import Variables
 from cuckoo.errors import InputError
 
 
-def parse_vars(pairs: list[str], json_file: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def parse_vars(pairs: list[str], json_file: str | None = None) -> Variables:
+    out: Variables = {}
     if json_file:
         try:
             data = json.loads(Path(json_file).read_text(encoding="utf-8"))

@@ -5,9 +5,9 @@ validated by that adapter's pydantic `Options` model when `adapters.build_adapte
 (errors name `adapters.NAME.key`). See adapters/__init__.py and the examples in cuckoo.toml.
 """
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict
+
+from cuckoo.domain import JsonObject
 
 
 class AdapterSettings(BaseModel):
@@ -18,5 +18,5 @@ class AdapterSettings(BaseModel):
     type: str
     enabled: bool = True
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> JsonObject:
         return dict(self.model_extra or {})

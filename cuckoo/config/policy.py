@@ -10,11 +10,11 @@ Mon–Fri 09:00–20:00 and Sat 10:00–18:00 (closed on Sundays and public holi
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from cuckoo.domain import ChannelKind
+from cuckoo.domain import ChannelKind, JsonObject
 from cuckoo.intake.timezones import valid_zone
 from cuckoo.policy.retry import RetryPolicy
 from cuckoo.policy.windows import CallingWindow
@@ -44,16 +44,16 @@ def _check_zone(value: str | None) -> str | None:
     return value
 
 
-def _explicit(model: BaseModel) -> dict[str, Any]:
+def _explicit(model: BaseModel) -> JsonObject:
     """Only the keys written in the file (recursively), so an override does not reset the rest."""
-    out: dict[str, Any] = {}
+    out: JsonObject = {}
     for name in model.model_fields_set:
         value = getattr(model, name)
         out[name] = _explicit(value) if isinstance(value, BaseModel) else value
     return out
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def _merge(base: JsonObject, override: JsonObject) -> JsonObject:
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):

@@ -21,7 +21,7 @@ from typing import Any
 
 from cuckoo.demo.cast import CAST, Customer, documents, phones_script
 from cuckoo.demo.rig import Rig, RigOptions
-from cuckoo.domain import Status
+from cuckoo.domain import JsonObject, Status
 from cuckoo.errors import InputError
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.speech.models import find_asr_model
@@ -75,8 +75,8 @@ def read_state(rig: Rig, c: Customer, external_id: str) -> CustomerState:
 
 def check_customer(
     st: CustomerState,
-    erp_rows: list[dict[str, Any]],
-    phone_events: list[dict[str, Any]],
+    erp_rows: list[JsonObject],
+    phone_events: list[JsonObject],
     e164: str | None,
 ) -> list[str]:
     """Everything that differs from what this customer's script implies ([] = all good)."""
@@ -215,7 +215,7 @@ class LiveProgress:
 # ---- the run ----------------------------------------------------------------------------------
 
 
-def _print_erp(rows: list[dict[str, Any]], out: Any) -> None:
+def _print_erp(rows: list[JsonObject], out: Any) -> None:
     print(
         "\nThe ERP's results (documents ⟕ notify_results, as cuckoo wrote them back; "
         "times in the ERP's zone, Europe/Moscow):",
@@ -300,8 +300,8 @@ def run_demo(
     print(f"cuckoo demo: work folder {wd}", file=out, flush=True)
     rig = Rig(wd, phones_script(cast), RigOptions(speed=speed))
     states: list[CustomerState] = []
-    erp_rows: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    erp_rows: list[JsonObject] = []
+    events: list[JsonObject] = []
     timed_out = False
     try:
         print(

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-from cuckoo.domain import Outcome, Status
+from cuckoo.domain import JsonObject, Outcome, Status
 from cuckoo.errors import InputError
 from cuckoo.intake.phones import normalize_phone
 
@@ -42,9 +41,9 @@ class Customer:
     scenario: str
     number: str  # document number
     plays: str  # what this customer does, for the live table
-    calls: list[dict[str, Any]]  # the phone's behaviour per call (last one repeats)
+    calls: list[JsonObject]  # the phone's behaviour per call (last one repeats)
     expect: Expected
-    variables: dict[str, Any] = field(default_factory=dict)
+    variables: JsonObject = field(default_factory=dict)
     notify_sms: bool = False
 
     @property
@@ -52,7 +51,7 @@ class Customer:
         return f"{self.last_name} {self.first_name}"
 
 
-def _answer_and_press(*presses: tuple[float, str], after_s: float = 0.8) -> dict[str, Any]:
+def _answer_and_press(*presses: tuple[float, str], after_s: float = 0.8) -> JsonObject:
     return {
         "action": "answer",
         "answer_after_s": after_s,
@@ -189,7 +188,7 @@ CAST: list[Customer] = [
 ]
 
 
-def documents(cast: list[Customer]) -> list[dict[str, Any]]:
+def documents(cast: list[Customer]) -> list[JsonObject]:
     """ERP document rows (with their customers) as the managers flag them."""
     import json
 
@@ -214,10 +213,10 @@ def documents(cast: list[Customer]) -> list[dict[str, Any]]:
     ]
 
 
-def phones_script(cast: list[Customer]) -> dict[str, Any]:
+def phones_script(cast: list[Customer]) -> JsonObject:
     """The simulated phones: per E.164 number (the SIP user part the robot dials), its calls."""
 
-    sequences: dict[str, list[dict[str, Any]]] = {}
+    sequences: dict[str, list[JsonObject]] = {}
     for c in cast:
         try:
             e164 = normalize_phone(c.phone)

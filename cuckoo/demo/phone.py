@@ -20,8 +20,8 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
+from cuckoo.domain import JsonObject
 from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.simphone import Behavior, Script, run_forever
 
@@ -45,7 +45,7 @@ class SequencedScript(Script):
         return seq[min(n, len(seq) - 1)]
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], where: str = "script") -> SequencedScript:
+    def from_json(cls, data: JsonObject, where: str = "script") -> SequencedScript:
         unknown = set(data) - {"default", "sequences"}
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)} (want default, sequences)")

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from adapters.samples.erp import create_sample_erp
 from cuckoo.clock import Clock, ScaledClock, utcnow
 from cuckoo.config import Config, load
-from cuckoo.domain import Channel, ChannelKind
+from cuckoo.domain import Channel, ChannelKind, JsonObject
 from cuckoo.store import Store
 from cuckoo.worker.store import open_store
 from cuckoo.worker.worker import Worker
@@ -99,14 +99,14 @@ class RigOptions:
     call_workers: int = 2
     calls_per_worker: int = 4
     poll_s: float = 1.0  # ERP poll interval (wall)
-    sms_gateway: dict[str, Any] | None = None  # e.g. {"type": "smpp", "port": 2775, ...}
+    sms_gateway: JsonObject | None = None  # e.g. {"type": "smpp", "port": 2775, ...}
     tenant_timezone: str = "Europe/Moscow"
-    extra_policy: dict[str, Any] = field(default_factory=dict)
+    extra_policy: JsonObject = field(default_factory=dict)
 
 
 class Rig:
     def __init__(
-        self, workdir: Path, phones: dict[str, Any], options: RigOptions | None = None
+        self, workdir: Path, phones: JsonObject, options: RigOptions | None = None
     ) -> None:
         self.workdir = workdir.resolve()
         self.phones_script = phones
@@ -125,7 +125,7 @@ class Rig:
 
     # ---- set-up ------------------------------------------------------------------------------
 
-    def config_data(self) -> dict[str, Any]:
+    def config_data(self) -> JsonObject:
         o = self.o
         every = {day: ALWAYS_OPEN for day in WEEKDAYS}
         retry_after = {
@@ -142,7 +142,7 @@ class Rig:
                 "callback",
             )
         }
-        data: dict[str, Any] = {
+        data: JsonObject = {
             "scenarios_dir": str(scenarios_dir()),
             "voices_dir": str(repo_dir() / "voices"),
             "models_dir": str(Path("var/models").resolve()),
@@ -272,11 +272,11 @@ class Rig:
 
     # ---- the ERP side ------------------------------------------------------------------------
 
-    def flag(self, documents: list[dict[str, Any]]) -> None:
+    def flag(self, documents: list[JsonObject]) -> None:
         """Managers flag documents: rows with their own customer (phone, names, zone)."""
         create_sample_erp(self.erp_url, documents=documents)
 
-    def erp_query(self, sql: str) -> list[dict[str, Any]]:
+    def erp_query(self, sql: str) -> list[JsonObject]:
         engine = sa.create_engine(self.erp_url)
         try:
             with engine.connect() as conn:
@@ -284,7 +284,7 @@ class Rig:
         finally:
             engine.dispose()
 
-    def erp_results(self) -> list[dict[str, Any]]:
+    def erp_results(self) -> list[JsonObject]:
         """Every result row cuckoo wrote back, with the document and its flags."""
         return self.erp_query(
             "SELECT d.id AS document_id, d.number, c.last_name, c.phone, d.notify_status,"
@@ -323,7 +323,7 @@ class Rig:
 
     # ---- the phones --------------------------------------------------------------------------
 
-    def phone_events(self) -> list[dict[str, Any]]:
+    def phone_events(self) -> list[JsonObject]:
         out = []
         for line in self.events_path.read_text("utf-8").splitlines():
             if line.strip():
@@ -333,7 +333,7 @@ class Rig:
                     continue  # a line being written right now
         return out
 
-    def wait_phone_event(self, event: str, timeout: float = 10.0) -> dict[str, Any]:
+    def wait_phone_event(self, event: str, timeout: float = 10.0) -> JsonObject:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for e in self.phone_events():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from cuckoo.dialog.loader import check_variables, load_named, render_sms, scenario_files
 from cuckoo.dialog.runner import run_dialog
 from cuckoo.dialog.schema import Scenario
 from cuckoo.dialog.text_line import TextLine
+from cuckoo.domain import Variables
 from cuckoo.errors import InputError
 
 
@@ -28,18 +28,18 @@ class ScenarioCatalog:
     def get(self, name: str) -> Scenario:
         return load_named(self.dir, name)
 
-    def problems_with(self, name: str, variables: dict[str, Any]) -> list[str]:
+    def problems_with(self, name: str, variables: Variables) -> list[str]:
         """What keeps this notification's variables from rendering every text of `name`."""
         return check_variables(self.get(name), variables)
 
-    def sms_text(self, name: str, variables: dict[str, Any]) -> str:
+    def sms_text(self, name: str, variables: Variables) -> str:
         """The scenario's `sms:` text rendered with these variables."""
         text = render_sms(self.get(name), dict(variables))
         if text is None:
             raise InputError(f"scenario {name!r} has no `sms:` text")
         return text
 
-    def preview_call(self, name: str, variables: dict[str, Any], tz: str) -> list[str]:
+    def preview_call(self, name: str, variables: Variables, tz: str) -> list[str]:
         """What the robot says on a call up to the first answer: the dialog run on a line
         where the customer hangs up when asked (so the message and the question, rendered)."""
 

@@ -46,6 +46,7 @@ from cuckoo.dialog.schema import (
     is_end,
     targets,
 )
+from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ def _template_fields(state: AnyState) -> Iterator[tuple[str, str]]:
             yield field, value
 
 
-def sample_context(scenario: Scenario, now: datetime | None = None) -> dict[str, Any]:
+def sample_context(scenario: Scenario, now: datetime | None = None) -> Variables:
     """The sample variables plus run-time names, as `check` and `simulate` render with."""
     now = now or datetime.now(ZoneInfo("Europe/Moscow")).replace(second=0, microsecond=0)
     later = (now + timedelta(days=1)).replace(hour=11, minute=0)
@@ -202,7 +203,7 @@ def sample_context(scenario: Scenario, now: datetime | None = None) -> dict[str,
 
 
 def check_variables(
-    scenario: Scenario, variables: dict[str, Any], *, include_sms: bool = True
+    scenario: Scenario, variables: Variables, *, include_sms: bool = True
 ) -> list[str]:
     """What is wrong with one notification's variables for `scenario`; [] when every text
     renders. For ingestion (reject a bad ERP row early, as InputError) and for the runner
@@ -247,7 +248,7 @@ def _syntax_error_line(loc: Path_, err: jinja2.TemplateSyntaxError, lines: Lines
 
 
 def _check_template(
-    text: str, loc: Path_, ctx: dict[str, Any], lines: Lines, file: str
+    text: str, loc: Path_, ctx: Variables, lines: Lines, file: str
 ) -> Problem | None:
     try:
         template = templates.compile_template(text)
@@ -604,7 +605,7 @@ def load_named(scenarios_dir: str | Path, name: str) -> Scenario:
     return load_scenario(scenario_path(scenarios_dir, name))
 
 
-def render_sms(scenario: Scenario, variables: dict[str, Any]) -> str | None:
+def render_sms(scenario: Scenario, variables: Variables) -> str | None:
     """The SMS text of this notification, or None if the scenario has none.
     Raises InputError when the variables do not fit the text (a missing name, a bad date)."""
     if scenario.sms is None:

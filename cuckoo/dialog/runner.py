@@ -59,7 +59,7 @@ from cuckoo.dialog.schema import (
     SmsState,
     TransferState,
 )
-from cuckoo.domain import Outcome
+from cuckoo.domain import Outcome, Variables
 from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, Reply, ReplyKind
 from cuckoo.speech.nlu import Intent, grammar_for, spoken_key, understand
@@ -97,7 +97,7 @@ class _Run:
         self,
         scenario: Scenario,
         line: Line,
-        variables: dict[str, Any],
+        variables: Variables,
         now: Callable[[], datetime],
         tz: ZoneInfo,
         speech: bool,
@@ -111,7 +111,7 @@ class _Run:
         self.tz = tz
         self.speech = speech
         self.operator = operator
-        self.ctx: dict[str, Any] = {**variables, "speech": speech}
+        self.ctx: Variables = {**variables, "speech": speech}
         self.result = DialogResult(Outcome.NO_ANSWER)
         self.transcripts: list[str] = []
         self.pending: Reply | None = None  # a barge-in reply for the next question
@@ -403,7 +403,7 @@ def _key_can_be_said(answer: Answer) -> bool:
 def run_dialog(
     scenario: Scenario,
     line: Line,
-    variables: dict[str, Any],
+    variables: Variables,
     *,
     now: Callable[[], datetime],
     tz: ZoneInfo | str,

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from cuckoo.domain import Outcome
+from cuckoo.domain import Outcome, Variables
 
 # Outcomes a scenario may end with (the rest are telephony's: busy, no_answer, ...).
 DIALOG_OUTCOMES: tuple[str, ...] = (
@@ -219,7 +219,7 @@ class Scenario(_Strict):
     name: str
     description: str = ""
     goal: str = "confirmed"  # reaching this outcome counts as confirmed (e.g. "delivered")
-    variables: dict[str, Any] = {}  # sample values: used by `check` and `simulate`
+    variables: Variables = {}  # sample values: used by `check` and `simulate`
     sms: str | None = None  # SMS text for this notification (the SMS channel, the fallback)
     anytime: list[Answer] = []  # answers every question accepts (e.g. opt-out)
     # An answering machine answered (cuckoo.telephony.amd): hang up at once, or wait for its

@@ -22,6 +22,7 @@ from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from cuckoo.dialog import spoken
+from cuckoo.domain import Variables
 
 
 def _when_spoken(ctx: Any, value: Any) -> str:
@@ -101,7 +102,7 @@ def dotted_names(source: str) -> list[str]:
     return list(out)
 
 
-def missing_name(path: str, variables: dict[str, Any]) -> str | None:
+def missing_name(path: str, variables: Variables) -> str | None:
     """The first part of dotted `path` that `variables` lacks, as a dotted path; else None."""
     parts = path.split(".")
     value: Any = variables
@@ -117,6 +118,6 @@ def missing_name(path: str, variables: dict[str, Any]) -> str | None:
     return None
 
 
-def render(source: str, variables: dict[str, Any]) -> str:
+def render(source: str, variables: Variables) -> str:
     """The text as the robot says it: whitespace collapsed (YAML block texts span lines)."""
     return " ".join(compile_template(source).render(variables).split())

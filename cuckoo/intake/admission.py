@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from cuckoo.domain import ChannelKind, IncomingNotification, Status
+from cuckoo.domain import ChannelKind, IncomingNotification, Status, Variables
 from cuckoo.errors import InputError
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.intake.timezones import resolve_timezone
@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 # (scenario, variables) → problems, empty when the scenario's texts render with these variables.
-VariablesCheck = Callable[[str, dict[str, Any]], list[str]]
+VariablesCheck = Callable[[str, Variables], list[str]]
 
 
 class TenantPolicy(Protocol):
@@ -93,7 +93,7 @@ class _Verdict:
     phone: str  # E.164; "" if the number was not understood (or not reached)
     timezone: str  # resolved zone; before that the tenant's; "UTC" if even that failed
     channel: ChannelKind  # as asked by the ERP; CALL if the ERP's channel was not understood
-    variables: dict[str, Any]  # JSON-safe copy; {} if not reached
+    variables: Variables  # JSON-safe copy; {} if not reached
 
     @property
     def first_channel(self) -> ChannelKind:
@@ -126,7 +126,7 @@ def admit(
 ) -> Admitted | Rejected:
     """Admit `item` or reject it with its final status and reason (see the module's table)."""
     tz, channel, phone = "UTC", ChannelKind.CALL, ""
-    variables: dict[str, Any] = {}
+    variables: Variables = {}
     try:
         tz = context.policy.tenant_timezone(item.tenant)
         channel = _channel(item.channel)
@@ -159,16 +159,16 @@ def _channel(value: str) -> ChannelKind:
         raise InputError(f"channel {value!r}: not one of {known}") from e
 
 
-def _json_copy(variables: Mapping[str, Any]) -> dict[str, Any]:
+def _json_copy(variables: Mapping[str, Any]) -> Variables:
     """A copy that the database's JSON column stores as it is (tuples become lists...)."""
     try:
-        copy: dict[str, Any] = json.loads(json.dumps(dict(variables)))
+        copy: Variables = json.loads(json.dumps(dict(variables)))
     except (TypeError, ValueError) as e:
         raise InputError(f"variables are not JSON-serializable: {e}") from e
     return copy
 
 
-def _check_scenario(scenario: str, variables: dict[str, Any], context: AdmissionContext) -> None:
+def _check_scenario(scenario: str, variables: Variables, context: AdmissionContext) -> None:
     known = context.known_scenarios
     if known is not None and scenario not in known:
         names = ", ".join(sorted(known)) or "none"

@@ -25,6 +25,7 @@ import httpx
 import jinja2
 
 from cuckoo.config.sms import HttpGatewaySettings, WebhookSettings
+from cuckoo.domain import JsonObject
 from cuckoo.sms.gateway import ReceiptHandler, SubmitResult, SubmitState
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 _env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)
 
 
-def render(template: str, ctx: dict[str, Any]) -> str:
+def render(template: str, ctx: JsonObject) -> str:
     if "{{" not in template and "{%" not in template:
         return template
     return _env.from_string(template).render(**ctx)
@@ -83,7 +84,7 @@ class HttpGateway:
         self._http = httpx.Client(timeout=settings.timeout_s, transport=transport)
         self._sleep = sleep
         self._handler: ReceiptHandler | None = None
-        self._open: dict[str, tuple[float, dict[str, Any]]] = {}  # id -> (sent at, ctx): polling
+        self._open: dict[str, tuple[float, JsonObject]] = {}  # id -> (sent at, ctx): polling
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._poller: threading.Thread | None = None
@@ -147,7 +148,7 @@ class HttpGateway:
             SubmitState.UNREACHABLE, error=f"HTTP gateway {self.name} unreachable: {last_error}"
         )
 
-    def judge(self, status_code: int, body: str, ctx: dict[str, Any]) -> SubmitResult:
+    def judge(self, status_code: int, body: str, ctx: JsonObject) -> SubmitResult:
         """Pure: a provider's answer → SubmitResult."""
         s = self.settings
         data: Any = None
@@ -192,7 +193,7 @@ class HttpGateway:
             self._handler(message_id, final)
         return True
 
-    def handle_webhook(self, fields: dict[str, Any], raw: str) -> str:
+    def handle_webhook(self, fields: JsonObject, raw: str) -> str:
         """One provider callback → receipts. `fields` merges query, form and JSON body."""
         s = self.settings
         if s.webhook_regex:
@@ -257,7 +258,7 @@ class ReceiptWebhook:
     Each HTTP gateway registers its path; a request to an unknown path gets 404."""
 
     def __init__(self, settings: WebhookSettings) -> None:
-        self._routes: dict[str, Callable[[dict[str, Any], str], str]] = {}
+        self._routes: dict[str, Callable[[JsonObject, str], str]] = {}
         routes = self._routes
 
         class Handler(BaseHTTPRequestHandler):
@@ -269,7 +270,7 @@ class ReceiptWebhook:
                 if route is None:
                     self.send_error(404)
                     return
-                fields: dict[str, Any] = {}
+                fields: JsonObject = {}
                 for k, v in urllib.parse.parse_qsl(url.query, keep_blank_values=True):
                     fields[k] = v
                 ctype = self.headers.get("Content-Type", "")
@@ -310,7 +311,7 @@ class ReceiptWebhook:
         )
         self._thread.start()
 
-    def route(self, path: str, handler: Callable[[dict[str, Any], str], str]) -> None:
+    def route(self, path: str, handler: Callable[[JsonObject, str], str]) -> None:
         if path in self._routes:
             raise ValueError(f"two SMS gateways use the receipt webhook path {path!r}")
         self._routes[path] = handler

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from cuckoo.domain import ChannelKind, Notification
+from cuckoo.domain import ChannelKind, JsonObject, Notification, Variables
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -63,7 +63,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UtcDateTime(),
-        dict[str, Any]: JSON,
+        JsonObject: JSON,
         list[str]: JSON,
     }
 
@@ -87,7 +87,7 @@ class NotificationRow(Base):
     channel: Mapped[str] = mapped_column(String(20))  # as requested: call / sms / call_then_sms
     current_channel: Mapped[str] = mapped_column(String(20))  # call or sms: the next attempt's
     scenario: Mapped[str] = mapped_column(String(100))
-    variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    variables: Mapped[Variables] = mapped_column(default=dict)
     not_before: Mapped[datetime | None]
     deadline: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64))
@@ -163,7 +163,7 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"))
     source: Mapped[str] = mapped_column(String(100))  # the adapter that gets the report
-    payload: Mapped[dict[str, Any]]  # a ResultReport as JSON
+    payload: Mapped[JsonObject]  # a ResultReport as JSON
     created_at: Mapped[datetime]
     tries: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime]

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cuckoo.domain import Outcome, ResultReport, Status
+from cuckoo.domain import JsonObject, Outcome, ResultReport, Status
 from cuckoo.store.database import is_postgres
 from cuckoo.store.models import AttemptRow, NotificationRow, OutboxRow
 
@@ -49,7 +49,7 @@ class OutboxItem:
     tries: int
 
 
-def report_to_json(r: ResultReport) -> dict[str, Any]:
+def report_to_json(r: ResultReport) -> JsonObject:
     def t(v: datetime | None) -> str | None:
         return v.isoformat() if v else None
 

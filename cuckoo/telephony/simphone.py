@@ -42,6 +42,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from cuckoo.domain import JsonObject
 from cuckoo.line.audio import TELEPHONY_RATE, Audio
 from cuckoo.telephony.dtmf import tones_pcm
 from cuckoo.telephony.engine import CallHandle, Engine, EngineConfig
@@ -84,7 +85,7 @@ class Behavior:
     beep_gap_s: float = 0.4  # greeting end → beep
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str = "script") -> Behavior:
+    def from_dict(cls, d: JsonObject, where: str = "script") -> Behavior:
         d = dict(d)
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
@@ -110,7 +111,7 @@ class Script:
         return self.users.get(user, self.default)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str = "script") -> Script:
+    def from_dict(cls, d: JsonObject, where: str = "script") -> Script:
         unknown = set(d) - {"default", "users"}
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)} (want default, users)")

@@ -5,10 +5,10 @@ it at ingest, before anybody is called."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from cuckoo.config import Config
 from cuckoo.dialog.catalog import ScenarioCatalog
+from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError
 from cuckoo.store import Store
 
@@ -20,7 +20,7 @@ def scenario_names(config: Config) -> set[str] | None:
     return names or None
 
 
-def variables_checker(config: Config) -> Callable[[str, dict[str, Any]], list[str]] | None:
+def variables_checker(config: Config) -> Callable[[str, Variables], list[str]] | None:
     """Checks an ERP row's variables against its scenario's texts at ingest, so a row that
     would break off mid-call is rejected (INVALID, reported to the ERP) before any call."""
     folder = config.path(config.scenarios_dir)
@@ -28,7 +28,7 @@ def variables_checker(config: Config) -> Callable[[str, dict[str, Any]], list[st
         return None
     catalog = ScenarioCatalog(folder)
 
-    def check(scenario: str, variables: dict[str, Any]) -> list[str]:
+    def check(scenario: str, variables: Variables) -> list[str]:
         try:
             return catalog.problems_with(scenario, variables)
         except ConfigError as e:

@@ -66,6 +66,9 @@ def understand(text: str, now: datetime, *, day_parts: DayParts | None = None) -
     if now.tzinfo is None:
         raise ValueError("understand(): `now` must be timezone-aware (the customer's zone)")
     when = parse_time(text, now, day_parts)
+    if when is not None and when.timestamp() < int(now.timestamp()):  # instants, not wall clocks
+        # a garbled count («через неделю ноль»: zero weeks, at midnight) is no time to call back
+        when = None
     intent, confidence = classify(tokenize(text), has_time=when is not None)
     return Understanding(intent, when, confidence)
 

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cuckoo.domain import JsonObject
 from cuckoo.errors import ConfigError
 from cuckoo.speech.nlu import DayParts, Intent, understand
 
@@ -84,11 +84,9 @@ def _same_moment(a: datetime | None, b: datetime | None) -> bool:
     return a == b and a.utcoffset() == b.utcoffset()
 
 
-def evaluate(
-    rows: Sequence[LabeledUtterance], *, day_parts: DayParts | None = None
-) -> dict[str, Any]:
+def evaluate(rows: Sequence[LabeledUtterance], *, day_parts: DayParts | None = None) -> JsonObject:
     """Run `understand()` over `rows`: intent accuracy, time accuracy, throughput, and errors."""
-    errors: list[dict[str, Any]] = []
+    errors: list[JsonObject] = []
     intent_ok = time_ok = time_rows = 0
     started = _time.perf_counter()
     for row in rows:
