@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +135,12 @@ def _parse(raw: str, key: str) -> tuple[str, float]:
 
 
 class VoskRecognizer:
-    """StreamingRecognizer over a shared vosk.Model; one per call."""
+    """StreamingRecognizer over a shared vosk.Model; one per call.
+
+    Vosk decides where an utterance ends at the boundaries of the chunks it is fed, so the same
+    audio cut into other chunks can end up recognized differently. The recognizer therefore
+    feeds it fixed 20 ms blocks whatever the line delivers: the result depends on the audio
+    only."""
 
     def __init__(
         self,
@@ -152,27 +158,46 @@ class VoskRecognizer:
             self._rec = vosk.KaldiRecognizer(model, float(model_rate))
         self._rec.SetWords(True)  # per-word confidences
         self._resampler = StreamResampler(rate_in, model_rate)
+        self._block = model_rate // 50 * 2  # bytes of 20 ms at the model's rate
+        self._pending = b""  # resampled audio not fed yet (less than one block)
+        self._results: deque[Recognition] = deque()
         self._partial = ""
 
     def accept(self, pcm8k: bytes) -> Recognition | None:
-        data = self._resampler.process(pcm8k)
-        if not data:
-            return None
-        if self._rec.AcceptWaveform(data):
+        data = self._pending + self._resampler.process(pcm8k)
+        whole = len(data) // self._block * self._block
+        self._pending = data[whole:]
+        for start in range(0, whole, self._block):
+            self._feed(data[start : start + self._block])
+        return self._results.popleft() if self._results else None
+
+    def _feed(self, block: bytes) -> None:
+        if self._rec.AcceptWaveform(block):
             text, conf = _parse(self._rec.Result(), "text")
             self._partial = ""
-            return Recognition(text, True, conf) if text else None
+            if text:
+                self._results.append(Recognition(text, True, conf))
+            return
         partial = str(json.loads(self._rec.PartialResult()).get("partial", "")).strip()
         if partial and partial != self._partial:
             self._partial = partial
-            return Recognition(partial, False)
-        return None
+            self._results.append(Recognition(partial, False))
 
     def finish(self) -> Recognition:
+        if self._pending:
+            self._feed(self._pending)
+        # finals the caller has not collected yet come first, then the rest of the utterance
+        texts = [r.text for r in self._results if r.is_final]
+        confs = [r.confidence for r in self._results if r.is_final]
         text, conf = _parse(self._rec.FinalResult(), "text")
+        if text:
+            texts.append(text)
+            confs.append(conf)
         self._resampler.reset()
+        self._pending = b""
+        self._results.clear()
         self._partial = ""
-        return Recognition(text, True, conf)
+        return Recognition(" ".join(texts), True, min(confs) if confs else 0.0)
 
 
 def recognizer_factory(
