@@ -295,7 +295,8 @@ class RHVoiceEngine:
 
     def stream(self, text: str, *, stop: Callable[[], bool] | None = None) -> Iterator[Audio]:
         """The speech of `text` piece by piece at the native rate, first sentence first: each
-        piece is yielded as soon as it is synthesized. `stop()` returning True ends it early."""
+        piece is yielded as soon as it is synthesized. `stop()` is asked before each piece and
+        after each chunk of samples the library hands over; True ends the speech there."""
         for piece in split_sentences(text, MAX_CHARS, merge=False):
             if stop is not None and stop():
                 return
