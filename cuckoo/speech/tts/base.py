@@ -17,7 +17,7 @@ class Engine(Protocol):
     """One loaded voice. `render` returns audio at the engine's native rate (or at `rate` when
     the engine can produce it directly); the caller resamples."""
 
-    name: str  # "silero" | "festival" | "espeak"
+    name: str  # "silero" | "rhvoice" | "festival" | "espeak"
     native_rate: int  # what the voice sounds best at (for files)
 
     def render(self, text: str, *, rate: int) -> Audio: ...
