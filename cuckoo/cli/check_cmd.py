@@ -148,6 +148,12 @@ def _check_voices(config: Any, report: CheckReport) -> None:
             Lexicon.load(path)
         except ConfigError as e:
             report.problems.extend(str(e).splitlines())
+    chosen = profiles.get(config.speech.voice) if config.speech.voice else None
+    if chosen is not None and chosen.non_commercial:
+        report.warnings.append(
+            f"warning: [speech] voice {chosen.name}: licence {chosen.license}; calling a "
+            "company's customers is commercial use (silero-v5-cis is MIT, RHVoice is GPL)"
+        )
     report.notes.append(f"voices: {len(profiles)} profile(s): {', '.join(sorted(profiles))}")
 
 

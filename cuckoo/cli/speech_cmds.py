@@ -144,7 +144,7 @@ def handle_voices_list(args: argparse.Namespace) -> int:
             p.engine,
             p.speaker,
             "ready" if reason is None else reason,
-            p.license,
+            p.license + (" — not for business use" if p.non_commercial else ""),
         ]
         table.add_row(*(Text(c) for c in cells))  # Text: "[silero]" is not rich markup
     console = Console()

@@ -85,3 +85,13 @@ def test_bad_adapter_option_is_named(tmp_path: Path) -> None:
     result = run_check(tmp_path)
     assert result.returncode == 1
     assert "adapters.shop" in result.stdout
+
+
+def test_non_commercial_voice_is_warned_about(tmp_path: Path) -> None:
+    make_project(tmp_path, '[speech]\nvoice = "silero-v4-ru"\n')
+    result = run_check(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning, not a problem
+    assert "warning: [speech] voice silero-v4-ru: licence CC BY-NC 4.0" in result.stdout
+    assert "commercial use" in result.stdout
+    make_project(tmp_path / "ok", '[speech]\nvoice = "rhvoice-aleksandr"\n')
+    assert "licence" not in run_check(tmp_path / "ok").stdout

@@ -1,5 +1,6 @@
 """The robot end to end through real SIP on loopback: sample SQL ERP → store → scheduler →
-call workers (Festival voice over RTP, the dialog) → simulated phones → results in the ERP.
+call workers (the default voice, RHVoice, over RTP; the dialog) → simulated phones → results in
+the ERP.
 
 Each flow is checked against what the customer's phone script implies (cuckoo.demo.cast) and
 the callback flow is followed to the second call, placed at the agreed time on the fast clock.

@@ -104,6 +104,10 @@ def test_voices_list(home: Path) -> None:
     assert r.returncode == 0, r.stderr
     for name in ("espeak-ru", "festival-ru", "silero-v4-ru", "silero-v5-cis", "slow"):
         assert name in r.stdout
+    for name in ("rhvoice-aleksandr", "rhvoice-anna", "rhvoice-irina"):
+        assert name in r.stdout
+    assert "GPL-2.0+ voice data" in r.stdout
+    assert "not for business use" in r.stdout  # silero v4_ru / v5_ru
     assert "not present" in r.stdout  # the Silero files
     assert "default: espeak-ru (set in [speech] voice)" in r.stdout
 

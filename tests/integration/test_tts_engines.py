@@ -310,12 +310,18 @@ def test_lexicon_is_applied_before_normalize(tmp_path: Path) -> None:
 
 
 @needs_festival
-def test_auto_voice_is_festival_without_silero_file(tmp_path: Path, caplog) -> None:
+def test_auto_voice_is_festival_without_silero_file_and_rhvoice(
+    tmp_path: Path, caplog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "cuckoo.speech.tts.synth.rhvoice_available", lambda *a, **k: "RHVoice not installed"
+    )
     caplog.set_level("INFO")
     synth = build_synthesizer(_config(tmp_path))
     try:
         assert synth.profile.name == "festival-ru"
-        assert "silero-v4-ru: model file" in caplog.text and "not present" in caplog.text
+        assert "rhvoice-aleksandr: RHVoice not installed" in caplog.text
+        assert "silero-v5-cis: model file" in caplog.text and "not present" in caplog.text
         assert_speech(synth.synthesize("Добрый день", rate=8000), 0.4, 3.0)
     finally:
         synth.close()

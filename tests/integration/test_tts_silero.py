@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 
 from cuckoo.config import Config  # noqa: E402
 from cuckoo.line.audio import Audio  # noqa: E402
-from cuckoo.speech.tts import TtsError, build_synthesizer  # noqa: E402
+from cuckoo.speech.tts import TtsError, build_synthesizer, choose_voice, load_profiles  # noqa: E402
 from cuckoo.speech.tts.silero import MAX_CHARS, SileroEngine, load_model  # noqa: E402
 
 FAKE_SOURCE = textwrap.dedent(
@@ -34,7 +34,7 @@ FAKE_SOURCE = textwrap.dedent(
     class FakeSileroTTS(torch.nn.Module):
         """10 ms of a sine per character; the pitch depends on the speaker."""
 
-        speakers = ["aidar", "baya", "kseniya", "xenia", "eugene", "random"]
+        speakers = ["aidar", "baya", "kseniya", "xenia", "eugene", "random", "ru_xenia"]
 
         def __init__(self):
             super().__init__()
@@ -164,10 +164,26 @@ def test_accent_and_yo_flags_and_tempo_via_ssml(model_file: Path) -> None:
     assert ssml.duration_s == pytest.approx(0.05)
 
 
-def test_build_synthesizer_prefers_silero_when_its_file_is_present(
+def test_build_synthesizer_prefers_mit_silero_when_its_file_is_present(
     model_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO")
+    models = tmp_path / "models"
+    (models / "silero").mkdir(parents=True)
+    (models / "silero" / "v5_cis_base.pt").write_bytes(model_file.read_bytes())
+    cfg = Config.model_validate(
+        {"models_dir": models, "var_dir": tmp_path / "var", "voices_dir": tmp_path / "voices"}
+    )
+    synth = build_synthesizer(cfg)
+    assert synth.profile.name == "silero-v5-cis"
+    assert "voice silero-v5-cis (engine silero): automatic choice" in caplog.text
+    audio = synth.synthesize("Заказ 5", rate=8000)
+    assert isinstance(audio, Audio) and audio.rate == 8000
+    assert synth.engine._model.calls[-1]["text"] == synth.prepare("Заказ 5")
+    assert synth.synthesize("Заказ 5", rate=8000) == audio and synth.hits == 1
+
+
+def test_non_commercial_silero_only_by_name(model_file: Path, tmp_path: Path) -> None:
     cfg = Config.model_validate(
         {
             "models_dir": model_file.parent.parent,
@@ -175,18 +191,20 @@ def test_build_synthesizer_prefers_silero_when_its_file_is_present(
             "voices_dir": tmp_path / "voices",
         }
     )
-    synth = build_synthesizer(cfg)
-    assert synth.profile.name == "silero-v4-ru"
-    assert "voice silero-v4-ru (engine silero): automatic choice" in caplog.text
-    audio = synth.synthesize("Заказ 5", rate=8000)
-    assert isinstance(audio, Audio) and audio.rate == 8000
-    assert synth.engine._model.calls[-1]["text"] == synth.prepare("Заказ 5")
-    assert synth.synthesize("Заказ 5", rate=8000) == audio and synth.hits == 1
+    profiles = load_profiles(tmp_path / "voices")
+    auto, why = choose_voice(cfg, profiles, None)
+    assert auto.name != "silero-v4-ru"
+    assert "silero-v4-ru: licence CC BY-NC 4.0 (non-commercial): not chosen" in why
+    synth = build_synthesizer(cfg, "silero-v4-ru")
+    assert synth.profile.name == "silero-v4-ru" and synth.synthesize("да").pcm
 
 
 def test_missing_or_broken_model_file(tmp_path: Path) -> None:
     with pytest.raises(TtsError, match="not found"):
         load_model(tmp_path / "nope.pt")
+    # The hint names the catalog entry of that very file (it once said v4 for every file).
+    with pytest.raises(TtsError, match=r"cuckoo models download silero-v5-cis\)"):
+        load_model(tmp_path / "v5_cis_base.pt")
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a zip")
     with pytest.raises(TtsError, match=r"bad\.pt: not a Silero TTS package"):

@@ -102,9 +102,21 @@ def test_volume_and_concat() -> None:
 
 
 def test_builtin_profiles_cover_every_engine() -> None:
-    assert {p.engine for p in BUILTIN.values()} == {"silero", "festival", "espeak"}
+    assert {p.engine for p in BUILTIN.values()} == {"silero", "rhvoice", "festival", "espeak"}
     assert BUILTIN["silero-v5-cis"].license == "MIT"
     assert "NC" in BUILTIN["silero-v4-ru"].license
+    assert BUILTIN["silero-v4-ru"].non_commercial and BUILTIN["silero-v5-ru"].non_commercial
+    assert not BUILTIN["silero-v5-cis"].non_commercial
+    for name in ("rhvoice-aleksandr", "rhvoice-anna", "rhvoice-irina"):
+        assert "GPL" in BUILTIN[name].license and not BUILTIN[name].non_commercial
+    assert BUILTIN["rhvoice-anna"].tempo == pytest.approx(0.9)
+
+
+def test_shipped_rhvoice_profiles_match_the_builtins() -> None:
+    shipped = load_profiles(Path(__file__).resolve().parents[2] / "voices")
+    for name in ("rhvoice-aleksandr", "rhvoice-anna", "rhvoice-irina"):
+        assert shipped[name].fingerprint() == BUILTIN[name].fingerprint()
+        assert shipped[name].license == BUILTIN[name].license
 
 
 def test_profile_file_overrides_builtin_and_lexicon_is_not_a_profile(tmp_path: Path) -> None:
@@ -152,42 +164,75 @@ def cfg(tmp_path: Path, voice: str = "") -> Config:
     )
 
 
+@pytest.fixture
+def engines_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RHVoice and Festival installed (./dev installs both): the choice depends on files only."""
+    monkeypatch.setattr("cuckoo.speech.tts.synth.rhvoice_available", lambda *a, **k: None)
+    monkeypatch.setattr("cuckoo.speech.tts.synth.festival_available", lambda: None)
+
+
 @pytest.mark.parametrize(
     ("present", "expected"),
     [
-        ([], "festival-ru"),
-        (["silero/v4_ru.pt"], "silero-v4-ru"),
+        ([], "rhvoice-aleksandr"),
         (["silero/v5_cis_base.pt"], "silero-v5-cis"),
-        (["silero/v5_ru.pt", "silero/v5_cis_base.pt"], "silero-v5-ru"),
-        (["silero/v4_ru.pt", "silero/v5_ru.pt"], "silero-v4-ru"),
+        # The non-commercial models are never chosen automatically, even when present.
+        (["silero/v4_ru.pt"], "rhvoice-aleksandr"),
+        (["silero/v4_ru.pt", "silero/v5_ru.pt"], "rhvoice-aleksandr"),
+        (["silero/v5_ru.pt", "silero/v5_cis_base.pt"], "silero-v5-cis"),
     ],
 )
-def test_auto_choice_prefers_silero_files_present(
-    tmp_path: Path, present: list[str], expected: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.usefixtures("engines_installed")
+def test_auto_choice_order_silero_mit_then_rhvoice(
+    tmp_path: Path, present: list[str], expected: str
 ) -> None:
-    # Festival is installed in CI; the choice for "nothing present" relies on it.
-    monkeypatch.setattr("cuckoo.speech.tts.synth.festival_available", lambda: None)
     for rel in present:
         (tmp_path / "models" / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "models" / rel).write_bytes(b"x")
     profile, why = choose_voice(cfg(tmp_path), load_profiles(tmp_path), None)
     assert profile.name == expected
     assert why.startswith("automatic choice")
+    if "silero/v4_ru.pt" in present:
+        assert "silero-v4-ru: licence CC BY-NC 4.0 (non-commercial): not chosen" in why
+
+
+@pytest.mark.usefixtures("engines_installed")
+def test_non_commercial_voice_by_name(tmp_path: Path) -> None:
+    p, why = choose_voice(cfg(tmp_path, "silero-v4-ru"), load_profiles(tmp_path), None)
+    assert (p.name, why) == ("silero-v4-ru", "set in [speech] voice")
+
+
+def test_auto_choice_without_rhvoice_is_festival(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "cuckoo.speech.tts.synth.rhvoice_available", lambda *a, **k: "RHVoice library missing"
+    )
+    monkeypatch.setattr("cuckoo.speech.tts.synth.festival_available", lambda: None)
+    profile, why = choose_voice(cfg(tmp_path), load_profiles(tmp_path), None)
+    assert profile.name == "festival-ru"
+    assert "rhvoice-aleksandr: RHVoice library missing" in why
 
 
 def test_auto_choice_falls_back_to_espeak_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
+        "cuckoo.speech.tts.synth.rhvoice_available", lambda *a, **k: "RHVoice library missing"
+    )
+    monkeypatch.setattr(
         "cuckoo.speech.tts.synth.festival_available", lambda: "festival is not installed"
     )
     profile, why = choose_voice(cfg(tmp_path), load_profiles(tmp_path), None)
     assert profile.name == "espeak-ru"
     assert "festival-ru: festival is not installed" in why
+    assert "rhvoice-aleksandr: RHVoice library missing" in why
     assert "silero-v4-ru: model file" in why
+    assert "cuckoo models download silero-v5-cis" in why  # each file names its own download
 
 
 def test_no_voice_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cuckoo.speech.tts.synth.rhvoice_available", lambda *a, **k: "no rhv")
     monkeypatch.setattr("cuckoo.speech.tts.synth.festival_available", lambda: "no festival")
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(TtsError, match="no voice can speak here"):

@@ -1,4 +1,4 @@
-"""Text-to-speech: engines (Silero, Festival, espeak-ng), voice profiles, the phrase cache.
+"""Text-to-speech: engines (Silero, RHVoice, Festival, espeak-ng), voice profiles, the cache.
 
     synth = build_synthesizer(config)          # or build_synthesizer(config, "festival-ru")
     audio = synth.synthesize("Заказ № 123 готов", rate=8000)

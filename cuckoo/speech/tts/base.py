@@ -17,7 +17,7 @@ class Engine(Protocol):
     """One loaded voice. `render` returns audio at the engine's native rate (or at `rate` when
     the engine can produce it directly); the caller resamples."""
 
-    name: str  # "silero" | "festival" | "espeak"
+    name: str  # "silero" | "rhvoice" | "festival" | "espeak"
     native_rate: int  # what the voice sounds best at (for files)
 
     def render(self, text: str, *, rate: int) -> Audio: ...
@@ -36,9 +36,10 @@ def strip_stress(text: str) -> str:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
-def split_sentences(text: str, max_chars: int) -> list[str]:
+def split_sentences(text: str, max_chars: int, *, merge: bool = True) -> list[str]:
     """Split at sentence ends into pieces of at most `max_chars` (a sentence longer than that is
-    split at commas, then at spaces). Engines with an input limit synthesize piece by piece."""
+    split at commas, then at spaces). Engines with an input limit synthesize piece by piece;
+    `merge=False` keeps one piece per sentence (a streaming engine plays the first one early)."""
     pieces: list[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
         if not sentence:
@@ -47,6 +48,8 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
             pieces.append(sentence)
             continue
         pieces.extend(_split_long(sentence, max_chars))
+    if not merge:
+        return pieces
     # Merge short neighbours back so the engine gets natural chunks, not one sentence each.
     merged: list[str] = []
     for p in pieces:

@@ -1,18 +1,21 @@
 """Voice profiles: voices/<name>.toml says which engine speaks and how.
 
-    engine = "silero"            # silero | festival | espeak
-    speaker = "xenia"            # silero speaker; espeak voice ("ru"); festival voice function
-    model = "silero/v4_ru.pt"    # silero only: the model file, relative to models_dir
+    engine = "rhvoice"           # rhvoice | silero | festival | espeak
+    speaker = "aleksandr"        # rhvoice voice; silero speaker; espeak voice ("ru"); festival
+                                 # voice function
+    model = "silero/v4_ru.pt"    # silero: the model file, relative to models_dir; rhvoice: its
+                                 # data folder (languages/, voices/), "" = /usr/share/RHVoice
     sample_rate = 24000          # silero only: 8000 | 24000 | 48000 (files get this rate)
     tempo = 1.0                  # speech speed, 1.0 = the engine's normal
-    pitch = 50                   # espeak only, 0-99
+    pitch = 50                   # espeak and rhvoice, 0-99 (50 = the voice's own)
     volume = 1.0                 # gain applied to the samples
     lexicon = "lexicon.toml"     # pronunciation lexicon in voices_dir; "" = none
     put_accent = true            # silero: let the model place stress
     put_yo = true                # silero: restore "ё"
 
-Built-in profiles (festival-ru, espeak-ru, silero-v4-ru, silero-v5-ru, silero-v5-cis) exist even
-with an empty voices/ folder; a file with the same name overrides one.
+Built-in profiles (rhvoice-aleksandr, rhvoice-anna, rhvoice-irina, festival-ru, espeak-ru,
+silero-v4-ru, silero-v5-ru, silero-v5-cis) exist even with an empty voices/ folder; a file with
+the same name overrides one.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cuckoo.errors import ConfigError
 
-EngineName = Literal["silero", "festival", "espeak"]
+EngineName = Literal["silero", "rhvoice", "festival", "espeak"]
 
 
 class VoiceProfile(BaseModel):
@@ -45,10 +48,18 @@ class VoiceProfile(BaseModel):
     put_yo: bool = True
     license: str = ""
 
+    @property
+    def non_commercial(self) -> bool:
+        """The licence forbids commercial use (a robot calling a company's customers is)."""
+        text = self.license.lower()
+        return "non-commercial" in text or "noncommercial" in text or "by-nc" in text
+
     def fingerprint(self) -> str:
         """Everything that changes the sound: part of the cache key."""
         return self.model_dump_json(exclude={"description", "license", "lexicon"})
 
+
+RHVOICE_LICENSE = "GPL-2.0+ voice data, LGPL-2.1+ library (RHVoice, Debian non-free)"
 
 BUILTIN: dict[str, VoiceProfile] = {
     p.name: p
@@ -79,6 +90,28 @@ BUILTIN: dict[str, VoiceProfile] = {
             license="MIT",
         ),
         VoiceProfile(
+            name="rhvoice-aleksandr",
+            engine="rhvoice",
+            speaker="aleksandr",
+            description="RHVoice 1.14, male voice aleksandr",
+            license=RHVOICE_LICENSE,
+        ),
+        VoiceProfile(
+            name="rhvoice-anna",
+            engine="rhvoice",
+            speaker="anna",
+            tempo=0.9,  # anna is quick for a phone line: 0.9 ≈ RHVoice rate -0.2
+            description="RHVoice 1.14, female voice anna",
+            license=RHVOICE_LICENSE,
+        ),
+        VoiceProfile(
+            name="rhvoice-irina",
+            engine="rhvoice",
+            speaker="irina",
+            description="RHVoice 1.14, female voice irina",
+            license=RHVOICE_LICENSE,
+        ),
+        VoiceProfile(
             name="festival-ru",
             engine="festival",
             speaker="voice_msu_ru_nsh_clunits",
@@ -95,8 +128,16 @@ BUILTIN: dict[str, VoiceProfile] = {
     ]
 }
 
-# Order the automatic choice tries: the best sounding voice whose files are present.
-AUTO_ORDER = ["silero-v4-ru", "silero-v5-ru", "silero-v5-cis", "festival-ru", "espeak-ru"]
+# Order the automatic choice tries: the best sounding voice whose files are present and whose
+# licence allows a business to use it (non-commercial ones are skipped: name them to use them).
+AUTO_ORDER = [
+    "silero-v4-ru",
+    "silero-v5-ru",
+    "silero-v5-cis",
+    "rhvoice-aleksandr",
+    "festival-ru",
+    "espeak-ru",
+]
 
 
 def load_profile(path: Path) -> VoiceProfile:

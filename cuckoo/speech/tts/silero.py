@@ -25,6 +25,7 @@ import numpy as np
 
 from cuckoo.errors import TtsError
 from cuckoo.line.audio import Audio
+from cuckoo.speech.models import CATALOG
 from cuckoo.speech.tts.base import concat, split_sentences
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,14 @@ LICENSES = {
 
 _models: dict[Path, Any] = {}
 _models_lock = threading.Lock()
+
+
+def download_hint(path: Path) -> str:
+    """The command that fetches this model file (the catalog entry whose file it is)."""
+    spec = next((s for s in CATALOG.values() if Path(s.target).name == path.name), None)
+    if spec is None:
+        return "cuckoo models list shows the Silero files it can fetch"
+    return f"cuckoo models download {spec.name}"
 
 
 def _torch() -> Any:
@@ -60,9 +69,7 @@ def load_model(path: Path, *, threads: int = 1) -> Any:
     with _models_lock:
         if path not in _models:
             if not path.is_file():
-                raise TtsError(
-                    f"{path}: Silero model file not found (cuckoo models download silero-v4-ru)"
-                )
+                raise TtsError(f"{path}: Silero model file not found ({download_hint(path)})")
             torch.set_num_threads(threads)
             try:
                 importer = torch.package.PackageImporter(str(path))

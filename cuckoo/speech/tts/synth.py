@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from cuckoo.speech.tts.cache import PhraseCache, cache_key
 from cuckoo.speech.tts.espeak import EspeakEngine
 from cuckoo.speech.tts.festival import DEFAULT_VOICE, FestivalEngine, festival_available
 from cuckoo.speech.tts.profiles import AUTO_ORDER, BUILTIN, VoiceProfile, load_profiles
-from cuckoo.speech.tts.silero import SileroEngine
+from cuckoo.speech.tts.rhvoice import DATA_PATH, RHVoiceEngine, rhvoice_available
+from cuckoo.speech.tts.silero import SileroEngine, download_hint
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,13 @@ def silero_model_path(config: Config, profile: VoiceProfile) -> Path:
     return p if p.is_absolute() else config.path(config.models_dir) / p
 
 
+def rhvoice_data_path(config: Config, profile: VoiceProfile) -> Path:
+    if not profile.model:
+        return DATA_PATH
+    p = Path(profile.model)
+    return p if p.is_absolute() else config.path(config.models_dir) / p
+
+
 def unavailable_reason(config: Config, profile: VoiceProfile) -> str | None:
     """None if the profile's engine can run here, else why not (for auto choice and listing)."""
     if profile.engine == "silero":
@@ -93,16 +102,18 @@ def unavailable_reason(config: Config, profile: VoiceProfile) -> str | None:
             return "no model file configured"
         path = silero_model_path(config, profile)
         if not path.is_file():
-            return f"model file {path} not present"
+            return f"model file {path} not present ({download_hint(path)})"
         try:
-            import torch  # noqa: F401
+            import torch  # noqa: F401  (torch takes seconds to import: only for a Silero voice)
         except ImportError:
             return "torch is not installed (pip install 'cuckoo[silero]')"
         return None
+    if profile.engine == "rhvoice":
+        return rhvoice_available(
+            profile.speaker or "aleksandr", data_path=rhvoice_data_path(config, profile)
+        )
     if profile.engine == "festival":
         return festival_available()
-    import shutil
-
     return None if shutil.which("espeak-ng") else "espeak-ng is not installed"
 
 
@@ -116,6 +127,13 @@ def make_engine(config: Config, profile: VoiceProfile) -> Engine:
             put_accent=profile.put_accent,
             put_yo=profile.put_yo,
             tempo=profile.tempo,
+        )
+    if profile.engine == "rhvoice":
+        return RHVoiceEngine(
+            voice=profile.speaker or "aleksandr",
+            tempo=profile.tempo,
+            pitch=profile.pitch,
+            data_path=rhvoice_data_path(config, profile),
         )
     if profile.engine == "festival":
         return FestivalEngine(
@@ -147,6 +165,9 @@ def choose_voice(
         if profile is None:
             continue
         reason = unavailable_reason(config, profile)
+        if reason is None and profile.non_commercial:
+            # A robot calling a company's customers is commercial use: only by name.
+            reason = f"licence {profile.license}: not chosen automatically, set [speech] voice"
         if reason is None:
             why = "automatic choice" + (f" ({'; '.join(skipped)})" if skipped else "")
             return profile, why
