@@ -218,7 +218,7 @@ def concurrent(n: int, workdir: Path) -> None:
 
     outcomes: dict[str, int] = {"unfinished": unfinished} if unfinished else {}
     for r in results:
-        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        outcomes[str(r.outcome)] = outcomes.get(str(r.outcome), 0) + 1
     # Peak of simultaneously answered calls, from the customers' answered/ended events.
     marks = []
     for e in events:
@@ -304,7 +304,7 @@ def sequential(n: int, workdir: Path) -> None:
         t = time.monotonic()
         r = pool.submit(CallRequest(f"sip:s{i}@127.0.0.1:{sims.ports[0]}")).result(timeout=60)
         durations.append(time.monotonic() - t)
-        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        outcomes[str(r.outcome)] = outcomes.get(str(r.outcome), 0) + 1
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{n} calls, {outcomes}", flush=True)
     same_workers = pool.worker_pids() == pids and pool.restarts == 0
