@@ -220,7 +220,7 @@ def main() -> int:
         rig = cls(Path(tmp), phones_script(cast), opts)
         t0 = time.monotonic()
         rig.start()
-        print(f"rig up in {time.monotonic() - t0:.1f} s (phones, call worker, Festival warm-up)")
+        print(f"rig up in {time.monotonic() - t0:.1f} s (phones, call workers, voice warm-up)")
         try:
             t_flag = time.monotonic()
             rig.flag(documents(cast))
