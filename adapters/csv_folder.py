@@ -424,7 +424,30 @@ class CsvFolderAdapter:
         return self._written
 
     def check(self) -> None:
-        self._ensure_dirs()
+        """Read-only: the folder exists and cuckoo may read and move files in it; the
+        processed/failed/results folders are usable or can be made (nothing is created)."""
+        where = f"[adapters.{self.name}.folder]"
+        if not self.folder.exists():
+            raise ConfigError(f"{where} the folder {self.folder} does not exist")
+        if not self.folder.is_dir():
+            raise ConfigError(f"{where} {self.folder} is not a folder")
+        if not os.access(self.folder, os.R_OK | os.X_OK):
+            raise ConfigError(f"{where} cannot read the folder {self.folder} (permissions)")
+        if not os.access(self.folder, os.W_OK):
+            raise ConfigError(
+                f"{where} cannot move files out of {self.folder}: the folder is not writable"
+            )
+        for d in (self.processed, self.failed, self.results_path.parent):
+            if not d.exists():
+                continue  # made on the first poll, inside the writable folder
+            if not d.is_dir():
+                raise ConfigError(f"{where} {d} is not a folder")
+            if not os.access(d, os.R_OK | os.W_OK | os.X_OK):
+                raise ConfigError(f"{where} cannot read and write {d} (permissions)")
+        try:
+            next(iter(self.folder.glob(self.options.pattern)), None)
+        except OSError as e:
+            raise ConfigError(f"{where} cannot list {self.folder}: {e.strerror}") from e
 
 
 def _free_name(folder: Path, name: str) -> Path:

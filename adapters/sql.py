@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pydantic import field_validator, model_validator
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from adapters.base import CommonOptions, RejectedRows
@@ -157,6 +159,22 @@ def classify_db_error(e: BaseException) -> type[CuckooError]:
     return ConfigError
 
 
+def is_login_error(e: BaseException) -> bool:
+    """A refused login or an unknown database: the URL is wrong, not the query. Pure."""
+    orig = getattr(e, "orig", None) or e
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in ("28", "3D")  # invalid authorization, invalid catalog name
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in (1044, 1045, 1049)  # access denied (db, user), unknown database
+    text = str(orig).lower()
+    return any(
+        m in text
+        for m in ("authentication failed", "no pg_hba.conf entry", "access denied", "role ")
+    ) or ("database" in text and "does not exist" in text)
+
+
 class SqlAdapter:
     Options = SqlOptions
 
@@ -212,7 +230,13 @@ class SqlAdapter:
             raise self._error("write_back", e) from e
 
     def check(self) -> None:
-        """Connect and run the pending query once (no side effects). Raises like fetch."""
+        """Connect and run the pending query once, read-only (nothing is written, a missing
+        SQLite file is not created). Raises like fetch: ConfigError for a missing file, a
+        refused login or a broken query (with the database's words), ErpUnavailable for a
+        database that cannot be reached."""
+        missing = self._missing_sqlite_file()
+        if missing is not None:
+            raise missing
         try:
             with self.engine.connect() as conn:
                 conn.execute(self._query, self._query_params()).close()
@@ -237,15 +261,53 @@ class SqlAdapter:
             return local
         return v
 
+    def _missing_sqlite_file(self) -> ConfigError | None:
+        path = sqlite_file(self.engine.url)
+        if path is None or path.exists():
+            return None
+        return ConfigError(
+            f"[adapters.{self.name}.url] the SQLite file {path} does not exist "
+            "(cuckoo never creates an ERP database: check the path)"
+        )
+
     def _error(self, key: str, e: sa_exc.SQLAlchemyError) -> CuckooError:
+        missing = self._missing_sqlite_file()
+        if missing is not None:
+            return missing
         kind = classify_db_error(e)
         detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
         url = self.engine.url.render_as_string(hide_password=True)
+        if kind is ConfigError and is_login_error(e):
+            return ConfigError(f"[adapters.{self.name}.url] the database refused: {detail} ({url})")
         if kind is ErpUnavailable:
             return ErpUnavailable(f"adapters.{self.name}: database unavailable ({url}): {detail}")
         if kind is InputError:
             return InputError(f"[adapters.{self.name}.{key}] the database refused: {detail}")
         return ConfigError(f"[adapters.{self.name}.{key}] {detail} ({url})")
+
+
+def sqlite_file(url: sa.URL) -> Path | None:
+    """The file of a plain SQLite URL (not :memory:, not a file: URI); None for others."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    db = url.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def _open_existing_only(engine: sa.Engine, path: Path) -> None:
+    """SQLite creates a missing database file on connect: open it as a URI with mode=rw so a
+    wrong path fails ("unable to open database file") instead of making an empty ERP."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=rw"
+        if cargs:
+            cargs[0] = uri
+        else:
+            cparams["database"] = uri
+        cparams["uri"] = True
 
 
 def _make_engine(name: str, raw_url: str, base_dir: Path, options: SqlOptions) -> sa.Engine:
@@ -277,7 +339,7 @@ def _make_engine(name: str, raw_url: str, base_dir: Path, options: SqlOptions) -
         q = max(1, round(options.query_timeout_s))
         connect_args.update(connect_timeout=t, read_timeout=q, write_timeout=q)
     try:
-        return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     except sa_exc.NoSuchModuleError as e:
         raise ConfigError(
             f"[adapters.{name}.url] no SQLAlchemy dialect for {backend!r}: {e}"
@@ -288,3 +350,7 @@ def _make_engine(name: str, raw_url: str, base_dir: Path, options: SqlOptions) -
         raise ConfigError(
             f"[adapters.{name}.url] the database driver {driver!r} is not installed: {hint}"
         ) from e
+    path = sqlite_file(engine.url)
+    if path is not None:
+        _open_existing_only(engine, path)
+    return engine

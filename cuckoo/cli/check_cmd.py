@@ -1,7 +1,9 @@
 """`cuckoo check`: validate everything a running robot would load, before it runs.
 
 Checks, in order: cuckoo.toml; every scenario (file:line problems); each scenario's SMS text
-against the segment limit; every configured ERP adapter's options; every voice profile.
+against the segment limit; every enabled ERP adapter: its options, then its read-only probe
+(`adapter.check()`: connects and runs the query / asks 1C for one object / looks at the
+folder; nothing is written or created); every voice profile.
 Prints one line per problem and exits 1 if there is any, so it fits a deploy pipeline.
 """
 
@@ -19,7 +21,7 @@ from cuckoo.dialog import load_scenario, render_sms, validate_dir
 from cuckoo.dialog.loader import sample_context, scenario_files
 from cuckoo.dialog.schema import SmsState
 from cuckoo.dialog.templates import render
-from cuckoo.errors import ConfigError
+from cuckoo.errors import ConfigError, CuckooError
 from cuckoo.sms.segments import segments
 from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.tts.profiles import load_profiles
@@ -124,11 +126,37 @@ def _check_adapters(config: Any, report: CheckReport, source: Path | None) -> No
             report.notes.append(f"adapter {name}: disabled")
             continue
         try:
-            build_adapter(name, settings, config.base_dir)
+            adapter = build_adapter(name, settings, config.base_dir)
         except ConfigError as e:
             report.problems.extend(locate(str(e), source).splitlines())  # adapters.NAME.key
+            continue
+        try:
+            probe = getattr(adapter, "check", None)
+            if probe is None:
+                report.notes.append(f"adapter {name} ({settings.type}): options ok, no check()")
+                continue
+            probe()
+        except CuckooError as e:
+            report.problems.extend(locate(_keyed(name, str(e)), source).splitlines())
+        except Exception as e:  # an adapter of one's own that fails in its own way
+            report.problems.append(f"adapters.{name}: check() failed: {type(e).__name__}: {e}")
         else:
-            report.notes.append(f"adapter {name} ({settings.type}): ok")
+            report.notes.append(f"adapter {name} ({settings.type}): ok, reached")
+        finally:
+            close = getattr(adapter, "close", None)
+            if close is not None:
+                close()
+
+
+def _keyed(name: str, message: str) -> str:
+    """ConfigErrors start with "[adapters.NAME.key]"; the others ("adapters.NAME: ...", or
+    anything from an adapter of one's own) get "[adapters.NAME]" so `locate` finds the table."""
+    plain = f"adapters.{name}: "
+    if message.startswith(plain):
+        return f"[adapters.{name}] " + message[len(plain) :]
+    if message.startswith("["):
+        return message
+    return f"[adapters.{name}] {message}"
 
 
 def _check_voices(config: Any, report: CheckReport) -> None:

@@ -4,7 +4,6 @@ exposes `register(subparsers)`; heavy imports happen inside the command, not at 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from cuckoo.cli import (
@@ -18,6 +17,7 @@ from cuckoo.cli import (
     store_cmds,
     telephony_cmds,
 )
+from cuckoo.cli.logs import setup_logging
 from cuckoo.errors import CuckooError
 
 # Each defines register(subparsers) -> None; the help lists them in this order.
@@ -49,12 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:  # it announces every dictionary load at INFO
-        logging.getLogger("pymorphy3").setLevel(logging.WARNING)
+    setup_logging(args.verbose)  # quiet httpx & co., secrets and message texts masked
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

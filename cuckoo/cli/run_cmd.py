@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Mapping
 from types import FrameType
@@ -37,7 +38,10 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
-        "--once", action="store_true", help="one poll + dispatch + flush cycle, then exit"
+        "--once",
+        action="store_true",
+        help="one poll + dispatch + flush cycle, then exit: 0 if it went cleanly, 1 if the "
+        "cycle had errors (an ERP unreachable, a failed write-back, ...; listed on stderr)",
     )
     run.add_argument(
         "--channel",
@@ -101,8 +105,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"reported {report.reported}, reaped {report.reaped}"
             )
             for err in report.errors:
-                print(f"warning: {err}")
-            return 0
+                print(f"error: {err}", file=sys.stderr)
+            return 1 if report.errors else 0
         stop = threading.Event()
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -22,7 +22,7 @@ from cuckoo.dialog.loader import (
 )
 from cuckoo.dialog.runner import run_dialog
 from cuckoo.dialog.text_line import TextLine
-from cuckoo.domain import Variables
+from cuckoo.domain import Outcome, Variables
 from cuckoo.errors import ConfigError, InputError
 
 
@@ -47,7 +47,10 @@ def register(sub: Any) -> None:
         description=(
             "The robot's lines are printed; answer with digits (DTMF), words (understood like "
             "speech), an empty line (silence) or end of input (hang up). Works with a pipe: "
-            "printf '1\\n' | cuckoo scenario simulate documents_sent"
+            "printf '1\\n' | cuckoo scenario simulate documents_sent. Exit status: 0 when "
+            "the dialog reached the scenario's goal (outcome confirmed), 3 when it ended "
+            "without it (declined, callback, hung up, ...), 1 on errors (unknown or invalid "
+            "scenario, bad --var)."
         ),
     )
     sim.add_argument("name", help="scenario name (or a path to a .yaml file)")
@@ -176,4 +179,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"transcript: {result.transcript}")
     if result.sms_text:
         print(f"sms: {result.sms_text}")
-    return 0
+    return simulate_exit_code(result.outcome)
+
+
+# `cuckoo scenario simulate` exit status (also in its --help and the README).
+EXIT_GOAL = 0  # the scenario's goal was reached (outcome confirmed)
+EXIT_NOT_GOAL = 3  # the dialog ended some other way; 1 (CuckooError, in main) = errors
+
+
+def simulate_exit_code(outcome: Outcome) -> int:
+    return EXIT_GOAL if outcome is Outcome.CONFIRMED else EXIT_NOT_GOAL

@@ -88,7 +88,8 @@ def parse(text: str, *, source: str = "cuckoo.toml", base_dir: Path | None = Non
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from e
     try:
-        return Config.model_validate({**data, "base_dir": base_dir or Path(".")})
+        base = base_dir or Path(".")  # also where *_file secrets are read from
+        return Config.model_validate({**data, "base_dir": base}, context={"base_dir": base})
     except ValidationError as e:
         problems = []
         for err in e.errors():

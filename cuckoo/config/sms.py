@@ -12,9 +12,18 @@ host = "smpp.example.net"
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from cuckoo.config.secrets import env_checked, file_checked, resolve_secret
 
 ReceiptStatusName = Literal["delivered", "undeliverable", "expired"]
 
@@ -26,7 +35,9 @@ class SmppGatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=2775, ge=1, le=65535)
     system_id: str = ""
-    password: str = ""
+    password: str = Field(default="", repr=False)
+    password_env: str | None = None  # or: the environment variable holding the password
+    password_file: str | None = None  # or: a file holding it (relative to cuckoo.toml)
     system_type: str = ""
     # The gateway's limit of submit_sm per second (each part of a long SMS is one); 0 = none.
     max_per_second: float = Field(default=0.0, ge=0)
@@ -48,15 +59,35 @@ class SmppGatewaySettings(BaseModel):
     # Phone as the SMSC wants it: "international" = 79123456789 (TON 1), "plus" = +79123456789.
     dest_format: Literal["international", "plus"] = "international"
 
+    @field_validator("password_env")
+    @classmethod
+    def _password_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("password_file")
+    @classmethod
+    def _password_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
+    @model_validator(mode="after")
+    def _password_secret(self, info: ValidationInfo) -> Self:
+        resolve_secret(self, "password", info)
+        return self
+
 
 class HttpGatewaySettings(BaseModel):
     """A generic HTTP SMS API. Templates are Jinja2 with: to (E.164, +7...), to_digits
-    (79...), text, sender, and for status polling/webhooks: id."""
+    (79...), text, sender, secret, and for status polling/webhooks: id. `secret` (the API
+    key or password: SMS.ru's api_id, SMSC's psw) may come from `secret_env` / `secret_file`
+    instead of the file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["http"] = "http"
     url: str = ""  # template
+    secret: str = Field(default="", repr=False)  # {{ secret }} in the templates
+    secret_env: str | None = None  # or: the environment variable holding it
+    secret_file: str | None = None  # or: a file holding it (relative to cuckoo.toml)
     method: Literal["GET", "POST"] = "POST"
     headers: dict[str, str] = {}  # values are templates
     params: dict[str, str] = {}  # query string; values are templates
@@ -93,6 +124,21 @@ class HttpGatewaySettings(BaseModel):
     status_regex: str = ""  # or group 1 of a regex
     poll_interval_s: float = Field(default=60.0, gt=0)
     poll_give_up_s: float = Field(default=3 * 86400.0, gt=0)  # stop polling an id after this
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("secret_file")
+    @classmethod
+    def _secret_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
+    @model_validator(mode="after")
+    def _secret_secret(self, info: ValidationInfo) -> Self:
+        resolve_secret(self, "secret", info)
+        return self
 
 
 GatewaySettings = Annotated[SmppGatewaySettings | HttpGatewaySettings, Field(discriminator="type")]

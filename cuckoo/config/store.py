@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from cuckoo.config.secrets import env_checked, file_checked, resolve_secret
 
 
 class StoreSettings(BaseModel):
@@ -10,10 +14,27 @@ class StoreSettings(BaseModel):
 
     # SQLAlchemy URL. Empty: SQLite file `<var_dir>/cuckoo.sqlite`. For several workers use
     # PostgreSQL, e.g. "postgresql+psycopg://cuckoo@db.local/cuckoo".
-    url: str = ""
+    url: str = Field(default="", repr=False)
+    url_env: str | None = None  # or: the environment variable holding the URL
+    url_file: str | None = None  # or: a file holding it (relative to cuckoo.toml's folder)
     # SQLite only: how long a writer waits for another process's lock before giving up.
     busy_timeout_ms: int = Field(default=10_000, ge=0)
     # Country assumed for phone numbers written without "+" (ISO 3166 alpha-2).
     default_region: str = "RU"
     # Log every SQL statement (debugging only).
     echo: bool = False
+
+    @field_validator("url_env")
+    @classmethod
+    def _url_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("url_file")
+    @classmethod
+    def _url_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
+    @model_validator(mode="after")
+    def _url_secret(self, info: ValidationInfo) -> Self:
+        resolve_secret(self, "url", info)
+        return self

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from cuckoo.config.secrets import env_checked, file_checked, resolve_secret
 
 
 class DialRule(BaseModel):
@@ -35,11 +44,28 @@ class TrunkSettings(BaseModel):
     domain: str = ""  # host[:port] calls go to: sip:<number>@<domain>
     registrar: str = ""  # e.g. "sip:pbx.example.com"; empty: no REGISTER (IP authentication)
     username: str = ""  # digest credentials (used for REGISTER and INVITE challenges)
-    password: str = ""
+    password: str = Field(default="", repr=False)
+    password_env: str | None = None  # or: the environment variable holding the password
+    password_file: str | None = None  # or: a file holding it (relative to cuckoo.toml)
     realm: str = "*"
     proxy: str = ""  # outbound proxy, e.g. "sip:10.0.0.1:5060;lr"
     caller_id: str = ""  # From URI, e.g. "sip:74951234567@pbx.example.com"
     register_timeout_s: int = 300
+
+    @field_validator("password_env")
+    @classmethod
+    def _password_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("password_file")
+    @classmethod
+    def _password_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
+    @model_validator(mode="after")
+    def _password_secret(self, info: ValidationInfo) -> Self:
+        resolve_secret(self, "password", info)
+        return self
 
 
 class AmdSettings(BaseModel):

@@ -1,7 +1,8 @@
 """Generic HTTP SMS gateway (httpx): one config shape covers the usual aggregator APIs.
 
 Request: url / params / headers / form / body are Jinja2 templates over
-    to (+79123456789), to_digits (79123456789), text, sender
+    to (+79123456789), to_digits (79123456789), text, sender, secret ([sms.gateways.NAME]
+    secret / secret_env / secret_file)
 Answer: accepted when the status code is in ok_status and the optional JSON-path / regex checks
 hold; the message id comes from id_json_path / id_regex. Connection errors, 5xx and 429 are
 retried `retries` times, then the attempt is UNREACHABLE (→ NETWORK, the scheduler retries).
@@ -113,7 +114,13 @@ class HttpGateway:
 
     def send(self, to: str, text: str, sender: str) -> SubmitResult:
         s = self.settings
-        ctx = {"to": to, "to_digits": to.lstrip("+"), "text": text, "sender": sender}
+        ctx = {
+            "to": to,
+            "to_digits": to.lstrip("+"),
+            "text": text,
+            "sender": sender,
+            "secret": s.secret,
+        }
         try:
             request = self._http.build_request(
                 s.method,

@@ -47,6 +47,10 @@ except ImportError as e:  # pragma: no cover - depends on the install
     raise ImportError("the SMPP gateway needs smpplib: pip install 'cuckoo[sms]'") from e
 
 log = logging.getLogger(__name__)
+# smpplib's client logs a hex dump of every PDU at DEBUG: the bind's password, each message's
+# text. Its lines go to this logger, held at INFO whatever the root level is.
+_wire_log = logging.getLogger(__name__ + ".wire")
+_wire_log.setLevel(logging.INFO)
 
 ESME_ROK = 0x00
 ESME_RSYSERR = 0x08
@@ -347,6 +351,7 @@ class SmppGateway:
             timeout=s.response_timeout_s,
             sequence_generator=_LockedSequence(),
             allow_unknown_opt_params=True,
+            logger_name=_wire_log.name,
         )
         try:
             client.connect()

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cuckoo.config import Config
+from cuckoo.config.private import private_dir, private_file
 from cuckoo.errors import ConfigError
 
 __all__ = ["Database", "default_url", "is_postgres", "make_engine"]
@@ -34,6 +35,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
     """An engine set up for cuckoo: SQLite in WAL mode with BEGIN IMMEDIATE transactions."""
     if not url.startswith("sqlite"):
         return create_engine(url, echo=echo, pool_pre_ping=True)
+    db = make_url(url).database
+    if db and db != ":memory:" and not db.startswith("file:"):
+        private_file(db)  # SQLite would make it with the umask's mode; -wal/-shm copy this one
     engine = create_engine(
         url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     )
@@ -63,7 +67,7 @@ def default_url(config: Config) -> str:
     if config.store.url:
         return config.store.url
     var = config.path(config.var_dir)
-    var.mkdir(parents=True, exist_ok=True)
+    private_dir(var)
     return f"sqlite:///{Path(var, 'cuckoo.sqlite').resolve()}"
 
 

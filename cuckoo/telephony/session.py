@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cuckoo.config.private import private_file
 from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
 from cuckoo.errors import EngineError, InputError, TooManyCalls
@@ -559,8 +560,8 @@ def write_stereo_wav(path: str | Path, left: list[bytes], right: list[bytes]) ->
     inter = np.empty(2 * n * 160, dtype="<i2")
     inter[0::2] = a[: n * 160]
     inter[1::2] = b[: n * 160]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
+    private_file(path)  # a customer's voice: 0600 in a 0700 folder
+    with open(path, "wb") as f, wave.open(f, "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(TELEPHONY_RATE)

@@ -123,6 +123,12 @@ class Scheduler:
         self._channel_caps = {ChannelKind.CALL: cluster_calls} if cluster_calls else None
         self._stopping = threading.Event()
         self._aps: object | None = None
+        self._cycle_errors: list[str] | None = None  # collected while run_once runs
+
+    def _error(self, text: str) -> None:
+        """A failure `run --once` must report (its exit status); the jobs only log it."""
+        if self._cycle_errors is not None:
+            self._cycle_errors.append(text)
 
     # ---- jobs ------------------------------------------------------------------------------
 
@@ -144,6 +150,7 @@ class Scheduler:
                 state.next_poll_at = now + timedelta(seconds=delay)
                 level = logging.WARNING if isinstance(e, ErpUnavailable) else logging.ERROR
                 log.log(level, "ERP %s: fetch failed (%s); next try in %.0f s", name, e, delay)
+                self._error(f"ERP {name}: fetch failed: {e}")
                 continue
             state.failures, state.next_poll_at = 0, None
             report = self.store.ingest(items, self.clock())
@@ -296,6 +303,7 @@ class Scheduler:
                     item.id, f"{type(e).__name__}: {e}", self.clock() + timedelta(seconds=delay)
                 )
                 log.warning("ERP %s: report failed (%s); retry in %.0f s", item.source, e, delay)
+                self._error(f"ERP {item.source}: report failed: {e}")
                 if isinstance(e, ErpUnavailable):
                     down.add(item.source)
                 continue
@@ -336,6 +344,7 @@ class Scheduler:
             r = sender.send_text(n, item.text)
         except Exception as e:  # a channel bug: keep the request, try again later
             log.exception("%s: sending the requested SMS failed", where)
+            self._error(f"{where}: sending the requested SMS failed: {type(e).__name__}: {e}")
             now = self.clock()
             r = AttemptResult(
                 Outcome.NETWORK, now, now, detail=f"SMS channel error: {type(e).__name__}: {e}"
@@ -392,14 +401,18 @@ class Scheduler:
         """One cycle: poll, reap, dispatch everything due now (within the caps), wait for the
         attempts, send the SMS they asked for, flush the outbox."""
         report = CycleReport()
-        report.ingested = self.poll()
-        report.reaped = self.reap()
-        report.dispatched = self.drain(600.0 if timeout is None else timeout)
-        self.warn_missing_channels()
-        if not self.wait_idle(timeout):
-            report.errors.append(f"{self.in_flight()} attempts still running after {timeout} s")
-        report.sms_sent = self.flush_sms_requests()  # asked for by the calls just finished
-        report.reported = self.flush_outbox()
+        self._cycle_errors = report.errors  # ERP fetch / write-back failures land here too
+        try:
+            report.ingested = self.poll()
+            report.reaped = self.reap()
+            report.dispatched = self.drain(600.0 if timeout is None else timeout)
+            self.warn_missing_channels()
+            if not self.wait_idle(timeout):
+                report.errors.append(f"{self.in_flight()} attempts still running after {timeout} s")
+            report.sms_sent = self.flush_sms_requests()  # asked for by the calls just finished
+            report.reported = self.flush_outbox()
+        finally:
+            self._cycle_errors = None
         return report
 
     def start(self) -> None:

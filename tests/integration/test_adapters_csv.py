@@ -240,11 +240,23 @@ def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
         make(tmp_path, folder="nowhere").fetch_pending()
 
 
-def test_check_creates_the_working_folders(tmp_path: Path) -> None:
+def test_check_is_read_only(tmp_path: Path) -> None:
     (tmp_path / "inbox").mkdir()
     make(tmp_path).check()
-    assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == [
-        "failed",
-        "processed",
-        "results",
-    ]
+    assert list((tmp_path / "inbox").iterdir()) == []  # the working folders come with a poll
+
+
+def test_check_names_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[adapters.drop.folder\] the folder .*nowhere does"):
+        make(tmp_path, folder="nowhere").check()
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
+def test_check_names_an_unreadable_folder(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir(mode=0o300)
+    try:
+        with pytest.raises(ConfigError, match=r"cannot read the folder .*inbox"):
+            make(tmp_path).check()
+    finally:
+        (tmp_path / "inbox").chmod(0o700)

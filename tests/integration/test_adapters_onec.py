@@ -339,3 +339,18 @@ def test_check_asks_1c_once(server: OneCServer) -> None:
     assert [m for m, _ in server.state.requests] == ["GET"]
     with pytest.raises(ConfigError, match="bad credentials"):
         make(server, password="x").check()
+
+
+def test_1c_down_is_unavailable_and_named(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # released: nobody listens there
+    adapter = build_adapter(
+        "erp1c",
+        AdapterSettings.model_validate(
+            {"type": "onec", "url": f"http://127.0.0.1:{port}/base/odata/standard.odata/"}
+        ),
+        tmp_path,
+    )
+    with pytest.raises(ErpUnavailable, match=r"adapters.erp1c: cannot reach 1C .*refused"):
+        adapter.check()

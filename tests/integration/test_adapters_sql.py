@@ -261,7 +261,7 @@ def test_database_down_is_retryable(url: str, tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_bad_credentials_are_a_config_error(tmp_path: Path) -> None:
     adapter = make("postgresql+psycopg://nobody_here@127.0.0.1:5432/test", tmp_path)
-    with pytest.raises(ConfigError, match=r"\[adapters.shop.pending_query\].*nobody_here"):
+    with pytest.raises(ConfigError, match=r"\[adapters.shop.url\] the database refused.*nobody"):
         adapter.fetch_pending()
     adapter.close()
 
@@ -334,3 +334,27 @@ def test_hung_query_times_out_as_retryable(tmp_path: Path) -> None:
         with pytest.raises(ErpUnavailable, match="statement timeout"):
             adapter.fetch_pending()
         adapter.close()
+
+
+def test_a_missing_sqlite_file_is_named_and_never_created(tmp_path: Path) -> None:
+    adapter = make("sqlite:///var/erp.db", tmp_path)
+    missing = r"\[adapters.shop.url\] the SQLite file .*var/erp.db does not exist"
+    with pytest.raises(ConfigError, match=missing):
+        adapter.check()
+    with pytest.raises(ConfigError, match=missing):
+        adapter.fetch_pending()
+    (tmp_path / "var").mkdir()  # even with its folder there, nothing makes the file
+    with pytest.raises(ConfigError, match=missing):
+        adapter.fetch_pending()
+    with pytest.raises(ConfigError, match=missing):
+        adapter.report(report("1", Status.CONFIRMED))
+    assert list((tmp_path / "var").iterdir()) == []
+
+
+@pytest.mark.postgres
+def test_a_refused_postgresql_login_names_the_url(tmp_path: Path) -> None:
+    adapter = make("postgresql+psycopg://no_such_user:s3cret@127.0.0.1:5432/test", tmp_path)
+    with pytest.raises(ConfigError, match=r"\[adapters.shop.url\] the database refused") as e:
+        adapter.check()
+    assert 'role "no_such_user" does not exist' in str(e.value)
+    assert "s3cret" not in str(e.value)

@@ -4,6 +4,7 @@ port 0), and the receipt webhook listener called over real HTTP."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from cuckoo.cli.logs import QUIET_LOGGERS, quiet_libraries
+from cuckoo.config import load as load_config
 from cuckoo.config.sms import HttpGatewaySettings, SmsSettings, WebhookSettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.sms import SmsChannel
@@ -60,11 +63,19 @@ class Provider:
                         self._answer(200, provider.on_send(q))
                     elif url.path == "/sms/status":
                         self._answer(200, provider.on_status(q["sms_id"]))
+                    elif url.path == "/sys/status.php":  # SMSC-shaped
+                        self._answer(200, {"status": 1, "last_date": "01.12.2026 10:00:00"})
                     else:
                         self._answer(404, {"status": "ERROR"})
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path == "/sys/send.php":  # SMSC-shaped: a form, an id back
+                    form = dict(urllib.parse.parse_qsl(body.decode()))
+                    with provider.lock:
+                        provider.sent.append(form)
+                        self._answer(200, {"id": len(provider.sent), "cnt": 1})
+                    return
                 with provider.lock:
                     payload = json.loads(body)
                     provider.sent.append({**payload, "content_type": self.headers["Content-Type"]})
@@ -390,3 +401,130 @@ sms_id = "{{{{ id }}}}"
     assert "accepted: message id 000000-0000001" in proc.stdout
     assert "receipt: delivered" in proc.stdout
     assert provider.sent[0]["msg"] == "Заказ готов"
+
+
+# ---- no secret and no message text in any log line -----------------------------------------
+
+SECRET = "s3cr3t-API-key-9f2c"
+TEXT = "Заказ 4711 готов, Пётр Иванович"
+
+
+def leaked(records: list[logging.LogRecord]) -> list[str]:
+    """Log lines that show the secret or the message text, in any spelling a URL or a form
+    gives them (as is, percent-encoded, plus-encoded)."""
+    needles = {SECRET, TEXT, urllib.parse.quote(TEXT), urllib.parse.quote_plus(TEXT)}
+    needles |= {TEXT.split(",")[0], urllib.parse.quote(TEXT.split(",")[0])}
+    out = []
+    for r in records:
+        line = f"{r.name}: {r.getMessage()} {r.exc_text or ''}"
+        if any(n in line for n in needles):
+            out.append(line)
+    return out
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every logger at DEBUG but the libraries cuckoo's logging setup holds at WARNING."""
+    saved = {n: logging.getLogger(n).level for n in QUIET_LOGGERS}
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="cuckoo")
+    quiet_libraries()
+    yield caplog
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def send_and_poll(gw: HttpGateway) -> None:
+    """Through the SMS channel, as the worker does: a send, then status polls to the receipt."""
+    receipts: list[tuple[str, str]] = []
+    channel = SmsChannel(
+        SmsSettings(sender="Shop"),
+        {gw.name: gw},
+        text_for=lambda n: TEXT,
+        is_blocked=lambda p: False,
+        on_receipt=lambda mid, st: receipts.append((mid, st)),
+        clock=lambda: datetime.now(UTC),
+    )
+    try:
+        result = channel.deliver(notification())
+        assert result.outcome is Outcome.SENT, result.detail
+        while not receipts:
+            assert gw.poll_once() in (0, 1)
+    finally:
+        gw.close()
+
+
+def test_smsru_shaped_secret_and_text_never_logged(
+    provider: Provider, debug_logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUCKOO_TEST_SMS_SECRET", SECRET)
+    settings = smsru_like(
+        provider.url,
+        secret_env="CUCKOO_TEST_SMS_SECRET",
+        params={"api_id": "{{ secret }}", "to": "{{ to_digits }}", "msg": "{{ text }}"},
+        status_params={"api_id": "{{ secret }}", "sms_id": "{{ id }}"},
+    )
+    # the check can see a leak: httpx, left at INFO, writes the whole request URL
+    logging.getLogger("httpx").setLevel(logging.INFO)
+    send_and_poll(HttpGateway("smsru", settings))
+    assert leaked(debug_logs.records), "httpx at INFO logs the URL (what this test catches)"
+    debug_logs.clear()
+    quiet_libraries()
+    send_and_poll(HttpGateway("smsru", settings))
+    assert provider.sent[-1]["api_id"] == SECRET and provider.sent[-1]["msg"] == TEXT
+    assert debug_logs.records  # cuckoo did log (at DEBUG and up) ...
+    assert leaked(debug_logs.records) == []  # ... but never the secret or the text
+
+
+def test_smsc_shaped_password_and_text_never_logged(
+    provider: Provider, debug_logs: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    (tmp_path / "smsc.psw").write_text(SECRET + "\n", encoding="utf-8")
+    toml = tmp_path / "cuckoo.toml"
+    toml.write_text(
+        f"""
+[sms.gateways.smsc]
+type = "http"
+method = "POST"
+url = "{provider.url}/sys/send.php"
+secret_file = "smsc.psw"
+form = {{login = "shop", psw = "{{{{ secret }}}}", phones = "{{{{ to }}}}", \
+mes = "{{{{ text }}}}", fmt = "3"}}
+ok_regex = '"id"\\s*:'
+id_json_path = "id"
+receipts = "poll"
+status_url = "{provider.url}/sys/status.php"
+status_params = {{login = "shop", psw = "{{{{ secret }}}}", phone = "{{{{ to }}}}", \
+id = "{{{{ id }}}}", fmt = "3"}}
+status_json_path = "status"
+status_map = {{"1" = "delivered"}}
+poll_interval_s = 3600
+""",
+        encoding="utf-8",
+    )
+    settings = load_config(toml).sms.gateways["smsc"]
+    assert isinstance(settings, HttpGatewaySettings)
+    assert settings.secret == SECRET  # read from the file, its newline dropped
+    send_and_poll(HttpGateway("smsc", settings))
+    assert provider.sent[-1]["psw"] == SECRET and provider.sent[-1]["mes"] == TEXT
+    assert debug_logs.records
+    assert leaked(debug_logs.records) == []
+
+
+def test_refusals_and_outages_do_not_log_the_secret(
+    provider: Provider, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    settings = smsru_like(
+        provider.url,
+        secret=SECRET,
+        params={"api_id": "{{ secret }}", "to": "{{ to_digits }}", "msg": "{{ text }}"},
+        status_params={"api_id": "{{ secret }}", "sms_id": "{{ id }}"},
+    )
+    provider.fail_next = 10  # 503s: retried, then unreachable
+    gw = HttpGateway("smsru", settings)
+    try:
+        assert gw.send("+79123456789", TEXT, "Shop").state is SubmitState.UNREACHABLE
+    finally:
+        gw.close()
+    assert leaked(debug_logs.records) == []
+    assert SECRET not in repr(settings)  # nor in a printed config

@@ -577,3 +577,35 @@ port = 0
     submits = {s["text"]: (s["src"], s["system_id"]) for s in smsc.of("submit")}
     assert submits == {"Для default": ("Cuckoo", "main"), "Для acme": ("ACME", "backup")}
     assert len(smsc.wait_count("unbind", 2)) == 2  # close() unbound both
+
+
+def test_password_and_text_never_logged(
+    smsc: Smsc, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every logger at DEBUG (smpplib's wire dump included): a bind, a send, its receipt, and
+    neither the password nor the text appears in any record, not even as hex."""
+    password, text = "pw-6e1a", "Ваш заказ 4711 готов, Пётр"
+    monkeypatch.setenv("CUCKOO_TEST_SMPP_PASSWORD", password)
+    caplog.set_level(logging.DEBUG)
+    for name in ("cuckoo", "smpp"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    # (cuckoo.sms.smpp.wire, smpplib's PDU hex dumps, stays at INFO: the module holds it there)
+    settings = SmppGatewaySettings(
+        port=smsc.port, system_id="cuckoo", password_env="CUCKOO_TEST_SMPP_PASSWORD", **FAST
+    )
+    assert settings.password == password
+    gw = SmppGateway("test", settings)
+    try:
+        assert gw.wait_bound(10), gw.last_error
+        receipts = Receipts()
+        r = make_channel(gw, receipts).deliver(notification(text=text))
+        assert r.outcome is Outcome.SENT, r.detail
+        assert smsc.wait_for("submit")["text"] == text
+        receipts.wait(1)
+    finally:
+        gw.close()
+    needles = [password, text, text.split(",")[0]]
+    needles += [password.encode().hex(), text.encode("utf-16-be").hex()[:40]]
+    lines = [f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in caplog.records]
+    assert any("bound" in line for line in lines)  # the gateway did log
+    assert [line for line in lines if any(n in line for n in needles)] == []

@@ -16,6 +16,7 @@ import struct
 import tempfile
 from pathlib import Path
 
+from cuckoo.config.private import private_dir
 from cuckoo.line.audio import Audio
 
 MAGIC = b"CKO1"
@@ -51,7 +52,7 @@ class PhraseCache:
 
     def put(self, key: str, audio: Audio) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # phrases hold customers' names and sums; mkstemp: 0600
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pcm")
         try:
             with os.fdopen(fd, "wb") as f:
