@@ -23,6 +23,7 @@ shared by this process and the phones' events. Everything runs on this one machi
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -46,7 +47,7 @@ children=2
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
 alias="127.0.0.1:{port}"
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="{mpath}"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -122,11 +123,14 @@ def kamailio_rig(base: Any, phones: int) -> Any:
                 for ds, port in zip(digits, ports, strict=True)
             )
             cfg = self.workdir / "kamailio.cfg"
-            cfg.write_text(KAMAILIO_CFG.format(port=kport, routes=routes))
+            mpath = next(iter(sorted(Path("/usr/lib").glob("*/kamailio/modules"))), None)
+            cfg.write_text(KAMAILIO_CFG.format(port=kport, routes=routes, mpath=f"{mpath}/"))
             (self.workdir / "kam").mkdir()
             self.kam = subprocess.Popen(
                 [
-                    "kamailio",
+                    # Debian installs it in /usr/sbin, which a non-root PATH lacks
+                    shutil.which("kamailio", path=os.environ["PATH"] + ":/usr/sbin:/sbin")
+                    or "kamailio",
                     "-f",
                     str(cfg),
                     "-DD",

@@ -2,8 +2,8 @@
 
 `db_url`: a fresh, empty database per test, on SQLite (a temp file) and on PostgreSQL (its own
 schema in the `test` database, dropped afterwards, so parallel runs don't collide). PostgreSQL
-tests are skipped — with the reason — only when the server does not answer. Override the server
-with CUCKOO_TEST_PG_URL.
+tests (the `postgres` mark or the `pg_url` fixture) are skipped — with the reason — only when the
+server does not answer. Override the server with CUCKOO_TEST_PG_URL.
 """
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ def pg_unreachable() -> str | None:
         except Exception as e:  # any failure to connect means: skip, and say why
             _pg_problem = f"PostgreSQL at {PG_URL} is unreachable: {type(e).__name__}: {e}"
     return _pg_problem
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A test that talks to PostgreSQL directly (not through pg_url) skips too, instead of erroring.
+    if item.get_closest_marker("postgres") is not None:
+        problem = pg_unreachable()
+        if problem:
+            pytest.skip(problem)
 
 
 def pg_schema_url(schema: str) -> str:

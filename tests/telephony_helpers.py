@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,23 @@ from cuckoo.line.speech import RecognizerFactory, Synthesizer
 from cuckoo.speech.tts import espeak_synthesizer
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Debian puts servers (kamailio) in the sbin folders, which a non-root user's PATH lacks.
+SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def find_tool(name: str) -> str | None:
+    """The path of an installed program: on PATH, else in the sbin folders."""
+    found = shutil.which(name)
+    if found:
+        return found
+    return shutil.which(name, path=os.pathsep.join(SBIN_DIRS))
+
+
+def kamailio_modules_dir() -> str:
+    """Debian's kamailio module folder for this machine's architecture."""
+    dirs = sorted(Path("/usr/lib").glob("*/kamailio/modules"))
+    return f"{dirs[0]}/" if dirs else "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:

@@ -3,6 +3,7 @@ local PostgreSQL (and MariaDB when it runs), dropped afterwards."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-MARIADB_ADMIN_URL = "mysql+pymysql://root@127.0.0.1:3306/mysql"
+# .ci/run makes a passwordless cuckoo_test user where root only logs in by unix socket (stock Debian)
+MARIADB_ADMIN_URL = os.environ.get(
+    "CUCKOO_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql"
+)
 
 
 def _admin_engine(url: str) -> sa.Engine:
@@ -28,6 +32,10 @@ def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
     name = f"cuckoo_adapters_{uuid.uuid4().hex[:12]}"
     if kind == "postgres":
         admin = _admin_engine(PG_ADMIN_URL)
+        try:
+            admin.connect().close()
+        except sa.exc.OperationalError as e:
+            pytest.skip(f"PostgreSQL is not running on 127.0.0.1:5432: {e.orig}")
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
         drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
         create = f'CREATE DATABASE "{name}"'
@@ -37,7 +45,7 @@ def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
         try:
             admin.connect().close()
         except sa.exc.OperationalError as e:
-            pytest.skip(f"MariaDB is not running on 127.0.0.1:3306: {e.orig}")
+            pytest.skip(f"MariaDB at {MARIADB_ADMIN_URL} does not answer: {e.orig}")
         url = MARIADB_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}?charset=utf8mb4"
         drop = f"DROP DATABASE IF EXISTS `{name}`"
         create = f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,11 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from telephony_helpers import REPO, SimPhoneProc, free_port
+from telephony_helpers import REPO, SimPhoneProc, find_tool, free_port, kamailio_modules_dir
+
+KAMAILIO = find_tool("kamailio")
 
 pytestmark = [
     pytest.mark.sip,
-    pytest.mark.skipif(shutil.which("kamailio") is None, reason="kamailio is not installed"),
+    pytest.mark.skipif(KAMAILIO is None, reason="kamailio is not installed"),
 ]
 
 KAMAILIO_CFG = """#!KAMAILIO
@@ -29,7 +30,7 @@ children=1
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
 alias="127.0.0.1:{port}"
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="{mpath}"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -94,12 +95,16 @@ def phone(workdir: Path) -> Iterator[SimPhoneProc]:
 def kamailio(workdir: Path, phone: SimPhoneProc) -> Iterator[int]:
     port = free_port()
     cfg = workdir / "kamailio.cfg"
-    cfg.write_text(KAMAILIO_CFG.format(port=port, password="s3cret", callee_port=phone.port))
+    cfg.write_text(
+        KAMAILIO_CFG.format(
+            port=port, password="s3cret", callee_port=phone.port, mpath=kamailio_modules_dir()
+        )
+    )
     rundir = workdir / "run"
     rundir.mkdir()
     log = open(workdir / "kamailio.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        ["kamailio", "-f", str(cfg), "-DD", "-E", "-Y", str(rundir), "-m", "32", "-M", "8"],
+        [str(KAMAILIO), "-f", str(cfg), "-DD", "-E", "-Y", str(rundir), "-m", "32", "-M", "8"],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: teardown can stop its children too
