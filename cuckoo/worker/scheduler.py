@@ -28,6 +28,7 @@ from cuckoo.clock import Clock, utcnow
 from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
 from cuckoo.errors import ErpUnavailable
+from cuckoo.logs import notification_context
 from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 
@@ -236,6 +237,11 @@ class Scheduler:
 
     def _deliver(self, flight: _InFlight) -> None:
         n = flight.notification
+        with notification_context(n.id, n.tenant, n.attempt_no):  # on every line of the attempt
+            self._attempt(flight)
+
+    def _attempt(self, flight: _InFlight) -> None:
+        n = flight.notification
         try:
             try:
                 result = self.channels[n.channel].deliver(n)
@@ -337,6 +343,11 @@ class Scheduler:
         return sent
 
     def _send_requested(self, sender: TextSender, item: SmsRequestItem) -> AttemptResult:
+        n = item.notification
+        with notification_context(n.id, n.tenant, n.attempt_no):
+            return self._send_one_requested(sender, item)
+
+    def _send_one_requested(self, sender: TextSender, item: SmsRequestItem) -> AttemptResult:
         s = self.settings
         n = item.notification
         where = f"notification {n.id} attempt {n.attempt_no}"
