@@ -797,7 +797,7 @@ class Engine:
                 h.last_rx_pkt = pkt
                 h.last_rx_change = now
             elif now - h.last_rx_change > limit:
-                log.info("call %s: no RTP for %.0f s, hanging up", h.call_id, limit)
+                log.warning("call %s: no RTP for %.0f s, hanging up", h.call_id, limit)
                 h.hangup_cause = h.hangup_cause or "rtp_timeout"
                 self._hangup(h, 0)
 
