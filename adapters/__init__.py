@@ -63,7 +63,8 @@ def build_adapter(name: str, settings: AdapterSettings, base_dir: Path) -> ErpAd
     model = getattr(cls, "Options", None)
     if isinstance(model, type) and issubclass(model, BaseModel):
         try:
-            options = model.model_validate(raw)
+            # base_dir: where `*_file` secrets are read from (cuckoo.config.secrets)
+            options = model.model_validate(raw, context={"base_dir": base_dir})
         except ValidationError as e:
             raise ConfigError(option_error_text(name, e.errors())) from e
     adapter = cls(name, options, base_dir)

@@ -19,7 +19,6 @@ credentials"; 403 → no rights; 404 → not published; other 4xx on write-back 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,10 +27,11 @@ from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from adapters.base import CommonOptions, RejectedRows
 from adapters.mapping import REPORT_PARAMS, map_rows, report_params
+from cuckoo.config.secrets import env_checked, file_checked, resolve_secret
 from cuckoo.domain import IncomingNotification, ResultReport
 from cuckoo.errors import ConfigError, CuckooError, ErpUnavailable, InputError
 
@@ -71,8 +71,9 @@ EMPTY_DATE = "0001-01-01T00:00:00"  # 1C's "no date"
 class OneCOptions(CommonOptions):
     url: str  # ".../<base>/odata/standard.odata/"
     username: str = ""
-    password: str = ""
-    password_env: str | None = None  # read the password from this environment variable
+    password: str = Field(default="", repr=False)
+    password_env: str | None = None  # or: the environment variable holding the password
+    password_file: str | None = None  # or: a file holding it (relative to cuckoo.toml)
     timeout_s: float = 10.0
     entity: str = "Document_ЗаказКлиента"
     filter: str | None = None  # default: either flag set and not marked for deletion
@@ -109,10 +110,19 @@ class OneCOptions(CommonOptions):
             raise ValueError("must be at least 1")
         return v
 
+    @field_validator("password_env")
+    @classmethod
+    def _password_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("password_file")
+    @classmethod
+    def _password_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
     @model_validator(mode="after")
-    def _password(self) -> OneCOptions:
-        if self.password and self.password_env:
-            raise ValueError("set `password` or `password_env`, not both")
+    def _password(self, info: ValidationInfo) -> OneCOptions:
+        resolve_secret(self, "password", info)
         return self
 
     def effective_fields(self) -> dict[str, str]:
@@ -156,13 +166,6 @@ class OneCAdapter:
         self.options = options
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         password = options.password
-        if options.password_env:
-            password = os.environ.get(options.password_env, "")
-            if not password:
-                raise ConfigError(
-                    f"[adapters.{name}.password_env] environment variable "
-                    f"{options.password_env} is not set"
-                )
         self._fields = options.effective_fields()
         with_fields = options.model_copy(update={"fields": self._fields})
         self._defaults = with_fields.row_defaults(SERVICE_FIELDS, ("_Key", "_Type"))

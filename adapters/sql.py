@@ -20,7 +20,6 @@ value the ERP refuses on write-back (too long, constraint) → InputError.
 from __future__ import annotations
 
 import logging
-import os
 import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,13 +28,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from adapters.base import CommonOptions, RejectedRows
 from adapters.mapping import REPORT_PARAMS, map_rows, report_params
 from adapters.samples.erp import PENDING_QUERY, WRITE_BACK
+from cuckoo.config.secrets import env_checked, file_checked, resolve_secret
 from cuckoo.domain import IncomingNotification, ResultReport
 from cuckoo.errors import ConfigError, CuckooError, ErpUnavailable, InputError
 
@@ -62,8 +62,9 @@ QUERY_PARAMS = ("now", "source")
 
 
 class SqlOptions(CommonOptions):
-    url: str | None = None  # e.g. "postgresql+psycopg://cuckoo:secret@erp/shop"
+    url: str = Field(default="", repr=False)  # e.g. "postgresql+psycopg://cuckoo:pw@erp/shop"
     url_env: str | None = None  # or: name of an environment variable holding the URL
+    url_file: str | None = None  # or: a file holding it (relative to cuckoo.toml's folder)
     pending_query: str = PENDING_QUERY
     write_back: list[str] = WRITE_BACK
     connect_timeout_s: float = 10.0
@@ -98,10 +99,21 @@ class SqlOptions(CommonOptions):
                 )
         return v
 
+    @field_validator("url_env")
+    @classmethod
+    def _url_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("url_file")
+    @classmethod
+    def _url_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
     @model_validator(mode="after")
-    def _one_url(self) -> SqlOptions:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("set exactly one of `url` or `url_env`")
+    def _one_url(self, info: ValidationInfo) -> SqlOptions:
+        resolve_secret(self, "url", info)
+        if not self.url:
+            raise ValueError("set one of `url`, `url_env` or `url_file`")
         return self
 
 
@@ -187,15 +199,7 @@ class SqlAdapter:
         self._query_names = bind_names(options.pending_query)
         self._statements = [(sa.text(s), bind_names(s)) for s in options.write_back]
         self._zone = ZoneInfo(options.erp_timezone)
-        raw_url = options.url
-        if options.url_env is not None:
-            raw_url = os.environ.get(options.url_env)
-            if not raw_url:
-                raise ConfigError(
-                    f"[adapters.{name}.url_env] environment variable {options.url_env} is not set"
-                )
-        assert raw_url is not None
-        self.engine = _make_engine(name, raw_url, base_dir, options)
+        self.engine = _make_engine(name, options.url, base_dir, options)
         self._naive_times = self.engine.dialect.name in ("sqlite", "mysql", "mariadb", "mssql")
         self._rejected = RejectedRows(name, self.report, options.report_invalid)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -144,6 +145,14 @@ class WaitForKey:
         digits = reply.digits if reply.kind == ReplyKind.DTMF else ""
         outcome = Outcome.CONFIRMED if digits == "1" else Outcome.DELIVERED
         return ConversationResult(outcome, dtmf=digits, detail=reply.kind.value)
+
+
+class LoggingWaitForKey(WaitForKey):
+    """WaitForKey that logs a line first (in the call worker process: the log tests)."""
+
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        logging.getLogger("tests.conversation").info("conversation starts")
+        return super().__call__(line, request)
 
 
 @dataclass(frozen=True)

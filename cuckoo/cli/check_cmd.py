@@ -5,6 +5,9 @@ against the segment limit; every enabled ERP adapter: its options, then its read
 (`adapter.check()`: connects and runs the query / asks 1C for one object / looks at the
 folder; nothing is written or created); every voice profile.
 Prints one line per problem and exits 1 if there is any, so it fits a deploy pipeline.
+
+`--show-config` prints the effective config instead (cuckoo.toml with the CUCKOO_ variables on
+top), every key with where it came from and secrets masked; `--json` as a JSON list.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from adapters import build_adapter
 from cuckoo import config as config_module
-from cuckoo.config import locate
+from cuckoo.config import locate, show
 from cuckoo.dialog import load_scenario, render_sms, validate_dir
 from cuckoo.dialog.loader import sample_context, scenario_files
 from cuckoo.dialog.schema import SmsState
@@ -30,6 +33,13 @@ from cuckoo.speech.tts.profiles import load_profiles
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="validate cuckoo.toml, scenarios, SMS texts, adapters, voices")
     p.add_argument("--quiet", action="store_true", help="print problems only")
+    p.add_argument(
+        "--show-config",
+        action="store_true",
+        help="print the effective config, each key's source (cuckoo.toml:LINE, env CUCKOO_X, "
+        "file PATH, default), secrets masked; check nothing else",
+    )
+    p.add_argument("--json", action="store_true", help="--show-config as JSON")
     p.set_defaults(func=cmd_check)
 
 
@@ -185,7 +195,23 @@ def _check_voices(config: Any, report: CheckReport) -> None:
     report.notes.append(f"voices: {len(profiles)} profile(s): {', '.join(sorted(profiles))}")
 
 
+def show_config(config_path: str | None, as_json: bool) -> int:
+    try:
+        loaded = config_module.load_traced(config_path)
+    except ConfigError as e:
+        print(e)
+        return 1
+    rows = show.settings(loaded)
+    print(show.as_json(rows) if as_json else show.as_toml(rows), end="" if not as_json else "\n")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.show_config:
+        return show_config(args.config, args.json)
+    if args.json:
+        print("cuckoo check: --json goes with --show-config")
+        return 2
     report = check_all(args.config)
     if not args.quiet:
         for note in report.notes:

@@ -18,7 +18,8 @@ from cuckoo.cli import (
     telephony_cmds,
 )
 from cuckoo.cli.logs import setup_logging
-from cuckoo.errors import CuckooError
+from cuckoo.config import load
+from cuckoo.errors import ConfigError, CuckooError
 
 # Each defines register(subparsers) -> None; the help lists them in this order.
 COMMAND_MODULES = [
@@ -46,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging(args: argparse.Namespace) -> None:
+    """[log] of the command's cuckoo.toml, if it loads; if not, the command loads it again and
+    says what is wrong (logging stays plain text on stderr)."""
+    try:
+        config = load(args.config)
+    except ConfigError:
+        return
+    setup_logging(args.verbose, config.log, config.path(config.var_dir))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -54,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command != "demo":  # the demo needs no cuckoo.toml: it writes its own
+            configure_logging(args)
         return int(args.func(args) or 0)
     except CuckooError as e:
         print(f"cuckoo: {e}", file=sys.stderr)

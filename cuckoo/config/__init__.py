@@ -1,6 +1,7 @@
 """cuckoo.toml → one validated, frozen `Config`. The only place that reads the file.
 
-Errors name the file, the TOML key path and, where it can be found, the line.
+`CUCKOO_…` environment variables override its keys (config/environment.py). Errors name the
+file, the TOML key path and, where it can be found, the line — or the variable that set it.
 """
 
 from __future__ import annotations
@@ -8,14 +9,19 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cuckoo.config import environment
 from cuckoo.config.adapters import AdapterSettings
+from cuckoo.config.log import LogSettings
 from cuckoo.config.policy import PolicySettings
 from cuckoo.config.scheduler import SchedulerSettings
+from cuckoo.config.secrets import secret_path
 from cuckoo.config.sms import SmsSettings
 from cuckoo.config.speech import SpeechSettings
 from cuckoo.config.store import StoreSettings
@@ -42,6 +48,7 @@ class Config(BaseModel):
     speech: SpeechSettings = SpeechSettings()
     telephony: TelephonySettings = TelephonySettings()
     sms: SmsSettings = SmsSettings()
+    log: LogSettings = LogSettings()
     adapters: dict[str, AdapterSettings] = {}
 
     def path(self, p: Path | str) -> Path:
@@ -82,22 +89,86 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return None if parent is None else parent + 1
 
 
-def parse(text: str, *, source: str = "cuckoo.toml", base_dir: Path | None = None) -> Config:
+@dataclass(frozen=True)
+class Loaded:
+    """A config and where each of its values came from (`cuckoo check --show-config`)."""
+
+    config: Config
+    source: str  # the file's name; "" when there is none
+    text: str  # the file's text
+    data: dict[str, Any]  # the file's keys and the environment's, as validated
+    set_by: Mapping[tuple[str, ...], str]  # key path → the CUCKOO_ variable that set it
+
+    def origin(self, path: tuple[str, ...]) -> str:
+        """`env CUCKOO_X`, `file /path` (a `*_file` secret), `cuckoo.toml:LINE` or `default`."""
+        for p, var in self.set_by.items():
+            if path[: len(p)] == p:
+                return f"env {var}"
+        table = self._table(path[:-1])
+        name = path[-1]
+        if isinstance(table, dict):
+            if name not in table:  # a secret the loader read from a file or a variable
+                file, env = table.get(name + "_file"), table.get(name + "_env")
+                if isinstance(file, str) and file:
+                    return f"file {secret_path(file, self.config.base_dir)}"
+                if isinstance(env, str) and env:
+                    return f"env {env}"
+            elif self.source:
+                line = _line_of(self.text, path)
+                return f"{self.source}:{line}" if line else self.source
+        return "default"
+
+    def _table(self, path: tuple[str, ...]) -> Any:
+        node: Any = self.data
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        return node
+
+
+def parse(
+    text: str,
+    *,
+    source: str = "cuckoo.toml",
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """The config of a cuckoo.toml text with the CUCKOO_ variables of `environ` (default: the
+    process's environment) on top."""
+    return parse_traced(text, source=source, base_dir=base_dir, environ=environ).config
+
+
+def parse_traced(
+    text: str,
+    *,
+    source: str = "cuckoo.toml",
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Loaded:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from e
+    found = environment.overrides(os.environ if environ is None else environ, Config)
+    data, set_by = environment.apply(data, found)
     try:
         base = base_dir or Path(".")  # also where *_file secrets are read from
-        return Config.model_validate({**data, "base_dir": base}, context={"base_dir": base})
+        config = Config.model_validate({**data, "base_dir": base}, context={"base_dir": base})
     except ValidationError as e:
         problems = []
         for err in e.errors():
             key = ".".join(str(p) for p in err["loc"])
-            line = _line_of(text, tuple(err["loc"]))
+            loc = tuple(str(p).lower() for p in err["loc"] if not isinstance(p, int))
+            variables, above = environment.variables_for(loc, set_by)
+            line = _line_of(text, tuple(err["loc"])) if source else None
             where = f"{source}:{line}" if line else source
+            if variables:
+                env = "env " + ", ".join(variables)
+                where = f"{env} ({where})" if above and where else env
             problems.append(f"{where}: [{key}] {err['msg']}")
         raise ConfigError("\n".join(problems)) from e
+    return Loaded(config, source, text, data, set_by)
 
 
 def config_path(path: str | Path | None = None) -> Path | None:
@@ -132,12 +203,18 @@ def locate(message: str, path: str | Path | None) -> str:
 
 
 def load(path: str | Path | None = None) -> Config:
-    """Load the config: explicit path, else $CUCKOO_CONFIG, else ./cuckoo.toml, else defaults."""
+    """Load the config: explicit path, else $CUCKOO_CONFIG, else ./cuckoo.toml, else defaults;
+    CUCKOO_ variables on top."""
+    return load_traced(path).config
+
+
+def load_traced(path: str | Path | None = None) -> Loaded:
+    """`load`, keeping where each value came from."""
     p = config_path(path)
     if p is None:
-        return Config()
+        return parse_traced("", source="")
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{p}: cannot read: {e.strerror}") from e
-    return parse(text, source=str(p), base_dir=p.resolve().parent)
+    return parse_traced(text, source=str(p), base_dir=p.resolve().parent)

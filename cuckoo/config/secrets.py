@@ -22,9 +22,10 @@ def _base_dir(info: ValidationInfo) -> Path:
     return Path(base) if base is not None else Path(".")
 
 
-def secret_path(ref: str, info: ValidationInfo) -> Path:
+def secret_path(ref: str, base_dir: Path) -> Path:
+    """Where an `X_file` points: absolute, or relative to cuckoo.toml's folder."""
     p = Path(ref).expanduser()
-    return p if p.is_absolute() else _base_dir(info) / p
+    return p if p.is_absolute() else base_dir / p
 
 
 def env_checked(v: str | None) -> str | None:
@@ -47,7 +48,7 @@ def file_checked(v: str | None, info: ValidationInfo) -> str | None:
     """Field validator body for `X_file`: the file must be readable and hold something."""
     if v is None:
         return None
-    path = secret_path(v, info)
+    path = secret_path(v, _base_dir(info))
     try:
         value = _read(path).rstrip("\r")
     except FileNotFoundError as e:
@@ -71,7 +72,7 @@ def resolve_secret(model: BaseModel, name: str, info: ValidationInfo) -> None:
     if env:
         value = os.environ.get(env, "")
     elif file:
-        value = _read(secret_path(file, info)).rstrip("\r")
+        value = _read(secret_path(file, _base_dir(info))).rstrip("\r")
     else:
         return
     object.__setattr__(model, name, value)

@@ -237,7 +237,8 @@ class _Run:
             self.result.callback_at = at
             self.ctx["callback_at"] = at
             if at is None:
-                log.warning("scenario %s: callback without an understood time", self.sc.name)
+                # the customer's words, not our trouble: the policy picks the time
+                log.info("scenario %s: callback without an understood time", self.sc.name)
             if self.closing(state.say if at is not None else None):
                 self.line.hangup()
             return self.finish(Outcome(state.outcome))

@@ -236,7 +236,7 @@ class HttpGateway:
                     params={k: render(v, c) for k, v in s.status_params.items()} or None,
                 )
             except httpx.HTTPError as e:
-                log.info("SMS %s: status poll failed: %s", self.name, e)
+                log.warning("SMS %s: status poll failed: %s; polled again", self.name, e)
                 return done
             status = ""
             if s.status_json_path:

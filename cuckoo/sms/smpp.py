@@ -256,7 +256,7 @@ class SmppGateway:
                 mid = _text(resp.message_id)
                 return SubmitResult(SubmitState.ACCEPTED, mid)
             if status == ESME_RTHROTTLED or status in TRANSIENT:
-                log.info(
+                log.warning(
                     "SMPP %s: status 0x%02x, pausing %.1f s", self.name, status, throttle_pause
                 )
                 self._bucket.pause(throttle_pause)

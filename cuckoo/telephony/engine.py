@@ -18,6 +18,7 @@ a pjlib thread; they only touch the frame and Python-side buffers, never other p
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import ctypes
 import functools
 import logging
@@ -433,7 +434,10 @@ class Engine:
         if self._thread is None or not self._thread.is_alive():
             fut.set_exception(EngineError("engine is not running"))
             return fut
-        self._cmds.put((fn, fut))
+        # The command runs on the engine thread with the caller's context: its log lines
+        # name the caller's notification (cuckoo.logs).
+        ctx = contextvars.copy_context()
+        self._cmds.put((lambda: ctx.run(fn), fut))
         return fut
 
     def run(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -793,7 +797,7 @@ class Engine:
                 h.last_rx_pkt = pkt
                 h.last_rx_change = now
             elif now - h.last_rx_change > limit:
-                log.info("call %s: no RTP for %.0f s, hanging up", h.call_id, limit)
+                log.warning("call %s: no RTP for %.0f s, hanging up", h.call_id, limit)
                 h.hangup_cause = h.hangup_cause or "rtp_timeout"
                 self._hangup(h, 0)
 

@@ -37,6 +37,7 @@ from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
 from cuckoo.errors import InputError, PoolStopping
 from cuckoo.line.leg import CallReport, CallRequest, Conversation
 from cuckoo.line.speech import SpeechSetup
+from cuckoo.logs import LogSpec, configure, current_spec, notification_context
 from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.telephony.calls import SayAndWait, engine_config, run_call, wait_all_ended
 from cuckoo.telephony.dialplan import target_uri
@@ -55,6 +56,7 @@ class WorkerSpec:
     converse: Conversation = field(default_factory=SayAndWait)
     speech: SpeechSetup | None = None  # None: no synthesizer, DTMF only (tests, `cuckoo call`)
     extra_sys_path: tuple[str, ...] = ()  # where a test's conversation module lives
+    log: LogSpec = field(default_factory=current_spec)  # the parent's format, level and file
 
 
 # ---- the worker process ---------------------------------------------------------------------
@@ -71,7 +73,7 @@ def _raise_terminate(signum: int, frame: Any) -> None:
 def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     """Entry point of a call worker process."""
     sys.path[:0] = [p for p in spec.extra_sys_path if p not in sys.path]
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s worker{index} %(message)s")
+    configure(replace(spec.log, label=f"worker{index}"))
     # Ctrl-C reaches the whole process group: the parent stops the pool in order. SIGTERM
     # (e.g. multiprocessing ending daemonic children) still hangs up with a BYE.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -93,6 +95,14 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
     threads: list[threading.Thread] = []
 
     def one_call(call_id: int, request: CallRequest) -> None:
+        n = request.notification
+        if n is None:  # a one-off call (`cuckoo call`): no notification to name
+            run_one(call_id, request)
+            return
+        with notification_context(n.id, n.tenant, n.attempt_no):
+            run_one(call_id, request)
+
+    def run_one(call_id: int, request: CallRequest) -> None:
         handles: list[CallHandle] = []
         try:
             r = run_call(

@@ -27,7 +27,8 @@ from typing import Protocol, runtime_checkable
 from cuckoo.clock import Clock, utcnow
 from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
-from cuckoo.errors import ErpUnavailable
+from cuckoo.errors import CuckooError, ErpUnavailable
+from cuckoo.logs import notification_context
 from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 
@@ -148,8 +149,16 @@ class Scheduler:
                     state.failures, self.settings.erp_retry_s, self.settings.erp_retry_max_s
                 )
                 state.next_poll_at = now + timedelta(seconds=delay)
+                # down: retried; a ConfigError: the set-up; anything else: the adapter's bug
                 level = logging.WARNING if isinstance(e, ErpUnavailable) else logging.ERROR
-                log.log(level, "ERP %s: fetch failed (%s); next try in %.0f s", name, e, delay)
+                log.log(
+                    level,
+                    "ERP %s: fetch failed (%s); next try in %.0f s",
+                    name,
+                    e,
+                    delay,
+                    exc_info=not isinstance(e, CuckooError),
+                )
                 self._error(f"ERP {name}: fetch failed: {e}")
                 continue
             state.failures, state.next_poll_at = 0, None
@@ -236,6 +245,11 @@ class Scheduler:
 
     def _deliver(self, flight: _InFlight) -> None:
         n = flight.notification
+        with notification_context(n.id, n.tenant, n.attempt_no):  # on every line of the attempt
+            self._attempt(flight)
+
+    def _attempt(self, flight: _InFlight) -> None:
+        n = flight.notification
         try:
             try:
                 result = self.channels[n.channel].deliver(n)
@@ -252,7 +266,8 @@ class Scheduler:
                 channel = self.channels[n.channel]
                 if result.gateway_message_id and isinstance(channel, TextSender):
                     channel.row_stored(result.gateway_message_id)  # an early receipt
-                log.info(
+                log.log(
+                    logging.INFO if status else logging.WARNING,  # lost: the reaper retries it
                     "notification %s attempt %d: %s → %s",
                     n.id,
                     n.attempt_no,
@@ -302,7 +317,14 @@ class Scheduler:
                 self.store.outbox_failed(
                     item.id, f"{type(e).__name__}: {e}", self.clock() + timedelta(seconds=delay)
                 )
-                log.warning("ERP %s: report failed (%s); retry in %.0f s", item.source, e, delay)
+                log.log(
+                    logging.WARNING if isinstance(e, CuckooError) else logging.ERROR,
+                    "ERP %s: report failed (%s); retry in %.0f s",
+                    item.source,
+                    e,
+                    delay,
+                    exc_info=not isinstance(e, CuckooError),  # the adapter's bug: its traceback
+                )
                 self._error(f"ERP {item.source}: report failed: {e}")
                 if isinstance(e, ErpUnavailable):
                     down.add(item.source)
@@ -337,6 +359,11 @@ class Scheduler:
         return sent
 
     def _send_requested(self, sender: TextSender, item: SmsRequestItem) -> AttemptResult:
+        n = item.notification
+        with notification_context(n.id, n.tenant, n.attempt_no):
+            return self._send_one_requested(sender, item)
+
+    def _send_one_requested(self, sender: TextSender, item: SmsRequestItem) -> AttemptResult:
         s = self.settings
         n = item.notification
         where = f"notification {n.id} attempt {n.attempt_no}"
@@ -364,7 +391,9 @@ class Scheduler:
             if r.outcome == Outcome.NETWORK:
                 why = f"gave up after {tries} tries: {r.detail}"
             self.store.sms_request_failed(item.id, why, now)
-            log.warning("%s: requested SMS to %s failed: %s", where, n.phone, why)
+            # refused (a bad number, the text): the customer's outcome; given up: our trouble
+            level = logging.WARNING if r.outcome == Outcome.NETWORK else logging.INFO
+            log.log(level, "%s: requested SMS to %s failed: %s", where, n.phone, why)
         return r
 
     # ---- running ---------------------------------------------------------------------------

@@ -3,6 +3,8 @@ killed mid-call (SIGKILL) ends only its own calls, as INTERRUPTED; the pool rest
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import time
@@ -11,10 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from telephony_helpers import EspeakSpeech, SimPhoneProc, WaitForKey, call_request, notification
+from telephony_helpers import (
+    EspeakSpeech,
+    LoggingWaitForKey,
+    SimPhoneProc,
+    WaitForKey,
+    call_request,
+    notification,
+)
 
 from cuckoo.config.telephony import DialRule, TelephonySettings, TrunkSettings
 from cuckoo.domain import Outcome
+from cuckoo.logs import LogSpec, configure
 from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec
 
 pytestmark = pytest.mark.sip
@@ -191,3 +201,31 @@ def test_terminated_worker_hangs_up_with_bye(phone: SimPhoneProc) -> None:
         assert phone.wait_event("ended", user="term0")["remote_hangup"] is True  # a BYE came
     finally:
         pool.stop()
+
+
+def test_a_call_workers_lines_name_the_notification(phone: SimPhoneProc, tmp_path: Path) -> None:
+    """The notification context crosses into the call worker process with the CallRequest; the
+    worker logs as its parent does (JSON, the same file)."""
+    log_file = tmp_path / "cuckoo.log"
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    configure(LogSpec(format="json", file=str(log_file)))
+    settings = TelephonySettings(bind_host="127.0.0.1", workers=1, ring_timeout_s=5)
+    spec = WorkerSpec(  # its `log` is the spec configured above
+        settings=settings, converse=LoggingWaitForKey(), extra_sys_path=(TESTS_DIR,)
+    )
+    pool = CallPool(settings, spec).start()
+    try:
+        request = call_request(phone.uri("logged"), wait_s=0.5)
+        report = pool.submit(request).result(timeout=30)
+    finally:
+        pool.stop()
+        configure(LogSpec())
+        root.handlers[:] = before[0]
+        root.setLevel(before[1])
+    assert report.outcome == Outcome.DELIVERED, report
+    rows = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    (said,) = [r for r in rows if r["logger"] == "tests.conversation"]
+    assert said["message"] == "conversation starts"
+    assert (said["notification"], said["tenant"], said["attempt"]) == (1, "default", 1)
+    assert said["process"] == "worker0"

@@ -60,7 +60,7 @@ def test_build_adapters_skips_disabled(tmp_path: Path) -> None:
             r"\[adapters.x.type\] 'nosuchpkg.mod:Cls': cannot import nosuchpkg.mod",
         ),
         ({"type": "adapters.sql:Nope"}, r"'adapters.sql:Nope': adapters.sql has no 'Nope'"),
-        ({"type": "sql"}, r"\[adapters.x\] .*exactly one of `url` or `url_env`"),
+        ({"type": "sql"}, r"\[adapters.x\] .*set one of `url`, `url_env` or `url_file`"),
         ({"type": "sql", "url": "sqlite://", "bogus": 1}, r"\[adapters.x.bogus\] Extra inputs"),
         (
             {"type": "sql", "url": "sqlite://", "write_back": "UPDATE t SET a = :nope"},
@@ -96,8 +96,8 @@ def test_build_adapters_skips_disabled(tmp_path: Path) -> None:
         ),
         ({"type": "onec", "url": "http://x", "page_size": 0}, r"\[adapters.x.page_size\]"),
         (
-            {"type": "onec", "url": "http://x", "password": "a", "password_env": "B"},
-            r"not both",
+            {"type": "onec", "url": "http://x", "password": "a", "password_env": "PATH"},
+            r"\[adapters.x\] .*set only one of password, password_env",
         ),
         ({"type": "csv", "encoding": "klingon"}, r"\[adapters.x.encoding\] .*unknown encoding"),
         ({"type": "csv", "delimiter": ";;"}, r"\[adapters.x.delimiter\]"),
