@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-# .ci/run makes a passwordless cuckoo_test user where root only logs in by unix socket (stock Debian)
+# .ci/run makes a passwordless cuckoo_test user where root logs in only by socket (stock Debian)
 MARIADB_ADMIN_URL = os.environ.get(
     "CUCKOO_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql"
 )
