@@ -71,7 +71,8 @@ class Store:
         self.engine = self._db.engine
         self.is_postgres = self._db.is_postgres
         self.policy: PolicyProvider = policy if policy is not None else PolicySettings()
-        self.known_scenarios = set(known_scenarios) if known_scenarios is not None else None
+        # kept as given: a live collection (worker.store.ScenarioNames) sees files added later
+        self.known_scenarios = known_scenarios
         # (scenario, variables) -> problems; rejects a row whose texts would not render
         # before anybody is called, instead of failing mid-call.
         self.check_variables = check_variables

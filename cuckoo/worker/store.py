@@ -4,7 +4,7 @@ it at ingest, before anybody is called."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 
 from cuckoo.config import Config
 from cuckoo.dialog.catalog import ScenarioCatalog
@@ -13,11 +13,28 @@ from cuckoo.errors import ConfigError
 from cuckoo.store import Store
 
 
-def scenario_names(config: Config) -> set[str] | None:
-    """Scenario names known from scenarios_dir (file stems), or None when there is no such
-    folder or it is empty: then ingest does not check scenario names."""
-    names = ScenarioCatalog(config.path(config.scenarios_dir)).names()
-    return names or None
+class ScenarioNames(Collection[str]):
+    """The scenario names in a folder (file stems), read afresh on every question, so a
+    scenario file an admin adds is known to a running worker without a restart."""
+
+    def __init__(self, catalog: ScenarioCatalog) -> None:
+        self._catalog = catalog
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._catalog.names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._catalog.names()))
+
+    def __len__(self) -> int:
+        return len(self._catalog.names())
+
+
+def scenario_names(config: Config) -> ScenarioNames | None:
+    """Scenario names known from scenarios_dir, or None when there is no such folder or it is
+    empty at start: then ingest does not check scenario names."""
+    catalog = ScenarioCatalog(config.path(config.scenarios_dir))
+    return ScenarioNames(catalog) if catalog.names() else None
 
 
 def variables_checker(config: Config) -> Callable[[str, Variables], list[str]] | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cuckoo.config import load
 from cuckoo.dialog.catalog import ScenarioCatalog
 from cuckoo.domain import IncomingNotification, Status
 from cuckoo.store import Store
+from cuckoo.worker.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Moscow
@@ -59,3 +61,40 @@ def test_rows_with_missing_or_bad_variables_are_invalid_and_reported(tmp_path: P
     # The ERP hears about both bad rows through the outbox; the good row waits for its call.
     assert len(store.outbox_of(gap.id)) == 1 and len(store.outbox_of(bad.id)) == 1
     assert store.outbox_of(ok.id) == []
+
+
+def test_a_scenario_file_added_while_running_is_known_without_a_restart(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    shipped = (REPO / "scenarios" / "documents_sent.yaml").read_text(encoding="utf-8")
+    (scenarios / "documents_sent.yaml").write_text(shipped, encoding="utf-8")
+    (tmp_path / "cuckoo.toml").write_text(
+        f'scenarios_dir = "scenarios"\n[store]\nurl = "sqlite:///{tmp_path / "s.sqlite"}"\n',
+        encoding="utf-8",
+    )
+    store = open_store(load(tmp_path / "cuckoo.toml"), check_schema=False)
+    store.upgrade()
+    new = IncomingNotification(
+        source="erp",
+        external_id="n1",
+        phone="+79123456789",
+        scenario="documents_resent",
+        variables=GOOD_VARS,
+    )
+    assert store.ingest([new], NOW).invalid == 1
+    rejected = store.get("erp", "n1")
+    assert rejected is not None and "unknown scenario 'documents_resent'" in rejected.detail
+
+    # The admin drops a new file in: the running worker's next intake knows it.
+    renamed = shipped.replace("name: documents_sent", "name: documents_resent")
+    (scenarios / "documents_resent.yaml").write_text(renamed, encoding="utf-8")
+    again = IncomingNotification(
+        source="erp",
+        external_id="n2",
+        phone="+79123456789",
+        scenario="documents_resent",
+        variables=GOOD_VARS,
+    )
+    assert store.ingest([again], NOW).new == 1
+    admitted = store.get("erp", "n2")
+    assert admitted is not None and admitted.status == Status.PENDING.value
