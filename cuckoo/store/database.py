@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cuckoo.config import Config
@@ -103,7 +103,12 @@ class Database:
                 yield s
         except (OperationalError, InterfaceError) as e:
             url = make_url(self.url).render_as_string(hide_password=True)
-            why = str(e.orig if e.orig is not None else e).strip().splitlines()
+            first: DBAPIError = e
+            # SQLite rolls the whole transaction back on SQLITE_FULL, so rolling back the
+            # savepoint fails too ("no such savepoint"): name the first error, the cause.
+            while isinstance(first.__context__, OperationalError | InterfaceError):
+                first = first.__context__
+            why = str(first.orig if first.orig is not None else first).strip().splitlines()
             down = StoreUnavailable(f"store {url}: {why[0] if why else type(e).__name__}")
             for watcher in self.watchers:
                 watcher(down)
