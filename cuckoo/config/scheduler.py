@@ -50,6 +50,6 @@ class SchedulerSettings(BaseModel):
     # Store down (database unreachable, disk full): results wait in the journal
     # (<var_dir>/journal) and the jobs pause, probing after a delay that doubles up to the max.
     store_retry_s: float = Field(default=1.0, gt=0)
-    store_retry_max_s: float = Field(default=10.0, gt=0)
+    store_retry_max_s: float = Field(default=5.0, gt=0)
     # On SIGINT/SIGTERM wait this long for attempts in flight; the rest are recorded interrupted.
     shutdown_grace_s: float = Field(default=60.0, ge=0)
