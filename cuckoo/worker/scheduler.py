@@ -334,10 +334,11 @@ class Scheduler:
         )
         return True
 
-    def replay_journal(self) -> int:
+    def replay_journal(self, wait: bool = False) -> int:
         """Store the results waiting in the journal, oldest first, while the store takes them.
-        Returns how many it took."""
-        if not self._replay_lock.acquire(blocking=False):
+        Returns how many it took. `wait`: if another thread is replaying, wait for it and then
+        replay what is left, instead of returning at once."""
+        if not self._replay_lock.acquire(blocking=wait):
             return 0  # another job is replaying
         try:
             stored = 0
@@ -363,9 +364,15 @@ class Scheduler:
         """Extend the leases of the attempts in flight and of the results still waiting in the
         journal, so no reaper takes them for a dead worker's."""
         with self._lock:
-            ids = set(self._in_flight)
-        ids |= {e.notification.id for e in self.journal.pending() if e.owner == self.owner}
-        return self.store.renew_leases(self.owner, ids, self.clock(), self._lease_span)
+            by_owner: dict[str, set[int]] = {self.owner: set(self._in_flight)}
+        for e in self.journal.pending():  # adopted results hold their dead worker's lease
+            by_owner.setdefault(e.owner, set()).add(e.notification.id)
+        now = self.clock()
+        return sum(
+            self.store.renew_leases(owner, ids, now, self._lease_span)
+            for owner, ids in by_owner.items()
+            if ids
+        )
 
     def reap(self) -> int:
         # Our own leases may have run out while the store was down: renew them first, so
@@ -576,15 +583,8 @@ class Scheduler:
                 interrupted += self.store.interrupt(n, self.owner, self.clock(), why)
             except StoreUnavailable:
                 break  # its lease runs out and a reaper records it
-        try:
-            # The customers of the calls just finished were told an SMS is coming.
-            self._flush_sms_requests(final=True)
-        except Exception:
-            log.exception("final send of requested SMS failed; the next worker will send them")
-        try:
-            self.flush_outbox()
-        except Exception:
-            log.exception("final outbox flush failed; the next worker will send it")
+        if self.store_available():  # else the next worker sends and reports what is left
+            self._final_flush()
         if len(self.journal):
             log.warning(
                 "%d result(s) could not be stored; they wait in the journal %s and are stored "
@@ -594,6 +594,17 @@ class Scheduler:
             )
         log.info("worker %s stopped", self.owner)
         return interrupted
+
+    def _final_flush(self) -> None:
+        try:
+            # The customers of the calls just finished were told an SMS is coming.
+            self._flush_sms_requests(final=True)
+        except Exception:
+            log.exception("final send of requested SMS failed; the next worker will send them")
+        try:
+            self.flush_outbox()
+        except Exception:
+            log.exception("final outbox flush failed; the next worker will send it")
 
     def _job(self, func: Callable[[], int]) -> Callable[[], None]:
         """A scheduled job: skipped while backing off from a store outage; stores what waits
@@ -605,7 +616,7 @@ class Scheduler:
                 return
             try:
                 if func != self.replay_journal and len(self.journal):
-                    self.replay_journal()
+                    self.replay_journal(wait=True)
                     if not self.store_available():
                         return
                 func()
