@@ -6,6 +6,7 @@
      │    ├── RowError           (adapters.mapping) one ERP row cannot become a notification
      │    └── MessageTooLong     an SMS text of more than 255 parts
      ├── ErpUnavailable          the ERP is down or answered 5xx              retryable
+     ├── StoreUnavailable        the store's database is down, full or locked   retryable
      ├── SpeechError
      │    ├── TtsError           a synthesizer failed or is missing
      │    ├── AsrError           the Vosk model is missing or unusable
@@ -40,6 +41,13 @@ class MessageTooLong(InputError):
 
 
 class ErpUnavailable(CuckooError):
+    retryable = True
+
+
+class StoreUnavailable(CuckooError):
+    """The store's database cannot be reached or written now (server down, connection lost,
+    disk full, file locked): the worker keeps results in its journal and tries again."""
+
     retryable = True
 
 

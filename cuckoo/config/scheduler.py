@@ -47,5 +47,9 @@ class SchedulerSettings(BaseModel):
     # A request is hidden from other workers this long while one sends it: longer than one
     # send may take (the gateway's submit_timeout_s, or an HTTP gateway's timeouts and retries).
     sms_request_lease_s: float = Field(default=120.0, gt=0)
+    # Store down (database unreachable, disk full): results wait in the journal
+    # (<var_dir>/journal) and the jobs pause, probing after a delay that doubles up to the max.
+    store_retry_s: float = Field(default=1.0, gt=0)
+    store_retry_max_s: float = Field(default=5.0, gt=0)
     # On SIGINT/SIGTERM wait this long for attempts in flight; the rest are recorded interrupted.
     shutdown_grace_s: float = Field(default=60.0, ge=0)

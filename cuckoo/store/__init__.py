@@ -15,12 +15,13 @@ module of its concern, where its contract (what it persists, its lease rules) is
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from cuckoo.config import Config
 from cuckoo.config.policy import PolicySettings
 from cuckoo.domain import AttemptResult, ChannelKind, IncomingNotification, Notification, Status
+from cuckoo.errors import StoreUnavailable
 from cuckoo.intake.admission import AdmissionContext, VariablesCheck
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import blocklist, intake, notifications, outbox, reports, sms_requests
@@ -97,6 +98,11 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def watch(self, watcher: Callable[[StoreUnavailable | None], None]) -> None:
+        """Call `watcher` after every transaction: with None when it committed, with the
+        StoreUnavailable it raised when the database could not be reached or written."""
+        self._db.watchers.append(watcher)
 
     # ---- schema (database) ---------------------------------------------------------------
 

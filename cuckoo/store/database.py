@@ -10,23 +10,25 @@ Several `cuckoo run` processes may share one database; what keeps them apart:
 
 `Database.tx()` is the one way the store talks to the database: a session that is one
 transaction, committed when the block ends, rolled back if it raises. Rows stay readable after
-the commit (expire_on_commit=False): the store hands them out.
+the commit (expire_on_commit=False): the store hands them out. A database that cannot be reached
+or written raises `cuckoo.errors.StoreUnavailable` (the worker backs off and journals results).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cuckoo.config import Config
 from cuckoo.config.private import private_dir, private_file
-from cuckoo.errors import ConfigError
+from cuckoo.errors import ConfigError, StoreUnavailable
 
 __all__ = ["Database", "default_url", "is_postgres", "make_engine"]
 
@@ -84,15 +86,35 @@ class Database:
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Told after every transaction: None when it committed, the error when the database
+        # was unavailable (the worker's outage tracking: one warning, not one per job).
+        self.watchers: list[Callable[[StoreUnavailable | None], None]] = []
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions.begin() as s:
-            yield s
+        """One transaction: committed when the block ends, rolled back if it raises. The
+        database being unreachable or unwritable (server down, connection lost, disk full, file
+        locked past busy_timeout) raises StoreUnavailable, which callers may retry later."""
+        try:
+            with self._sessions.begin() as s:
+                yield s
+        except (OperationalError, InterfaceError) as e:
+            url = make_url(self.url).render_as_string(hide_password=True)
+            first: DBAPIError = e
+            # SQLite rolls the whole transaction back on SQLITE_FULL, so rolling back the
+            # savepoint fails too ("no such savepoint"): name the first error, the cause.
+            while isinstance(first.__context__, OperationalError | InterfaceError):
+                first = first.__context__
+            why = str(first.orig if first.orig is not None else first).strip().splitlines()
+            down = StoreUnavailable(f"store {url}: {why[0] if why else type(e).__name__}")
+            for watcher in self.watchers:
+                watcher(down)
+            raise down from e
+        for watcher in self.watchers:
+            watcher(None)
 
     def upgrade(self) -> str | None:
         """Bring the schema to the newest Alembic revision; returns that revision."""

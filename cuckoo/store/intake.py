@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cuckoo.domain import IncomingNotification, Status
@@ -110,6 +110,8 @@ def _store_chunk(
         except IntegrityError:
             report.duplicates += 1  # another worker stored it a moment ago
             continue
+        except (OperationalError, InterfaceError):
+            raise  # the database is down or full, not this row: nothing of the chunk is stored
         except SQLAlchemyError as e:  # e.g. an id longer than the column
             report.invalid += 1
             why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]

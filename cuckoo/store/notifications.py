@@ -17,11 +17,20 @@ Lease rules (every function takes the caller's session, i.e. runs in its transac
   attempts in flight and claiming are one step across workers.
 - `renew_leases`: extends only leases this owner still holds on ACTIVE rows.
 - `finish_attempt` / `interrupt`: the row is locked (FOR UPDATE on PostgreSQL); the result is
-  applied only if this owner still holds the lease on this attempt. A late result is kept on its
-  attempt row, marked as not applied.
+  applied if this owner still holds the lease on this attempt.
+- `finish_attempt` is idempotent: a worker replays the results of its journal
+  (cuckoo.worker.journal) until the store took them, so the same result stored twice (same
+  attempt, outcome and end time) is a no-op that returns the notification's status.
+- A result that arrives after the lease was lost (the worker could not reach the store for
+  longer than its lease and was reaped) is late. Its facts replace the reaper's INTERRUPTED on
+  its attempt row; whether it also decides the notification is `cuckoo.policy.late.late_result`:
+  yes when the customer was reached and nothing the customer said is stored since (a confirmed
+  customer ends CONFIRMED and is not called again), else it is marked as not applied.
 - `reap_expired_leases`: only leases that have expired (lease_until < now), read with SKIP LOCKED
-  on PostgreSQL; their attempts end INTERRUPTED and the policy schedules the retry. Workers renew
-  their leases while attempts run, so a live worker is never reaped.
+  on PostgreSQL; their attempts end INTERRUPTED — provisionally: the worker may still hold the
+  real result in its journal (above) — and the policy schedules the retry. Workers renew their
+  leases while attempts run and while their results wait in the journal, so a live worker that
+  reaches the store is never reaped.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome, Status
+from cuckoo.policy.late import Verdict, late_result, same_result
 from cuckoo.policy.retry import AttemptHistory, RetryPolicy, decide
 from cuckoo.policy.windows import CallingWindow
 from cuckoo.store import blocklist, outbox, sms_requests
@@ -264,8 +274,9 @@ def finish_attempt(
     now: datetime,
 ) -> Status | None:
     """Store the attempt's result and apply the retry policy. Returns the notification's new
-    status, or None if this worker had lost the lease (the result is kept on the attempt
-    row, but another worker owns the notification now)."""
+    status, or None if the result came after this worker lost the lease and
+    `cuckoo.policy.late.late_result` keeps it on the attempt row only. Storing the same result
+    again is a no-op (the journal's replays)."""
     row = s.get(NotificationRow, notification.id, with_for_update=is_postgres(s))
     att = s.scalar(
         select(AttemptRow).where(
@@ -277,27 +288,42 @@ def finish_attempt(
         raise LookupError(
             f"notification {notification.id} attempt {notification.attempt_no}: no such row"
         )
+    if same_result(att.outcome, att.ended_at, result.outcome, result.ended_at):
+        return Status(row.status)  # stored before: a replay
     lost = (
         row.status != Status.ACTIVE.value
         or row.lease_owner != owner
         or row.attempt_seq != notification.attempt_no
     )
+    reaped = att.outcome == Outcome.INTERRUPTED.value
     _fill_attempt(att, result)
     if result.sms_text:
         # Same transaction as the result: the customer was told an SMS is coming, so
         # it is kept (and sent) even when the lease was lost.
         sms_requests.add(s, notification, result.sms_text, now)
-    if lost:
+    if not lost:
+        return _apply(s, policy, row, att, result.outcome, result.callback_at, now)
+    where = f"notification {row.id} attempt {notification.attempt_no}"
+    if late_result(result.outcome, Status(row.status)) == Verdict.RECORD:
         att.detail = (att.detail + "; " if att.detail else "") + (
             "finished after the lease was lost: result not applied"
         )
-        log.warning(
-            "notification %s attempt %s finished after %s lost the lease",
-            row.id,
-            notification.attempt_no,
-            owner,
-        )
+        log.warning("%s finished after %s lost the lease: not applied", where, owner)
         return None
+    att.detail = (att.detail + "; " if att.detail else "") + (
+        f"finished after the lease was lost (notification was {row.status}): applied"
+    )
+    if reaped and row.attempts > 0:
+        # The reaper counted this attempt as INTERRUPTED; _apply counts it again.
+        row.attempts -= 1
+        if row.current_channel == att.channel and row.channel_attempts > 0:
+            row.channel_attempts -= 1
+    log.warning(
+        "%s finished after %s lost the lease; the customer was reached: applied over %s",
+        where,
+        owner,
+        row.status,
+    )
     return _apply(s, policy, row, att, result.outcome, result.callback_at, now)
 
 

@@ -10,6 +10,13 @@ Caps (per worker process): at most `max_concurrent` attempts in flight, at most
 bucket with `burst`). With N workers the cluster may have N × max_concurrent attempts in flight.
 Each attempt runs in its own daemon thread (the caps bound how many), so a stuck call cannot hold
 up shutdown: after `shutdown_grace_s` it is recorded INTERRUPTED and the process exits.
+
+No result is lost to a store outage: each attempt's result goes into the journal
+(cuckoo.worker.journal, fsync'ed) before the store, and stays there until the store took it; the
+journal is replayed at start and before every job once the store answers again, so no job reaps
+or re-dials a notification whose result is still waiting. While the store is down
+(StoreUnavailable) the jobs pause with back-off (cuckoo.worker.outage): one WARNING when it goes,
+one INFO when it is back.
 """
 
 from __future__ import annotations
@@ -27,10 +34,14 @@ from typing import Protocol, runtime_checkable
 from cuckoo.clock import Clock, utcnow
 from cuckoo.config.scheduler import SchedulerSettings
 from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
-from cuckoo.errors import CuckooError, ErpUnavailable
+from cuckoo.errors import CuckooError, ErpUnavailable, StoreUnavailable
 from cuckoo.logs import notification_context
 from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
+from cuckoo.worker.journal import Entry, Journal
+from cuckoo.worker.outage import Outage, backoff_delay
+
+__all__ = ["CycleReport", "Scheduler", "TextSender", "backoff_delay", "free_slots"]
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +62,6 @@ _CHANNEL_HINTS = {
     "sms": " (configure [sms.gateways] in cuckoo.toml)",
     "call": " (configure [telephony.trunk] domain in cuckoo.toml)",
 }
-
-
-def backoff_delay(failures: int, base_s: float, max_s: float) -> float:
-    """Delay after `failures` failures in a row: base, 2×base, 4×base, … capped at max."""
-    if failures <= 0:
-        return 0.0
-    return min(max_s, base_s * 2 ** min(failures - 1, 30))
 
 
 def free_slots(
@@ -101,8 +105,11 @@ class Scheduler:
         settings: SchedulerSettings | None = None,
         clock: Clock = utcnow,
         owner: str | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.store = store
+        # Results not yet in the store; in memory only unless the worker gives it a folder.
+        self.journal = journal if journal is not None else Journal(None)
         self.channels = dict(channels)
         self.adapters = {a.name: a for a in adapters}
         self.settings = settings or SchedulerSettings()
@@ -125,6 +132,37 @@ class Scheduler:
         self._stopping = threading.Event()
         self._aps: object | None = None
         self._cycle_errors: list[str] | None = None  # collected while run_once runs
+        self._outage = Outage(self.settings.store_retry_s, self.settings.store_retry_max_s)
+        self._storing: set[str] = set()  # journal keys a thread is storing right now
+        self._stuck: set[str] = set()  # journal keys the store refused (logged once)
+        self._replay_lock = threading.Lock()
+        store.watch(self._store_seen)
+
+    def _store_seen(self, down: StoreUnavailable | None) -> None:
+        """After every store transaction: open or close an outage, saying so once."""
+        now = time.monotonic()
+        if down is None:
+            lasted = self._outage.succeeded(now)
+            if lasted is not None:
+                log.info(
+                    "the store is back after %.1f s; %d result(s) in the journal to store",
+                    lasted,
+                    len(self.journal),
+                )
+        elif self._outage.failed(now):
+            log.warning(
+                "the store is unavailable (%s): jobs pause, results wait in the journal %s; "
+                "trying again with back-off up to %.0f s",
+                down,
+                self.journal.path or "(in memory)",
+                self._outage.max_s,
+            )
+        else:
+            log.debug("the store is still unavailable (%s)", down)
+
+    def store_available(self) -> bool:
+        """False while backing off after the store was found down."""
+        return self._outage.may_try(time.monotonic())
 
     def _error(self, text: str) -> None:
         """A failure `run --once` must report (its exit status); the jobs only log it."""
@@ -261,32 +299,100 @@ class Scheduler:
                     ended_at=self.clock(),
                     detail=f"channel error: {type(e).__name__}: {e}",
                 )
+            entry = Entry(self.owner, n, result, self.clock())
+            with self._lock:
+                self._storing.add(entry.key)
             try:
-                status = self.store.finish_attempt(n, self.owner, result, self.clock())
-                channel = self.channels[n.channel]
-                if result.gateway_message_id and isinstance(channel, TextSender):
-                    channel.row_stored(result.gateway_message_id)  # an early receipt
-                log.log(
-                    logging.INFO if status else logging.WARNING,  # lost: the reaper retries it
-                    "notification %s attempt %d: %s → %s",
-                    n.id,
-                    n.attempt_no,
-                    result.outcome.value,
-                    status.value if status else "lease lost",
-                )
-            except Exception:  # the lease expires and the reaper records the attempt
-                log.exception("notification %s: could not store the attempt result", n.id)
+                self.journal.record(entry)  # durable before the store is tried
+                if self.store_available():
+                    self._store_result(entry)
+            finally:
+                with self._lock:
+                    self._storing.discard(entry.key)
         finally:
             with self._lock:
                 self._in_flight.pop(n.id, None)
                 self._idle.notify_all()
 
+    def _store_result(self, entry: Entry) -> bool:
+        """Hand one result to the store; True once it took it (then it leaves the journal)."""
+        n, result = entry.notification, entry.result
+        where = f"notification {n.id} attempt {n.attempt_no}"
+        try:
+            status = self.store.finish_attempt(n, entry.owner, result, self.clock())
+        except StoreUnavailable:
+            return False  # _store_seen has said so; the journal keeps it
+        except LookupError as e:  # the store lost the row (restored from an old backup?)
+            log.error("%s: %s; its result is dropped from the journal", where, e)
+            self.journal.done(entry.key)
+            return False
+        except Exception:
+            if entry.key not in self._stuck:
+                self._stuck.add(entry.key)
+                log.exception(
+                    "%s: could not store the attempt result; it stays in the journal %s",
+                    where,
+                    self.journal.path or "(in memory)",
+                )
+            return False
+        self.journal.done(entry.key)
+        self._stuck.discard(entry.key)
+        channel = self.channels.get(n.channel)
+        if result.gateway_message_id and isinstance(channel, TextSender):
+            channel.row_stored(result.gateway_message_id)  # an early receipt
+        log.log(
+            logging.INFO if status else logging.WARNING,
+            "%s: %s → %s",
+            where,
+            result.outcome.value,
+            status.value if status else "lease lost, kept on the attempt",
+        )
+        return True
+
+    def replay_journal(self, wait: bool = False) -> int:
+        """Store the results waiting in the journal, oldest first, while the store takes them.
+        Returns how many it took. `wait`: if another thread is replaying, wait for it and then
+        replay what is left, instead of returning at once."""
+        if not self._replay_lock.acquire(blocking=wait):
+            return 0  # another job is replaying
+        try:
+            stored = 0
+            for entry in self.journal.pending():
+                if not self.store_available():
+                    break
+                with self._lock:
+                    if entry.key in self._storing:
+                        continue  # its attempt's thread is storing it
+                    self._storing.add(entry.key)
+                try:
+                    stored += self._store_result(entry)
+                finally:
+                    with self._lock:
+                        self._storing.discard(entry.key)
+            if stored:
+                log.info("stored %d result(s) from the journal", stored)
+            return stored
+        finally:
+            self._replay_lock.release()
+
     def renew_leases(self) -> int:
+        """Extend the leases of the attempts in flight and of the results still waiting in the
+        journal, so no reaper takes them for a dead worker's."""
         with self._lock:
-            ids = list(self._in_flight)
-        return self.store.renew_leases(self.owner, ids, self.clock(), self._lease_span)
+            by_owner: dict[str, set[int]] = {self.owner: set(self._in_flight)}
+        for e in self.journal.pending():  # adopted results hold their dead worker's lease
+            by_owner.setdefault(e.owner, set()).add(e.notification.id)
+        now = self.clock()
+        return sum(
+            self.store.renew_leases(owner, ids, now, self._lease_span)
+            for owner, ids in by_owner.items()
+            if ids
+        )
 
     def reap(self) -> int:
+        # Our own leases may have run out while the store was down: renew them first, so
+        # the reaper takes only dead workers' attempts.
+        self.renew_leases()
         n = self.store.reap_expired_leases(self.clock())
         if n:
             log.warning("reaped %d attempts of dead workers", n)
@@ -432,6 +538,8 @@ class Scheduler:
         report = CycleReport()
         self._cycle_errors = report.errors  # ERP fetch / write-back failures land here too
         try:
+            self.journal.open()
+            self.replay_journal()  # results an earlier run could not store
             report.ingested = self.poll()
             report.reaped = self.reap()
             report.dispatched = self.drain(600.0 if timeout is None else timeout)
@@ -440,6 +548,12 @@ class Scheduler:
                 report.errors.append(f"{self.in_flight()} attempts still running after {timeout} s")
             report.sms_sent = self.flush_sms_requests()  # asked for by the calls just finished
             report.reported = self.flush_outbox()
+            self.replay_journal()
+            if len(self.journal):
+                report.errors.append(
+                    f"{len(self.journal)} result(s) could not be stored; they wait in the "
+                    f"journal {self.journal.path or '(in memory)'} for the next run"
+                )
         finally:
             self._cycle_errors = None
         return report
@@ -452,8 +566,10 @@ class Scheduler:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
+        self.journal.open()
         first = utcnow()
         jobs: list[tuple[Callable[[], int], float]] = [
+            (self.replay_journal, min(1.0, s.dispatch_interval_s)),
             (self.poll, s.poll_interval_s),
             (self.dispatch, s.dispatch_interval_s),
             (self.flush_outbox, s.outbox_interval_s),
@@ -464,7 +580,7 @@ class Scheduler:
         ]
         for func, every in jobs:
             aps.add_job(
-                _logged(func),
+                self._job(func),
                 "interval",
                 seconds=every,
                 next_run_time=first,
@@ -488,10 +604,27 @@ class Scheduler:
             log.warning("%d attempts still running after %.0f s", self.in_flight(), grace)
         with self._lock:
             left = [f.notification for f in self._in_flight.values()]
+        self.replay_journal()
         interrupted = 0
         for n in left:
             why = f"worker {self.owner} shut down during the attempt"
-            interrupted += self.store.interrupt(n, self.owner, self.clock(), why)
+            try:
+                interrupted += self.store.interrupt(n, self.owner, self.clock(), why)
+            except StoreUnavailable:
+                break  # its lease runs out and a reaper records it
+        if self.store_available():  # else the next worker sends and reports what is left
+            self._final_flush()
+        if len(self.journal):
+            log.warning(
+                "%d result(s) could not be stored; they wait in the journal %s and are stored "
+                "when a worker starts with this var_dir",
+                len(self.journal),
+                self.journal.path or "(in memory: lost with this process)",
+            )
+        log.info("worker %s stopped", self.owner)
+        return interrupted
+
+    def _final_flush(self) -> None:
         try:
             # The customers of the calls just finished were told an SMS is coming.
             self._flush_sms_requests(final=True)
@@ -501,18 +634,25 @@ class Scheduler:
             self.flush_outbox()
         except Exception:
             log.exception("final outbox flush failed; the next worker will send it")
-        log.info("worker %s stopped", self.owner)
-        return interrupted
 
+    def _job(self, func: Callable[[], int]) -> Callable[[], None]:
+        """A scheduled job: skipped while backing off from a store outage; stores what waits
+        in the journal before it runs (a job must not reap or re-dial a notification whose
+        result is waiting); logs its exception instead of letting APScheduler swallow it."""
 
-def _logged(func: Callable[[], int]) -> Callable[[], None]:
-    """A job that logs its exception instead of letting APScheduler swallow the traceback."""
+        def job() -> None:
+            if not self.store_available():
+                return
+            try:
+                if func != self.replay_journal and len(self.journal):
+                    self.replay_journal(wait=True)
+                    if not self.store_available():
+                        return
+                func()
+            except StoreUnavailable:
+                pass  # _store_seen said so once; the job runs again after the back-off
+            except Exception:
+                log.exception("job %s failed; it runs again next interval", func.__name__)
 
-    def job() -> None:
-        try:
-            func()
-        except Exception:
-            log.exception("job %s failed; it runs again next interval", func.__name__)
-
-    job.__name__ = func.__name__
-    return job
+        job.__name__ = func.__name__
+        return job

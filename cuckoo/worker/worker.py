@@ -22,6 +22,7 @@ from cuckoo.domain import Channel, ChannelKind, ErpAdapter
 from cuckoo.errors import ConfigError
 from cuckoo.store import Store
 from cuckoo.worker.channels import build_channels, close_channels, start_channels
+from cuckoo.worker.journal import Journal
 from cuckoo.worker.scheduler import CycleReport, Scheduler
 from cuckoo.worker.store import open_store
 
@@ -55,8 +56,16 @@ class Worker:
         except BaseException:
             self.close()
             raise
+        # Results wait here (fsync'ed) until the store took them: see cuckoo.worker.journal.
+        self.journal = Journal(config.path(config.var_dir) / "journal")
         self.scheduler = Scheduler(
-            self.store, self.channels, self.adapters, config.scheduler, clock=clock, owner=owner
+            self.store,
+            self.channels,
+            self.adapters,
+            config.scheduler,
+            clock=clock,
+            owner=owner,
+            journal=self.journal,
         )
 
     def _adapters(self, source: str | Path | None) -> list[ErpAdapter]:
@@ -99,6 +108,9 @@ class Worker:
             if callable(close):
                 close()
         close_channels(self.channels)
+        journal = getattr(self, "journal", None)  # absent when __init__ failed early
+        if journal is not None:
+            journal.close()
         self.store.close()
 
     def __enter__(self) -> Worker:

@@ -108,9 +108,10 @@ def test_a_lost_lease_still_stores_the_request_and_only_once(store: Store) -> No
     n = claim_call(store)
     assert store.reap_expired_leases(NOW + timedelta(seconds=61)) == 1
     later = NOW + timedelta(seconds=70)
-    assert store.finish_attempt(n, "w", result(sms_text=TEXT), later) is None
+    # Confirmed after the reap: the customer's answer still decides (cuckoo.policy.late).
+    assert store.finish_attempt(n, "w", result(sms_text=TEXT), later) == Status.CONFIRMED
     # The same result stored again (e.g. a retried write) must not text the customer twice.
-    assert store.finish_attempt(n, "w", result(sms_text=TEXT), later) is None
+    assert store.finish_attempt(n, "w", result(sms_text=TEXT), later) == Status.CONFIRMED
     [req] = store.sms_requests_of(n.id)
     assert (req.state, req.attempt_no, req.next_try_at) == ("pending", 1, later)
 
