@@ -40,6 +40,7 @@ DIALOG_OUTCOMES: tuple[str, ...] = (
     "callback_requested",
     "opted_out",
     "operator_requested",
+    "wrong_number",  # somebody else's number: never called again for this customer
 )
 INTENTS: tuple[str, ...] = (
     "yes",
