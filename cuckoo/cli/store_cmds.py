@@ -197,9 +197,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     console.print(f"due now: {due}; next attempt after that: {next_at}")
     console.print(
         f"results waiting for the ERP: {sum(outbox.values())}{_unrouted(outbox, config)}; "
-        f"blocked numbers: {blocked}; wrong numbers (customer, number): {wrong}",
+        f"blocked numbers: {blocked}",
         markup=False,
     )
+    console.print(f"wrong numbers (customer, number): {wrong}")
     console.print(
         f"SMS asked for in calls: {sms_requests.get('pending', 0)} waiting, "
         f"{sms_requests.get('failed', 0)} failed, {sms_requests.get('sent', 0)} sent"
