@@ -38,6 +38,9 @@ class Status(enum.StrEnum):
     EXHAUSTED = "exhausted"  # barrier of contacts or attempt cap reached
     INVALID = "invalid"  # bad input (phone, scenario, variables) or a number that does not exist
     BLOCKED = "blocked"  # the number is on the do-not-call list
+    # The number is not this customer's («вы не туда попали»): not called again for this
+    # customer at this number (cuckoo.store.wrong_numbers); the ERP should fix the number.
+    WRONG_NUMBER = "wrong_number"
 
     @property
     def is_final(self) -> bool:
@@ -58,6 +61,7 @@ class Outcome(enum.StrEnum):
     REJECTED = "rejected"
     NETWORK = "network"  # trunk or network trouble: not the customer's doing
     INVALID_NUMBER = "invalid_number"
+    WRONG_NUMBER = "wrong_number"  # somebody else answered: the customer did not hear it
     VOICEMAIL = "voicemail"
     INTERRUPTED = "interrupted"  # our side died mid-attempt (worker crash, lease expired)
     SENT = "sent"  # SMS accepted by the gateway

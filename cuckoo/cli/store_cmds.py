@@ -1,4 +1,5 @@
-"""Store commands: `cuckoo db upgrade`, `notify add`, `status`, `report`, `block`, `unblock`."""
+"""Store commands: `cuckoo db upgrade`, `notify add`, `status`, `report`, `block`, `unblock`
+(the do-not-call list, or `--wrong-number`: the recorded wrong numbers)."""
 
 from __future__ import annotations
 
@@ -69,8 +70,18 @@ def register(sub: Any) -> None:
     block.add_argument("--reason", default="added by hand")
     block.set_defaults(func=cmd_block)
 
-    unblock = sub.add_parser("unblock", help="take a number off the do-not-call list")
+    unblock = sub.add_parser(
+        "unblock",
+        help="take a number off the do-not-call list (--wrong-number: forget it was wrong)",
+    )
     unblock.add_argument("phone")
+    unblock.add_argument(
+        "--wrong-number",
+        action="store_true",
+        help="forget that somebody else answered this number for its customers (the number "
+        "was fixed): new notifications to it are called again",
+    )
+    unblock.add_argument("--tenant", help="with --wrong-number: only this tenant's customers")
     unblock.set_defaults(func=cmd_unblock)
 
 
@@ -169,6 +180,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         due, later = store.due_summary(datetime.now(UTC))
         outbox = store.outbox_pending_by_source()
         blocked = len(store.blocked_numbers())
+        wrong = store.wrong_number_count()
         sms_requests = store.sms_request_counts()
     finally:
         store.close()
@@ -188,6 +200,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"blocked numbers: {blocked}",
         markup=False,
     )
+    console.print(f"wrong numbers (customer, number): {wrong}")
     console.print(
         f"SMS asked for in calls: {sms_requests.get('pending', 0)} waiting, "
         f"{sms_requests.get('failed', 0)} failed, {sms_requests.get('sent', 0)} sent"
@@ -296,12 +309,21 @@ def cmd_unblock(args: argparse.Namespace) -> int:
 
     config = _config(args)
     phone = normalize_phone(args.phone, config.store.default_region)  # InputError → exit 1
+    if args.tenant is not None and not args.wrong_number:
+        raise InputError("--tenant goes with --wrong-number (the do-not-call list has no tenants)")
     store = open_store(config)
     try:
-        removed = store.unblock(phone)
+        if args.wrong_number:
+            forgotten = store.forget_wrong_number(phone, args.tenant)
+        else:
+            removed = store.unblock(phone)
     finally:
         store.close()
-    print(f"unblocked {phone}" if removed else f"{phone} was not blocked")
+    if args.wrong_number:
+        whose = f" of tenant {args.tenant}" if args.tenant is not None else ""
+        print(f"forgot {forgotten} wrong-number record(s) of {phone}{whose}")
+    else:
+        print(f"unblocked {phone}" if removed else f"{phone} was not blocked")
     return 0
 
 

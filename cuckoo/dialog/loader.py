@@ -183,7 +183,8 @@ def _pydantic_problems(e: ValidationError, lines: Lines, file: str) -> list[Prob
 
 def _template_fields(state: AnyState) -> Iterator[tuple[str, str]]:
     """(field, text) of every template in a state."""
-    for field in ("say", "ask", "sms", "if_silent", "if_unclear", "reprompt", "if_failed"):
+    fields = ("say", "ask", "sms", "if_silent", "if_unclear", "reprompt", "clarify", "if_failed")
+    for field in fields:
         value = getattr(state, field, None)
         if isinstance(value, str):
             yield field, value

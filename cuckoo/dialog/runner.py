@@ -19,6 +19,14 @@ Rules the runner follows (admins see them in README "Writing a scenario"):
   makes the robot say `if_silent` / `if_unclear` and ask again (`reprompt` or the question)
   up to `retries` times, then it goes to `on_fail`. A spoken "повторите" that the question
   does not map repeats the question (counted as a retry).
+- **One clarifying question.** Words the NLU did not understand (intent unknown) or understood
+  only tentatively (below `speech.nlu.UNSURE_BELOW`: «наверное нет») get one clarifying
+  question per visit of the question, before the retries above and not counted as one: the
+  question's `clarify` text, or by default `speech.nlu.clarifying_question(yes_key)` — yes or
+  no, or the key of the answer whose intent is yes — on questions that take a yes or a no.
+  `clarify: false` switches it off. The answer to it is taken as any answer (a tentative one
+  too); a tentative answer with no clarifying question to ask stands. Silence, keys and
+  words the NLU understood firmly but the question does not take never trigger it.
 - **No speech recognition** (`speech_available=False`, no Russian Vosk model): questions take
   keys only; a question that has no key answers goes straight to `on_fail`. Logged once.
 - **Callback.** `callback: answer` uses the time the customer named (`answer_time`); other forms
@@ -62,7 +70,7 @@ from cuckoo.dialog.schema import (
 from cuckoo.domain import Outcome, Variables
 from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, Reply, ReplyKind
-from cuckoo.speech.nlu import Intent, grammar_for, spoken_key, understand
+from cuckoo.speech.nlu import Intent, clarifying_question, grammar_for, spoken_key, understand
 
 log = logging.getLogger(__name__)
 
@@ -303,14 +311,20 @@ class _Run:
         )
         tries = 0
         lead: str | None = None  # if_silent / if_unclear before asking again
+        clarify = self.clarify_text(state) if listen_speech else None  # None: asked or off
+        clarifying = False  # the next prompt is the clarifying question
         while True:
             reply = self.pending
             self.pending = None
             if reply is None:
                 if lead:
                     self.say(lead, barge_in=False)
-                prompt = state.ask if tries == 0 or not state.reprompt else state.reprompt
-                reply = self.say(prompt, barge_in=state.barge_in, message=is_message)
+                if clarifying and clarify is not None:
+                    reply = self.say(clarify, barge_in=state.barge_in)
+                    clarify, clarifying = None, False
+                else:
+                    prompt = state.ask if tries == 0 or not state.reprompt else state.reprompt
+                    reply = self.say(prompt, barge_in=state.barge_in, message=is_message)
             if reply is None:
                 reply = self.line.listen(expect)
             else:
@@ -322,6 +336,11 @@ class _Run:
             if is_message and reply.kind in (ReplyKind.DTMF, ReplyKind.SPEECH):
                 self.result.heard = True
             target, why = self.match(reply, answers, listen_speech)
+            if why == "unsure":
+                if clarify is not None:
+                    clarifying, lead = True, None
+                    continue
+                why = "unclear"  # nothing to ask: a tentative answer stands, none is unclear
             if target is not None:
                 return target
             tries += 1
@@ -360,8 +379,22 @@ class _Run:
         said = [a.dtmf for a in keys if a.dtmf is not None and _key_can_be_said(a)]
         return grammar_for(intents, any(a.time for a in spoken), keys=said)
 
+    def clarify_text(self, state: AskState) -> str | None:
+        """The clarifying question of this question (see the module docstring); None if off."""
+        if isinstance(state.clarify, str):
+            return state.clarify
+        if not state.clarify:
+            return None
+        yes_no = [a for a in state.answers if "yes" in a.intent or "no" in a.intent]
+        if not yes_no:
+            return None  # «да или нет?» makes no sense for a question about a time
+        yes_key = next((a.dtmf for a in yes_no if "yes" in a.intent and a.dtmf), None)
+        return clarifying_question(yes_key)
+
     def match(self, reply: Reply, answers: list[Answer], speech: bool) -> tuple[str | None, str]:
-        """(next state, "") or (None, why): why is silent, unclear or repeat."""
+        """(next state, "") or (None, why): why is silent, unclear or repeat; or
+        (tentative next state or None, "unsure") for words the NLU did not understand or
+        understood only tentatively."""
         if reply.kind == ReplyKind.DTMF:
             self.result.dtmf += reply.digits
             keys = reply.digits.rstrip("#")
@@ -391,8 +424,10 @@ class _Run:
         intent = str(getattr(u.intent, "value", u.intent))
         for a in answers:
             if intent in a.intent:
-                return a.go, ""
-        return None, "repeat" if intent == "repeat" else "unclear"
+                return a.go, "unsure" if u.unsure else ""
+        if intent == "repeat":
+            return None, "repeat"
+        return None, "unsure" if u.unsure else "unclear"
 
 
 def _key_can_be_said(answer: Answer) -> bool:

@@ -40,6 +40,7 @@ DIALOG_OUTCOMES: tuple[str, ...] = (
     "callback_requested",
     "opted_out",
     "operator_requested",
+    "wrong_number",  # somebody else's number: never called again for this customer
 )
 INTENTS: tuple[str, ...] = (
     "yes",
@@ -119,11 +120,22 @@ class AskState(_Strict):
     if_silent: str = "Извините, Вас не слышно."  # said before asking again after silence
     if_unclear: str = "Извините, я не понял."  # ... after an answer that matched nothing
     reprompt: str | None = None  # what to ask again (default: the question itself)
+    # One clarifying question when a spoken answer was not understood or only tentatively
+    # («наверное нет»): true = the standard yes-or-no one (questions with a yes or no answer),
+    # a text = this one, false = never.
+    clarify: str | bool = True
     on_fail: str | None = None  # where to go when the retries are used up
     barge_in: bool = True  # the customer may answer before the question ends
     speech: bool = True  # False: keys only, even when speech recognition is available
     message: bool = False
     timeout: float = Field(default=6.0, gt=0, le=30)  # seconds of silence that count as none
+
+    @field_validator("clarify")
+    @classmethod
+    def _clarify(cls, v: str | bool) -> str | bool:
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("clarify: give the question's text, or false to never ask one")
+        return v
 
 
 class OutcomeState(_Strict):

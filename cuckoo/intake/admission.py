@@ -21,6 +21,8 @@ The checks, in this order; the first that fails decides:
 |                                              |         | name (...)                           |
 | the number is not on the do-not-call list    | BLOCKED | +79123456789 is on the do-not-call   |
 |                                              |         | list                                 |
+| the number is not a known wrong number for   | WRONG_  | wrong number: somebody else answered |
+| this customer (tenant, phone, customer)      | NUMBER  | +79123456789 for this customer ...   |
 | the first attempt comes before the deadline  | EXPIRED | first opening 2026-11-24 09:00       |
 |                                              |         | Europe/Moscow is after the deadline  |
 |                                              |         | 2026-11-24T05:00:00+00:00            |
@@ -35,7 +37,9 @@ calls): `cuckoo.policy.first_attempt`.
 
 The do-not-call list lives in the database, so the caller passes the blocked numbers in
 (`AdmissionContext.blocked`, at least those among the rows it admits): the store reads them for
-a whole chunk of rows in one query.
+a whole chunk of rows in one query. Wrong numbers likewise (`AdmissionContext.wrong_numbers`:
+the (tenant, E.164 phone, customer) pairs recorded, at least those of the rows it admits); who
+the customer is, is `cuckoo.intake.customers.customer_key`.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from typing import Any, Protocol
 
 from cuckoo.domain import ChannelKind, IncomingNotification, Status, Variables
 from cuckoo.errors import InputError
+from cuckoo.intake.customers import customer_key
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.intake.timezones import resolve_timezone
 from cuckoo.policy.retry import first_attempt
@@ -59,12 +64,16 @@ __all__ = [
     "Rejected",
     "TenantPolicy",
     "VariablesCheck",
+    "WrongNumber",
     "admit",
     "first_channel",
+    "wrong_number_reason",
 ]
 
 # (scenario, variables) → problems, empty when the scenario's texts render with these variables.
 VariablesCheck = Callable[[str, Variables], list[str]]
+# (tenant, E.164 phone, customer_key): somebody else answered this number for this customer.
+WrongNumber = tuple[str, str, str]
 
 
 class TenantPolicy(Protocol):
@@ -84,6 +93,7 @@ class AdmissionContext:
     check_variables: VariablesCheck | None = None  # None: variables are not checked
     default_region: str = "RU"  # how to read a number written without its country code
     blocked: Collection[str] = frozenset()  # E.164 numbers on the do-not-call list
+    wrong_numbers: Collection[WrongNumber] = frozenset()  # recorded wrong numbers
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ class Admitted(_Verdict):
 class Rejected(_Verdict):
     """To be stored with a final status and reported to the ERP at once."""
 
-    status: Status  # INVALID, BLOCKED or EXPIRED
+    status: Status  # INVALID, BLOCKED, WRONG_NUMBER or EXPIRED
     reason: str  # human-readable; the detail the ERP receives
 
 
@@ -140,6 +150,9 @@ def admit(
         if phone in context.blocked:
             why = f"{phone} is on the do-not-call list"
             return Rejected(phone, tz, channel, variables, Status.BLOCKED, why)
+        if (item.tenant, phone, customer_key(variables)) in context.wrong_numbers:
+            why = wrong_number_reason(phone)
+            return Rejected(phone, tz, channel, variables, Status.WRONG_NUMBER, why)
         first = first_channel(channel)
         window = context.policy.window_for(item.tenant, first)
         decision = first_attempt(now, item.not_before, item.deadline, tz, window, first)
@@ -149,6 +162,14 @@ def admit(
         return Rejected(phone, tz, channel, variables, Status(decision.status), decision.reason)
     assert decision.next_attempt_at is not None  # first_attempt sets it whenever PENDING
     return Admitted(phone, tz, channel, variables, decision.next_attempt_at, decision.reason)
+
+
+def wrong_number_reason(phone: str) -> str:
+    """Why a notification to a recorded wrong number is not dialled: what its ERP is told."""
+    return (
+        f"wrong number: somebody else answered {phone} for this customer before; not dialled "
+        f"until the number is fixed (`cuckoo unblock --wrong-number {phone}` forgets it)"
+    )
 
 
 def _channel(value: str) -> ChannelKind:

@@ -14,7 +14,8 @@ The rule: **a customer who was reached is not called again for the same thing.**
 | final without the customer's word (EXHAUSTED, EXPIRED,    | the customer decided  | APPLY   |
 | INVALID, BLOCKED)                                         | (see DECISIONS)       |         |
 | final by the customer (CONFIRMED, DECLINED, OPTED_OUT,    | anything              | RECORD  |
-| OPERATOR_REQUESTED, DELIVERED): the first word stored wins |                       |         |
+| OPERATOR_REQUESTED, DELIVERED, WRONG_NUMBER): the first    |                       |         |
+| word stored wins                                          |                       |         |
 | anything else                                             | not reached (busy, …) | RECORD  |
 
 APPLY: the policy decides the notification's next step from the late result, as if it had
@@ -35,9 +36,15 @@ from cuckoo.domain import Outcome, Status
 
 __all__ = ["DECISIONS", "REACHED", "Verdict", "late_result", "same_result"]
 
-# The customer said what they want: nothing to ask them again.
+# The customer said what they want (or that they are not the customer): nothing to ask again.
 DECISIONS = frozenset(
-    {Outcome.CONFIRMED, Outcome.DECLINED, Outcome.OPTED_OUT, Outcome.OPERATOR_REQUESTED}
+    {
+        Outcome.CONFIRMED,
+        Outcome.DECLINED,
+        Outcome.OPTED_OUT,
+        Outcome.OPERATOR_REQUESTED,
+        Outcome.WRONG_NUMBER,
+    }
 )
 # The customer got the message (a contact): retrying would repeat it.
 REACHED = DECISIONS | {Outcome.CALLBACK_REQUESTED, Outcome.DELIVERED, Outcome.SENT}
@@ -50,6 +57,7 @@ _SETTLED_BY_CUSTOMER = frozenset(
         Status.OPTED_OUT,
         Status.OPERATOR_REQUESTED,
         Status.DELIVERED,
+        Status.WRONG_NUMBER,
     }
 )
 

@@ -15,6 +15,7 @@ Outcomes and what `decide` does with them (intervals and caps: RetryPolicy's def
 | rejected           | PENDING once more (**)| no      | yes     | retry_after.rejected       |
 | network            | PENDING               | no      | no      | retry_after.network (***)  |
 | invalid_number     | INVALID               | no      | yes     | —                          |
+| wrong_number       | WRONG_NUMBER          | no      | yes     | — (the store remembers it) |
 | voicemail          | per `voicemail` (****)| (****)  | yes     | retry_after.voicemail      |
 | interrupted        | PENDING               | no      | yes     | retry_after.interrupted    |
 | sent (SMS)         | DELIVERED             | yes     | yes     | —                          |
@@ -140,6 +141,9 @@ _FINAL: dict[Outcome, Status] = {
     Outcome.OPTED_OUT: Status.OPTED_OUT,
     Outcome.OPERATOR_REQUESTED: Status.OPERATOR_REQUESTED,
     Outcome.INVALID_NUMBER: Status.INVALID,
+    # Somebody else answered: the customer did not hear the message, so no contact; final,
+    # and the store never calls this customer at this number again.
+    Outcome.WRONG_NUMBER: Status.WRONG_NUMBER,
     Outcome.SENT: Status.DELIVERED,
 }
 

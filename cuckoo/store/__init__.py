@@ -10,6 +10,7 @@ module of its concern, where its contract (what it persists, its lease rules) is
 - `outbox`: results to write back to the ERPs;
 - `sms_requests`: SMS requested during calls;
 - `blocklist`: the do-not-call list;
+- `wrong_numbers`: (tenant, phone, customer) where somebody else answered;
 - `reports`: counts and reads, SMS delivery receipts.
 """
 
@@ -24,7 +25,15 @@ from cuckoo.domain import AttemptResult, ChannelKind, IncomingNotification, Noti
 from cuckoo.errors import StoreUnavailable
 from cuckoo.intake.admission import AdmissionContext, VariablesCheck
 from cuckoo.intake.phones import normalize_phone
-from cuckoo.store import blocklist, intake, notifications, outbox, reports, sms_requests
+from cuckoo.store import (
+    blocklist,
+    intake,
+    notifications,
+    outbox,
+    reports,
+    sms_requests,
+    wrong_numbers,
+)
 from cuckoo.store.database import Database, default_url, make_engine
 from cuckoo.store.intake import IngestReport
 from cuckoo.store.models import (
@@ -258,6 +267,20 @@ class Store:
     def blocked_numbers(self) -> list[BlockedNumberRow]:
         with self._db.tx() as s:
             return blocklist.all_numbers(s)
+
+    # ---- wrong numbers ---------------------------------------------------------------------
+
+    def forget_wrong_number(self, phone: str, tenant: str | None = None) -> int:
+        """Forget the wrong numbers recorded for `phone` (one tenant's, or every tenant's):
+        wrong_numbers.forget. Returns how many (customer, tenant) pairs. Raises InputError."""
+        e164 = normalize_phone(phone, self.default_region)
+        with self._db.tx() as s:
+            return wrong_numbers.forget(s, e164, tenant)
+
+    def wrong_number_count(self) -> int:
+        """Recorded (tenant, phone, customer) wrong numbers."""
+        with self._db.tx() as s:
+            return wrong_numbers.count(s)
 
     # ---- reading ---------------------------------------------------------------------------
 

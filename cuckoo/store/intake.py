@@ -3,9 +3,9 @@
 
 What it persists, per row not seen before:
 - admitted → a PENDING `NotificationRow` due at its first attempt;
-- rejected → a row with its final status (INVALID, BLOCKED, EXPIRED) and the reason as detail,
-  plus an outbox report in the same transaction, so its ERP hears why at once; the reason is
-  also in `IngestReport.errors`. A bad row never stops the others.
+- rejected → a row with its final status (INVALID, BLOCKED, WRONG_NUMBER, EXPIRED) and the
+  reason as detail, plus an outbox report in the same transaction, so its ERP hears why at
+  once; the reason is also in `IngestReport.errors`. A bad row never stops the others.
 
 Rules it guarantees:
 - Idempotent by (source, external_id): a row seen before is counted as a duplicate and left as
@@ -13,9 +13,10 @@ Rules it guarantees:
   lets one win; the other counts a duplicate (its insert runs in a savepoint).
 - Rows go in chunks of 500, one transaction each: a chunk is stored whole or not at all
   (SQLite: under BEGIN IMMEDIATE), and a large batch does not hold the write lock throughout.
-- The do-not-call list is read once per chunk (the numbers of the chunk, normalized) and handed
-  to `admit`, which stays pure; a row the database refuses (e.g. an id longer than its column)
-  is counted invalid with the database's reason, and nothing is stored for it.
+- The do-not-call list and the recorded wrong numbers (cuckoo.store.wrong_numbers) are read
+  once per chunk (the numbers of the chunk, normalized) and handed to `admit`, which stays
+  pure; a row the database refuses (e.g. an id longer than its column) is counted invalid
+  with the database's reason, and nothing is stored for it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from cuckoo.domain import IncomingNotification, Status
 from cuckoo.errors import InputError
 from cuckoo.intake.admission import AdmissionContext, Admitted, admit
 from cuckoo.intake.phones import normalize_phone
-from cuckoo.store import blocklist, outbox
+from cuckoo.store import blocklist, outbox, wrong_numbers
 from cuckoo.store.database import Database
 from cuckoo.store.models import NotificationRow
 
@@ -47,15 +48,22 @@ class IngestReport:
     duplicates: int = 0
     invalid: int = 0
     blocked: int = 0
+    wrong_number: int = 0  # a recorded wrong number for this customer: never dialled
     expired: int = 0  # the deadline comes before the first possible attempt
     errors: list[str] = field(default_factory=list)  # "source/external_id: why"
+
+    @property
+    def stored(self) -> int:
+        """Rows stored this time, admitted or not (duplicates and refused rows are not)."""
+        return self.new + self.invalid + self.blocked + self.wrong_number + self.expired
 
 
 def ingest(
     db: Database, items: Sequence[IncomingNotification], now: datetime, context: AdmissionContext
 ) -> IngestReport:
     """Store new notifications; rows seen before are skipped. A bad row is stored as
-    INVALID, BLOCKED or EXPIRED with a report for its ERP and never stops the other rows."""
+    INVALID, BLOCKED, WRONG_NUMBER or EXPIRED with a report for its ERP and never stops the
+    other rows."""
     report = IngestReport()
     for start in range(0, len(items), CHUNK):
         with db.tx() as s:
@@ -71,7 +79,12 @@ def _store_chunk(
     report: IngestReport,
 ) -> None:
     seen = _stored_keys(s, items)
-    context = replace(context, blocked=blocklist.blocked_among(s, _numbers(items, context)))
+    numbers = _numbers(items, context)
+    context = replace(
+        context,
+        blocked=blocklist.blocked_among(s, numbers),
+        wrong_numbers=wrong_numbers.known_among(s, numbers),
+    )
     for item in items:
         key = (item.source, item.external_id)
         if key in seen:
@@ -122,6 +135,8 @@ def _store_chunk(
             continue
         if status == Status.BLOCKED:
             report.blocked += 1
+        elif status == Status.WRONG_NUMBER:
+            report.wrong_number += 1
         elif status == Status.EXPIRED:
             report.expired += 1
         else:

@@ -179,6 +179,20 @@ class BlockedNumberRow(Base):
     created_at: Mapped[datetime]
 
 
+class WrongNumberRow(Base):
+    """Somebody else answered this number for this customer (outcome wrong_number): the
+    customer is not called nor texted at this number again (cuckoo.store.wrong_numbers)."""
+
+    __tablename__ = "wrong_numbers"
+    __table_args__ = (Index("ix_wrong_numbers_phone", "phone"),)
+
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)  # E.164
+    customer: Mapped[str] = mapped_column(String(200), primary_key=True)  # customer_key()
+    reason: Mapped[str] = mapped_column(Text, default="")  # where it was found: source/id
+    created_at: Mapped[datetime]
+
+
 class SmsRequestRow(Base):
     """An SMS a call's dialog asked to send (an `sms:` step), stored with the attempt's result
     and sent by the scheduler's flush_sms_requests job: pending → sent | failed."""

@@ -5,7 +5,8 @@ What it persists: a claim moves a notification PENDING → ACTIVE with a lease (
 opens an `AttemptRow` numbered by attempt_seq; finishing fills the attempt, asks
 `cuckoo.policy.decide` for the new status and next attempt, releases the lease, and in the same
 transaction queues the report for the ERP when the status is final or a callback was agreed
-(outbox), lists a customer who opted out (blocklist), and keeps an SMS the call promised
+(outbox), lists a customer who opted out (blocklist), records a wrong number and ends that
+customer's other notifications to it (wrong_numbers), and keeps an SMS the call promised
 (sms_requests).
 
 Lease rules (every function takes the caller's session, i.e. runs in its transaction):
@@ -44,10 +45,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome, Status
+from cuckoo.intake.admission import wrong_number_reason
 from cuckoo.policy.late import Verdict, late_result, same_result
 from cuckoo.policy.retry import AttemptHistory, RetryPolicy, decide
 from cuckoo.policy.windows import CallingWindow
-from cuckoo.store import blocklist, outbox, sms_requests
+from cuckoo.store import blocklist, outbox, sms_requests, wrong_numbers
 from cuckoo.store.database import is_postgres
 from cuckoo.store.models import AttemptRow, NotificationRow
 
@@ -99,7 +101,8 @@ def claim_due(
     serialized while such a cap is set, so two workers cannot both take the last slot.
     Rows whose calling window closed since they were scheduled are pushed to the next
     opening; rows past their deadline become EXPIRED; rows whose number was blocked
-    meanwhile become BLOCKED (both reported to the ERP)."""
+    meanwhile become BLOCKED, rows whose number was found wrong for their customer meanwhile
+    WRONG_NUMBER (all reported to the ERP)."""
     if limit <= 0:
         return []
     slots = dict(tenant_slots or {})
@@ -196,6 +199,7 @@ def _dispatchable(
     `slots` (per tenant) and `channel_slots` (per channel) are counted down as rows are
     chosen."""
     blocked = blocklist.blocked_among(s, [r.phone for r in rows])
+    wrong = wrong_numbers.known_among(s, [r.phone for r in rows])
     chosen: list[NotificationRow] = []
     for row in rows:
         if len(chosen) >= limit:
@@ -206,6 +210,10 @@ def _dispatchable(
         if row.phone in blocked:
             why = f"{row.phone} is on the do-not-call list"
             _finalize_unsent(s, row, Status.BLOCKED, why, now)
+            continue
+        if wrong and wrong_numbers.pair_of(row) in wrong:
+            why = wrong_number_reason(row.phone)
+            _finalize_unsent(s, row, Status.WRONG_NUMBER, why, now)
             continue
         window = policy.window_for(row.tenant, ChannelKind(row.current_channel))
         if not window.is_open(now, row.timezone):
@@ -427,6 +435,8 @@ def _apply(
     row.updated_at = now
     if outcome == Outcome.OPTED_OUT and row.phone:
         blocklist.add(s, row.phone, f"opted out ({row.source}/{row.external_id})", now)
+    if outcome == Outcome.WRONG_NUMBER:
+        wrong_numbers.record(s, row, now)
     # Final results go to the ERP; so does an agreed callback time (the manager sees it).
     if status.is_final or outcome == Outcome.CALLBACK_REQUESTED:
         outbox.enqueue(s, row, status, outcome, att, now)
@@ -436,8 +446,8 @@ def _apply(
 def _finalize_unsent(
     s: Session, row: NotificationRow, status: Status, why: str, now: datetime
 ) -> None:
-    """End a PENDING row that will not be tried (EXPIRED, BLOCKED) and report it, unless
-    another worker moved it meanwhile (conditional UPDATE)."""
+    """End a PENDING row that will not be tried (EXPIRED, BLOCKED, WRONG_NUMBER) and report
+    it, unless another worker moved it meanwhile (conditional UPDATE)."""
     res = s.execute(
         update(NotificationRow)
         .where(NotificationRow.id == row.id, NotificationRow.status == Status.PENDING.value)

@@ -201,7 +201,7 @@ class Scheduler:
                 continue
             state.failures, state.next_poll_at = 0, None
             report = self.store.ingest(items, self.clock())
-            stored += report.new + report.invalid + report.blocked + report.expired
+            stored += report.stored
             for err in report.errors:
                 log.warning("ERP %s: rejected %s", name, err)
             if report.new:

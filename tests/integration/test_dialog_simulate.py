@@ -60,6 +60,7 @@ class Case:
 
 SILENT = "Извините, Вас не слышно."
 UNCLEAR = "Извините, я не понял."
+CLARIFY = "Скажите, пожалуйста, да или нет — или нажмите 1."
 DOC_Q = (
     "робот: Если Вы уже их получили, нажмите 1 или скажите «да». Если ещё нет — нажмите 2. "
     "Чтобы прослушать ещё раз — нажмите 0."
@@ -188,7 +189,20 @@ SPEECH_CASES = [
     Case("documents_sent", ["Нет, ещё не получил"], "declined"),
     Case("documents_sent", ["повторите пожалуйста", "да"], "confirmed"),
     Case("documents_sent", ["не звоните мне больше"], "opted_out"),
-    Case("documents_sent", ["какая погода", "да"], "confirmed", shows=[f"робот: {UNCLEAR}"]),
+    # words not understood, or only tentatively: one clarifying question, then the answer
+    Case("documents_sent", ["какая погода", "да"], "confirmed", shows=[f"робот: {CLARIFY}"]),
+    Case(
+        "documents_sent",
+        ["наверное нет", "да, получил"],
+        "confirmed",
+        shows=["клиент: наверное нет", f"робот: {CLARIFY}", "клиент: да, получил"],
+    ),
+    Case(
+        "documents_sent",
+        ["какая погода", "какая погода", "да"],
+        "confirmed",
+        shows=[f"робот: {CLARIFY}", f"робот: {UNCLEAR}"],
+    ),
     Case("callback_offer", ["да, удобно"], "confirmed", "2026-11-20T10:00:00+03:00"),
     Case(
         "callback_offer",
@@ -230,6 +244,12 @@ SPEECH_CASES = [
     Case("payment_reminder", ["да"], "confirmed"),
     Case("payment_reminder", ["нет"], "declined"),
     Case("payment_reminder", ["позовите оператора"], "operator_requested"),
+    Case(
+        "payment_reminder",
+        ["вы не туда попали"],
+        "wrong_number",
+        shows=["робот: Извините за беспокойство. До свидания."],
+    ),
 ]
 
 

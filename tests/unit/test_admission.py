@@ -31,6 +31,9 @@ NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # Wed 12:00 Moscow
 MSK, YEKB, OMSK = "Europe/Moscow", "Asia/Yekaterinburg", "Asia/Omsk"
 MOBILE = "+79123456789"  # Orenburg mobile: Asia/Yekaterinburg
 CALL, SMS, BOTH = ChannelKind.CALL, ChannelKind.SMS, ChannelKind.CALL_THEN_SMS
+PETROV = {"first_name": "Иван", "patronymic": "Петрович", "last_name": "Петров"}
+# What the store hands admit() once somebody else answered MOBILE for Петров.
+WRONG_FOR_PETROV = ("default", MOBILE, "name:иван петров петрович")
 
 
 def msk(d: int, h: int, mi: int = 0) -> datetime:
@@ -279,6 +282,17 @@ REJECTIONS: list[tuple[str, dict[str, Any], dict[str, Any], Status, str, str, st
         YEKB,
     ),
     (
+        "a wrong number for this customer",
+        {"variables": {"order": "A-1", "customer": PETROV}},
+        {"wrong_numbers": {WRONG_FOR_PETROV}},
+        Status.WRONG_NUMBER,
+        r"wrong number: somebody else answered \+79123456789 for this customer before; not "
+        r"dialled until the number is fixed \(`cuckoo unblock --wrong-number \+79123456789` "
+        r"forgets it\)",
+        MOBILE,
+        MSK,
+    ),
+    (
         "deadline already passed",
         {"deadline": NOW - timedelta(hours=1)},
         {},
@@ -349,7 +363,12 @@ def test_rejections(
 
 
 def test_every_rejection_status_is_final() -> None:
-    assert {r[3] for r in REJECTIONS} == {Status.INVALID, Status.BLOCKED, Status.EXPIRED}
+    assert {r[3] for r in REJECTIONS} == {
+        Status.INVALID,
+        Status.BLOCKED,
+        Status.WRONG_NUMBER,
+        Status.EXPIRED,
+    }
     assert all(r[3].is_final for r in REJECTIONS)
 
 
@@ -407,6 +426,27 @@ PRECEDENCE: list[tuple[str, dict[str, Any], dict[str, Any], Status, str]] = [
         Status.BLOCKED,
         "do-not-call",
     ),
+    (
+        "blocked before a wrong number",
+        {"variables": {"order": "A-1", "customer": PETROV}},
+        {"blocked": {MOBILE}, "wrong_numbers": {WRONG_FOR_PETROV}},
+        Status.BLOCKED,
+        "do-not-call",
+    ),
+    (
+        "bad variables before a wrong number",
+        {"scenario": "nope", "variables": {"order": "A-1", "customer": PETROV}},
+        {"wrong_numbers": {WRONG_FOR_PETROV}},
+        Status.INVALID,
+        "unknown scenario",
+    ),
+    (
+        "a wrong number before expired",
+        {"variables": {"order": "A-1", "customer": PETROV}, "deadline": NOW - timedelta(days=1)},
+        {"wrong_numbers": {WRONG_FOR_PETROV}},
+        Status.WRONG_NUMBER,
+        "wrong number",
+    ),
 ]
 
 
@@ -422,6 +462,24 @@ def test_the_first_failing_check_decides(
     assert isinstance(verdict, Rejected)
     assert verdict.status == status
     assert starts in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("tenant", "variables"),
+    [
+        ("default", {"customer": {"first_name": "Ольга", "last_name": "Петрова"}}),
+        ("default", {"customer": PETROV, "customer_id": 7}),  # the ERP's id wins over the name
+        ("default", {"customer": ""}),  # the nameless customer is somebody else too
+        ("omsk", {"customer": PETROV}),  # another tenant's Петров
+    ],
+    ids=["another-name", "an-id", "nameless", "another-tenant"],
+)
+def test_another_customer_at_a_wrong_number_is_admitted(
+    tenant: str, variables: dict[str, Any]
+) -> None:
+    fields = {"tenant": tenant, "variables": {"order": "A-1", **variables}}
+    verdict = admit(item(**fields), context(wrong_numbers={WRONG_FOR_PETROV}), NOW)
+    assert isinstance(verdict, Admitted), verdict
 
 
 def test_a_rejected_row_keeps_what_admission_worked_out() -> None:

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "scenarios"
 MSK = ZoneInfo("Europe/Moscow")
 TUESDAY = datetime(2026, 11, 17, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
+CLARIFY_1 = "Скажите, пожалуйста, да или нет — или нажмите 1."
 
 
 class Recording(TextLine):
@@ -126,7 +127,8 @@ def test_unmapped_repeat_repeats_the_question() -> None:
 
 def test_unclear_words_then_keys() -> None:
     result, _ = run("payment_reminder", ["какая сегодня погода", "1"])
-    assert "Извините, я не понял." in result.said
+    assert result.said[-2] == CLARIFY_1  # one clarifying question, not "не понял"
+    assert "Извините, я не понял." not in result.said
     assert result.outcome == Outcome.CONFIRMED
     assert result.transcript == "какая сегодня погода"
     assert result.dtmf == "1"
@@ -156,7 +158,7 @@ def test_the_opt_out_key_said_aloud_blocks_nobody() -> None:
     # «нажмите 9, чтобы мы больше не звонили»: a stray «девять» is not an opt-out.
     result, _ = run("documents_sent", ["девять", "1"])
     assert result.outcome == Outcome.CONFIRMED
-    assert "Извините, я не понял." in result.said
+    assert CLARIFY_1 in result.said  # not understood: asked once more
 
 
 SPEECH_OFF = """
@@ -264,3 +266,139 @@ def test_bad_day_parts_are_a_config_error_naming_the_key() -> None:
 
     with pytest.raises(ConfigError, match=r"x.toml:1: .*speech.day_parts.morning: .25:00."):
         parse('[speech.day_parts]\nmorning = "25:00"\n', source="x.toml")
+
+
+# ---- one clarifying question -------------------------------------------------------------------
+
+DOC_MESSAGE = (
+    "Пётр Николаевич, здравствуйте! Это ООО «Ромашка». 7 февраля мы отправили Вам заказным "
+    "письмом бухгалтерские документы за декабрь."
+)
+DOC_QUESTION = (
+    "Если Вы уже их получили, нажмите 1 или скажите «да». Если ещё нет — нажмите 2. "
+    "Чтобы прослушать ещё раз — нажмите 0."
+)
+THANKS = "Спасибо! Всего доброго."
+NOT_YET = "Понятно. Мы проверим отправку и свяжемся с Вами. До свидания."
+
+
+@pytest.mark.parametrize(
+    ("answers", "outcome", "said_after_the_question"),
+    [
+        # not understood → the clarifying question (yes key 1 from the answers) → a clear yes
+        (["какая погода", "да"], Outcome.CONFIRMED, [CLARIFY_1, THANKS]),
+        (["ну наверное", "1"], Outcome.CONFIRMED, [CLARIFY_1, THANKS]),
+        # a tentative no is not acted on at once: the clear answer to the question decides
+        (["наверное нет", "да, получил"], Outcome.CONFIRMED, [CLARIFY_1, THANKS]),
+        (["вроде получил", "нет"], Outcome.DECLINED, [CLARIFY_1, NOT_YET]),
+        # tentative again after the one question: that answer stands
+        (["наверное нет", "наверное нет"], Outcome.DECLINED, [CLARIFY_1, NOT_YET]),
+        # firm answers are never questioned
+        (["да нет"], Outcome.DECLINED, [NOT_YET]),
+        (["да"], Outcome.CONFIRMED, [THANKS]),
+    ],
+)
+def test_an_unsure_answer_gets_one_clarifying_question(
+    answers: list[str], outcome: Outcome, said_after_the_question: list[str]
+) -> None:
+    result, _ = run("documents_sent", answers)
+    assert result.outcome == outcome
+    assert result.said == [DOC_MESSAGE, DOC_QUESTION, *said_after_the_question]
+    assert result.path == [
+        "message",
+        "received",
+        "thanks" if outcome.value == "confirmed" else "not_yet",
+    ]
+    words = [a.replace(",", "") for a in answers if not a.isdigit()]  # keys are not words
+    assert result.transcript == " | ".join(words)
+
+
+def test_the_clarifying_question_is_asked_once_and_is_not_a_retry() -> None:
+    # documents_sent: retries 2. Unclear, unclear again (→ "не понял", retry 1), silence
+    # (retry 2), silence → on_fail.
+    result, _ = run("documents_sent", ["какая погода", "какая погода", "", ""])
+    assert result.said == [
+        DOC_MESSAGE,
+        DOC_QUESTION,
+        CLARIFY_1,
+        "Извините, я не понял.",
+        DOC_QUESTION,
+        "Извините, Вас не слышно.",
+        DOC_QUESTION,
+        "Мы перезвоним Вам позже. До свидания.",
+    ]
+    assert result.path == ["message", "received", "give_up"]
+
+
+def test_silence_gets_no_clarifying_question() -> None:
+    result, _ = run("documents_sent", ["", "да"])
+    assert result.said == [
+        DOC_MESSAGE,
+        DOC_QUESTION,
+        "Извините, Вас не слышно.",
+        DOC_QUESTION,
+        THANKS,
+    ]
+
+
+def test_a_question_without_yes_or_no_gets_no_standard_clarifying_question() -> None:
+    # payment_reminder's when_to_call asks for a time (retries 0): unclear words → on_fail.
+    result, _ = run("payment_reminder", ["я за рулём", "какая погода"])
+    assert result.path[-2:] == ["when_to_call", "call_back_later"]
+    assert not any(s.startswith("Скажите, пожалуйста") for s in result.said)
+
+
+CLARIFY = """
+name: clarify
+variables: {{name: Анна}}
+start: q
+states:
+  q:
+    ask: Вы придёте завтра?
+    answers:
+      - {{intent: yes, go: ok}}
+      - {{dtmf: 2, intent: no, go: no}}
+{clarify}
+    on_fail: bye
+  ok: {{outcome: confirmed}}
+  no: {{outcome: declined}}
+  bye: {{hangup: true}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("clarify", "answers", "outcome", "asked"),
+    [
+        ("", ["какая погода", "да"], Outcome.CONFIRMED, "Скажите, пожалуйста, да или нет."),
+        (
+            "    clarify: '{{ name }}, так Вы придёте? Да или нет?'",
+            ["ну наверное", "да"],
+            Outcome.CONFIRMED,
+            "Анна, так Вы придёте? Да или нет?",
+        ),
+        ("    clarify: false", ["наверное нет"], Outcome.DECLINED, None),
+        ("    clarify: false", ["какая погода", "да"], Outcome.CONFIRMED, None),
+    ],
+    ids=["yes-without-a-key", "own-text", "off-tentative-stands", "off-unclear"],
+)
+def test_the_clarifying_question_of_a_scenario(
+    clarify: str, answers: list[str], outcome: Outcome, asked: str | None
+) -> None:
+    sc, problems = check_text(CLARIFY.format(clarify=clarify), "clarify.yaml")
+    assert problems == [] and sc is not None
+    result, _ = run(sc, answers)
+    assert result.outcome == outcome
+    if asked is None:
+        assert not any(s.startswith("Скажите") for s in result.said)
+        assert ("Извините, я не понял." in result.said) == (answers[0] == "какая погода")
+    else:
+        assert result.said == ["Вы придёте завтра?", asked]
+
+
+def test_an_empty_clarify_text_is_refused_with_its_line() -> None:
+    sc, problems = check_text(CLARIFY.format(clarify="    clarify: ' '"), "clarify.yaml")
+    assert sc is None
+    assert [str(p) for p in problems] == [
+        "clarify.yaml:11: states.q.clarify: clarify: give the question's text, or false to "
+        "never ask one"
+    ]

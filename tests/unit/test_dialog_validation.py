@@ -30,7 +30,7 @@ EXPECTED: dict[str, list[str]] = {
     "template_syntax.yaml": ["10: template syntax error: unexpected '}'"],
     "unknown_outcome.yaml": [
         "5: states.done.outcome: unknown outcome 'accepted'; use one of: confirmed, declined, "
-        "delivered, callback_requested, opted_out, operator_requested"
+        "delivered, callback_requested, opted_out, operator_requested, wrong_number"
     ],
     "duplicate_dtmf.yaml": [
         "10: DTMF key '1' is given twice in question 'q' (first in answer 1)",

@@ -72,6 +72,7 @@ def entry(nid: int = 7, attempt: int = 1, outcome: Outcome = Outcome.CONFIRMED) 
         (Outcome.CALLBACK_REQUESTED, Status.PENDING, Verdict.APPLY),
         (Outcome.DELIVERED, Status.PENDING, Verdict.APPLY),
         (Outcome.SENT, Status.PENDING, Verdict.APPLY),
+        (Outcome.WRONG_NUMBER, Status.PENDING, Verdict.APPLY),  # not the customer: never again
         # not reached: the retry was going to happen anyway
         (Outcome.BUSY, Status.PENDING, Verdict.RECORD),
         (Outcome.NO_ANSWER, Status.ACTIVE, Verdict.RECORD),
@@ -86,6 +87,8 @@ def entry(nid: int = 7, attempt: int = 1, outcome: Outcome = Outcome.CONFIRMED) 
         (Outcome.CONFIRMED, Status.DECLINED, Verdict.RECORD),
         (Outcome.DECLINED, Status.CONFIRMED, Verdict.RECORD),
         (Outcome.CONFIRMED, Status.DELIVERED, Verdict.RECORD),
+        (Outcome.WRONG_NUMBER, Status.EXHAUSTED, Verdict.APPLY),
+        (Outcome.CONFIRMED, Status.WRONG_NUMBER, Verdict.RECORD),
     ],
 )
 def test_late_result_precedence(outcome: Outcome, status: Status, verdict: Verdict) -> None:

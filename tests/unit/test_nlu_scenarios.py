@@ -76,6 +76,5 @@ def test_a_wrong_number_gets_an_apology(
     name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     summary, out = simulate(name, ["вы ошиблись номером"], capsys, monkeypatch)
-    # "declined" until the dialog has a wrong-number outcome.
-    assert summary == {"outcome": "declined"}
+    assert summary == {"outcome": "wrong_number"}
     assert "Извините за беспокойство" in out

@@ -72,6 +72,8 @@ FINAL = [
     (Outcome.OPTED_OUT, Status.OPTED_OUT, True),
     (Outcome.OPERATOR_REQUESTED, Status.OPERATOR_REQUESTED, True),
     (Outcome.INVALID_NUMBER, Status.INVALID, False),
+    # somebody else answered: final, but the customer did not hear it, so no contact
+    (Outcome.WRONG_NUMBER, Status.WRONG_NUMBER, False),
     (Outcome.SENT, Status.DELIVERED, True),
 ]
 COUNTERS = {
@@ -273,6 +275,15 @@ def test_call_then_sms_fallback_delay_and_deadline() -> None:
 def test_invalid_number_never_falls_back_to_sms() -> None:
     d = run(history(channel=BOTH), Outcome.INVALID_NUMBER)
     assert (d.status, d.next_channel) == (Status.INVALID, CALL)
+
+
+def test_a_wrong_number_is_final_before_any_barrier_or_sms_fallback() -> None:
+    # The last call before the cap of a call_then_sms notification: no SMS to a stranger.
+    d = run(history(attempts=6, contacts=2, channel=BOTH), Outcome.WRONG_NUMBER)
+    assert (d.status, d.next_channel, d.next_attempt_at) == (Status.WRONG_NUMBER, CALL, None)
+    assert (d.counts_as_contact, d.counts_as_attempt) == (False, True)
+    assert d.reason == "wrong_number: final"
+    assert Status.WRONG_NUMBER.is_final
 
 
 # --- voicemail and delivered_final ---------------------------------------------------------------

@@ -10,8 +10,9 @@ the intent («да, давайте в среду часов в двенадца�
 tests/data/nlu_labeled.tsv and on the blind held-out batches tests/data/nlu_heldout*.tsv: see
 evaluate.py and `benchmarks/speech.py --nlu-only`.
 
-When `Understanding.unsure` (nothing understood, or a hedged answer such as «наверное нет»), a
-dialog should ask one clarifying question (`clarifying_question()`) before giving up.
+When `Understanding.unsure` (nothing understood, or a hedged answer such as «наверное нет»), the
+dialog runner asks one clarifying question (`clarifying_question()`, or the scenario's
+`clarify:`) before its retries.
 """
 
 from __future__ import annotations
