@@ -16,6 +16,7 @@ from typing import Any
 
 from adapters import build_adapter
 from cuckoo import config as config_module
+from cuckoo.cli.output import add_json_flag, emit_json
 from cuckoo.config import locate
 from cuckoo.dialog import load_scenario, render_sms, validate_dir
 from cuckoo.dialog.loader import sample_context, scenario_files
@@ -30,6 +31,7 @@ from cuckoo.speech.tts.profiles import load_profiles
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="validate cuckoo.toml, scenarios, SMS texts, adapters, voices")
     p.add_argument("--quiet", action="store_true", help="print problems only")
+    add_json_flag(p)
     p.set_defaults(func=cmd_check)
 
 
@@ -187,6 +189,16 @@ def _check_voices(config: Any, report: CheckReport) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     report = check_all(args.config)
+    if args.json:  # the exit status stays the same: 1 when there are problems
+        emit_json(
+            {
+                "ok": report.ok(),
+                "problems": report.problems,
+                "warnings": report.warnings,
+                "notes": report.notes,
+            }
+        )
+        return 0 if report.ok() else 1
     if not args.quiet:
         for note in report.notes:
             print(note)

@@ -27,6 +27,9 @@ The checks, in this order; the first that fails decides:
 
 Any InputError or ValueError raised on the way (by the context's policy or `check_variables`
 too) rejects the row as INVALID with its message; other exceptions are bugs and propagate.
+`Rejected.field` names the field of the row that failed (tenant, channel, variables, phone,
+scenario, not_before, deadline, timezone), for a caller that maps it to its own input (the
+`cuckoo notify add` flags).
 
 The customer's zone is the ERP's field, else the number's (`cuckoo.intake.phones`), else the
 tenant's. The first attempt is the calling window's first opening at or after
@@ -114,6 +117,7 @@ class Rejected(_Verdict):
 
     status: Status  # INVALID, BLOCKED or EXPIRED
     reason: str  # human-readable; the detail the ERP receives
+    field: str = ""  # the IncomingNotification field that failed; "" for none in particular
 
 
 def first_channel(channel: ChannelKind) -> ChannelKind:
@@ -127,26 +131,38 @@ def admit(
     """Admit `item` or reject it with its final status and reason (see the module's table)."""
     tz, channel, phone = "UTC", ChannelKind.CALL, ""
     variables: Variables = {}
+    field = "tenant"  # the field being checked: what a rejection names
     try:
         tz = context.policy.tenant_timezone(item.tenant)
+        field = "channel"
         channel = _channel(item.channel)
+        field = "variables"
         variables = _json_copy(item.variables)
+        field = "phone"
         phone = normalize_phone(item.phone, context.default_region)
+        field = "scenario"
         _check_scenario(item.scenario, variables, context)
         for name, value in (("not_before", item.not_before), ("deadline", item.deadline)):
+            field = name
             if value is not None and value.tzinfo is None:
                 raise InputError(f"{name} {value.isoformat()} has no time zone")
+        field = "timezone"
         tz = resolve_timezone(item.timezone, phone, tz)
         if phone in context.blocked:
             why = f"{phone} is on the do-not-call list"
-            return Rejected(phone, tz, channel, variables, Status.BLOCKED, why)
+            return Rejected(phone, tz, channel, variables, Status.BLOCKED, why, "phone")
+        field = ""
         first = first_channel(channel)
         window = context.policy.window_for(item.tenant, first)
         decision = first_attempt(now, item.not_before, item.deadline, tz, window, first)
+    except _VariablesProblem as e:
+        return Rejected(phone, tz, channel, variables, Status.INVALID, str(e), "variables")
     except (InputError, ValueError) as e:
-        return Rejected(phone, tz, channel, variables, Status.INVALID, str(e))
+        return Rejected(phone, tz, channel, variables, Status.INVALID, str(e), field)
     if decision.status != Status.PENDING:
-        return Rejected(phone, tz, channel, variables, Status(decision.status), decision.reason)
+        why = decision.reason
+        late = "deadline" if item.deadline is not None else ""  # only a deadline makes EXPIRED
+        return Rejected(phone, tz, channel, variables, Status(decision.status), why, late)
     assert decision.next_attempt_at is not None  # first_attempt sets it whenever PENDING
     return Admitted(phone, tz, channel, variables, decision.next_attempt_at, decision.reason)
 
@@ -176,4 +192,8 @@ def _check_scenario(scenario: str, variables: Variables, context: AdmissionConte
     if context.check_variables is not None:
         problems = context.check_variables(scenario, variables)
         if problems:
-            raise InputError(f"scenario {scenario!r}: " + "; ".join(problems))
+            raise _VariablesProblem(f"scenario {scenario!r}: " + "; ".join(problems))
+
+
+class _VariablesProblem(InputError):
+    """The scenario is known but the row's variables do not fit its texts."""
