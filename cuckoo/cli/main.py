@@ -36,15 +36,16 @@ COMMAND_MODULES = [
 ]
 
 
-# What each exit status means; checked against the code by tests/integration/test_scripting.py
+# What each exit status means; checked against the code by tests/unit/test_report_format.py
 # and repeated in the README's command reference.
 EXIT_CODES = """\
 exit status:
   0    done; for `check`: no problems, `call`: answered, `scenario simulate`: the goal
        was reached, `demo`: every customer's result is right
   1    error: bad input or configuration (the message names the option, file:line or
-       field; nothing is stored), a `check` or `scenario check` with problems, a `run
-       --once` cycle with errors, an SMS not accepted or not delivered, a wrong `demo`
+       field; a refused `notify add` stores nothing), a `check` or `scenario check` with
+       problems, a `run --once` cycle with errors, an SMS not accepted or not delivered,
+       a `demo` whose results are wrong
   2    usage: an unknown command or option, a missing or malformed argument, a command
        group without its action (`cuckoo db`, `notify`, `sms`; `voices`, `models` and
        `scenario` list instead), a `demo --dir` that is not a demo's folder

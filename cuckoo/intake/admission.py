@@ -141,7 +141,9 @@ def admit(
         field = "phone"
         phone = normalize_phone(item.phone, context.default_region)
         field = "scenario"
-        _check_scenario(item.scenario, variables, context)
+        _check_known(item.scenario, context)
+        field = "variables"
+        _check_variables(item.scenario, variables, context)
         for name, value in (("not_before", item.not_before), ("deadline", item.deadline)):
             field = name
             if value is not None and value.tzinfo is None:
@@ -155,8 +157,6 @@ def admit(
         first = first_channel(channel)
         window = context.policy.window_for(item.tenant, first)
         decision = first_attempt(now, item.not_before, item.deadline, tz, window, first)
-    except _VariablesProblem as e:
-        return Rejected(phone, tz, channel, variables, Status.INVALID, str(e), "variables")
     except (InputError, ValueError) as e:
         return Rejected(phone, tz, channel, variables, Status.INVALID, str(e), field)
     if decision.status != Status.PENDING:
@@ -184,16 +184,15 @@ def _json_copy(variables: Mapping[str, Any]) -> Variables:
     return copy
 
 
-def _check_scenario(scenario: str, variables: Variables, context: AdmissionContext) -> None:
+def _check_known(scenario: str, context: AdmissionContext) -> None:
     known = context.known_scenarios
     if known is not None and scenario not in known:
         names = ", ".join(sorted(known)) or "none"
         raise InputError(f"unknown scenario {scenario!r} (known: {names})")
+
+
+def _check_variables(scenario: str, variables: Variables, context: AdmissionContext) -> None:
     if context.check_variables is not None:
         problems = context.check_variables(scenario, variables)
         if problems:
-            raise _VariablesProblem(f"scenario {scenario!r}: " + "; ".join(problems))
-
-
-class _VariablesProblem(InputError):
-    """The scenario is known but the row's variables do not fit its texts."""
+            raise InputError(f"scenario {scenario!r}: " + "; ".join(problems))
