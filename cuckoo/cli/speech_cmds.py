@@ -140,7 +140,8 @@ def handle_voices_list(args: argparse.Namespace) -> int:
         default_name = default.name
     except Exception as e:  # no voice at all: still list them
         default_name, why = "", str(e)
-    voices = []
+    voices: list[dict[str, object]] = []
+    rows: list[list[str]] = []
     for name, p in sorted(profiles.items()):
         reason = unavailable_reason(cfg, p)
         voices.append(
@@ -155,27 +156,20 @@ def handle_voices_list(args: argparse.Namespace) -> int:
                 "non_commercial": p.non_commercial,
             }
         )
-    if wants_json(args):
-        emit_json(
-            {
-                "voices_dir": voices_dir,
-                "default": default_name or None,
-                "default_reason": why,
-                "voices": voices,
-            }
+        rows.append(
+            [
+                "*" if name == default_name else "",
+                name,
+                p.engine,
+                p.speaker,
+                "ready" if reason is None else reason,
+                p.license + (" — not for business use" if p.non_commercial else ""),
+            ]
         )
+    if wants_json(args):
+        document = {"voices_dir": voices_dir, "default": default_name or None}
+        emit_json({**document, "default_reason": why, "voices": voices})
         return 0
-    rows = [
-        [
-            "*" if v["default"] else "",
-            str(v["name"]),
-            str(v["engine"]),
-            str(v["speaker"]),
-            "ready" if v["ready"] else str(v["unavailable_reason"]),
-            str(v["license"]) + (" — not for business use" if v["non_commercial"] else ""),
-        ]
-        for v in voices
-    ]
     headers = ["default", "name", "engine", "speaker", "status", "license"]
     show_table(headers, rows, title=f"voices in {voices_dir}", no_wrap=["name"])
     note(f"default: {default_name or 'none'} ({why})")
