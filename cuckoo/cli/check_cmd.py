@@ -19,6 +19,7 @@ from typing import Any
 
 from adapters import build_adapter
 from cuckoo import config as config_module
+from cuckoo.cli.output import add_json_flag, emit_json
 from cuckoo.config import locate, show
 from cuckoo.dialog import load_scenario, render_sms, validate_dir
 from cuckoo.dialog.loader import sample_context, scenario_files
@@ -39,7 +40,7 @@ def register(sub: Any) -> None:
         help="print the effective config, each key's source (cuckoo.toml:LINE, env CUCKOO_X, "
         "file PATH, default), secrets masked; check nothing else",
     )
-    p.add_argument("--json", action="store_true", help="--show-config as JSON")
+    add_json_flag(p)  # the report, or with --show-config the settings
     p.set_defaults(func=cmd_check)
 
 
@@ -209,10 +210,17 @@ def show_config(config_path: str | None, as_json: bool) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     if args.show_config:
         return show_config(args.config, args.json)
-    if args.json:
-        print("cuckoo check: --json goes with --show-config")
-        return 2
     report = check_all(args.config)
+    if args.json:  # the exit status stays the same: 1 when there are problems
+        emit_json(
+            {
+                "ok": report.ok(),
+                "problems": report.problems,
+                "warnings": report.warnings,
+                "notes": report.notes,
+            }
+        )
+        return 0 if report.ok() else 1
     if not args.quiet:
         for note in report.notes:
             print(note)

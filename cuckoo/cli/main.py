@@ -10,6 +10,7 @@ from cuckoo.cli import (
     check_cmd,
     demo_cmd,
     nlu_cmd,
+    report_cmd,
     run_cmd,
     scenario_cmds,
     sms_cmds,
@@ -23,7 +24,8 @@ from cuckoo.errors import ConfigError, CuckooError
 
 # Each defines register(subparsers) -> None; the help lists them in this order.
 COMMAND_MODULES = [
-    store_cmds,  # db upgrade, notify add, status, report, block, unblock
+    store_cmds,  # db upgrade, notify add, status, block, unblock
+    report_cmd,  # report
     run_cmd,  # run
     check_cmd,  # check
     speech_cmds,  # say, voices, models
@@ -35,9 +37,32 @@ COMMAND_MODULES = [
 ]
 
 
+# What each exit status means; checked against the code by tests/unit/test_report_format.py
+# and repeated in the README's command reference.
+EXIT_CODES = """\
+exit status:
+  0    done; for `check`: no problems, `call`: answered, `scenario simulate`: the goal
+       was reached, `demo`: every customer's result is right
+  1    error: bad input or configuration (the message names the option, file:line or
+       field; a refused `notify add` stores nothing), a `check` or `scenario check` with
+       problems, a `run --once` cycle with errors, an SMS not accepted or not delivered,
+       a `demo` whose results are wrong
+  2    usage: an unknown command or option, a missing or malformed argument, a command
+       group without its action (`cuckoo db`, `notify`, `sms`; `voices`, `models` and
+       `scenario` list instead), a `demo --dir` that is not a demo's folder
+  3    no contact: `call` was not answered, `scenario simulate` ended without the goal
+  130  interrupted (Ctrl-C)
+
+--json (status, report, check, voices list, models list, scenario list, scenario check,
+call) prints one JSON document; in a pipe, tables are tab-separated lines with a header."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cuckoo", description="Outbound notification robot: calls, speaks, listens, reports."
+        prog="cuckoo",
+        description="Outbound notification robot: calls, speaks, listens, reports.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-c", "--config", help="path to cuckoo.toml (default: ./cuckoo.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

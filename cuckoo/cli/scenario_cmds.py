@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cuckoo import config
+from cuckoo.cli.output import add_json_flag, emit_json, show_table, wants_json
 from cuckoo.cli.variables import parse_vars
 from cuckoo.dialog.loader import (
     check_file,
@@ -27,10 +28,16 @@ from cuckoo.errors import ConfigError, InputError
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("scenario", help="list, show, check and simulate dialog scenarios")
+    p = sub.add_parser(
+        "scenario", help="list (also with no action), show, check and simulate dialog scenarios"
+    )
+    p.add_argument("--dir", help="scenarios folder (default: scenarios_dir from cuckoo.toml)")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_list)
     ssub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
 
     ls = ssub.add_parser("list", help="the scenarios and their descriptions")
+    add_json_flag(ls, inherit=True)
     ls.set_defaults(func=cmd_list)
 
     show = ssub.add_parser("show", help="print a scenario file and its sample SMS")
@@ -39,6 +46,7 @@ def register(sub: Any) -> None:
 
     check = ssub.add_parser("check", help="check scenarios; prints file:line problems")
     check.add_argument("path", nargs="?", help="a scenario file or folder (default: all)")
+    add_json_flag(check)
     check.set_defaults(func=cmd_check)
 
     sim = ssub.add_parser(
@@ -71,13 +79,12 @@ def register(sub: Any) -> None:
     sim.set_defaults(func=cmd_simulate)
 
     for cmd in (ls, show, check, sim):
-        cmd.add_argument("--dir", help="scenarios folder (default: scenarios_dir from cuckoo.toml)")
-
-    def usage(args: argparse.Namespace) -> int:
-        p.print_help()
-        return 2
-
-    p.set_defaults(func=usage)
+        # SUPPRESS: `cuckoo scenario --dir D list` keeps the group's --dir
+        cmd.add_argument(
+            "--dir",
+            default=argparse.SUPPRESS,
+            help="scenarios folder (default: scenarios_dir from cuckoo.toml)",
+        )
 
 
 def _scenarios_dir(args: argparse.Namespace) -> Path:
@@ -93,12 +100,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     folder = _scenarios_dir(args)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such folder")
+    found: list[dict[str, object]] = []
+    rows: list[list[str]] = []
     for f in scenario_files(folder):
         sc, problems = check_file(f)
+        name = f.stem if sc is None else sc.name
+        description = "" if sc is None else sc.description
+        found.append(
+            {
+                "name": name,
+                "description": description,
+                "file": f,
+                "valid": sc is not None,
+                "problems": [str(p) for p in problems],
+            }
+        )
         if sc is None:
-            print(f"{f.stem:<20} INVALID ({len(problems)} problems: cuckoo scenario check {f})")
-        else:
-            print(f"{sc.name:<20} {sc.description}")
+            description = f"INVALID ({len(problems)} problems: cuckoo scenario check {f})"
+        rows.append([name, description])
+    if wants_json(args):
+        emit_json({"scenarios_dir": folder, "scenarios": found})
+        return 0
+    show_table(["name", "description"], rows, title=f"scenarios in {folder}", no_wrap=["name"])
     return 0
 
 
@@ -118,6 +141,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     path = Path(args.path) if args.path else _scenarios_dir(args)
     problems = validate_dir(path)
+    if args.json:
+        n = len(scenario_files(path)) if path.exists() else 0
+        emit_json(
+            {
+                "ok": not problems,
+                "checked": n,
+                "problems": [
+                    {"file": p.file, "line": p.line, "message": p.message} for p in problems
+                ],
+            }
+        )
+        return 1 if problems else 0
     for p in problems:
         print(p)
     if problems:

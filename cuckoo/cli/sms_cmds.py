@@ -8,6 +8,7 @@ from typing import Any
 
 import phonenumbers
 
+from cuckoo.cli.output import group_usage
 from cuckoo.config import config_path, load
 from cuckoo.errors import ConfigError, InputError
 from cuckoo.sms import build_gateways, segments
@@ -32,7 +33,7 @@ def register(sub: Any) -> None:
         help="wait this long for the delivery receipt",
     )
     send.set_defaults(func=send_cmd)
-    sms.set_defaults(func=lambda args: (sms.print_help(), 2)[1])
+    sms.set_defaults(func=group_usage(sms))
 
 
 def normalize_phone(raw: str) -> str:

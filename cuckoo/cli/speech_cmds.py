@@ -3,10 +3,10 @@
 cuckoo say "Заказ № 123 готов" -o out.wav            # 8 kHz telephony audio, default voice
 cuckoo say --voice espeak-ru --rate 22050 "…" -o x.wav
 cuckoo say --normalize-only "7 февраля в 10:00"      # prints the text the engine would read
-cuckoo voices list                                   # profiles, which can speak here, default
+cuckoo voices [list] [--json]                        # profiles, which can speak here, default
 cuckoo voices prerender                              # fill the phrase cache from scenarios
 cuckoo models download vosk-small-ru                 # stream, verify sha256, unpack
-cuckoo models list                                   # what is installed, what can be fetched
+cuckoo models [list] [--json]                        # what is installed, what can be fetched
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import sys
 import time
 from typing import Any
 
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -24,10 +23,9 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
-from rich.text import Text
 
 from cuckoo import config
+from cuckoo.cli.output import add_json_flag, emit_json, note, show_table, wants_json
 from cuckoo.dialog import static_phrases
 from cuckoo.errors import InputError, TtsError
 from cuckoo.speech.models import CATALOG, download, installed
@@ -58,17 +56,24 @@ def register(sub: Any) -> None:
     )
     say.set_defaults(func=handle_say)
 
-    voices = sub.add_parser("voices", help="voice profiles: list, prerender the phrase cache")
-    vsub = voices.add_subparsers(dest="voices_command", metavar="ACTION", required=True)
+    voices = sub.add_parser(
+        "voices", help="voice profiles: list (also with no action), prerender the phrase cache"
+    )
+    add_json_flag(voices)
+    voices.set_defaults(func=handle_voices_list)
+    vsub = voices.add_subparsers(dest="voices_command", metavar="ACTION")
     vl = vsub.add_parser("list", help="profiles, whether each can speak here, the default")
+    add_json_flag(vl, inherit=True)
     vl.set_defaults(func=handle_voices_list)
     vp = vsub.add_parser("prerender", help="synthesize every static phrase of every scenario")
     vp.add_argument("--voice", help="voice profile name (default: [speech] voice or automatic)")
     vp.add_argument("--rate", type=int, default=8000, help="sample rate in Hz (default 8000)")
     vp.set_defaults(func=handle_voices_prerender)
 
-    models = sub.add_parser("models", help="speech models: download, list")
-    msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    models = sub.add_parser("models", help="speech models: download, list (also with no action)")
+    add_json_flag(models)
+    models.set_defaults(func=handle_models_list)
+    msub = models.add_subparsers(dest="models_command", metavar="ACTION")
     md = msub.add_parser("download", help="download, verify and unpack a model")
     md.add_argument("name", help="vosk-small-ru | vosk-ru | silero-v4-ru | silero-v5-ru | …")
     md.add_argument("--sha256", help="expected sha256 (required for entries without a pin)")
@@ -80,6 +85,7 @@ def register(sub: Any) -> None:
     md.add_argument("--url", help="download from this mirror URL instead of upstream")
     md.set_defaults(func=handle_models_download)
     ml = msub.add_parser("list", help="installed models and the catalog")
+    add_json_flag(ml, inherit=True)
     ml.set_defaults(func=handle_models_list)
 
 
@@ -127,29 +133,46 @@ def handle_say(args: argparse.Namespace) -> int:
 def handle_voices_list(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
-    profiles = load_profiles(cfg.path(cfg.voices_dir))
+    voices_dir = cfg.path(cfg.voices_dir)
+    profiles = load_profiles(voices_dir)
     try:
         default, why = choose_voice(cfg, profiles, None)
         default_name = default.name
     except Exception as e:  # no voice at all: still list them
         default_name, why = "", str(e)
-    table = Table(title=f"voices in {cfg.path(cfg.voices_dir)}")
-    for col in ("", "name", "engine", "speaker", "status", "license"):
-        table.add_column(col)
+    voices: list[dict[str, object]] = []
+    rows: list[list[str]] = []
     for name, p in sorted(profiles.items()):
         reason = unavailable_reason(cfg, p)
-        cells = [
-            "*" if name == default_name else "",
-            name,
-            p.engine,
-            p.speaker,
-            "ready" if reason is None else reason,
-            p.license + (" — not for business use" if p.non_commercial else ""),
-        ]
-        table.add_row(*(Text(c) for c in cells))  # Text: "[silero]" is not rich markup
-    console = Console()
-    console.print(table)
-    console.print(f"default: {default_name or 'none'} ({why})", markup=False)
+        voices.append(
+            {
+                "name": name,
+                "default": name == default_name,
+                "engine": p.engine,
+                "speaker": p.speaker,
+                "ready": reason is None,
+                "unavailable_reason": reason,
+                "license": p.license,
+                "non_commercial": p.non_commercial,
+            }
+        )
+        rows.append(
+            [
+                "*" if name == default_name else "",
+                name,
+                p.engine,
+                p.speaker,
+                "ready" if reason is None else reason,
+                p.license + (" — not for business use" if p.non_commercial else ""),
+            ]
+        )
+    if wants_json(args):
+        document = {"voices_dir": voices_dir, "default": default_name or None}
+        emit_json({**document, "default_reason": why, "voices": voices})
+        return 0
+    headers = ["default", "name", "engine", "speaker", "status", "license"]
+    show_table(headers, rows, title=f"voices in {voices_dir}", no_wrap=["name"])
+    note(f"default: {default_name or 'none'} ({why})")
     return 0
 
 
@@ -215,24 +238,66 @@ def handle_models_list(args: argparse.Namespace) -> int:
     cfg = _config(args)
     models_dir = cfg.path(cfg.models_dir)
     found = installed(models_dir)
-    table = Table(title=f"installed speech models (models_dir: {models_dir})")
-    for col in ("name", "kind", "language", "size", "from", "path"):
-        table.add_column(col)
-    for m in found:  # "from": models_dir, or a pip package (the Korean test model)
-        size = f"{m.size_bytes / 1e6:.0f} MB"
-        cells = [m.name, m.kind, m.language or "?", size, m.source, str(m.path)]
-        table.add_row(*(Text(c) for c in cells))
-    console = Console()
-    if found:
-        console.print(table)
-    else:
-        console.print(f"no speech models installed in {models_dir}", markup=False)
     names = {m.name for m in found}
-    missing = [s for s in CATALOG.values() if s.name not in names]
+    missing = [spec for spec in CATALOG.values() if spec.name not in names]
+    if wants_json(args):
+        emit_json(
+            {
+                "models_dir": models_dir,
+                "installed": [
+                    {
+                        "name": m.name,
+                        "kind": m.kind,
+                        "language": m.language or None,
+                        "size_bytes": m.size_bytes,
+                        "source": m.source,
+                        "path": m.path,
+                    }
+                    for m in found
+                ],
+                "available": [
+                    {
+                        "name": spec.name,
+                        "kind": spec.kind,
+                        "language": spec.language,
+                        "size_bytes": spec.size_bytes,
+                        "license": spec.license,
+                        "sha256": spec.sha256,
+                        "url": spec.url,
+                        "note": spec.note,
+                    }
+                    for spec in missing
+                ],
+            }
+        )
+        return 0
+    # One table of both, so that a pipe gets one header and rows to cut: "where" is the
+    # path of an installed model ("from": models_dir or a pip package), the URL of the others.
+    rows = [
+        [m.name, "installed", m.kind, m.language or "?", _mb(m.size_bytes), m.source, str(m.path)]
+        for m in found
+    ]
+    for spec in missing:
+        pin = "sha256 pinned" if spec.sha256 else "no sha256 pin"
+        rows.append(
+            [
+                spec.name,
+                "available",
+                spec.kind,
+                spec.language,
+                _mb(spec.size_bytes),
+                f"{spec.license} ({pin})" + (f"; {spec.note}" if spec.note else ""),
+                spec.url,
+            ]
+        )
+    headers = ["name", "state", "kind", "language", "size", "from", "where"]
+    show_table(headers, rows, title=f"speech models (models_dir: {models_dir})", no_wrap=["name"])
+    if not found:
+        note(f"no speech models installed in {models_dir}")
     if missing:
-        console.print("available with `cuckoo models download NAME`:")
-        for s in missing:
-            pin = "sha256 pinned" if s.sha256 else "no sha256 pin"
-            console.print(f"  {s.name:15} {s.kind:7} {s.license} ({pin}) {s.note}", markup=False)
-            console.print(f"  {'':15} {s.url}", markup=False, soft_wrap=True)
+        note("get an available one with `cuckoo models download NAME`")
     return 0
+
+
+def _mb(size: int | None) -> str:
+    return f"{size / 1e6:.0f} MB" if size else "?"

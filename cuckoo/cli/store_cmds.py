@@ -1,38 +1,37 @@
-"""Store commands: `cuckoo db upgrade`, `notify add`, `status`, `report`, `block`, `unblock`
-(the do-not-call list, or `--wrong-number`: the recorded wrong numbers)."""
+"""Store commands: `cuckoo db upgrade`, `notify add`, `status`, `block`, `unblock` (the
+do-not-call list, or `--wrong-number`: the recorded wrong numbers); `report` has its own module."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import re
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from cuckoo.cli.output import add_json_flag, emit_json, group_usage, show_table
 from cuckoo.cli.variables import parse_vars
 from cuckoo.config import Config, load
 from cuckoo.domain import ChannelKind, IncomingNotification, Status
 from cuckoo.errors import InputError
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import default_url
-from cuckoo.worker.store import open_store, scenario_names
+from cuckoo.worker.store import open_store
 
 
 def register(sub: Any) -> None:
     db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db.set_defaults(func=group_usage(db))
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="create or migrate the tables (Alembic, to the newest)")
     up.set_defaults(func=cmd_db_upgrade)
 
     notify = sub.add_parser("notify", help="notifications by hand")
-    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
+    notify.set_defaults(func=group_usage(notify))
+    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION")
     add = notify_sub.add_parser("add", help="add one notification (source 'manual')")
     add.add_argument("--phone", required=True, help="the customer's number, any usual spelling")
     add.add_argument("--scenario", required=True, help="scenario name (file name in scenarios/)")
@@ -57,13 +56,8 @@ def register(sub: Any) -> None:
     add.set_defaults(func=cmd_notify_add)
 
     status = sub.add_parser("status", help="notifications counted by status")
+    add_json_flag(status)
     status.set_defaults(func=cmd_status)
-
-    report = sub.add_parser("report", help="attempts, oldest first")
-    report.add_argument("--format", choices=["table", "csv"], default="table")
-    report.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d")
-    report.add_argument("--limit", type=int, help="at most this many attempts")
-    report.set_defaults(func=cmd_report)
 
     block = sub.add_parser("block", help="put a number on the do-not-call list")
     block.add_argument("phone")
@@ -101,7 +95,10 @@ def parse_time(
     try:
         t = datetime.fromisoformat(text.strip())
     except ValueError as e:
-        raise InputError(f"{what}: {text!r} is not an ISO time like 2026-12-01T18:00") from e
+        raise InputError(
+            f"{what}: {text!r} is not a time; give an ISO time (2026-12-01, 2026-12-01T18:00, "
+            "2026-12-01T18:00+03:00) or a span back from now (45s, 30m, 12h, 7d)"
+        ) from e
     return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(default_tz))
 
 
@@ -125,15 +122,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_notify_add(args: argparse.Namespace) -> int:
+# The `notify add` option of each field admission may refuse (Rejected.field).
+FIELD_OPTIONS = {
+    "tenant": "--tenant",
+    "channel": "--channel",
+    "variables": "--var",
+    "phone": "--phone",
+    "scenario": "--scenario",
+    "not_before": "--not-before",
+    "deadline": "--deadline",
+    "timezone": "--timezone",
+}
 
+
+def refusal(field: str, reason: str) -> str:
+    """Why `notify add` stored nothing, led by the option to fix."""
+    option = FIELD_OPTIONS.get(field)
+    lead = f"notify add: {option}: " if option else "notify add: "
+    return f"{lead}{reason}; nothing stored"
+
+
+def cmd_notify_add(args: argparse.Namespace) -> int:
+    """One notification by hand. It goes through the same admission as an ERP row, but a row
+    admission refuses is not stored (there is no ERP to report it to): the error says which
+    option to fix and the exit status is 1."""
     config = _config(args)
     now = datetime.now(UTC)
     tenant_tz = config.policy.tenant_timezone(args.tenant)
-    phone = normalize_phone(args.phone, config.store.default_region)  # InputError → exit 1
-    known = scenario_names(config)
-    if known is not None and args.scenario not in known:
-        raise InputError(f"unknown scenario {args.scenario!r} (known: {', '.join(sorted(known))})")
     item = IncomingNotification(
         source="manual",
         external_id=args.external_id or f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
@@ -152,7 +167,7 @@ def cmd_notify_add(args: argparse.Namespace) -> int:
     )
     store = open_store(config)
     try:
-        report = store.ingest([item], now)
+        report = store.ingest([item], now, keep_rejected=False)
         row = store.get(item.source, item.external_id)
     finally:
         store.close()
@@ -161,14 +176,43 @@ def cmd_notify_add(args: argparse.Namespace) -> int:
         if row is not None:  # e.g. rejected before: say why, the id is taken for good
             was = f" ({row.status}: {row.detail})" if row.detail else f" ({row.status})"
         raise InputError(f"manual/{item.external_id} exists already{was}; give another --id")
-    if report.errors:
+    if report.rejected:
+        verdict = report.rejected[0]
+        raise InputError(refusal(verdict.field, verdict.reason))
+    if report.errors:  # the database refused the row (e.g. an --id longer than its column)
         raise InputError("; ".join(report.errors))
     assert row is not None
     print(
-        f"added notification {row.id} (manual/{row.external_id}) to {phone}, "
+        f"added notification {row.id} (manual/{row.external_id}) to {row.phone}, "
         f"zone {row.timezone}, first attempt at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC"
     )
     return 0
+
+
+def status_document(
+    counts: dict[str, int],
+    due: int,
+    later: datetime | None,
+    outbox: dict[str, int],
+    blocked: int,
+    sms_requests: dict[str, int],
+    wrong_numbers: int = 0,
+) -> dict[str, object]:
+    """`cuckoo status --json` (its shape is in the README's command reference): every status
+    is present, 0 when none."""
+    ordered = {s.value: counts.get(s.value, 0) for s in Status}
+    ordered.update({k: v for k, v in counts.items() if k not in ordered})
+    return {
+        "notifications": ordered,
+        "total": sum(counts.values()),
+        "due_now": due,
+        "next_attempt_at": later,
+        "outbox_waiting": sum(outbox.values()),
+        "outbox_waiting_by_source": dict(sorted(outbox.items())),
+        "blocked_numbers": blocked,
+        "wrong_numbers": wrong_numbers,
+        "sms_requests": {k: sms_requests.get(k, 0) for k in ("pending", "failed", "sent")},
+    }
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -184,24 +228,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         sms_requests = store.sms_request_counts()
     finally:
         store.close()
-    table = Table(title="notifications")
-    table.add_column("status")
-    table.add_column("count", justify="right")
+    if args.json:
+        emit_json(status_document(counts, due, later, outbox, blocked, sms_requests, wrong))
+        return 0
     order = [s.value for s in Status]
-    for status in sorted(counts, key=lambda s: order.index(s) if s in order else len(order)):
-        table.add_row(status, str(counts[status]))
-    table.add_row("[bold]total[/bold]", f"[bold]{sum(counts.values())}[/bold]")
-    console = Console()
-    console.print(table)
+    rows = [
+        [status, str(counts[status])]
+        for status in sorted(counts, key=lambda s: order.index(s) if s in order else len(order))
+    ]
+    rows.append(["total", str(sum(counts.values()))])
+    show_table(["status", "count"], rows, title="notifications", right=["count"])
     next_at = f"{later:%Y-%m-%d %H:%M} UTC" if later else "none"
-    console.print(f"due now: {due}; next attempt after that: {next_at}")
-    console.print(
+    print(f"due now: {due}; next attempt after that: {next_at}")
+    print(
         f"results waiting for the ERP: {sum(outbox.values())}{_unrouted(outbox, config)}; "
-        f"blocked numbers: {blocked}",
-        markup=False,
+        f"blocked numbers: {blocked}"
     )
-    console.print(f"wrong numbers (customer, number): {wrong}")
-    console.print(
+    print(f"wrong numbers (customer, number): {wrong}")
+    print(
         f"SMS asked for in calls: {sms_requests.get('pending', 0)} waiting, "
         f"{sms_requests.get('failed', 0)} failed, {sms_requests.get('sent', 0)} sent"
     )
@@ -220,79 +264,6 @@ def _unrouted(waiting: dict[str, int], config: Config) -> str:
         else:
             notes.append(f"{n} of {source!r}, which has no [adapters.{source}] here")
     return f" ({'; '.join(notes)})" if notes else ""
-
-
-REPORT_COLUMNS = [
-    "started_at",
-    "notification_id",
-    "source",
-    "external_id",
-    "tenant",
-    "phone",
-    "scenario",
-    "no",
-    "channel",
-    "outcome",
-    "sip_code",
-    "dtmf",
-    "transcript",
-    "duration_s",
-    "status",
-    "owner",
-    "detail",
-]
-
-
-# The terminal table keeps what fits on a screen; --format csv has every column.
-TABLE_COLUMNS = {
-    "started_at": "started (UTC)",
-    "notification_id": "id",
-    "external_id": "ext. id",
-    "phone": "phone",
-    "scenario": "scenario",
-    "no": "#",
-    "channel": "via",
-    "outcome": "outcome",
-    "sip_code": "SIP",
-    "dtmf": "DTMF",
-    "duration_s": "sec",
-    "detail": "detail",
-}
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    since = parse_time(args.since, now, what="--since") if args.since else None
-    store = open_store(_config(args))
-    try:
-        lines = store.attempts_report(since=since, limit=args.limit)
-    finally:
-        store.close()
-
-    def cell(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, datetime):
-            return value.strftime("%Y-%m-%d %H:%M:%S")
-        if isinstance(value, float):
-            return f"{value:.1f}"
-        return str(value)
-
-    rows = [[cell(getattr(line, c)) for c in REPORT_COLUMNS] for line in lines]
-    if args.format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(REPORT_COLUMNS)
-        writer.writerows(rows)
-        return 0
-
-    table = Table(title=f"attempts ({len(rows)})")
-    shown = [REPORT_COLUMNS.index(c) for c in TABLE_COLUMNS]
-    for title in TABLE_COLUMNS.values():
-        table.add_column(title, overflow="fold", no_wrap=title != "detail")
-    for r in rows:
-        table.add_row(*(r[i] for i in shown))
-    Console().print(table)
-    return 0
 
 
 def cmd_block(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from cuckoo.cli.output import emit_json
 from cuckoo.cli.scenario_cmds import merge
 from cuckoo.cli.variables import add_arguments as add_variable_arguments
 from cuckoo.cli.variables import parse_vars
@@ -173,7 +174,7 @@ def call_cmd(args: argparse.Namespace) -> int:
     finally:
         engine.stop()
     if args.json:
-        print(json.dumps(report_json(r), ensure_ascii=False))
+        emit_json(report_json(r))
     else:
         print(f"outcome:   {r.outcome}")
         print(f"sip code:  {r.sip_code}" + (f"  (Q.850 {r.q850})" if r.q850 else ""))

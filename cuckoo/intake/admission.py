@@ -29,6 +29,9 @@ The checks, in this order; the first that fails decides:
 
 Any InputError or ValueError raised on the way (by the context's policy or `check_variables`
 too) rejects the row as INVALID with its message; other exceptions are bugs and propagate.
+`Rejected.field` names the field of the row that failed (tenant, channel, variables, phone,
+scenario, not_before, deadline, timezone), for a caller that maps it to its own input (the
+`cuckoo notify add` flags).
 
 The customer's zone is the ERP's field, else the number's (`cuckoo.intake.phones`), else the
 tenant's. The first attempt is the calling window's first opening at or after
@@ -124,6 +127,7 @@ class Rejected(_Verdict):
 
     status: Status  # INVALID, BLOCKED, WRONG_NUMBER or EXPIRED
     reason: str  # human-readable; the detail the ERP receives
+    field: str = ""  # the IncomingNotification field that failed; "" for none in particular
 
 
 def first_channel(channel: ChannelKind) -> ChannelKind:
@@ -137,29 +141,41 @@ def admit(
     """Admit `item` or reject it with its final status and reason (see the module's table)."""
     tz, channel, phone = "UTC", ChannelKind.CALL, ""
     variables: Variables = {}
+    field = "tenant"  # the field being checked: what a rejection names
     try:
         tz = context.policy.tenant_timezone(item.tenant)
+        field = "channel"
         channel = _channel(item.channel)
+        field = "variables"
         variables = _json_copy(item.variables)
+        field = "phone"
         phone = normalize_phone(item.phone, context.default_region)
-        _check_scenario(item.scenario, variables, context)
+        field = "scenario"
+        _check_known(item.scenario, context)
+        field = "variables"
+        _check_variables(item.scenario, variables, context)
         for name, value in (("not_before", item.not_before), ("deadline", item.deadline)):
+            field = name
             if value is not None and value.tzinfo is None:
                 raise InputError(f"{name} {value.isoformat()} has no time zone")
+        field = "timezone"
         tz = resolve_timezone(item.timezone, phone, tz)
         if phone in context.blocked:
             why = f"{phone} is on the do-not-call list"
-            return Rejected(phone, tz, channel, variables, Status.BLOCKED, why)
+            return Rejected(phone, tz, channel, variables, Status.BLOCKED, why, "phone")
         if (item.tenant, phone, customer_key(variables)) in context.wrong_numbers:
             why = wrong_number_reason(phone)
-            return Rejected(phone, tz, channel, variables, Status.WRONG_NUMBER, why)
+            return Rejected(phone, tz, channel, variables, Status.WRONG_NUMBER, why, "phone")
+        field = ""
         first = first_channel(channel)
         window = context.policy.window_for(item.tenant, first)
         decision = first_attempt(now, item.not_before, item.deadline, tz, window, first)
     except (InputError, ValueError) as e:
-        return Rejected(phone, tz, channel, variables, Status.INVALID, str(e))
+        return Rejected(phone, tz, channel, variables, Status.INVALID, str(e), field)
     if decision.status != Status.PENDING:
-        return Rejected(phone, tz, channel, variables, Status(decision.status), decision.reason)
+        why = decision.reason
+        late = "deadline" if item.deadline is not None else ""  # only a deadline makes EXPIRED
+        return Rejected(phone, tz, channel, variables, Status(decision.status), why, late)
     assert decision.next_attempt_at is not None  # first_attempt sets it whenever PENDING
     return Admitted(phone, tz, channel, variables, decision.next_attempt_at, decision.reason)
 
@@ -189,11 +205,14 @@ def _json_copy(variables: Mapping[str, Any]) -> Variables:
     return copy
 
 
-def _check_scenario(scenario: str, variables: Variables, context: AdmissionContext) -> None:
+def _check_known(scenario: str, context: AdmissionContext) -> None:
     known = context.known_scenarios
     if known is not None and scenario not in known:
         names = ", ".join(sorted(known)) or "none"
         raise InputError(f"unknown scenario {scenario!r} (known: {names})")
+
+
+def _check_variables(scenario: str, variables: Variables, context: AdmissionContext) -> None:
     if context.check_variables is not None:
         problems = context.check_variables(scenario, variables)
         if problems:

@@ -45,13 +45,14 @@ from cuckoo.store.models import (
 )
 from cuckoo.store.notifications import PolicyProvider
 from cuckoo.store.outbox import OutboxItem, report_from_json, report_to_json
-from cuckoo.store.reports import AttemptLine
+from cuckoo.store.reports import AttemptLine, ReportFilter
 from cuckoo.store.sms_requests import SmsRequestItem, SmsRequestState
 
 __all__ = [
     "AttemptLine",
     "IngestReport",
     "OutboxItem",
+    "ReportFilter",
     "SmsRequestItem",
     "SmsRequestState",
     "Store",
@@ -125,12 +126,15 @@ class Store:
 
     # ---- intake ----------------------------------------------------------------------------
 
-    def ingest(self, items: Sequence[IncomingNotification], now: datetime) -> IngestReport:
-        """Store new notifications: intake.ingest."""
+    def ingest(
+        self, items: Sequence[IncomingNotification], now: datetime, *, keep_rejected: bool = True
+    ) -> IngestReport:
+        """Store new notifications: intake.ingest (`keep_rejected=False`: a rejected row is
+        refused, not stored, as for a row typed by hand)."""
         context = AdmissionContext(
             self.policy, self.known_scenarios, self.check_variables, self.default_region
         )
-        return intake.ingest(self._db, items, now, context)
+        return intake.ingest(self._db, items, now, context, keep_rejected=keep_rejected)
 
     # ---- notifications in flight -----------------------------------------------------------
 
@@ -311,10 +315,13 @@ class Store:
             return reports.outbox_of(s, notification_id)
 
     def attempts_report(
-        self, since: datetime | None = None, limit: int | None = None
+        self,
+        since: datetime | None = None,
+        limit: int | None = None,
+        where: ReportFilter | None = None,
     ) -> list[AttemptLine]:
         with self._db.tx() as s:
-            return reports.attempts_report(s, since, limit)
+            return reports.attempts_report(s, since, limit, where)
 
     def update_receipt(self, gateway_message_id: str, receipt_status: str) -> bool:
         """Store an SMS delivery receipt: reports.update_receipt."""

@@ -4,8 +4,11 @@
 What it persists, per row not seen before:
 - admitted → a PENDING `NotificationRow` due at its first attempt;
 - rejected → a row with its final status (INVALID, BLOCKED, WRONG_NUMBER, EXPIRED) and the
-  reason as detail, plus an outbox report in the same transaction, so its ERP hears why at
-  once; the reason is also in `IngestReport.errors`. A bad row never stops the others.
+  reason as detail, plus an outbox report in the same transaction, so its ERP hears why at once;
+  the reason is also in `IngestReport.errors`. A bad row never stops the others.
+  With `keep_rejected=False` (a row typed by hand, `cuckoo notify add`: there is no ERP to tell,
+  the person at the keyboard is told instead) a rejected row is not stored at all; the verdict
+  is in `IngestReport.rejected` and the reason in `errors` as above.
 
 Rules it guarantees:
 - Idempotent by (source, external_id): a row seen before is counted as a duplicate and left as
@@ -31,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from cuckoo.domain import IncomingNotification, Status
 from cuckoo.errors import InputError
-from cuckoo.intake.admission import AdmissionContext, Admitted, admit
+from cuckoo.intake.admission import AdmissionContext, Admitted, Rejected, admit
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import blocklist, outbox, wrong_numbers
 from cuckoo.store.database import Database
@@ -51,6 +54,7 @@ class IngestReport:
     wrong_number: int = 0  # a recorded wrong number for this customer: never dialled
     expired: int = 0  # the deadline comes before the first possible attempt
     errors: list[str] = field(default_factory=list)  # "source/external_id: why"
+    rejected: list[Rejected] = field(default_factory=list)  # admission's verdicts, in order
 
     @property
     def stored(self) -> int:
@@ -59,15 +63,20 @@ class IngestReport:
 
 
 def ingest(
-    db: Database, items: Sequence[IncomingNotification], now: datetime, context: AdmissionContext
+    db: Database,
+    items: Sequence[IncomingNotification],
+    now: datetime,
+    context: AdmissionContext,
+    *,
+    keep_rejected: bool = True,
 ) -> IngestReport:
     """Store new notifications; rows seen before are skipped. A bad row is stored as
-    INVALID, BLOCKED, WRONG_NUMBER or EXPIRED with a report for its ERP and never stops the
-    other rows."""
+    INVALID, BLOCKED, WRONG_NUMBER or EXPIRED with a report for its ERP (unless `keep_rejected`
+    is False: then it is not stored) and never stops the other rows."""
     report = IngestReport()
     for start in range(0, len(items), CHUNK):
         with db.tx() as s:
-            _store_chunk(s, items[start : start + CHUNK], now, context, report)
+            _store_chunk(s, items[start : start + CHUNK], now, context, report, keep_rejected)
     return report
 
 
@@ -77,6 +86,7 @@ def _store_chunk(
     now: datetime,
     context: AdmissionContext,
     report: IngestReport,
+    keep_rejected: bool,
 ) -> None:
     seen = _stored_keys(s, items)
     numbers = _numbers(items, context)
@@ -96,6 +106,11 @@ def _store_chunk(
             status, next_at, why = Status.PENDING, verdict.next_attempt_at, ""
         else:
             status, next_at, why = verdict.status, None, verdict.reason
+            report.rejected.append(verdict)
+            if not keep_rejected:
+                _count_rejected(report, status)
+                report.errors.append(f"{item.source}/{item.external_id}: {why}")
+                continue
         keep_times = status != Status.INVALID  # an INVALID row's times may be naive
         row = NotificationRow(
             source=item.source,
@@ -133,16 +148,20 @@ def _store_chunk(
         if status == Status.PENDING:
             report.new += 1
             continue
-        if status == Status.BLOCKED:
-            report.blocked += 1
-        elif status == Status.WRONG_NUMBER:
-            report.wrong_number += 1
-        elif status == Status.EXPIRED:
-            report.expired += 1
-        else:
-            report.invalid += 1
+        _count_rejected(report, status)
         report.errors.append(f"{item.source}/{item.external_id}: {why}")
         outbox.enqueue(s, row, status, None, None, now)
+
+
+def _count_rejected(report: IngestReport, status: Status) -> None:
+    if status == Status.BLOCKED:
+        report.blocked += 1
+    elif status == Status.WRONG_NUMBER:
+        report.wrong_number += 1
+    elif status == Status.EXPIRED:
+        report.expired += 1
+    else:
+        report.invalid += 1
 
 
 def _stored_keys(s: Session, items: Sequence[IncomingNotification]) -> set[tuple[str, str]]:

@@ -18,6 +18,7 @@ from cuckoo.store.models import AttemptRow, NotificationRow, OutboxRow, SmsReque
 
 __all__ = [
     "AttemptLine",
+    "ReportFilter",
     "attempts_of",
     "attempts_report",
     "counts_by_status",
@@ -39,6 +40,7 @@ class AttemptLine:
     tenant: str
     phone: str
     scenario: str
+    timezone: str  # the customer's (IANA), for showing times in it
     status: str  # of the notification, now
     no: int
     channel: str
@@ -109,15 +111,41 @@ def outbox_of(s: Session, notification_id: int) -> list[OutboxRow]:
     return list(s.scalars(q.order_by(OutboxRow.id)))
 
 
+@dataclass(frozen=True)
+class ReportFilter:
+    """Which attempts `cuckoo report` shows; None = any. Values as stored: a status or an
+    outcome by its value, the phone in E.164."""
+
+    since: datetime | None = None  # started at or after
+    status: str | None = None  # the notification's status now
+    outcome: str | None = None  # the attempt's outcome
+    phone: str | None = None
+    tenant: str | None = None
+
+
 def attempts_report(
-    s: Session, since: datetime | None = None, limit: int | None = None
+    s: Session,
+    since: datetime | None = None,
+    limit: int | None = None,
+    where: ReportFilter | None = None,
 ) -> list[AttemptLine]:
-    """Attempts started at or after `since`, oldest first, at most `limit`."""
+    """Attempts started at or after `since` (and matching `where`), oldest first, at most
+    `limit`."""
     q = select(AttemptRow, NotificationRow).join(
         NotificationRow, AttemptRow.notification_id == NotificationRow.id
     )
+    where = where or ReportFilter()
+    since = since or where.since
     if since is not None:
         q = q.where(AttemptRow.started_at >= since)
+    if where.status is not None:
+        q = q.where(NotificationRow.status == where.status)
+    if where.outcome is not None:
+        q = q.where(AttemptRow.outcome == where.outcome)
+    if where.phone is not None:
+        q = q.where(NotificationRow.phone == where.phone)
+    if where.tenant is not None:
+        q = q.where(NotificationRow.tenant == where.tenant)
     q = q.order_by(AttemptRow.started_at, AttemptRow.id)
     if limit is not None:
         q = q.limit(limit)
@@ -129,6 +157,7 @@ def attempts_report(
             tenant=n.tenant,
             phone=n.phone or n.phone_raw,
             scenario=n.scenario,
+            timezone=n.timezone,
             status=n.status,
             no=a.no,
             channel=a.channel,

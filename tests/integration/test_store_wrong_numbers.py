@@ -5,7 +5,6 @@ customers at the number are called as usual, and `forget` lets the number be cal
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import threading
@@ -296,7 +295,7 @@ def test_status_and_unblock_wrong_number_on_the_command_line(
 
     status = cuckoo(tmp_path, "status")
     assert status.returncode == 0, status.stderr
-    assert re.search(r"wrong_number\s*│\s*2\s*│", status.stdout), status.stdout
+    assert "wrong_number\t2\n" in status.stdout, status.stdout  # plain lines in a pipe
     assert "wrong numbers (customer, number): 2" in status.stdout
 
     mixed = cuckoo(tmp_path, "unblock", PHONE, "--tenant", "south")

@@ -109,7 +109,8 @@ def test_voices_list(home: Path) -> None:
     assert "GPL-2.0+ voice data" in r.stdout
     assert "not for business use" in r.stdout  # silero v4_ru / v5_ru
     assert "not present" in r.stdout  # the Silero files
-    assert "default: espeak-ru (set in [speech] voice)" in r.stdout
+    assert "default: espeak-ru (set in [speech] voice)" in r.stderr  # a pipe: a note, not a row
+    assert "*\tespeak-ru\tespeak\t" in r.stdout
 
 
 def test_voices_prerender_fills_the_cache(home: Path) -> None:

@@ -362,6 +362,50 @@ def test_rejections(
     assert (verdict.phone, verdict.timezone) == (phone, tz)
 
 
+# The field each rejection names (Rejected.field), by the id above: what `cuckoo notify add`
+# turns into the option to fix.
+FIELDS = {
+    "tenant zone fails with InputError": "tenant",
+    "tenant zone fails with ValueError": "tenant",
+    "channel unknown": "channel",
+    "variables not JSON": "variables",
+    "variables not a mapping": "variables",
+    "phone empty": "phone",
+    "phone with letters": "phone",
+    "phone too short": "phone",
+    "phone with an extension": "phone",
+    "phone not text": "phone",
+    "scenario unknown": "scenario",
+    "no scenario known at all": "scenario",
+    "variables do not fit the scenario": "variables",
+    "the variables check raises ValueError": "variables",
+    "not_before naive": "not_before",
+    "deadline naive": "deadline",
+    "ERP zone not IANA": "timezone",
+    "ERP zone misspelt": "timezone",
+    "window fails with ValueError": "",
+    "number blocked": "phone",
+    "number blocked, written another way": "phone",
+    "a wrong number for this customer": "phone",
+    "deadline already passed": "deadline",
+    "deadline is now": "deadline",
+    "deadline in the night before the next opening": "deadline",
+    "deadline at the very opening": "deadline",
+    "not_before after the deadline": "deadline",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "ctx"), [r[:3] for r in REJECTIONS], ids=[r[0] for r in REJECTIONS]
+)
+def test_a_rejection_names_its_field(
+    name: str, fields: dict[str, Any], ctx: dict[str, Any]
+) -> None:
+    verdict = admit(item(**fields), context(**ctx), NOW)
+    assert isinstance(verdict, Rejected)
+    assert verdict.field == FIELDS[name]
+
+
 def test_every_rejection_status_is_final() -> None:
     assert {r[3] for r in REJECTIONS} == {
         Status.INVALID,
