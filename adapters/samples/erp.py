@@ -81,9 +81,7 @@ notify_results = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("last_attempt_at", sa.DateTime),
     sa.Column("reported_at", sa.DateTime),
-    sa.UniqueConstraint(
-        "document_id", "status_code", "attempts", name="uq_notify_results_report"
-    ),
+    sa.UniqueConstraint("document_id", "status_code", "attempts", name="uq_notify_results_report"),
 )
 
 # Flagged documents are pending until a final result clears the flags. Extra columns become
