@@ -226,7 +226,7 @@ def _print_erp(rows: list[JsonObject], out: Any) -> None:
         file=out,
     )
     head = (
-        f"{'doc':<11} {'customer':<10} {'doc status':<15} {'result':<15} {'outcome':<19}"
+        f"{'doc':<11} {'customer':<10} {'doc status':<16} {'result':<16} {'outcome':<19}"
         f" {'att':>3} {'cnt':>3} {'keys':<4} {'callback_at':<19} result text"
     )
     print(head, file=out)
@@ -234,8 +234,8 @@ def _print_erp(rows: list[JsonObject], out: Any) -> None:
     for r in rows:
         cb = str(r["callback_at"] or "")[:19]
         print(
-            f"{r['number']:<11} {r['last_name']:<10} {r['notify_status'] or '-':<15} "
-            f"{r['status'] or '-':<15} {r['outcome'] or '-':<19} "
+            f"{r['number']:<11} {r['last_name']:<10} {r['notify_status'] or '-':<16} "
+            f"{r['status'] or '-':<16} {r['outcome'] or '-':<19} "
             f"{'' if r['attempts'] is None else r['attempts']:>3} "
             f"{'' if r['contacts'] is None else r['contacts']:>3} {r['dtmf'] or '':<4} "
             f"{cb:<19} {(r['detail'] or '')[:80]}",
