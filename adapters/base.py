@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from adapters.mapping import ALL_FIELDS, RowDefaults, RowError, parse_timezone
 from cuckoo.domain import ChannelKind, ResultReport, Status
 from cuckoo.errors import CuckooError
+from cuckoo.result_texts import Language, ResultWording
 
 log = logging.getLogger("cuckoo.adapters")
 
@@ -33,6 +34,21 @@ class CommonOptions(BaseModel):
     # Write rows that cannot be read (bad date, unknown channel...) back as status "invalid"
     # so the manager sees why; otherwise they are only logged.
     report_invalid: bool = True
+    # What the ERP is told: "ru" = Russian status and outcome names and a Russian result text
+    # in `detail` (cuckoo.result_texts); "en" = the English codes and details as the store
+    # keeps them (ERPs integrated before). status_code/outcome_code are the codes either way.
+    results: Language = "ru"
+    # [adapters.NAME.status_names]: status code → the name sent instead (confirmed = "1")
+    status_names: dict[str, str] = {}
+
+    @field_validator("status_names")
+    @classmethod
+    def _statuses(cls, v: dict[str, str]) -> dict[str, str]:
+        codes = [s.value for s in Status]
+        unknown = sorted(set(v) - set(codes))
+        if unknown:
+            raise ValueError(f"unknown status(es) {unknown}; known: {', '.join(codes)}")
+        return v
 
     @field_validator("erp_timezone")
     @classmethod
@@ -60,6 +76,10 @@ class CommonOptions(BaseModel):
             ignore=frozenset(ignore),
             ignore_suffixes=ignore_suffixes,
         )
+
+    def wording(self) -> ResultWording:
+        """How this adapter's results are written back (see `results`, `status_names`)."""
+        return ResultWording(self.results, dict(self.status_names), self.erp_timezone)
 
 
 class RejectedRows:

@@ -18,7 +18,10 @@ Nothing lost: rows of files moved to processed/ in the last `redeliver_hours` ar
 on every poll (the store dedups), so a crash between reading and storing only delays them.
 
 Results are appended to `results/results.csv` (one line per external_id + status; repeating a
-report writes nothing). If that file cannot be written (locked by Excel...) → ErpUnavailable.
+report writes nothing): status, outcome and detail in Russian («не дозвонились», «не дозвонились:
+исчерпано 3 попытки») unless `results = "en"`, status_code and outcome_code always the English
+codes. An older results file keeps its own columns. If that file cannot be written (locked by
+Excel...) → ErpUnavailable.
 """
 
 from __future__ import annotations
@@ -75,7 +78,9 @@ PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
 RESULT_COLUMNS = (
     "external_id",
     "status",
+    "status_code",
     "outcome",
+    "outcome_code",
     "attempts",
     "contacts",
     "last_attempt_at",
@@ -273,8 +278,11 @@ class CsvFolderAdapter:
         self.results_path = folder / options.results_dir / options.results_file
         self._defaults = options.row_defaults()
         self._zone = ZoneInfo(options.erp_timezone)
+        self._wording = options.wording()
         self._cache: dict[Path, tuple[tuple[int, int], ParsedFile]] = {}
-        self._written: set[tuple[str, str]] | None = None  # (external_id, status) in results
+        # (external_id, status code) already in the results file, and its columns
+        self._written: set[tuple[str, str]] | None = None
+        self._columns: tuple[str, ...] = RESULT_COLUMNS
         self._rejected = RejectedRows(name, self.report, options.report_invalid)
         # poll and outbox jobs may run in different threads; fetch calls report (rejections)
         self._lock = threading.RLock()
@@ -384,12 +392,12 @@ class CsvFolderAdapter:
             self._append_result(result)
 
     def _append_result(self, result: ResultReport) -> None:
-        written = self._load_written()
-        key = (result.external_id, str(result.status))
+        columns, written = self._load_written()
+        key = (result.external_id, result.status.value)
         if key in written:
             return
-        params = report_params(result, self.clock())
-        row = [_text(params[c], self._zone) for c in RESULT_COLUMNS]
+        params = report_params(result, self.clock(), self._wording)
+        row = [_text(params.get(c), self._zone) for c in columns]
         path = self.results_path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -397,7 +405,7 @@ class CsvFolderAdapter:
             with path.open("a", encoding=self.options.results_encoding, newline="") as f:
                 w = csv.writer(f, delimiter=self.options.results_delimiter)
                 if new:
-                    w.writerow(RESULT_COLUMNS)
+                    w.writerow(columns)
                 w.writerow(row)
                 f.flush()
                 os.fsync(f.fileno())
@@ -405,7 +413,9 @@ class CsvFolderAdapter:
             raise ErpUnavailable(f"adapters.{self.name}: cannot write {path}: {e}") from e
         written.add(key)
 
-    def _load_written(self) -> set[tuple[str, str]]:
+    def _load_written(self) -> tuple[tuple[str, ...], set[tuple[str, str]]]:
+        """The results file's columns (an older file keeps its own: its lines stay aligned)
+        and the (external_id, status code) pairs already in it."""
         if self._written is None:
             written: set[tuple[str, str]] = set()
             try:
@@ -418,10 +428,12 @@ class CsvFolderAdapter:
                 ) from e
             reader = csv.DictReader(io.StringIO(text), delimiter=self.options.results_delimiter)
             for r in reader:
-                if r.get("external_id") is not None and r.get("status") is not None:
-                    written.add((r["external_id"], r["status"]))
+                code = r.get("status_code") or r.get("status")  # before status_code: the code
+                if r.get("external_id") is not None and code is not None:
+                    written.add((r["external_id"], code))
+            self._columns = tuple(reader.fieldnames or RESULT_COLUMNS)
             self._written = written
-        return self._written
+        return self._columns, self._written
 
     def check(self) -> None:
         """Read-only: the folder exists and cuckoo may read and move files in it; the

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cuckoo.domain import ChannelKind, IncomingNotification, ResultReport
 from cuckoo.errors import InputError
+from cuckoo.result_texts import ResultWording
 
 # Fields a row can map; `variables` is a JSON object (or dict) merged into the variables.
 NOTIFICATION_FIELDS = (
@@ -377,20 +378,27 @@ def map_rows(
     return good, bad
 
 
-def report_params(result: ResultReport, now: datetime) -> dict[str, Any]:
-    """Named parameters for a write-back from a ResultReport (plain values, aware times)."""
+def report_params(
+    result: ResultReport, now: datetime, wording: ResultWording | None = None
+) -> dict[str, Any]:
+    """Named parameters for a write-back from a ResultReport (plain values, aware times).
+    `status`, `outcome` and `detail` are worded for the ERP (Russian unless the adapter says
+    "en"); `status_code` and `outcome_code` are always the English codes, for programs."""
+    wording = wording or ResultWording()
     return {
         "source": result.source,
         "external_id": result.external_id,
-        "status": str(result.status),
-        "outcome": str(result.outcome) if result.outcome is not None else None,
+        "status": wording.status(result.status),
+        "status_code": result.status.value,
+        "outcome": wording.outcome(result.outcome),
+        "outcome_code": result.outcome.value if result.outcome is not None else None,
         "final": result.status.is_final,
         "attempts": result.attempts,
         "contacts": result.contacts,
         "dtmf": result.dtmf,
         "transcript": result.transcript,
         "callback_at": result.callback_at,
-        "detail": result.detail,
+        "detail": wording.detail(result),
         "last_attempt_at": result.last_attempt_at,
         "reported_at": now,
     }
@@ -400,7 +408,9 @@ REPORT_PARAMS = (
     "source",
     "external_id",
     "status",
+    "status_code",
     "outcome",
+    "outcome_code",
     "final",
     "attempts",
     "contacts",

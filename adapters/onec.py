@@ -50,7 +50,9 @@ DEFAULT_FIELDS = {
 DEFAULT_REGISTER_FIELDS = {
     "Документ_Key": "external_id",
     "Статус": "status",
+    "КодСтатуса": "status_code",
     "Исход": "outcome",
+    "КодИсхода": "outcome_code",
     "КоличествоПопыток": "attempts",
     "КоличествоКонтактов": "contacts",
     "ДатаПопытки": "last_attempt_at",
@@ -170,6 +172,7 @@ class OneCAdapter:
         with_fields = options.model_copy(update={"fields": self._fields})
         self._defaults = with_fields.row_defaults(SERVICE_FIELDS, ("_Key", "_Type"))
         self._zone = ZoneInfo(options.erp_timezone)
+        self._wording = options.wording()
         self.client = httpx.Client(
             base_url=options.url,
             auth=(options.username, password) if options.username else None,
@@ -214,7 +217,7 @@ class OneCAdapter:
         return good
 
     def report(self, result: ResultReport) -> None:
-        params = report_params(result, self.clock())
+        params = report_params(result, self.clock(), self._wording)
         if self.options.register_name:
             record: dict[str, Any] = dict(self.options.register_constants)
             for field, param in self.options.register_fields.items():

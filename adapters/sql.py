@@ -4,8 +4,11 @@
   scenario, channel or call_flag/sms_flag, tenant, timezone, not_before, deadline, variables as
   a JSON object); every other column becomes a template variable. `fields` renames columns.
 - `write_back` is one or more statements run in one transaction per report, with the named
-  parameters :source :external_id :status :outcome :final :attempts :contacts :dtmf :transcript
-  :callback_at :detail :last_attempt_at :reported_at (times in `erp_timezone`).
+  parameters :source :external_id :status :status_code :outcome :outcome_code :final :attempts
+  :contacts :dtmf :transcript :callback_at :detail :last_attempt_at :reported_at (times in
+  `erp_timezone`). :status, :outcome and :detail are in Russian («не дозвонились», «не
+  ответил», «не дозвонились: исчерпано 3 попытки») unless `results = "en"`; :status_code and
+  :outcome_code are always the English codes.
 
 Delivery: the query returns every row still waiting, also rows returned before; the store
 dedups. A row stops being pending only when the write-back of a final status changes it (the
@@ -199,6 +202,7 @@ class SqlAdapter:
         self._query_names = bind_names(options.pending_query)
         self._statements = [(sa.text(s), bind_names(s)) for s in options.write_back]
         self._zone = ZoneInfo(options.erp_timezone)
+        self._wording = options.wording()
         self.engine = _make_engine(name, options.url, base_dir, options)
         self._naive_times = self.engine.dialect.name in ("sqlite", "mysql", "mariadb", "mssql")
         self._rejected = RejectedRows(name, self.report, options.report_invalid)
@@ -225,7 +229,10 @@ class SqlAdapter:
         return good
 
     def report(self, result: ResultReport) -> None:
-        params = {k: self._db_value(v) for k, v in report_params(result, self.clock()).items()}
+        params = {
+            k: self._db_value(v)
+            for k, v in report_params(result, self.clock(), self._wording).items()
+        }
         try:
             with self.engine.begin() as conn:
                 for stmt, names in self._statements:

@@ -39,7 +39,9 @@ CREATE TABLE notify_results (
 	id SERIAL NOT NULL, 
 	document_id INTEGER NOT NULL, 
 	status VARCHAR(32) NOT NULL, 
+	status_code VARCHAR(32) NOT NULL, 
 	outcome VARCHAR(32), 
+	outcome_code VARCHAR(32), 
 	attempts INTEGER NOT NULL, 
 	contacts INTEGER NOT NULL, 
 	dtmf VARCHAR(32), 
@@ -49,7 +51,7 @@ CREATE TABLE notify_results (
 	last_attempt_at TIMESTAMP WITHOUT TIME ZONE, 
 	reported_at TIMESTAMP WITHOUT TIME ZONE, 
 	PRIMARY KEY (id), 
-	CONSTRAINT uq_notify_results_report UNIQUE (document_id, status, attempts), 
+	CONSTRAINT uq_notify_results_report UNIQUE (document_id, status_code, attempts), 
 	FOREIGN KEY(document_id) REFERENCES documents (id)
 );
 
@@ -107,8 +109,10 @@ UPDATE documents
        notify_sms = CASE WHEN :final THEN FALSE ELSE notify_sms END
  WHERE id = CAST(:external_id AS INTEGER);
 DELETE FROM notify_results
- WHERE document_id = CAST(:external_id AS INTEGER) AND status = :status AND attempts = :attempts;
-INSERT INTO notify_results (document_id, status, outcome, attempts, contacts, dtmf, transcript,
-                            callback_at, detail, last_attempt_at, reported_at)
-VALUES (CAST(:external_id AS INTEGER), :status, :outcome, :attempts, :contacts, :dtmf,
-        :transcript, :callback_at, :detail, :last_attempt_at, :reported_at);
+ WHERE document_id = CAST(:external_id AS INTEGER) AND status_code = :status_code
+   AND attempts = :attempts;
+INSERT INTO notify_results (document_id, status, status_code, outcome, outcome_code, attempts,
+                            contacts, dtmf, transcript, callback_at, detail, last_attempt_at,
+                            reported_at)
+VALUES (CAST(:external_id AS INTEGER), :status, :status_code, :outcome, :outcome_code, :attempts,
+        :contacts, :dtmf, :transcript, :callback_at, :detail, :last_attempt_at, :reported_at);

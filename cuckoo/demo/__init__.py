@@ -24,6 +24,7 @@ from cuckoo.demo.rig import Rig, RigOptions
 from cuckoo.domain import JsonObject, Status
 from cuckoo.errors import InputError
 from cuckoo.intake.phones import normalize_phone
+from cuckoo.result_texts import status_name
 from cuckoo.speech.models import find_asr_model
 from cuckoo.speech.tts import choose_voice, load_profiles
 
@@ -95,16 +96,19 @@ def check_customer(
         differ("keys pressed", st.dtmf, e.dtmf)
     if e.callback and st.callback_at is None:
         bad.append("no callback time was agreed")
-    # The ERP: its document shows the status, and a result row holds the outcome.
+    # The ERP: its document shows the status in words, and a result row holds the codes.
     doc = [r for r in erp_rows if str(r["document_id"]) == st.external_id]
     if not doc:
         bad.append("ERP: the document is gone")
     else:
-        differ("ERP notify_status", doc[0]["notify_status"], e.status.value)
-        results = [r for r in doc if r["status"] is not None]
+        differ("ERP notify_status", doc[0]["notify_status"], status_name(e.status))
+        results = [r for r in doc if r["status_code"] is not None]
         want_outcome = e.outcome.value if e.outcome else None
-        if not any(r["status"] == e.status.value and r["outcome"] == want_outcome for r in results):
-            got = [(r["status"], r["outcome"]) for r in results]
+        if not any(
+            r["status_code"] == e.status.value and r["outcome_code"] == want_outcome
+            for r in results
+        ):
+            got = [(r["status_code"], r["outcome_code"]) for r in results]
             bad.append(
                 f"ERP notify_results: no row ({e.status.value}, {want_outcome}); rows: {got}"
             )
@@ -222,19 +226,19 @@ def _print_erp(rows: list[JsonObject], out: Any) -> None:
         file=out,
     )
     head = (
-        f"{'doc':<11} {'customer':<10} {'doc status':<11} {'result':<11} {'outcome':<19}"
-        f" {'att':>3} {'cnt':>3} {'keys':<4} {'callback_at':<19} detail"
+        f"{'doc':<11} {'customer':<10} {'doc status':<16} {'result':<16} {'outcome':<19}"
+        f" {'att':>3} {'cnt':>3} {'keys':<4} {'callback_at':<19} result text"
     )
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
         cb = str(r["callback_at"] or "")[:19]
         print(
-            f"{r['number']:<11} {r['last_name']:<10} {r['notify_status'] or '-':<11} "
-            f"{r['status'] or '-':<11} {r['outcome'] or '-':<19} "
+            f"{r['number']:<11} {r['last_name']:<10} {r['notify_status'] or '-':<16} "
+            f"{r['status'] or '-':<16} {r['outcome'] or '-':<19} "
             f"{'' if r['attempts'] is None else r['attempts']:>3} "
             f"{'' if r['contacts'] is None else r['contacts']:>3} {r['dtmf'] or '':<4} "
-            f"{cb:<19} {(r['detail'] or '')[:70]}",
+            f"{cb:<19} {(r['detail'] or '')[:80]}",
             file=out,
         )
 

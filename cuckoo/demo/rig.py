@@ -288,7 +288,8 @@ class Rig:
         """Every result row cuckoo wrote back, with the document and its flags."""
         return self.erp_query(
             "SELECT d.id AS document_id, d.number, c.last_name, c.phone, d.notify_status,"
-            " d.notify_call, d.notify_sms, r.status, r.outcome, r.attempts, r.contacts,"
+            " d.notify_call, d.notify_sms, r.status, r.status_code, r.outcome, r.outcome_code,"
+            " r.attempts, r.contacts,"
             " r.dtmf, r.callback_at, r.detail"
             " FROM documents d JOIN customers c ON c.id = d.customer_id"
             " LEFT JOIN notify_results r ON r.document_id = d.id"

@@ -7,6 +7,7 @@ the written-back results, which this test reads itself from the kept ERP file.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow, pytest.mark.timeout(300)]
 
-# document number → (notify_status, outcome of its result row, attempts, dtmf)
+# document number → (status code, outcome code of its result row, attempts, dtmf)
 EXPECTED = {
     "АКТ-000101": ("confirmed", "confirmed", 1, "1"),
     "АКТ-000102": ("confirmed", "confirmed", 2, "1"),
@@ -49,13 +50,14 @@ def test_demo_runs_green_and_writes_results_back(tmp_path: Path) -> None:
 
     db = sqlite3.connect(workdir / "erp.sqlite")
     rows = db.execute(
-        "SELECT d.number, d.notify_status, d.notify_call, r.status, r.outcome, r.attempts,"
-        " r.dtmf, r.callback_at FROM documents d JOIN notify_results r ON r.document_id = d.id"
+        "SELECT d.number, d.notify_status, d.notify_call, r.status_code, r.outcome_code,"
+        " r.attempts, r.dtmf, r.callback_at, r.detail"
+        " FROM documents d JOIN notify_results r ON r.document_id = d.id"
     ).fetchall()
     db.close()
     got = {
         number: (status, outcome, attempts, dtmf or "")
-        for number, _doc, _flag, status, outcome, attempts, dtmf, _cb in rows
+        for number, _doc, _flag, status, outcome, attempts, dtmf, _cb, _text in rows
     }
     assert got == EXPECTED
     by_number = {r[0]: r for r in rows}
@@ -65,6 +67,11 @@ def test_demo_runs_green_and_writes_results_back(tmp_path: Path) -> None:
     # "tomorrow at 10" in the customer's zone (Asia/Yekaterinburg, UTC+5), written back in the
     # ERP's own zone (Europe/Moscow, UTC+3).
     assert str(by_number["ЗК-000104"][7]).endswith("08:00:00")
+    # What the manager reads: the status and the result in Russian words.
+    assert by_number["АКТ-000103"][1] == "не дозвонились"
+    assert by_number["АКТ-000103"][8] == "не дозвонились: исчерпано 3 попытки"
+    callback = by_number["ЗК-000104"][8]
+    assert re.fullmatch(r"перезвонить \d\d\.\d\d в 10:00 \(по времени клиента\)", callback)
     # The generated configuration is a valid cuckoo.toml.
     from cuckoo.config import load
 

@@ -53,11 +53,13 @@ def good_erp() -> list[dict[str, Any]]:
     return [
         {
             "document_id": 5,
-            "notify_status": "confirmed",
+            "notify_status": "подтверждено",
             "notify_call": 0,
             "notify_sms": 0,
-            "status": "confirmed",
-            "outcome": "confirmed",
+            "status": "подтверждено",
+            "status_code": "confirmed",
+            "outcome": "подтвердил",
+            "outcome_code": "confirmed",
             "callback_at": None,
         }
     ]
@@ -82,8 +84,9 @@ def test_a_matching_customer_has_no_differences() -> None:
         (lambda s, e, v: setattr(s, "contacts", 0), "contacts: expected 1, got 0"),
         (lambda s, e, v: setattr(s, "dtmf", "2"), "keys pressed: expected '1', got '2'"),
         (lambda s, e, v: setattr(s, "last_outcome", "busy"), "last outcome"),
-        (lambda s, e, v: e[0].update(notify_status="pending"), "ERP notify_status"),
-        (lambda s, e, v: e[0].update(outcome="busy"), "ERP notify_results: no row"),
+        (lambda s, e, v: e[0].update(notify_status="в работе"), "ERP notify_status"),
+        (lambda s, e, v: e[0].update(notify_status="confirmed"), "ERP notify_status"),
+        (lambda s, e, v: e[0].update(outcome_code="busy"), "ERP notify_results: no row"),
         (lambda s, e, v: e[0].update(notify_call=1), "flags were not cleared"),
         (lambda s, e, v: e.clear(), "ERP: the document is gone"),
         (
@@ -114,11 +117,13 @@ def test_callback_expectation_needs_a_time_in_store_and_erp() -> None:
     erp: list[dict[str, Any]] = [
         {
             "document_id": 4,
-            "notify_status": "pending",
+            "notify_status": "в работе",
             "notify_call": 1,
             "notify_sms": 0,
-            "status": "pending",
-            "outcome": "callback_requested",
+            "status": "в работе",
+            "status_code": "pending",
+            "outcome": "просит перезвонить",
+            "outcome_code": "callback_requested",
             "callback_at": None,
         }
     ]

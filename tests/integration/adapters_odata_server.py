@@ -33,7 +33,9 @@ CATALOG = "Catalog_Контрагенты"
 REGISTER = "InformationRegister_РезультатыОповещений"
 REGISTER_DIMENSIONS = ("Документ_Key", "Статус", "КоличествоПопыток")
 REGISTER_RESOURCES = (
+    "КодСтатуса",
     "Исход",
+    "КодИсхода",
     "КоличествоКонтактов",
     "ДатаПопытки",
     "DTMF",

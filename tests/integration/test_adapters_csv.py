@@ -92,11 +92,15 @@ def test_cp1251_export_good_rows_kept_bad_rows_reported(tmp_path: Path) -> None:
     ]
     # rows with an id are also reported as invalid in the results, once
     rows = read_results(inbox / "results" / "results.csv")
-    assert [(r["external_id"], r["status"]) for r in rows] == [
-        ("ЗК-103", "invalid"),
-        ("ЗК-104", "invalid"),
+    assert [(r["external_id"], r["status"], r["status_code"], r["detail"]) for r in rows] == [
+        ("ЗК-103", "неверные данные", "invalid", "неверные данные: не указан номер телефона"),
+        (
+            "ЗК-104",
+            "неверные данные",
+            "invalid",
+            "неверные данные: не отмечено ни «уведомить звонком», ни «уведомить SMS»",
+        ),
     ]
-    assert rows[0]["detail"] == "rejected by cuckoo: phone is empty"
 
 
 def test_utf8_bom_comma_and_tab_files(tmp_path: Path) -> None:
@@ -204,10 +208,14 @@ def test_results_are_appended_once_per_id_and_status(tmp_path: Path) -> None:
     make(tmp_path).report(report("1", Status.CONFIRMED, attempts=2, dtmf="1"))
     path = inbox / "results" / "results.csv"
     rows = read_results(path)
-    assert [(r["external_id"], r["status"], r["outcome"], r["attempts"]) for r in rows] == [
-        ("1", "pending", "no_answer", "1"),
-        ("1", "confirmed", "confirmed", "2"),
+    assert [
+        (r["external_id"], r["status"], r["status_code"], r["outcome"], r["outcome_code"])
+        for r in rows
+    ] == [
+        ("1", "в работе", "pending", "не ответил", "no_answer"),
+        ("1", "подтверждено", "confirmed", "подтвердил", "confirmed"),
     ]
+    assert [r["attempts"] for r in rows] == ["1", "2"]
     assert rows[1]["dtmf"] == "1" and rows[1]["transcript"] == "да"
     assert rows[1]["last_attempt_at"] == "2026-11-21 14:00:00+05:00"  # erp_timezone
     assert path.read_bytes().count(b"\xef\xbb\xbf") == 1  # one BOM, at the start
@@ -218,7 +226,66 @@ def test_results_in_cp1251_for_old_tools(tmp_path: Path) -> None:
     adapter = make(tmp_path, results_encoding="cp1251", results_delimiter=",")
     adapter.report(report("ЗК-1", Status.DECLINED, outcome=Outcome.DECLINED, transcript="нет"))
     text = (tmp_path / "inbox" / "results" / "results.csv").read_bytes().decode("cp1251")
-    assert text.splitlines()[1].startswith("ЗК-1,declined,declined,1,1,")
+    assert text.splitlines()[1].startswith("ЗК-1,отказался,declined,отказался,declined,1,1,")
+
+
+EXHAUSTED = report(
+    "7",
+    Status.EXHAUSTED,
+    outcome=Outcome.NO_ANSWER,
+    attempts=3,
+    contacts=0,
+    detail="no_answer: cap of 3 attempts reached",
+)
+
+
+def test_results_in_russian_by_default_english_when_asked(tmp_path: Path) -> None:
+    for name, options in [("ru", {}), ("en", {"results": "en"})]:
+        inbox = tmp_path / name
+        inbox.mkdir()
+        make(tmp_path, folder=name, **options).report(EXHAUSTED)
+        (row,) = read_results(inbox / "results" / "results.csv")
+        said = (row["status"], row["outcome"], row["detail"], row["status_code"])
+        if name == "ru":
+            assert said == (
+                "не дозвонились",
+                "не ответил",
+                "не дозвонились: исчерпано 3 попытки",
+                "exhausted",
+            )
+        else:
+            assert said == ("exhausted", "no_answer", EXHAUSTED.detail, "exhausted")
+        assert row["outcome_code"] == "no_answer"
+
+
+def test_status_names_replace_the_status_sent(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    adapter = make(tmp_path, status_names={"exhausted": "4", "confirmed": "1"})
+    adapter.report(EXHAUSTED)
+    adapter.report(report("8", Status.DECLINED, outcome=Outcome.DECLINED))
+    rows = read_results(tmp_path / "inbox" / "results" / "results.csv")
+    assert [(r["status"], r["status_code"]) for r in rows] == [
+        ("4", "exhausted"),
+        ("отказался", "declined"),  # not in the table: its Russian name
+    ]
+    assert rows[0]["detail"] == "не дозвонились: исчерпано 3 попытки"
+
+
+def test_an_older_results_file_keeps_its_columns(tmp_path: Path) -> None:
+    """A results.csv written before status_code existed: new lines follow its header, and a
+    report already in it (English status) is not written again."""
+    results = tmp_path / "inbox" / "results"
+    results.mkdir(parents=True)
+    old = "external_id;status;outcome;attempts;detail\r\n1;confirmed;confirmed;2;\r\n"
+    (results / "results.csv").write_text(old, encoding="utf-8-sig")
+    adapter = make(tmp_path)
+    adapter.report(report("1", Status.CONFIRMED, attempts=2))  # already there
+    adapter.report(EXHAUSTED)
+    rows = read_results(results / "results.csv")
+    assert [list(r.values()) for r in rows] == [
+        ["1", "confirmed", "confirmed", "2", ""],
+        ["7", "не дозвонились", "не ответил", "3", "не дозвонились: исчерпано 3 попытки"],
+    ]
 
 
 def test_unwritable_results_are_retryable_and_nothing_is_lost(tmp_path: Path) -> None:

@@ -151,21 +151,23 @@ def test_report_writes_the_register_and_clears_flags_once_final(server: OneCServ
     records = sorted(server.state.register.values(), key=lambda r: r["КоличествоПопыток"])
     assert len(records) == 2
     pending, confirmed = records
-    assert pending["Статус"] == "pending"
-    assert pending["Исход"] == "callback_requested"
+    assert (pending["Статус"], pending["КодСтатуса"]) == ("в работе", "pending")
+    assert (pending["Исход"], pending["КодИсхода"]) == ("просит перезвонить", "callback_requested")
     assert pending["ПерезвонитьВ"] == "2026-11-22T10:00:00"  # Moscow time, as 1C stores it
     assert pending["Расшифровка"] == "перезвоните завтра в десять"
     assert confirmed == {
         "Документ_Key": refs["both"],
-        "Статус": "confirmed",
-        "Исход": "confirmed",
+        "Статус": "подтверждено",
+        "КодСтатуса": "confirmed",
+        "Исход": "подтвердил",
+        "КодИсхода": "confirmed",
         "КоличествоПопыток": 2,
         "КоличествоКонтактов": 1,
         "ДатаПопытки": "2026-11-21T12:00:00",
         "DTMF": "1",
         "Расшифровка": "",
         "ПерезвонитьВ": EMPTY_DATE,
-        "Подробности": "",
+        "Подробности": "подтверждено",
         "ДатаЗаписи": confirmed["ДатаЗаписи"],
     }
     adapter.close()
@@ -178,10 +180,49 @@ def test_unreadable_objects_are_written_back_as_invalid(server: OneCServer) -> N
     adapter = make(server)
     assert [n.external_id for n in adapter.fetch_pending()] == [good]
     (record,) = server.state.register.values()
-    assert (record["Документ_Key"], record["Статус"]) == (bad, "invalid")
-    assert "unknown time zone 'Марс'" in record["Подробности"]
+    assert (record["Документ_Key"], record["Статус"], record["КодСтатуса"]) == (
+        bad,
+        "неверные данные",
+        "invalid",
+    )
+    assert record["Подробности"] == "неверные данные: неизвестный часовой пояс 'Марс'"
     assert server.state.orders[bad]["УведомитьЗвонком"] is False
     adapter.close()
+
+
+def exhausted(ref: str) -> ResultReport:
+    return report(
+        ref,
+        Status.EXHAUSTED,
+        attempts=3,
+        outcome=Outcome.NO_ANSWER,
+        contacts=0,
+        detail="no_answer: cap of 3 attempts reached",
+    )
+
+
+def test_results_en_and_status_names(server: OneCServer) -> None:
+    refs = seed(server)
+    english = make(server, results="en")
+    english.report(exhausted(refs["call"]))
+    english.close()
+    numbers = make(server, status_names={"exhausted": "4"})
+    numbers.report(exhausted(refs["both"]))
+    numbers.close()
+    by_doc = {r["Документ_Key"]: r for r in server.state.register.values()}
+    en, ru = by_doc[refs["call"]], by_doc[refs["both"]]
+    assert (en["Статус"], en["КодСтатуса"], en["Исход"], en["Подробности"]) == (
+        "exhausted",
+        "exhausted",
+        "no_answer",
+        "no_answer: cap of 3 attempts reached",
+    )
+    assert (ru["Статус"], ru["КодСтатуса"], ru["Исход"], ru["Подробности"]) == (
+        "4",
+        "exhausted",
+        "не ответил",
+        "не дозвонились: исчерпано 3 попытки",
+    )
 
 
 def test_bad_credentials_are_a_config_error(server: OneCServer) -> None:

@@ -64,8 +64,8 @@ def results(url: str) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.text(
-                    "SELECT document_id, status, outcome, attempts, contacts, dtmf, detail, "
-                    "last_attempt_at FROM notify_results ORDER BY id"
+                    "SELECT document_id, status, status_code, outcome, outcome_code, attempts, "
+                    "contacts, dtmf, detail, last_attempt_at FROM notify_results ORDER BY id"
                 )
             ).mappings()
             return [dict(r) for r in rows]
@@ -125,19 +125,23 @@ def test_rows_stay_pending_until_a_final_result_is_written(db_url: str, tmp_path
         report("2", Status.PENDING, outcome=Outcome.CALLBACK_REQUESTED, callback_at=callback)
     )
     assert "2" in [n.external_id for n in adapter.fetch_pending()]  # not final: still pending
-    assert flags(db_url, 2) == (True, True, "pending")
+    assert flags(db_url, 2) == (True, True, "в работе")
 
     final = report("2", Status.CONFIRMED, attempts=2, dtmf="1")
     adapter.report(final)
     adapter.report(final)  # the outbox may repeat a report whose answer got lost
     assert [n.external_id for n in adapter.fetch_pending()] == [x for x in first if x != "2"]
-    assert flags(db_url, 2) == (False, False, "confirmed")
+    assert flags(db_url, 2) == (False, False, "подтверждено")
     rows = results(db_url)
     adapter.close()
-    assert [(r["document_id"], r["status"], r["outcome"], r["attempts"]) for r in rows] == [
-        (2, "pending", "callback_requested", 1),
-        (2, "confirmed", "confirmed", 2),
+    assert [
+        (r["document_id"], r["status"], r["status_code"], r["outcome"], r["outcome_code"])
+        for r in rows
+    ] == [
+        (2, "в работе", "pending", "просит перезвонить", "callback_requested"),
+        (2, "подтверждено", "confirmed", "подтвердил", "confirmed"),
     ]
+    assert [r["attempts"] for r in rows] == [1, 2]
     assert rows[1]["dtmf"] == "1"
     # times are written as office time in erp_timezone (Moscow), on every backend
     assert str(rows[1]["last_attempt_at"]).startswith("2026-11-21 12:00:00")
@@ -155,9 +159,11 @@ def test_unreadable_rows_are_written_back_as_invalid(db_url: str, tmp_path: Path
     got = adapter.fetch_pending()
     assert [n.external_id for n in got] == ["1"]
     rows = results(db_url)
-    assert [(r["document_id"], r["status"], r["attempts"]) for r in rows] == [(2, "invalid", 0)]
-    assert "unknown time zone 'Луна/Море'" in rows[0]["detail"]
-    assert flags(db_url, 2) == (False, False, "invalid")
+    assert [(r["document_id"], r["status"], r["status_code"], r["attempts"]) for r in rows] == [
+        (2, "неверные данные", "invalid", 0)
+    ]
+    assert rows[0]["detail"] == "неверные данные: неизвестный часовой пояс 'Луна/Море'"
+    assert flags(db_url, 2) == (False, False, "неверные данные")
     assert [n.external_id for n in adapter.fetch_pending()] == ["1"]
     assert len(results(db_url)) == 1  # written once
     adapter.close()
@@ -201,6 +207,61 @@ def test_own_schema_with_custom_query_and_write_back(db_url: str, tmp_path: Path
     adapter.report(report("a-1", Status.EXHAUSTED, attempts=5, contacts=0))
     assert [n.external_id for n in adapter.fetch_pending()] == ["a-2"]
     adapter.close()
+    assert erp_value(db_url, "SELECT done_status FROM call_queue WHERE guid = 'a-1'") == (
+        "не дозвонились"
+    )
+
+
+EXHAUSTED = ResultReport(
+    "shop",
+    "5",
+    Status.EXHAUSTED,
+    Outcome.NO_ANSWER,
+    3,
+    0,
+    AT,
+    detail="no_answer: cap of 3 attempts reached",
+)
+
+
+def erp_value(url: str, sql: str) -> Any:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_results_en_writes_the_english_codes_and_details(db_url: str, tmp_path: Path) -> None:
+    """An ERP integrated before the Russian texts: `results = "en"` keeps what it got."""
+    create_sample_erp(db_url)
+    adapter = make(db_url, tmp_path, results="en")
+    adapter.report(EXHAUSTED)
+    adapter.close()
+    (row,) = results(db_url)
+    assert (row["status"], row["status_code"], row["outcome"], row["outcome_code"]) == (
+        "exhausted",
+        "exhausted",
+        "no_answer",
+        "no_answer",
+    )
+    assert row["detail"] == "no_answer: cap of 3 attempts reached"
+    assert flags(db_url, 5) == (False, False, "exhausted")
+
+
+def test_russian_detail_and_status_names(db_url: str, tmp_path: Path) -> None:
+    create_sample_erp(db_url)
+    adapter = make(db_url, tmp_path, status_names={"exhausted": "4"})
+    adapter.report(EXHAUSTED)
+    adapter.report(report("1", Status.CONFIRMED))
+    adapter.close()
+    rows = results(db_url)
+    assert [(r["status"], r["status_code"], r["outcome"], r["detail"]) for r in rows] == [
+        ("4", "exhausted", "не ответил", "не дозвонились: исчерпано 3 попытки"),
+        ("подтверждено", "confirmed", "подтвердил", "подтверждено"),
+    ]
+    assert flags(db_url, 5) == (False, False, "4")
 
 
 def test_query_mistakes_are_config_errors(db_url: str, tmp_path: Path) -> None:
@@ -281,7 +342,7 @@ def test_sqlite_locked_is_retryable_and_the_retry_writes(tmp_path: Path) -> None
         conn.close()
         locker.dispose()
     adapter.report(report("1", Status.CONFIRMED))  # what the outbox does next
-    assert [(r["document_id"], r["status"]) for r in results(url)] == [(1, "confirmed")]
+    assert [(r["document_id"], r["status_code"]) for r in results(url)] == [(1, "confirmed")]
     adapter.close()
 
 

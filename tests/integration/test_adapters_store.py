@@ -31,7 +31,10 @@ def erp_results(url: str) -> list[tuple[Any, ...]]:
             return [
                 tuple(r)
                 for r in conn.execute(
-                    sa.text("SELECT document_id, status FROM notify_results ORDER BY document_id")
+                    sa.text(
+                        "SELECT document_id, status_code, status, detail FROM notify_results "
+                        "ORDER BY document_id"
+                    )
                 )
             ]
     finally:
@@ -97,8 +100,22 @@ def test_sample_erp_through_store_and_outbox(tmp_path: Path) -> None:
     clock.now += timedelta(hours=2)
     assert sched.flush_outbox() == pending_reports
     assert store.outbox_pending() == 0
-    written = erp_results(erp_url)
-    assert (6, "invalid") in written and (7, "invalid") in written
+    written = {r[0]: r[1:] for r in erp_results(erp_url)}
+    # admission's reasons reach the manager in Russian; the store keeps its English codes
+    assert written[6] == ("invalid", "неверные данные", "неверные данные: не указан номер телефона")
+    assert written[7] == (
+        "invalid",
+        "неверные данные",
+        "неверные данные: неверный номер телефона '912-34-56': такого диапазона номеров нет",
+    )
+    assert written[4][2].endswith("добавочный 105: нужен прямой номер")
+    kept = sa.create_engine(f"sqlite:///{tmp_path / 'cuckoo.db'}")
+    with kept.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT status, detail FROM notifications WHERE external_id = '7'")
+        ).one()
+    kept.dispose()
+    assert tuple(row) == ("invalid", "phone '912-34-56': no such number range")
     # a final result clears the flags: those documents are no longer offered
     left = {n.external_id for n in adapter.fetch_pending()}
     assert "6" not in left and "7" not in left

@@ -61,9 +61,11 @@ def test_cuckoo_run_once_calls_and_writes_back(tmp_path: Path) -> None:
     finally:
         rig.stop()
     db = sqlite3.connect(tmp_path / "erp.sqlite")
-    got = db.execute("SELECT status, outcome, attempts, dtmf FROM notify_results").fetchall()
+    got = db.execute(
+        "SELECT status_code, outcome_code, attempts, dtmf, status, detail FROM notify_results"
+    ).fetchall()
     db.close()
-    assert got == [("confirmed", "confirmed", 1, "1")]
+    assert got == [("confirmed", "confirmed", 1, "1", "подтверждено", "подтверждено")]
     events = [json.loads(x) for x in rig.events_path.read_text().splitlines() if x.strip()]
     ended = [e for e in events if e["event"] == "ended"]
     assert len(ended) == 1 and ended[0]["first_audio_s"] is not None  # it heard the robot

@@ -22,7 +22,7 @@ from cuckoo.demo.cast import CALLBACK
 from cuckoo.demo.rig import scenarios_dir
 from cuckoo.dialog.converse import ScenarioConversation
 from cuckoo.dialog.text_line import TextLine
-from cuckoo.domain import AttemptResult, ChannelKind, Notification, Status
+from cuckoo.domain import AttemptResult, ChannelKind, Notification
 from cuckoo.line.leg import CallRequest
 from cuckoo.store import Store
 from cuckoo.worker.scheduler import Scheduler
@@ -138,8 +138,8 @@ def test_named_time_is_understood_scheduled_and_called_back(tmp_path: Path) -> N
     with engine.connect() as conn:
         results = conn.execute(
             sa.text(
-                "SELECT status, outcome, attempts, callback_at, transcript FROM notify_results"
-                " ORDER BY id"
+                "SELECT status_code, outcome_code, attempts, callback_at, transcript, detail"
+                " FROM notify_results ORDER BY id"
             )
         ).all()
         flags = conn.execute(sa.text("SELECT notify_status, notify_call FROM documents")).one()
@@ -150,4 +150,9 @@ def test_named_time_is_understood_scheduled_and_called_back(tmp_path: Path) -> N
     ]
     assert str(results[0][3]).startswith("2026-11-20 11:00")  # office time, as agreed
     assert "пятницу" in results[0][4]
-    assert tuple(flags) == (Status.CONFIRMED.value, 0)
+    # what the manager reads: the agreed time in the customer's own clock
+    assert [r[5] for r in results] == [
+        "перезвонить 20.11 в 11:00 (по времени клиента)",
+        "подтверждено",
+    ]
+    assert tuple(flags) == ("подтверждено", 0)

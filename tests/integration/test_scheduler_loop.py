@@ -156,12 +156,13 @@ def test_round_trip_with_the_sql_adapter_and_sample_erp(store: Store, tmp_path: 
         flags = conn.execute(
             sa.text("SELECT number, notify_call, notify_sms, notify_status FROM documents")
         ).all()
-        results = conn.execute(sa.text("SELECT status, dtmf FROM notify_results")).all()
+        results = conn.execute(sa.text("SELECT status_code, dtmf FROM notify_results")).all()
     engine.dispose()
     # Final results cleared the flags: the next poll finds nothing new.
-    assert {f.notify_status for f in flags} == {"confirmed", "delivered", "invalid"}
+    # the ERP's own column in words, the result rows also with the codes
+    assert {f.notify_status for f in flags} == {"подтверждено", "доставлено", "неверные данные"}
     assert not any(f.notify_call or f.notify_sms for f in flags)
-    assert sorted(r.status for r in results) == ["confirmed", "delivered", "invalid"]
+    assert sorted(r.status_code for r in results) == ["confirmed", "delivered", "invalid"]
     assert sched.run_once(timeout=5).ingested == 0
     shop.close()  # type: ignore[attr-defined]
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.mapping import (
+    REPORT_PARAMS,
     RowDefaults,
     RowError,
     get_path,
@@ -23,6 +24,7 @@ from adapters.mapping import (
     report_params,
 )
 from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
+from cuckoo.result_texts import ResultWording
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -357,27 +359,38 @@ def test_report_params() -> None:
         dtmf="1",
         transcript="да",
         callback_at=None,
-        detail="",
+        detail="confirmed: final",
     )
     p = report_params(report, at + timedelta(minutes=1))
+    assert set(p) == set(REPORT_PARAMS)
     assert p == {
         "source": "shop",
         "external_id": "17",
-        "status": "confirmed",
-        "outcome": "confirmed",
+        "status": "подтверждено",
+        "status_code": "confirmed",
+        "outcome": "подтвердил",
+        "outcome_code": "confirmed",
         "final": True,
         "attempts": 2,
         "contacts": 1,
         "dtmf": "1",
         "transcript": "да",
         "callback_at": None,
-        "detail": "",
+        "detail": "подтверждено",
         "last_attempt_at": at,
         "reported_at": at + timedelta(minutes=1),
     }
+    en = report_params(report, at, ResultWording("en", {"confirmed": "1"}))
+    assert (en["status"], en["status_code"], en["outcome"], en["detail"]) == (
+        "1",
+        "confirmed",
+        "confirmed",
+        "confirmed: final",
+    )
     pending = ResultReport("s", "1", Status.PENDING, None, 1, 0, None)
     assert report_params(pending, at)["final"] is False
     assert report_params(pending, at)["outcome"] is None
+    assert report_params(pending, at)["outcome_code"] is None
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from adapters.csv_folder import CsvFolderAdapter
 from adapters.onec import OneCAdapter
 from adapters.samples.erp import render_sql
 from adapters.sql import SqlAdapter, bind_names
-from cuckoo.config import Config, parse
+from cuckoo.config import Config, load, locate, parse
 from cuckoo.config.adapters import AdapterSettings
 from cuckoo.domain import ErpAdapter
 from cuckoo.errors import ConfigError
@@ -101,6 +101,15 @@ def test_build_adapters_skips_disabled(tmp_path: Path) -> None:
         ),
         ({"type": "csv", "encoding": "klingon"}, r"\[adapters.x.encoding\] .*unknown encoding"),
         ({"type": "csv", "delimiter": ";;"}, r"\[adapters.x.delimiter\]"),
+        ({"type": "csv", "results": "de"}, r"\[adapters.x.results\] Input should be 'ru' or 'en'"),
+        (
+            {"type": "csv", "status_names": {"confirmd": "1"}},
+            r"\[adapters.x.status_names\] .*unknown status\(es\) \['confirmd'\]; known: pending",
+        ),
+        (
+            {"type": "csv", "status_names": {"confirmed": 1}},
+            r"\[adapters.x.status_names.confirmed\] Input should be a valid string",
+        ),
     ],
 )
 def test_bad_options_name_the_key(kw: dict[str, Any], message: str, tmp_path: Path) -> None:
@@ -125,6 +134,34 @@ def test_dotted_path_user_adapter(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert a.options == {"token": "t"}  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="does not implement ErpAdapter"):
         build_adapter("mine", settings(type="my_erp_adapter:Bad"), tmp_path)
+
+
+def test_result_options_point_at_the_file_line(tmp_path: Path) -> None:
+    """As `cuckoo run` and `cuckoo check` report them: FILE:LINE: [adapters.NAME.key] why."""
+    (tmp_path / "in").mkdir()
+    toml = tmp_path / "cuckoo.toml"
+    toml.write_text(
+        "[adapters.drop]\n"
+        'type = "csv"\n'
+        'folder = "in"\n'
+        'results = "ru"\n'
+        "\n"
+        "[adapters.drop.status_names]\n"
+        'confirmed = "1"\n'
+        'exhausetd = "4"\n',
+        encoding="utf-8",
+    )
+    config = load(toml)
+    with pytest.raises(ConfigError) as e:
+        build_adapters(config.adapters, config.base_dir)
+    assert locate(str(e.value), toml).startswith(
+        f"{toml}:6: [adapters.drop.status_names] Value error, unknown status(es) ['exhausetd']"
+    )
+    toml.write_text(toml.read_text(encoding="utf-8").replace("exhausetd", "exhausted"))
+    config = load(toml)
+    built = build_adapters(config.adapters, config.base_dir)["drop"]
+    assert isinstance(built, CsvFolderAdapter)
+    assert built.options.status_names == {"confirmed": "1", "exhausted": "4"}
 
 
 def _uncommented_adapters_section() -> str:
