@@ -53,6 +53,7 @@ STATUS_NAMES: dict[Status, str] = {
     Status.EXHAUSTED: "не дозвонились",
     Status.INVALID: "неверные данные",
     Status.BLOCKED: "номер в стоп-листе",
+    Status.WRONG_NUMBER: "чужой номер",
 }
 
 OUTCOME_NAMES: dict[Outcome, str] = {
@@ -71,12 +72,14 @@ OUTCOME_NAMES: dict[Outcome, str] = {
     Outcome.INTERRUPTED: "звонок прервался",
     Outcome.SENT: "SMS отправлено",
     Outcome.UNDELIVERABLE: "SMS не доставлено",
+    Outcome.WRONG_NUMBER: "ответил не клиент",
 }
 
 # What a final outcome adds to its status's name ("invalid_number: final" → why invalid).
 _FINAL_NOTES: dict[Outcome, str] = {
     Outcome.INVALID_NUMBER: "номер не существует",
     Outcome.OPTED_OUT: "номер внесён в стоп-лист",
+    Outcome.WRONG_NUMBER: "по этому номеру клиенту больше не звоним",
 }
 
 
@@ -259,6 +262,15 @@ _WHOLE = _rules(
     [
         (r"deadline passed", lambda m, z: ""),
         (r"(\+?\d+) is on the do-not-call list", lambda m, z: m[1]),
+        (
+            r"wrong number: somebody else answered (\+?\d+) for this customer before; not "
+            r"dialled until the number is fixed \(.*?\)(?:; answered so in (\S+))?",
+            lambda m, z: (
+                f"по номеру {m[1]} ответил не клиент"
+                + (f" (звонок по {m[2]})" if m[2] else "")
+                + f"; не звоним, пока номер не исправят (`cuckoo unblock --wrong-number {m[1]}`)"
+            ),
+        ),
         (
             r"first opening " + _LOCAL + " is after the deadline " + _ISO,
             lambda m, z: (

@@ -107,7 +107,7 @@ def test_a_wrong_number_is_reported_and_that_customer_is_not_called_again(
 
     db = sqlite3.connect(tmp_path / "erp.sqlite")
     got = db.execute(
-        "SELECT d.number, r.status, r.outcome, r.attempts, r.contacts, r.dtmf, r.detail"
+        "SELECT d.number, r.status_code, r.outcome_code, r.attempts, r.contacts, r.dtmf, r.detail"
         "  FROM notify_results r JOIN documents d ON d.id = r.document_id ORDER BY d.number"
     ).fetchall()
     flags = db.execute("SELECT number, notify_call, notify_status FROM documents").fetchall()
@@ -117,11 +117,11 @@ def test_a_wrong_number_is_reported_and_that_customer_is_not_called_again(
         ("АКТ-000802", "wrong_number", None, 0, 0, ""),  # never dialled
         ("АКТ-000803", "confirmed", "confirmed", 1, 1, "1"),
     ]
-    assert got[1][6].startswith("wrong number: somebody else answered +79121000031")
+    assert got[1][6].startswith("чужой номер: по номеру +79121000031 ответил не клиент")
     assert sorted(flags) == [
-        ("АКТ-000801", 0, "wrong_number"),  # final: the ERP's flag is cleared
-        ("АКТ-000802", 0, "wrong_number"),
-        ("АКТ-000803", 0, "confirmed"),
+        ("АКТ-000801", 0, "чужой номер"),  # final: the ERP's flag is cleared
+        ("АКТ-000802", 0, "чужой номер"),
+        ("АКТ-000803", 0, "подтверждено"),
     ]
     events = [json.loads(x) for x in rig.events_path.read_text().splitlines() if x.strip()]
     assert len([e for e in events if e["event"] == "incoming"]) == 2

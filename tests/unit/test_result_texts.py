@@ -19,7 +19,7 @@ from adapters.mapping import RowDefaults, RowError, json_safe, map_row
 from cuckoo.config.policy import PolicySettings
 from cuckoo.dialog.loader import check_variables, load_named
 from cuckoo.domain import ChannelKind, IncomingNotification, Outcome, ResultReport, Status
-from cuckoo.intake.admission import AdmissionContext, Rejected, admit
+from cuckoo.intake.admission import AdmissionContext, Rejected, admit, wrong_number_reason
 from cuckoo.policy.retry import AttemptHistory, RetryPolicy, decide
 from cuckoo.policy.windows import CallingWindow
 from cuckoo.result_texts import (
@@ -157,6 +157,11 @@ def text_after(outcome: Outcome, **kw: Any) -> str:
         (Outcome.OPTED_OUT, {}, "просит не звонить: номер внесён в стоп-лист"),
         (Outcome.OPERATOR_REQUESTED, {}, "просит оператора"),
         (Outcome.INVALID_NUMBER, {}, "неверные данные: номер не существует"),
+        (
+            Outcome.WRONG_NUMBER,
+            {},
+            "чужой номер: по этому номеру клиенту больше не звоним",
+        ),
         (
             Outcome.SENT,
             {"channel": SMS, "current": SMS},
@@ -371,6 +376,19 @@ def test_admission_details(kw: dict[str, Any], said: str) -> None:
         needs = rejected(**kw).reason
         assert needs.count("sent_date") > 1
     assert admission_text(**kw) == said
+
+
+def test_a_recorded_wrong_number() -> None:
+    # cuckoo.store.wrong_numbers: a new notification (intake) and the customer's other ones
+    alone = wrong_number_reason("+79123456789")
+    closed = f"{alone}; answered so in shop/42"
+    tail = "не звоним, пока номер не исправят (`cuckoo unblock --wrong-number +79123456789`)"
+    assert result_text(report(Status.WRONG_NUMBER, None, alone)) == (
+        f"чужой номер: по номеру +79123456789 ответил не клиент; {tail}"
+    )
+    assert result_text(report(Status.WRONG_NUMBER, None, closed)) == (
+        f"чужой номер: по номеру +79123456789 ответил не клиент (звонок по shop/42); {tail}"
+    )
 
 
 def test_the_stores_own_details() -> None:
