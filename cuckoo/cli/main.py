@@ -9,6 +9,7 @@ import sys
 from cuckoo.cli import (
     check_cmd,
     demo_cmd,
+    init_cmd,
     nlu_cmd,
     report_cmd,
     run_cmd,
@@ -24,6 +25,7 @@ from cuckoo.errors import ConfigError, CuckooError
 
 # Each defines register(subparsers) -> None; the help lists them in this order.
 COMMAND_MODULES = [
+    init_cmd,  # init
     store_cmds,  # db upgrade, notify add, status, block, unblock
     report_cmd,  # report
     run_cmd,  # run

@@ -25,6 +25,7 @@ from cuckoo.config import Config, config_path, load
 from cuckoo.config.objects import load_object
 from cuckoo.domain import Channel, ChannelKind
 from cuckoo.errors import ConfigError
+from cuckoo.worker.sdnotify import Notifier, serve
 from cuckoo.worker.store import open_store
 
 log = logging.getLogger("cuckoo.run")
@@ -115,9 +116,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
+        # Under systemd (Type=notify): READY, the watchdog, STOPPING; elsewhere a no-op.
+        notifier = Notifier.from_env()
+        notifier.status("starting: call workers, voice, channels")
         worker.start()
-        while not stop.wait(1.0):
-            pass
+
+        def status() -> str:
+            return f"running: worker {worker.owner}, {worker.scheduler.in_flight()} in flight"
+
+        notifier.ready(status())
+        serve(notifier, stop, worker.health, status)
+        notifier.stopping(
+            f"stopping: up to {config.scheduler.shutdown_grace_s:.0f} s for "
+            f"{worker.scheduler.in_flight()} attempts in flight"
+        )
         interrupted = worker.stop()
         log.info("clean shutdown; %d attempts recorded as interrupted", interrupted)
         return 0

@@ -30,6 +30,7 @@ from adapters.samples.erp import create_sample_erp
 from cuckoo.clock import Clock, ScaledClock, utcnow
 from cuckoo.config import Config, load
 from cuckoo.domain import Channel, ChannelKind, JsonObject
+from cuckoo.resources import shipped
 from cuckoo.store import Store
 from cuckoo.worker.store import open_store
 from cuckoo.worker.worker import Worker
@@ -47,9 +48,8 @@ def repo_dir() -> Path:
 
 
 def scenarios_dir() -> Path:
-    """The shipped scenarios: next to the package in a checkout, else ./scenarios."""
-    shipped = repo_dir() / "scenarios"
-    return shipped if shipped.is_dir() else Path("scenarios").resolve()
+    """The shipped scenarios: the source tree's folder, or the installed wheel's copy."""
+    return shipped("scenarios")
 
 
 def toml_text(data: Mapping[str, Any], prefix: str = "") -> str:
@@ -144,7 +144,7 @@ class Rig:
         }
         data: JsonObject = {
             "scenarios_dir": str(scenarios_dir()),
-            "voices_dir": str(repo_dir() / "voices"),
+            "voices_dir": str(shipped("voices")),
             "models_dir": str(Path("var/models").resolve()),
             "var_dir": str(self.workdir),
             "store": {"url": self.store_url},

@@ -76,8 +76,10 @@ class Store:
         default_region: str = "RU",
         busy_timeout_ms: int = 10_000,
         echo: bool = False,
+        create: bool = True,
     ) -> None:
-        self._db = Database(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+        # create=False: a missing SQLite file is a ConfigError and nothing is made on disk.
+        self._db = Database(url, busy_timeout_ms=busy_timeout_ms, echo=echo, create=create)
         self.url = url
         self.engine = self._db.engine
         self.is_postgres = self._db.is_postgres
@@ -95,6 +97,8 @@ class Store:
         config: Config,
         known_scenarios: Collection[str] | None = None,
         check_variables: VariablesCheck | None = None,
+        *,
+        create: bool = True,
     ) -> Store:
         return cls(
             default_url(config),
@@ -104,6 +108,7 @@ class Store:
             default_region=config.store.default_region,
             busy_timeout_ms=config.store.busy_timeout_ms,
             echo=config.store.echo,
+            create=create,
         )
 
     def close(self) -> None:

@@ -27,19 +27,29 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cuckoo.config import Config
-from cuckoo.config.private import private_dir, private_file
+from cuckoo.config.private import private_file
 from cuckoo.errors import ConfigError, StoreUnavailable
 
 __all__ = ["Database", "default_url", "is_postgres", "make_engine"]
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
-    """An engine set up for cuckoo: SQLite in WAL mode with BEGIN IMMEDIATE transactions."""
+def make_engine(
+    url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False, create: bool = True
+) -> Engine:
+    """An engine set up for cuckoo: SQLite in WAL mode with BEGIN IMMEDIATE transactions.
+    `create=False`: a missing SQLite file is an error, and nothing is created on the way (a
+    command that only reads must not leave an empty database, or its folder, behind)."""
     if not url.startswith("sqlite"):
         return create_engine(url, echo=echo, pool_pre_ping=True)
     db = make_url(url).database
     if db and db != ":memory:" and not db.startswith("file:"):
-        private_file(db)  # SQLite would make it with the umask's mode; -wal/-shm copy this one
+        if create:
+            private_file(db)  # SQLite would make it with the umask's mode; -wal/-shm copy it
+        elif not Path(db).is_file():
+            raise ConfigError(
+                f"no database at {db}: run `cuckoo db upgrade` to create it (or point -c or "
+                "$CUCKOO_CONFIG at the cuckoo.toml whose var_dir / [store] url holds it)"
+            )
     engine = create_engine(
         url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     )
@@ -65,12 +75,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
 
 
 def default_url(config: Config) -> str:
-    """[store] url, else an SQLite file in the var directory (created if missing)."""
+    """[store] url, else the SQLite file <var_dir>/cuckoo.sqlite. Creates nothing: the engine
+    makes the file (and var_dir) when it is opened with create=True."""
     if config.store.url:
         return config.store.url
-    var = config.path(config.var_dir)
-    private_dir(var)
-    return f"sqlite:///{Path(var, 'cuckoo.sqlite').resolve()}"
+    return f"sqlite:///{Path(config.path(config.var_dir), 'cuckoo.sqlite').resolve()}"
 
 
 def is_postgres(s: Session) -> bool:
@@ -81,9 +90,11 @@ def is_postgres(s: Session) -> bool:
 class Database:
     """An engine, its sessions, and the schema's revision."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False, create: bool = True
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo, create=create)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Told after every transaction: None when it committed, the error when the database

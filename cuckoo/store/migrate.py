@@ -1,4 +1,5 @@
-"""Alembic without an alembic.ini: the Config is built here, pointing at the repo's migrations/."""
+"""Alembic without an alembic.ini: the Config is built here, pointing at the shipped migrations/
+(`cuckoo.resources`: the source tree's folder, or the copy inside an installed wheel)."""
 
 from __future__ import annotations
 
@@ -17,19 +18,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from cuckoo.errors import ConfigError
+from cuckoo.resources import shipped
 
 log = logging.getLogger(__name__)
 
 
 def migrations_dir() -> Path:
-    """migrations/ next to the cuckoo package: the source tree or an editable install."""
-    here = Path(__file__).resolve().parents[2] / "migrations"
+    """The Alembic script folder: the source tree's migrations/ or the wheel's copy."""
+    here = shipped("migrations")
     if (here / "env.py").is_file():
         return here
-    raise ConfigError(
-        f"{here}: Alembic migrations not found; install cuckoo from its source tree "
-        "(pip install -e .) so migrations/ sits next to the cuckoo package"
-    )
+    raise ConfigError(f"{here}: Alembic migrations incomplete (no env.py); reinstall cuckoo")
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

@@ -131,6 +131,8 @@ class Scheduler:
         self._channel_caps = {ChannelKind.CALL: cluster_calls} if cluster_calls else None
         self._stopping = threading.Event()
         self._aps: object | None = None
+        self._started_at = time.monotonic()
+        self._last_dispatch: float | None = None  # time.monotonic() of the last dispatch run
         self._cycle_errors: list[str] | None = None  # collected while run_once runs
         self._outage = Outage(self.settings.store_retry_s, self.settings.store_retry_max_s)
         self._storing: set[str] = set()  # journal keys a thread is storing right now
@@ -210,7 +212,25 @@ class Scheduler:
 
     def dispatch(self) -> int:
         """Claim what is due (within the caps) and start an attempt for each. Returns how many."""
-        return self._dispatch()[0]
+        try:
+            return self._dispatch()[0]
+        finally:
+            self._last_dispatch = time.monotonic()  # a heartbeat, failed or not: see health()
+
+    def health(self, stall_s: float | None = None) -> str | None:
+        """None while the running scheduler's dispatch job keeps finishing; else what is wrong
+        (the systemd watchdog stops being pinged, and systemd restarts the worker). A dispatch
+        job is stalled after `stall_s`, by default 3 dispatch intervals but at least 30 s (a
+        claim may wait out another process's SQLite write lock)."""
+        aps = self._aps
+        if aps is None or not getattr(aps, "running", False):
+            return "the scheduler is not running"
+        last = self._last_dispatch
+        limit = stall_s if stall_s is not None else max(30.0, 3 * self.settings.dispatch_interval_s)
+        if last is None:
+            return None if time.monotonic() - self._started_at < limit else "no dispatch yet"
+        silent = time.monotonic() - last
+        return None if silent < limit else f"the dispatch job has not finished for {silent:.0f} s"
 
     def _dispatch(self) -> tuple[int, int]:
         """(attempts started, how many the caps allowed)."""
@@ -587,6 +607,7 @@ class Scheduler:
                 id=func.__name__,
                 name=func.__name__,
             )
+        self._started_at = time.monotonic()
         aps.start()
         self._aps = aps
         log.info("worker %s started", self.owner)

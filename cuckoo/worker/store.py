@@ -55,8 +55,14 @@ def variables_checker(config: Config) -> Callable[[str, Variables], list[str]] |
 
 
 def open_store(config: Config, *, check_schema: bool = True) -> Store:
+    """The store, for a command or the worker. `check_schema` (every command but `db upgrade`
+    and the demo, which migrate): the database must exist at the newest revision, and a
+    missing SQLite file is an error naming `cuckoo db upgrade`, not a new empty file."""
     store = Store.from_config(
-        config, known_scenarios=scenario_names(config), check_variables=variables_checker(config)
+        config,
+        known_scenarios=scenario_names(config),
+        check_variables=variables_checker(config),
+        create=not check_schema,
     )
     if check_schema:
         store.require_schema()

@@ -90,6 +90,10 @@ class Worker:
         )
         return self
 
+    def health(self) -> str | None:
+        """None while the scheduler runs its jobs; else what is wrong (see Scheduler.health)."""
+        return self.scheduler.health()
+
     def run_once(self, timeout: float | None = None) -> CycleReport:
         """One poll + dispatch + flush cycle (`cuckoo run --once`)."""
         start_channels(self.channels)

@@ -16,12 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Room → the rooms it may import (besides itself). A room is a top-level module or package of
 # cuckoo (`cuckoo.line`, `cuckoo.store`, ...) or the `adapters` package.
-FOUNDATION = {"cuckoo.domain", "cuckoo.errors", "cuckoo.clock", "cuckoo.logs"}
+FOUNDATION = {"cuckoo.domain", "cuckoo.errors", "cuckoo.clock", "cuckoo.logs", "cuckoo.resources"}
 ALLOWED: dict[str, set[str]] = {
     "cuckoo.domain": set(),
     "cuckoo.errors": set(),
     "cuckoo.clock": set(),
     "cuckoo.logs": set(),
+    "cuckoo.resources": {"cuckoo.errors"},  # where the shipped files are
     # pure rooms
     "cuckoo.line": FOUNDATION,
     "cuckoo.result_texts": FOUNDATION,  # what the ERP and the console show of a result
