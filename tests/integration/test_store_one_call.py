@@ -220,7 +220,7 @@ def test_the_migration_names_phones_with_two_calls_in_flight(db_url: str) -> Non
     store = Store(db_url)
     try:
         with store.engine.begin() as conn:
-            upgrade(conn, "0002")
+            upgrade(conn, "0003")
         store.ingest([item("a"), item("b")], NOW)
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE notifications SET status = 'active'"))
@@ -228,7 +228,7 @@ def test_the_migration_names_phones_with_two_calls_in_flight(db_url: str) -> Non
             store.upgrade()
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE notifications SET status = 'pending'"))
-        assert store.upgrade() == "0003"
+        assert store.upgrade() == "0004"
     finally:
         store.close()
 
