@@ -16,15 +16,8 @@ Lease rules (every function takes the caller's session, i.e. runs in its transac
   a notification is delivered only by the worker whose UPDATE moved it to ACTIVE. With channel
   caps, PostgreSQL claims are serialized by a transaction-scoped advisory lock, so counting the
   attempts in flight and claiming are one step across workers.
-- One customer, one call (`cuckoo.policy.percustomer`): a claim never leases a CALL attempt to
-  a phone that has one ACTIVE (any tenant), and one batch never takes two calls to one phone.
-  On PostgreSQL the claim first try-locks each phone it may call (a transaction-scoped advisory
-  lock, store/phonecalls.py): a phone another claimer holds is skipped for now, and what is read
-  under the lock (calls in flight, the phone's recent attempts) is complete. A phone in a call,
-  over `max_calls_per_phone_per_day` (its local day) or within `min_minutes_between_calls_to_phone`
-  of another notification's call has its row pushed (next_attempt_at, detail), not dropped and
-  not counted as an attempt. The database has the last word: a partial unique index allows one
-  ACTIVE call row per phone; a lease it refuses is left out of the batch, the rest is claimed.
+- One customer, one call: a claim never leases a CALL to a phone with one ACTIVE (any tenant),
+  nor two in one batch; a partial unique index has the last word (store/phonecalls.py).
 - `renew_leases`: extends only leases this owner still holds on ACTIVE rows.
 - `finish_attempt` / `interrupt`: the row is locked (FOR UPDATE on PostgreSQL); the result is
   applied if this owner still holds the lease on this attempt.

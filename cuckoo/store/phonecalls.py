@@ -1,7 +1,16 @@
-"""One customer, one call: the store's side. What a claim reads about the phones it may call
-(their calls in flight and recent call attempts, under a per-phone lock on PostgreSQL), and the
-lease itself, which the one-call-per-phone index (models.ACTIVE_CALL) may refuse. What the
-history means is `cuckoo.policy.percustomer.next_call`'s; the rules are in notifications.py.
+"""One customer, one call: the store's side (the rules: `cuckoo.policy.percustomer`).
+
+A claim never leases a CALL attempt to a phone that has one ACTIVE (any tenant), and one batch
+never takes two calls to one phone. On PostgreSQL the claim first try-locks each phone it may
+call (`pg_try_advisory_xact_lock`, held until it commits): a phone another claimer holds is
+skipped for now, and what is read under the lock (calls in flight, the phone's recent attempts)
+is complete, since whoever held it before has committed. SQLite's BEGIN IMMEDIATE already makes
+a claim one writer's. A phone in a call, over `max_calls_per_phone_per_day` (its local day) or
+within `min_minutes_between_calls_to_phone` of another notification's call has its row pushed
+(next_attempt_at and detail), not dropped and not counted as an attempt. The database has the
+last word: a partial unique index (models.ACTIVE_CALL) allows one ACTIVE call row per phone; a
+lease it refuses (a claimer without the phone locks, e.g. an older worker) is left out of the
+batch and the rest is claimed.
 """
 
 from __future__ import annotations
