@@ -5,17 +5,20 @@ and keeps everything else from `[policy.retry]`; a tenant's `window` changes onl
 names. Precedence for retry rules: [policy.retry] ← [policy.scenarios.NAME] ←
 [policy.tenants.NAME.retry]. An empty file gives the defaults: `RetryPolicy()`, calls
 Mon–Fri 09:00–20:00 and Sat 10:00–18:00 (closed on Sundays and public holidays), SMS
-09:00–21:00 every day, customers' zone Europe/Moscow when it is known nowhere else.
+09:00–21:00 every day, customers' zone Europe/Moscow when it is known nowhere else, at most 3
+calls a day to one phone and 30 minutes between two notifications' calls to it.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from datetime import timedelta
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cuckoo.domain import ChannelKind, JsonObject
 from cuckoo.intake.timezones import valid_zone
+from cuckoo.policy.percustomer import PhoneLimits
 from cuckoo.policy.retry import RetryPolicy
 from cuckoo.policy.windows import CallingWindow
 
@@ -95,6 +98,11 @@ class PolicySettings(BaseModel):
     scenarios: dict[str, RetryPolicy] = {}  # per scenario name, partial
     tenants: dict[str, TenantSettings] = {}
     default_timezone: str = "Europe/Moscow"
+    # One customer, one call (cuckoo.policy.percustomer), per phone across every tenant: calls
+    # per local calendar day (0 = no cap), and minutes from the end of one notification's call
+    # to the next notification's call (two calls never overlap whatever this is).
+    max_calls_per_phone_per_day: Annotated[int, Field(ge=0, le=100)] = 3
+    min_minutes_between_calls_to_phone: Annotated[int, Field(ge=0, le=1440)] = 30
 
     _zone = field_validator("default_timezone")(_check_zone)
 
@@ -108,6 +116,12 @@ class PolicySettings(BaseModel):
         if channel == ChannelKind.SMS:
             return _apply(self.sms_window, t.sms_window if t else None)
         return _apply(self.window, t.window if t else None)
+
+    def phone_limits(self) -> PhoneLimits:
+        return PhoneLimits(
+            self.max_calls_per_phone_per_day,
+            timedelta(minutes=self.min_minutes_between_calls_to_phone),
+        )
 
     def tenant_timezone(self, tenant: str) -> str:
         t = self.tenants.get(tenant)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -68,6 +69,10 @@ class Base(DeclarativeBase):
     }
 
 
+# The rows of calls in flight (the partial unique index below), as SQL.
+ACTIVE_CALL = "status = 'active' AND current_channel = 'call'"
+
+
 class NotificationRow(Base):
     __tablename__ = "notifications"
     __table_args__ = (
@@ -76,6 +81,16 @@ class NotificationRow(Base):
         Index("ix_notifications_due", "status", "next_attempt_at"),
         Index("ix_notifications_lease", "status", "lease_until"),
         Index("ix_notifications_phone", "phone"),
+        # One customer, one call: at most one call in flight per phone, cluster-wide. The claim
+        # never tries a second one (store/notifications.py); this index is the database's own
+        # last word if anything did.
+        Index(
+            "uq_notifications_phone_in_call",
+            "phone",
+            unique=True,
+            sqlite_where=text(ACTIVE_CALL),
+            postgresql_where=text(ACTIVE_CALL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

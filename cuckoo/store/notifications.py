@@ -16,6 +16,8 @@ Lease rules (every function takes the caller's session, i.e. runs in its transac
   a notification is delivered only by the worker whose UPDATE moved it to ACTIVE. With channel
   caps, PostgreSQL claims are serialized by a transaction-scoped advisory lock, so counting the
   attempts in flight and claiming are one step across workers.
+- One customer, one call: a claim never leases a CALL to a phone with one ACTIVE (any tenant),
+  nor two in one batch; a partial unique index has the last word (store/phonecalls.py).
 - `renew_leases`: extends only leases this owner still holds on ACTIVE rows.
 - `finish_attempt` / `interrupt`: the row is locked (FOR UPDATE on PostgreSQL); the result is
   applied if this owner still holds the lease on this attempt.
@@ -47,9 +49,10 @@ from sqlalchemy.orm import Session
 from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome, Status
 from cuckoo.intake.admission import wrong_number_reason
 from cuckoo.policy.late import Verdict, late_result, same_result
+from cuckoo.policy.percustomer import PhoneLimits
 from cuckoo.policy.retry import AttemptHistory, RetryPolicy, decide
 from cuckoo.policy.windows import CallingWindow
-from cuckoo.store import blocklist, outbox, sms_requests, wrong_numbers
+from cuckoo.store import blocklist, outbox, phonecalls, sms_requests, wrong_numbers
 from cuckoo.store.database import is_postgres
 from cuckoo.store.models import AttemptRow, NotificationRow
 
@@ -77,6 +80,8 @@ class PolicyProvider(Protocol):
     def window_for(self, tenant: str, channel: ChannelKind) -> CallingWindow: ...
 
     def tenant_timezone(self, tenant: str) -> str: ...
+
+    def phone_limits(self) -> PhoneLimits: ...
 
 
 def claim_due(
@@ -118,9 +123,11 @@ def claim_due(
             return []
     chosen: list[NotificationRow] = []
     seen: list[int] = []
+    in_call: set[str] = set()  # phones whose call this claim has chosen
     # Pages of due rows, oldest first. A page can hold rows that are not dispatched
-    # (tenant at its cap, window closed, expired, blocked): read on, leaving out tenants
-    # that are full and rows already looked at, until the limit is met or none are left.
+    # (tenant at its cap, window closed, expired, blocked, phone in a call): read on, leaving
+    # out tenants that are full and rows already looked at, until the limit is met or none are
+    # left.
     for _ in range(10):
         q = select(NotificationRow).where(
             NotificationRow.status == Status.PENDING.value,
@@ -139,30 +146,13 @@ def claim_due(
         rows = list(s.scalars(q))
         seen.extend(r.id for r in rows)
         chosen.extend(
-            _dispatchable(s, policy, rows, now, limit - len(chosen), slots, channel_slots)
+            _dispatchable(s, policy, rows, now, limit - len(chosen), slots, channel_slots, in_call)
         )
         if len(chosen) >= limit or len(rows) < page:
             break
     if not chosen:
         return []
-    lease_until = now + timedelta(seconds=lease_s)
-    won = s.execute(
-        update(NotificationRow)
-        .where(
-            NotificationRow.id.in_([r.id for r in chosen]),
-            NotificationRow.status == Status.PENDING.value,
-        )
-        .values(
-            status=Status.ACTIVE.value,
-            lease_owner=owner,
-            lease_until=lease_until,
-            attempt_seq=NotificationRow.attempt_seq + 1,
-            updated_at=now,
-        )
-        .returning(NotificationRow.id, NotificationRow.attempt_seq)
-        .execution_options(synchronize_session=False)
-    ).all()
-    seq = {i: n for i, n in won}
+    seq = phonecalls.lease(s, chosen, owner, now, now + timedelta(seconds=lease_s))
     claimed = [r for r in chosen if r.id in seq]
     if not claimed:
         return []
@@ -194,16 +184,15 @@ def _dispatchable(
     limit: int,
     slots: dict[str, int],
     channel_slots: dict[str, int],
+    in_call: set[str],
 ) -> list[NotificationRow]:
     """The rows of one page that may start now (at most `limit`); settles the others.
     `slots` (per tenant) and `channel_slots` (per channel) are counted down as rows are
-    chosen."""
+    chosen; `in_call` gains the phone of each call chosen (one call per phone per claim)."""
     blocked = blocklist.blocked_among(s, [r.phone for r in rows])
     wrong = wrong_numbers.known_among(s, [r.phone for r in rows])
-    chosen: list[NotificationRow] = []
+    open_rows: list[NotificationRow] = []
     for row in rows:
-        if len(chosen) >= limit:
-            break
         if row.deadline is not None and row.deadline <= now:
             _finalize_unsent(s, row, Status.EXPIRED, "deadline passed", now)
             continue
@@ -218,24 +207,50 @@ def _dispatchable(
         window = policy.window_for(row.tenant, ChannelKind(row.current_channel))
         if not window.is_open(now, row.timezone):
             # The window closed since this attempt was scheduled: wait for it to open.
-            s.execute(
-                update(NotificationRow)
-                .where(
-                    NotificationRow.id == row.id,
-                    NotificationRow.status == Status.PENDING.value,
-                )
-                .values(next_attempt_at=window.next_open(now, row.timezone), updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            _push(s, row, window.next_open(now, row.timezone), None, now)
             continue
+        open_rows.append(row)
+    limits = policy.phone_limits()
+    phones = phonecalls.phone_states(
+        s, {r.phone for r in open_rows if r.current_channel == ChannelKind.CALL}, now, limits
+    )
+    chosen: list[NotificationRow] = []
+    for row in open_rows:
+        if len(chosen) >= limit:
+            break
         if slots.get(row.tenant, 1) <= 0 or channel_slots.get(row.current_channel, 1) <= 0:
             continue
+        if row.current_channel == ChannelKind.CALL:
+            window = policy.window_for(row.tenant, ChannelKind.CALL)
+            verdict = phonecalls.verdict(phones, in_call, row, now, limits, window)
+            if not verdict.may_call:
+                if verdict.not_before is not None:
+                    _push(s, row, verdict.not_before, verdict.reason, now)
+                continue
+            in_call.add(row.phone)
         if row.tenant in slots:
             slots[row.tenant] -= 1
         if row.current_channel in channel_slots:
             channel_slots[row.current_channel] -= 1
         chosen.append(row)
     return chosen
+
+
+def _push(s: Session, row: NotificationRow, at: datetime, why: str | None, now: datetime) -> None:
+    """Move a PENDING row's next attempt to `at` (and say why, if `why`); a row whose deadline
+    comes first is EXPIRED now instead (the ERP learns it at once)."""
+    if why is not None and row.deadline is not None and at >= row.deadline:
+        _finalize_unsent(s, row, Status.EXPIRED, f"deadline passed before the next try: {why}", now)
+        return
+    values: dict[str, object] = {"next_attempt_at": at, "updated_at": now}
+    if why is not None:
+        values["detail"] = why
+    s.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id == row.id, NotificationRow.status == Status.PENDING.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _channel_slots(s: Session, caps: Mapping[ChannelKind, int]) -> dict[str, int]:

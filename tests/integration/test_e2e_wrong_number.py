@@ -86,6 +86,10 @@ def test_a_wrong_number_is_reported_and_that_customer_is_not_called_again(
         data = rig.config_data()
         data["scheduler"]["lease_s"] = 120.0  # the real clock here
         data["scenarios_dir"] = str(scenarios)
+        # Сидоров is called right after the wrong-number call to his number, in the second
+        # run: without this he would wait the default 30 minutes after it (one customer, one
+        # call; tests/integration/test_store_one_call.py).
+        data["policy"]["min_minutes_between_calls_to_phone"] = 0
         (tmp_path / "cuckoo.toml").write_text(toml_text(data), "utf-8")
         create_sample_erp(rig.erp_url, documents=documents([ivanova]))
         up = cuckoo("-c", "cuckoo.toml", "db", "upgrade", cwd=tmp_path)

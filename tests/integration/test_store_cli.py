@@ -58,7 +58,7 @@ def home(tmp_path: Path, sqlite_url: str) -> Path:
     write_config(tmp_path, sqlite_url)
     done = cuckoo(tmp_path, "db", "upgrade")
     assert done.returncode == 0, done.stderr
-    assert "revision 0003" in done.stdout
+    assert "revision 0004" in done.stdout
     assert not (tmp_path / "alembic.ini").exists()
     return tmp_path
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from cuckoo.config import Config, parse
 from cuckoo.config.policy import DEFAULT_SMS_WINDOW, PolicySettings
 from cuckoo.domain import ChannelKind
 from cuckoo.errors import ConfigError
+from cuckoo.policy.percustomer import PhoneLimits
 from cuckoo.policy.retry import RetryPolicy
 from cuckoo.policy.windows import CallingWindow
 
@@ -49,6 +50,9 @@ def test_documented_defaults_match_the_code() -> None:
     assert p.window == CallingWindow()
     assert p.sms_window == DEFAULT_SMS_WINDOW
     assert p.default_timezone == "Europe/Moscow"
+    assert "max_calls_per_phone_per_day = 3" in text
+    assert "min_minutes_between_calls_to_phone = 30" in text
+    assert p.phone_limits() == PolicySettings().phone_limits() == PhoneLimits()
     # and the documented examples do what they say
     assert p.policy_for("x", "order_ready").max_contacts == 2
     assert p.policy_for("acme", "x").max_attempts == 4
@@ -153,6 +157,16 @@ def test_tenant_without_timezone_uses_default() -> None:
             "greater",
         ),
         (
+            "[policy]\nmax_calls_per_phone_per_day = -1\n",
+            "cuckoo.toml:2: [policy.max_calls_per_phone_per_day]",
+            "greater than or equal to 0",
+        ),
+        (
+            "[policy]\nmin_minutes_between_calls_to_phone = 2000\n",
+            "[policy.min_minutes_between_calls_to_phone]",
+            "less than or equal to 1440",
+        ),
+        (
             "[policy.tenants.t.window]\nfriday = []\n",
             "[policy.tenants.t.window.friday]",
             "Extra",
@@ -164,6 +178,13 @@ def test_errors_name_the_key_and_line(text: str, where: str, message: str) -> No
         parse(text)
     assert where in str(e.value)
     assert message in str(e.value)
+
+
+def test_phone_limits_come_from_the_policy_section() -> None:
+    p = policy_of(
+        "[policy]\nmax_calls_per_phone_per_day = 0\nmin_minutes_between_calls_to_phone = 5\n"
+    )
+    assert p.phone_limits() == PhoneLimits(0, timedelta(minutes=5))
 
 
 def test_settings_are_frozen() -> None:
