@@ -22,20 +22,23 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cuckoo.clock import Clock
 from cuckoo.config import Config
 from cuckoo.dialog.catalog import ScenarioCatalog
 from cuckoo.dialog.converse import ScenarioConversation
 from cuckoo.domain import Channel, ChannelKind, Notification
-from cuckoo.errors import CuckooError
+from cuckoo.errors import ConfigError, CuckooError
 from cuckoo.line.speech import RecognizerFactory, Synthesizer
 from cuckoo.sms import SmsChannel, build_gateways
 from cuckoo.speech.asr import recognizer_from_config
 from cuckoo.speech.tts import build_synthesizer, espeak_synthesizer
 from cuckoo.store import Store
-from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec
 from cuckoo.worker.dry_run import DryRunChannel, default_render
+
+if TYPE_CHECKING:
+    from cuckoo.telephony.pool import CallChannel
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,11 @@ def scenario_conversation(config: Config) -> ScenarioConversation:
 
 def call_channel(config: Config, clock: Clock | None = None) -> CallChannel:
     """The call channel of `config` (its workers start with `.start()` or the first call)."""
+    try:
+        # pjsua2 is the optional [sip] extra: an SMS-only or dry-run install runs without it
+        from cuckoo.telephony.pool import CallChannel, CallPool, WorkerSpec
+    except ImportError as e:
+        raise ConfigError(f"calls need SIP: {e} (or the [sip] extra of cuckoo)") from e
     tel = config.telephony
     spec = WorkerSpec(
         settings=tel, converse=scenario_conversation(config), speech=ConfiguredSpeech(config)
