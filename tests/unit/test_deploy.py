@@ -5,6 +5,8 @@ Containerfile and compose.yaml are read, not built."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import pwd
 import re
 import shlex
@@ -18,6 +20,7 @@ import pytest
 import yaml
 
 from cuckoo.config import parse
+from cuckoo.logs import LogSpec, configure
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -264,3 +267,39 @@ def test_compose_config_reads_the_store_url_from_the_secret(tmp_path: Path) -> N
     assert config.store.url == "postgresql+psycopg://cuckoo:pw@127.0.0.1:55432/cuckoo"
     assert config.path(config.var_dir) == Path("/var/lib/cuckoo")
     assert "127.0.0.1:55432:5432" in COMPOSE["services"]["db"]["ports"]
+
+
+# ---- logrotate ---------------------------------------------------------------------------------
+
+LOGROTATE = shutil.which("logrotate", path="/usr/sbin:/sbin:/usr/bin") or "/usr/sbin/logrotate"
+
+
+@pytest.mark.skipif(not Path(LOGROTATE).exists(), reason="logrotate is not installed")
+def test_logrotate_rotates_the_log_and_cuckoo_writes_on_into_a_new_file(tmp_path: Path) -> None:
+    log_file = tmp_path / "cuckoo.log"
+    me = pwd.getpwuid(os.getuid()).pw_name
+    conf = (DEPLOY / "cuckoo.logrotate").read_text(encoding="utf-8")
+    assert "/var/lib/cuckoo/cuckoo.log {" in conf
+    # the shipped rules, on a temp file and owned by whoever runs the test
+    conf = conf.replace("/var/lib/cuckoo/cuckoo.log", str(log_file))
+    conf = conf.replace("cuckoo cuckoo", f"{me} {me}")
+    (tmp_path / "logrotate.conf").write_text(conf, encoding="utf-8")
+
+    configure(LogSpec(format="json", file=str(log_file)))
+    try:
+        logging.getLogger("cuckoo.test").info("before the rotation")
+        done = subprocess.run(
+            [LOGROTATE, "-f", "-s", str(tmp_path / "state"), str(tmp_path / "logrotate.conf")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        logging.getLogger("cuckoo.test").info("after the rotation")
+    finally:
+        configure(LogSpec())
+    rotated = tmp_path / "cuckoo.log.1"  # delaycompress: the newest rotation stays plain
+    assert "before the rotation" in rotated.read_text(encoding="utf-8")
+    lines = [json.loads(x) for x in log_file.read_text(encoding="utf-8").splitlines()]
+    assert [x["message"] for x in lines] == ["after the rotation"]
+    assert log_file.stat().st_mode & 0o777 == 0o600
