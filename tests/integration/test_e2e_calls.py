@@ -146,7 +146,7 @@ def test_callback_agreed_by_keys_is_called_back_at_that_time(tmp_path: Path) -> 
         assert [a.outcome for a in atts] == ["callback_requested", "confirmed"]
     finally:
         rig.stop()
-    results = [(r["status"], r["outcome"], r["attempts"]) for r in rig.erp_results()]
+    results = [(r["status_code"], r["outcome_code"], r["attempts"]) for r in rig.erp_results()]
     assert results == [("pending", "callback_requested", 1), ("confirmed", "confirmed", 2)]
     calls = [e for e in rig.phone_events() if e["event"] == "incoming"]
     assert len(calls) == 2

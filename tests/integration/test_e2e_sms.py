@@ -98,7 +98,7 @@ def test_calls_exhausted_then_one_sms_through_smpp(tmp_path: Path, smsc: Smsc) -
     want = render_sms(load_named(scenarios_dir(), "documents_sent"), variables)
     assert message["text"] == want
     assert "Ольга" in message["text"] and "октябрь" in message["text"]
-    results = [(r["status"], r["outcome"], r["attempts"]) for r in rig.erp_results()]
+    results = [(r["status_code"], r["outcome_code"], r["attempts"]) for r in rig.erp_results()]
     assert results == [("delivered", "sent", 3)]
     calls = [e for e in rig.phone_events() if e["event"] == "incoming"]
     assert len(calls) == 2

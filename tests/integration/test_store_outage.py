@@ -210,7 +210,7 @@ def test_no_answer_is_lost_while_the_store_is_down(
     )
     assert attempts == {e: ["confirmed"] for e in ext}  # one attempt each, none interrupted
     assert (lost, duplicated) == (0, 0)
-    erp = [(r["status"], r["outcome"], r["dtmf"]) for r in rig.erp_results()]
+    erp = [(r["status_code"], r["outcome_code"], r["dtmf"]) for r in rig.erp_results()]
     assert erp == [("confirmed", "confirmed", "1")] * 4
     assert journal_text == ""  # nothing left waiting
 
