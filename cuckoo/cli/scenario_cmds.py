@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,10 @@ from cuckoo.dialog.loader import (
 from cuckoo.dialog.runner import run_dialog
 from cuckoo.dialog.text_line import TextLine
 from cuckoo.domain import Outcome, Variables
-from cuckoo.errors import ConfigError, InputError
+from cuckoo.errors import ConfigError, CuckooError, InputError, TtsError
+from cuckoo.speech.normalize import normalize
+from cuckoo.speech.tts import choose_voice, load_profiles
+from cuckoo.speech.tts.synth import load_lexicon
 
 
 def register(sub: Any) -> None:
@@ -76,6 +80,12 @@ def register(sub: Any) -> None:
         "--dtmf-only", action="store_true", help="as on a line without speech recognition"
     )
     sim.add_argument("--operator", help="number that `transfer: operator` hands over to")
+    sim.add_argument(
+        "--written",
+        action="store_true",
+        help="show the texts only as written, without the 'голос:' lines (what the voice reads "
+        "where it differs: numbers, dates, codes and abbreviations spelt out)",
+    )
     sim.set_defaults(func=cmd_simulate)
 
     for cmd in (ls, show, check, sim):
@@ -190,7 +200,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         start = datetime.now(UTC)
     scenario = load_named(_scenarios_dir(args), args.name)
     variables = merge(scenario.variables, parse_vars(args.var, args.vars_json))
-    line = TextLine()
+    line = TextLine(spoken=None if args.written else _voice_text(args))
     if line.interactive:
         print(
             "(цифры — кнопки, слова — речь, пустая строка — молчание, Ctrl-D — положить трубку)",
@@ -220,6 +230,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # `cuckoo scenario simulate` exit status (also in its --help and the README).
 EXIT_GOAL = 0  # the scenario's goal was reached (outcome confirmed)
 EXIT_NOT_GOAL = 3  # the dialog ended some other way; 1 (CuckooError, in main) = errors
+
+
+def _voice_text(args: argparse.Namespace) -> Callable[[str], str]:
+    """What the configured voice reads for a text: its lexicon, then normalization (digits,
+    dates, codes, abbreviations as a person reads them) — `cuckoo say --normalize-only`."""
+    try:
+        cfg = config.load(args.config)
+        profiles = load_profiles(cfg.path(cfg.voices_dir))
+        try:
+            profile, _ = choose_voice(cfg, profiles, None)
+        except TtsError:  # no engine can run here; the text is still worth seeing
+            profile = profiles["espeak-ru"]
+        lexicon = load_lexicon(cfg, profile)
+    except (CuckooError, KeyError):  # no config or voices here: normalization alone
+        return normalize
+    return lambda text: normalize(lexicon.apply(text))
 
 
 def simulate_exit_code(outcome: Outcome) -> int:

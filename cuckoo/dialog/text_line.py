@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from cuckoo.line import Expect, Reply, ReplyKind
@@ -27,6 +28,7 @@ from cuckoo.line.audio import Audio
 _DTMF = re.compile(r"[0-9*#]+")
 MACHINE_INPUTS = ("!machine", "!автоответчик")
 _NOT_WORD = re.compile(r"[^\w\s-]+")
+VOICE = "голос: "  # what the voice reads, under a robot line that reads differently
 
 
 def speech_text(typed: str) -> str:
@@ -43,6 +45,7 @@ class TextLine:
         robot: str = "робот: ",
         customer: str = "клиент: ",
         echo: bool | None = None,
+        spoken: Callable[[str], str] | None = None,
     ) -> None:
         self.input = input if input is not None else sys.stdin
         self.output = output if output is not None else sys.stdout
@@ -51,6 +54,8 @@ class TextLine:
         self.interactive = self.input.isatty()
         self.echo = (not self.interactive) if echo is None else echo
         self.closed = False  # the customer hung up (end of input) or we did
+        # text → what the voice reads (lexicon + normalization); shown where it differs
+        self.spoken = spoken
 
     def _print(self, text: str) -> None:
         print(text, file=self.output, flush=True)
@@ -59,6 +64,10 @@ class TextLine:
         if self.closed:
             return Reply.hangup()
         self._print(f"{self.robot}{text}")
+        if self.spoken is not None:
+            heard = self.spoken(text)
+            if heard != text:
+                self._print(f"{VOICE}{heard}")
         return None
 
     def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None:

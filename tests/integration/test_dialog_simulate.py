@@ -368,3 +368,31 @@ def test_check_list_show() -> None:
         "# Мария, заказ 1024 готов к выдаче: улица Ленина, дом 5, с 09:00 до 21:00. "
         "Хранится до 27 ноября."
     )
+
+
+def test_simulate_shows_what_the_voice_reads_where_it_differs(tmp_path: Path) -> None:
+    args = ["scenario", "simulate", "order_ready", "--now", "2026-11-25T12:00"]
+    shown = subprocess.run(
+        [sys.executable, "-m", "cuckoo.cli.main", *args],
+        input="1\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    lines = shown.stdout.splitlines()
+    robot = next(i for i, x in enumerate(lines) if "дом 5" in x)
+    assert lines[robot].startswith("робот: ")
+    voice = lines[robot + 1]
+    assert voice.startswith("голос: ") and "дом пять" in voice and "1024" not in voice
+    # a line the voice reads as written gets no voice line
+    assert "голос: робот" not in shown.stdout
+    written = subprocess.run(
+        [sys.executable, "-m", "cuckoo.cli.main", *args, "--written"],
+        input="1\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert "голос:" not in written.stdout and "дом 5" in written.stdout
