@@ -48,6 +48,7 @@ from cuckoo.dialog.schema import (
 )
 from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError, InputError
+from cuckoo.speech.nlu import clarifying_question
 
 log = logging.getLogger(__name__)
 
@@ -622,6 +623,16 @@ def render_sms(scenario: Scenario, variables: Variables) -> str | None:
         raise InputError(f"scenario {scenario.name}: sms: {e}") from e
 
 
+def default_clarify_text(state: AskState) -> str | None:
+    """The built-in clarifying question of a question that takes a yes or a no (with the key
+    of its yes answer); None for other questions («да или нет?» makes no sense for a time)."""
+    yes_no = [a for a in state.answers if "yes" in a.intent or "no" in a.intent]
+    if not yes_no:
+        return None
+    yes_key = next((a.dtmf for a in yes_no if "yes" in a.intent and a.dtmf), None)
+    return clarifying_question(yes_key)
+
+
 def static_phrases(scenarios_dir: str | Path) -> list[str]:
     """Every text of every valid scenario that does not depend on variables, as the runner
     says it: what TTS can prerender. Invalid scenarios are skipped (and logged)."""
@@ -635,6 +646,10 @@ def static_phrases(scenarios_dir: str | Path) -> list[str]:
             log.warning("skipping invalid scenario %s (%d problems)", f, len(problems))
             continue
         for state in sc.states.values():
+            if isinstance(state, AskState) and state.clarify is True:
+                default = default_clarify_text(state)
+                if default:
+                    out[default] = None  # said only when an answer was unsure
             for _, text in _template_fields(state):
                 used = templates.variables_used(text)
                 if used - {"speech"}:

@@ -54,7 +54,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cuckoo.dialog import templates
-from cuckoo.dialog.loader import check_variables
+from cuckoo.dialog.loader import check_variables, default_clarify_text
 from cuckoo.dialog.schema import (
     CALLBACK_RE,
     Answer,
@@ -70,7 +70,7 @@ from cuckoo.dialog.schema import (
 from cuckoo.domain import Outcome, Variables
 from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, Reply, ReplyKind
-from cuckoo.speech.nlu import Intent, clarifying_question, grammar_for, spoken_key, understand
+from cuckoo.speech.nlu import Intent, grammar_for, spoken_key, understand
 
 log = logging.getLogger(__name__)
 
@@ -383,13 +383,7 @@ class _Run:
         """The clarifying question of this question (see the module docstring); None if off."""
         if isinstance(state.clarify, str):
             return state.clarify
-        if not state.clarify:
-            return None
-        yes_no = [a for a in state.answers if "yes" in a.intent or "no" in a.intent]
-        if not yes_no:
-            return None  # «да или нет?» makes no sense for a question about a time
-        yes_key = next((a.dtmf for a in yes_no if "yes" in a.intent and a.dtmf), None)
-        return clarifying_question(yes_key)
+        return default_clarify_text(state) if state.clarify else None
 
     def match(self, reply: Reply, answers: list[Answer], speech: bool) -> tuple[str | None, str]:
         """(next state, "") or (None, why): why is silent, unclear or repeat; or

@@ -210,6 +210,8 @@ def test_static_phrases() -> None:
     # Fixed texts are there, once each ...
     assert "Спасибо! Всего доброго." in phrases
     assert "Извините, Вас не слышно." in phrases
+    # the built-in clarifying question, with the key of the yes answer (documents_sent: 1)
+    assert "Скажите, пожалуйста, да или нет — или нажмите 1." in phrases
     assert len(phrases) == len(set(phrases))
     # ... texts that depend only on `speech` come in both versions ...
     assert any(p.startswith("Когда Вам удобно? Назовите день и время") for p in phrases)
