@@ -320,9 +320,10 @@ def finish_attempt(
     )
     reaped = att.outcome == Outcome.INTERRUPTED.value
     _fill_attempt(att, result)
-    if result.sms_text:
+    if result.sms_text and result.outcome != Outcome.WRONG_NUMBER:
         # Same transaction as the result: the customer was told an SMS is coming, so
-        # it is kept (and sent) even when the lease was lost.
+        # it is kept (and sent) even when the lease was lost. Not to a stranger, though:
+        # whoever promised it a text turned out not to be the customer.
         sms_requests.add(s, notification, result.sms_text, now)
     if not lost:
         return _apply(s, policy, row, att, result.outcome, result.callback_at, now)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -357,3 +358,18 @@ def test_status_and_unblock_wrong_number_on_the_command_line(
     assert "wrong numbers (customer, number): 0" in cuckoo(tmp_path, "status").stdout
     bad = cuckoo(tmp_path, "unblock", "--wrong-number", "12")
     assert bad.returncode == 1 and "phone" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_an_sms_promised_before_the_wrong_number_answer_is_not_sent(store: Store) -> None:
+    # «Отправим адрес в SMS» ... «вы не туда попали»: the stranger gets no text
+    store.ingest([item("sms", PETROV)], NOW)
+    (n,) = store.claim_due("w", NOW, 10, 60)
+    promised = replace(wrong_number(), sms_text="Адрес: ул. Ленина, 5")
+    assert store.finish_attempt(n, "w", promised, NOW) == Status.WRONG_NUMBER
+    assert store.sms_request_counts().get("pending", 0) == 0
+    # the same promise with any other outcome is kept, to be sent
+    store.ingest([item("sms2", PETROV, phone="+79120000077")], NOW)
+    (m,) = store.claim_due("w", NOW, 10, 60)
+    kept = replace(promised, outcome=Outcome.CONFIRMED)
+    assert store.finish_attempt(m, "w", kept, NOW) == Status.CONFIRMED
+    assert store.sms_request_counts().get("pending", 0) == 1
