@@ -71,6 +71,10 @@ EMPTY_DATE = "0001-01-01T00:00:00"  # 1C's "no date"
 
 
 class OneCOptions(CommonOptions):
+    # Each poll lists every pending row, so a notification the ERP stops listing (two polls
+    # in a row) was unticked: it is cancelled (a call under way finishes first). Leave it off
+    # when the query or filter returns only some of the pending rows (a LIMIT, a time filter).
+    withdraw_unlisted: bool = False
     url: str  # ".../<base>/odata/standard.odata/"
     username: str = ""
     password: str = Field(default="", repr=False)
@@ -181,6 +185,7 @@ class OneCAdapter:
             transport=transport,
         )
         self._rejected = RejectedRows(name, self.report, options.report_invalid)
+        self._listed: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"OneCAdapter({self.name!r}, {self.options.url}{self.options.entity})"
@@ -214,7 +219,16 @@ class OneCAdapter:
             skip += len(page)
         good, bad = map_rows(self.name, rows, self._defaults, nested=True)
         self._rejected.handle(bad, lambda err: f"{self.options.entity}({err.external_id})")
+        if self.options.withdraw_unlisted:
+            self._listed = frozenset(
+                [n.external_id for n in good] + [e.external_id for e in bad if e.external_id]
+            )
         return good
+
+    def listed_ids(self) -> frozenset[str] | None:
+        """What the last successful fetch listed, when `withdraw_unlisted` is on
+        (cuckoo.domain.ListsAllPending)."""
+        return self._listed if self.options.withdraw_unlisted else None
 
     def report(self, result: ResultReport) -> None:
         params = report_params(result, self.clock(), self._wording)

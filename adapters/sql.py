@@ -65,6 +65,10 @@ QUERY_PARAMS = ("now", "source")
 
 
 class SqlOptions(CommonOptions):
+    # Each poll lists every pending row, so a notification the ERP stops listing (two polls
+    # in a row) was unticked: it is cancelled (a call under way finishes first). Leave it off
+    # when the query or filter returns only some of the pending rows (a LIMIT, a time filter).
+    withdraw_unlisted: bool = False
     url: str = Field(default="", repr=False)  # e.g. "postgresql+psycopg://cuckoo:pw@erp/shop"
     url_env: str | None = None  # or: name of an environment variable holding the URL
     url_file: str | None = None  # or: a file holding it (relative to cuckoo.toml's folder)
@@ -206,6 +210,7 @@ class SqlAdapter:
         self.engine = _make_engine(name, options.url, base_dir, options)
         self._naive_times = self.engine.dialect.name in ("sqlite", "mysql", "mariadb", "mssql")
         self._rejected = RejectedRows(name, self.report, options.report_invalid)
+        self._listed: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"SqlAdapter({self.name!r}, {self.engine.url.render_as_string(hide_password=True)})"
@@ -226,7 +231,16 @@ class SqlAdapter:
             )
         good, bad = map_rows(self.name, rows, self._defaults)
         self._rejected.handle(bad, lambda err: f"pending_query row external_id={err.external_id}")
+        if self.options.withdraw_unlisted:
+            self._listed = frozenset(
+                [n.external_id for n in good] + [e.external_id for e in bad if e.external_id]
+            )
         return good
+
+    def listed_ids(self) -> frozenset[str] | None:
+        """What the last successful fetch listed, when `withdraw_unlisted` is on
+        (cuckoo.domain.ListsAllPending)."""
+        return self._listed if self.options.withdraw_unlisted else None
 
     def report(self, result: ResultReport) -> None:
         params = {

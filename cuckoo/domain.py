@@ -7,6 +7,7 @@ A *contact* is an attempt where the customer got the message (heard it, or the S
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -41,10 +42,22 @@ class Status(enum.StrEnum):
     # The number is not this customer's («вы не туда попали»): not called again for this
     # customer at this number (cuckoo.store.wrong_numbers); the ERP should fix the number.
     WRONG_NUMBER = "wrong_number"
+    # Withdrawn before it was done: unticked in the ERP, `cuckoo notify cancel`, the API
+    # (cuckoo.store.cancels). A call in progress finishes first.
+    CANCELLED = "cancelled"
 
     @property
     def is_final(self) -> bool:
         return self not in (Status.PENDING, Status.ACTIVE)
+
+
+class CancelResult(enum.StrEnum):
+    """What asking to cancel a notification did (cuckoo.store.cancels)."""
+
+    CANCELLED = "cancelled"  # it was waiting: ended now, reported to the ERP
+    AFTER_CALL = "after_call"  # a call is under way: it ends cancelled when the call is over
+    ALREADY_FINAL = "already_final"  # nothing to cancel: it has ended already
+    NOT_FOUND = "not_found"
 
 
 class Outcome(enum.StrEnum):
@@ -153,6 +166,17 @@ class ErpAdapter(Protocol):
 
     def report(self, result: ResultReport) -> None:
         """Write one result back. Raise ErpUnavailable to have the outbox retry later."""
+        ...
+
+
+@runtime_checkable
+class ListsAllPending(Protocol):
+    """An ERP adapter whose every successful `fetch_pending` lists all its pending rows, so a
+    row it stops listing was withdrawn in the ERP (cuckoo.policy.withdrawals)."""
+
+    def listed_ids(self) -> Collection[str] | None:
+        """Every external id the last successful fetch listed (rows it rejected too); None
+        when withdrawal is off for this adapter."""
         ...
 
 

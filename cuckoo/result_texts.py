@@ -54,6 +54,7 @@ STATUS_NAMES: dict[Status, str] = {
     Status.INVALID: "неверные данные",
     Status.BLOCKED: "номер в стоп-листе",
     Status.WRONG_NUMBER: "чужой номер",
+    Status.CANCELLED: "отменено",
 }
 
 OUTCOME_NAMES: dict[Outcome, str] = {
@@ -145,6 +146,8 @@ def _erp_time(text: str, zone: ZoneInfo) -> str:
     at = datetime.fromisoformat(text)
     return _day_time(at.astimezone(zone) if at.tzinfo is not None else at)
 
+
+_OUTCOME_CODES: frozenset[str] = frozenset(o.value for o in Outcome)
 
 # ---- the families of details --------------------------------------------------------------
 _LOCAL = r"(\d{4}-\d\d-\d\d \d\d:\d\d \S+)"  # policy.retry._local
@@ -261,6 +264,23 @@ _FIELD_NAMES = {"not_before": "«не ранее»", "deadline": "крайний
 _WHOLE = _rules(
     [
         (r"deadline passed", lambda m, z: ""),
+        # cuckoo.store.cancels: who cancelled, and how a call that was under way ended
+        (
+            r"(.+); the call under way ended (\w+)",
+            lambda m, z: (
+                f"{reason_text(m[1], z.key)}; начатый звонок закончился: "
+                f"{outcome_name(Outcome(m[2])) if m[2] in _OUTCOME_CODES else m[2]}"
+            ),
+        ),
+        (r"withdrawn in the ERP", lambda m, z: "снято в ERP"),
+        (
+            r"cancelled by hand(?:: (.+))?",
+            lambda m, z: "вручную" + (f" ({m[1]})" if m[1] else ""),
+        ),
+        (
+            r"cancelled through the API(?:: (.+))?",
+            lambda m, z: "через API" + (f" ({m[1]})" if m[1] else ""),
+        ),
         (r"(\+?\d+) is on the do-not-call list", lambda m, z: m[1]),
         (
             r"wrong number: somebody else answered (\+?\d+) for this customer before; not "
@@ -338,7 +358,6 @@ _WHOLE = _rules(
 )
 
 _REJECTED = "rejected by cuckoo: "  # adapters.base.RejectedRows
-_OUTCOME_CODES = frozenset(o.value for o in Outcome)
 
 
 def _first(rules: list[tuple[re.Pattern[str], Render]], text: str, zone: ZoneInfo) -> str | None:

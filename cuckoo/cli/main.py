@@ -46,7 +46,8 @@ exit status:
   0    done; for `check`: no problems, `call`: answered, `scenario simulate`: the goal
        was reached, `demo`: every customer's result is right
   1    error: bad input or configuration (the message names the option, file:line or
-       field; a refused `notify add` stores nothing), a `check` or `scenario check` with
+       field; a refused `notify add` stores nothing; `notify cancel` of no such
+       notification), a `check` or `scenario check` with
        problems, a `run --once` cycle with errors, an SMS not accepted or not delivered,
        a `demo` whose results are wrong
   2    usage: an unknown command or option, a missing or malformed argument, a command
@@ -56,7 +57,8 @@ exit status:
   130  interrupted (Ctrl-C)
 
 --json (status, report, check, voices list, models list, scenario list, scenario check,
-call) prints one JSON document; in a pipe, tables are tab-separated lines with a header."""
+call, notify cancel) prints one JSON document; in a pipe, tables are tab-separated lines
+with a header."""
 
 
 def build_parser() -> argparse.ArgumentParser:

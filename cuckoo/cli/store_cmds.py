@@ -1,5 +1,6 @@
-"""Store commands: `cuckoo db upgrade`, `notify add`, `status`, `block`, `unblock` (the
-do-not-call list, or `--wrong-number`: the recorded wrong numbers); `report` has its own module."""
+"""Store commands: `cuckoo db upgrade`, `notify add`, `notify cancel`, `status`, `block`,
+`unblock` (the do-not-call list, or `--wrong-number`: the recorded wrong numbers); `report` has
+its own module."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from sqlalchemy.engine import make_url
 from cuckoo.cli.output import add_json_flag, emit_json, group_usage, show_table
 from cuckoo.cli.variables import parse_vars
 from cuckoo.config import Config, load
-from cuckoo.domain import ChannelKind, IncomingNotification, Status
+from cuckoo.domain import CancelResult, ChannelKind, IncomingNotification, Status
 from cuckoo.errors import InputError
 from cuckoo.intake.phones import normalize_phone
-from cuckoo.store import default_url
+from cuckoo.store import Store, default_url
+from cuckoo.store.cancels import BY_HAND
+from cuckoo.store.models import NotificationRow
 from cuckoo.worker.store import open_store
 
 
@@ -54,6 +57,17 @@ def register(sub: Any) -> None:
     add.add_argument("--timezone", help="the customer's IANA zone (default: from the number)")
     add.add_argument("--id", dest="external_id", help="external id (default: generated)")
     add.set_defaults(func=cmd_notify_add)
+
+    cancel = notify_sub.add_parser(
+        "cancel",
+        help="cancel a notification: it is not tried again (a call under way finishes first)",
+    )
+    cancel.add_argument(
+        "notification", help="its id (as `cuckoo report` shows it) or SOURCE/EXTERNAL_ID"
+    )
+    cancel.add_argument("--reason", help="why, kept with it and told to its ERP")
+    add_json_flag(cancel)
+    cancel.set_defaults(func=cmd_notify_cancel)
 
     status = sub.add_parser("status", help="notifications counted by status")
     add_json_flag(status)
@@ -187,6 +201,59 @@ def cmd_notify_add(args: argparse.Namespace) -> int:
         f"zone {row.timezone}, first attempt at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC"
     )
     return 0
+
+
+_CANCEL_SAID = {
+    CancelResult.CANCELLED: "cancelled; its ERP is told",
+    CancelResult.AFTER_CALL: "a call is under way: it ends cancelled when the call is over "
+    "(unless the customer answers it for good)",
+}
+
+
+def cmd_notify_cancel(args: argparse.Namespace) -> int:
+    """`notify cancel ID|SOURCE/EXTERNAL_ID`: exit 0 when cancelled (or to end after its
+    call) or already ended, 1 when there is no such notification."""
+    config = _config(args)
+    reason = BY_HAND + (f": {args.reason}" if args.reason else "")
+    store = open_store(config)
+    try:
+        row = _find_notification(store, args.notification)
+        result = (
+            CancelResult.NOT_FOUND
+            if row is None
+            else store.cancel_notification(row.id, reason=reason, now=datetime.now(UTC))
+        )
+        after = store.get_by_id(row.id) if row is not None else None
+    finally:
+        store.close()
+    if row is None or after is None:
+        raise InputError(
+            f"notify cancel: no notification {args.notification!r} (give its id, or "
+            "SOURCE/EXTERNAL_ID as `cuckoo report` shows them)"
+        )
+    if args.json:
+        emit_json(
+            {
+                "id": after.id,
+                "source": after.source,
+                "external_id": after.external_id,
+                "result": result.value,
+                "status": after.status,
+            }
+        )
+        return 0
+    name = f"notification {after.id} ({after.source}/{after.external_id})"
+    said = _CANCEL_SAID.get(result, f"nothing to cancel: it has ended {after.status}")
+    print(f"{name}: {said}")
+    return 0
+
+
+def _find_notification(store: Store, ref: str) -> NotificationRow | None:
+    """By id, or by SOURCE/EXTERNAL_ID (the external id may hold slashes itself)."""
+    if ref.isdigit():
+        return store.get_by_id(int(ref))
+    source, sep, external_id = ref.partition("/")
+    return store.get(source, external_id) if sep else None
 
 
 def status_document(

@@ -12,7 +12,7 @@ The rule: **a customer who was reached is not called again for the same thing.**
 | PENDING (retry scheduled) or ACTIVE (a newer attempt runs) | the customer was      | APPLY   |
 |                                                           | reached (see REACHED) |         |
 | final without the customer's word (EXHAUSTED, EXPIRED,    | the customer decided  | APPLY   |
-| INVALID, BLOCKED)                                         | (see DECISIONS)       |         |
+| INVALID, BLOCKED, CANCELLED)                              | (see DECISIONS)       |         |
 | final by the customer (CONFIRMED, DECLINED, OPTED_OUT,    | anything              | RECORD  |
 | OPERATOR_REQUESTED, DELIVERED, WRONG_NUMBER): the first    |                       |         |
 | word stored wins                                          |                       |         |

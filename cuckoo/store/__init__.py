@@ -7,6 +7,7 @@ module of its concern, where its contract (what it persists, its lease rules) is
 - `database`: the engine (SQLite: WAL, BEGIN IMMEDIATE), transactions, the schema's revision;
 - `intake`: storing new notifications; what a row becomes is `cuckoo.intake.admission.admit`'s;
 - `notifications`: claim the due ones, renew leases, finish, interrupt, reap dead leases;
+- `cancels`: cancelling (by hand, the API, or withdrawn in the ERP);
 - `outbox`: results to write back to the ERPs;
 - `sms_requests`: SMS requested during calls;
 - `blocklist`: the do-not-call list;
@@ -19,14 +20,23 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
+from cuckoo.clock import utcnow
 from cuckoo.config import Config
 from cuckoo.config.policy import PolicySettings
-from cuckoo.domain import AttemptResult, ChannelKind, IncomingNotification, Notification, Status
+from cuckoo.domain import (
+    AttemptResult,
+    CancelResult,
+    ChannelKind,
+    IncomingNotification,
+    Notification,
+    Status,
+)
 from cuckoo.errors import StoreUnavailable
 from cuckoo.intake.admission import AdmissionContext, VariablesCheck
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import (
     blocklist,
+    cancels,
     intake,
     notifications,
     outbox,
@@ -192,6 +202,25 @@ class Store:
         with self._db.tx() as s:
             return notifications.reap_expired_leases(s, self.policy, now, limit)
 
+    # ---- cancelling ------------------------------------------------------------------------
+
+    def cancel_notification(
+        self, notification_id: int, *, reason: str, now: datetime | None = None
+    ) -> CancelResult:
+        """Cancel one notification: cancels.cancel (a call under way finishes first)."""
+        with self._db.tx() as s:
+            return cancels.cancel(s, notification_id, reason, now or utcnow())
+
+    def open_external_ids(self, source: str) -> set[str]:
+        """External ids of `source`'s notifications not yet final: cancels.open_external_ids."""
+        with self._db.tx() as s:
+            return cancels.open_external_ids(s, source)
+
+    def withdraw(self, source: str, external_ids: Collection[str], now: datetime) -> int:
+        """Cancel these notifications as withdrawn in their ERP: cancels.withdraw."""
+        with self._db.tx() as s:
+            return cancels.withdraw(s, source, external_ids, now)
+
     # ---- outbox ----------------------------------------------------------------------------
 
     def claim_outbox(
@@ -310,6 +339,10 @@ class Store:
     def get(self, source: str, external_id: str) -> NotificationRow | None:
         with self._db.tx() as s:
             return reports.get(s, source, external_id)
+
+    def get_by_id(self, notification_id: int) -> NotificationRow | None:
+        with self._db.tx() as s:
+            return s.get(NotificationRow, notification_id)
 
     def attempts_of(self, notification_id: int) -> list[AttemptRow]:
         with self._db.tx() as s:

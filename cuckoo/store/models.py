@@ -25,7 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from cuckoo.domain import ChannelKind, JsonObject, Notification, Variables
+from cuckoo.domain import (
+    AttemptResult,
+    ChannelKind,
+    JsonObject,
+    Notification,
+    Outcome,
+    Variables,
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -119,6 +126,10 @@ class NotificationRow(Base):
     last_outcome: Mapped[str | None] = mapped_column(String(30))
     last_attempt_at: Mapped[datetime | None]
     detail: Mapped[str] = mapped_column(Text, default="")  # why INVALID/BLOCKED, policy reason
+    # Cancelled (store/cancels.py): why and when; set on an ACTIVE row, it ends CANCELLED
+    # once its call is over, unless the customer gave a final answer.
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    cancel_requested_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -169,6 +180,23 @@ class AttemptRow(Base):
     callback_at: Mapped[datetime | None]
     gateway_message_id: Mapped[str | None] = mapped_column(String(100))
     receipt_status: Mapped[str | None] = mapped_column(String(50))
+
+    def fill(self, r: AttemptResult) -> None:
+        """Take the facts of a finished attempt."""
+        self.outcome = Outcome(r.outcome).value
+        self.started_at = r.started_at
+        self.answered_at = r.answered_at
+        self.ended_at = r.ended_at
+        self.sip_code = r.sip_code
+        self.q850 = r.q850_cause
+        self.dtmf = r.dtmf
+        self.transcript = r.transcript
+        self.duration_s = r.duration_s
+        self.recording_path = r.recording_path
+        self.detail = r.detail
+        self.said = list(r.said)
+        self.callback_at = r.callback_at
+        self.gateway_message_id = r.gateway_message_id
 
 
 class OutboxRow(Base):

@@ -18,9 +18,9 @@ Lease rules (every function takes the caller's session, i.e. runs in its transac
   attempts in flight and claiming are one step across workers.
 - One customer, one call: a claim never leases a CALL to a phone with one ACTIVE (any tenant),
   nor two in one batch; a partial unique index has the last word (store/phonecalls.py).
-- `renew_leases`: extends only leases this owner still holds on ACTIVE rows.
-- `finish_attempt` / `interrupt`: the row is locked (FOR UPDATE on PostgreSQL); the result is
-  applied if this owner still holds the lease on this attempt.
+- `renew_leases`: extends only leases this owner still holds on ACTIVE rows. `finish_attempt` /
+  `interrupt`: the row is locked (FOR UPDATE on PostgreSQL); the result is applied if this
+  owner still holds the lease on this attempt; a cancel asked for meanwhile ends it CANCELLED.
 - `finish_attempt` is idempotent: a worker replays the results of its journal
   (cuckoo.worker.journal) until the store took them, so the same result stored twice (same
   attempt, outcome and end time) is a no-op that returns the notification's status.
@@ -52,7 +52,7 @@ from cuckoo.policy.late import Verdict, late_result, same_result
 from cuckoo.policy.percustomer import PhoneLimits
 from cuckoo.policy.retry import AttemptHistory, RetryPolicy, decide
 from cuckoo.policy.windows import CallingWindow
-from cuckoo.store import blocklist, outbox, phonecalls, sms_requests, wrong_numbers
+from cuckoo.store import blocklist, cancels, outbox, phonecalls, sms_requests, wrong_numbers
 from cuckoo.store.database import is_postgres
 from cuckoo.store.models import AttemptRow, NotificationRow
 
@@ -319,7 +319,7 @@ def finish_attempt(
         or row.attempt_seq != notification.attempt_no
     )
     reaped = att.outcome == Outcome.INTERRUPTED.value
-    _fill_attempt(att, result)
+    att.fill(result)
     if result.sms_text and result.outcome != Outcome.WRONG_NUMBER:
         # Same transaction as the result: the customer was told an SMS is coming, so
         # it is kept (and sent) even when the lease was lost. Not to a stranger, though:
@@ -432,6 +432,9 @@ def _apply(
     status = Status(decision.status)
     if status == Status.ACTIVE:
         status = Status.PENDING
+    cancelled = status == Status.PENDING and row.cancel_reason is not None
+    if cancelled:  # cancelled during this call: no next attempt (store/cancels.py)
+        status = Status.CANCELLED
     row.attempts += int(bool(decision.counts_as_attempt))
     row.channel_attempts += int(bool(decision.counts_as_attempt))
     row.contacts += int(bool(decision.counts_as_contact))
@@ -447,7 +450,8 @@ def _apply(
     row.lease_until = None
     row.last_outcome = outcome.value
     row.last_attempt_at = att.ended_at if att is not None and att.ended_at else now
-    row.detail = decision.reason or ""
+    reason = decision.reason or ""
+    row.detail = cancels.ended_during_call(row.cancel_reason, outcome) if cancelled else reason
     row.updated_at = now
     if outcome == Outcome.OPTED_OUT and row.phone:
         blocklist.add(s, row.phone, f"opted out ({row.source}/{row.external_id})", now)
@@ -481,20 +485,3 @@ def _current_attempt(s: Session, row: NotificationRow) -> AttemptRow | None:
             AttemptRow.notification_id == row.id, AttemptRow.no == row.attempt_seq
         )
     )
-
-
-def _fill_attempt(att: AttemptRow, r: AttemptResult) -> None:
-    att.outcome = Outcome(r.outcome).value
-    att.started_at = r.started_at
-    att.answered_at = r.answered_at
-    att.ended_at = r.ended_at
-    att.sip_code = r.sip_code
-    att.q850 = r.q850_cause
-    att.dtmf = r.dtmf
-    att.transcript = r.transcript
-    att.duration_s = r.duration_s
-    att.recording_path = r.recording_path
-    att.detail = r.detail
-    att.said = list(r.said)
-    att.callback_at = r.callback_at
-    att.gateway_message_id = r.gateway_message_id

@@ -26,17 +26,26 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from cuckoo.clock import Clock, utcnow
 from cuckoo.config.scheduler import SchedulerSettings
-from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
+from cuckoo.domain import (
+    AttemptResult,
+    Channel,
+    ChannelKind,
+    ErpAdapter,
+    ListsAllPending,
+    Notification,
+    Outcome,
+)
 from cuckoo.errors import CuckooError, ErpUnavailable, StoreUnavailable
 from cuckoo.logs import notification_context
 from cuckoo.policy.ratelimit import TokenBucket
+from cuckoo.policy.withdrawals import withdrawn
 from cuckoo.store import SmsRequestItem, SmsRequestState, Store
 from cuckoo.worker.journal import Entry, Journal
 from cuckoo.worker.outage import Outage, backoff_delay
@@ -84,6 +93,8 @@ class _InFlight:
 class _ErpState:
     failures: int = 0
     next_poll_at: datetime | None = None
+    # open notifications the last poll did not list (cuckoo.policy.withdrawals)
+    unlisted: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -208,7 +219,19 @@ class Scheduler:
                 log.warning("ERP %s: rejected %s", name, err)
             if report.new:
                 log.info("ERP %s: %d new notifications", name, report.new)
+            if isinstance(adapter, ListsAllPending):
+                listed = adapter.listed_ids()
+                if listed is not None:
+                    self._withdraw(name, state, listed)
         return stored
+
+    def _withdraw(self, name: str, state: _ErpState, listed: Collection[str]) -> None:
+        """Cancel what the ERP stopped listing two polls in a row (policy.withdrawals)."""
+        now_gone, state.unlisted = withdrawn(
+            self.store.open_external_ids(name), listed, state.unlisted
+        )
+        if now_gone:
+            self.store.withdraw(name, now_gone, self.clock())
 
     def dispatch(self) -> int:
         """Claim what is due (within the caps) and start an attempt for each. Returns how many."""

@@ -121,3 +121,48 @@ def test_sample_erp_through_store_and_outbox(tmp_path: Path) -> None:
     assert "6" not in left and "7" not in left
     assert {"1", "2", "3", "5"} <= left
     store.close()
+
+
+def test_unticked_in_the_erp_is_cancelled_after_two_polls(tmp_path: Path) -> None:
+    """`withdraw_unlisted`: a document a manager unticks is cancelled (two polls in a row
+    without it: one poll is not proof), its ERP is told in Russian, nobody is called; a
+    document unticked for one poll only and ticked again stays."""
+    erp_url = f"sqlite:///{tmp_path / 'shop.db'}"
+    create_sample_erp(erp_url)
+    settings = {"type": "sql", "url": erp_url, "erp_timezone": "Europe/Moscow"}
+    adapter = build_adapter(
+        "shop", AdapterSettings.model_validate({**settings, "withdraw_unlisted": True}), tmp_path
+    )
+    store = Store(f"sqlite:///{tmp_path / 'cuckoo.db'}")
+    store.upgrade()
+    clock = Clock()
+    sched = Scheduler(store, {}, [adapter], clock=clock)
+    assert sched.poll() == 7
+    erp = sa.create_engine(erp_url)
+
+    def tick(doc: int, on: bool) -> None:
+        with erp.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE documents SET notify_call = :on, notify_sms = :on WHERE id = :id"),
+                {"on": on, "id": doc},
+            )
+
+    tick(1, False)
+    tick(2, False)
+    sched.poll()
+    assert {store.get("shop", x).status for x in ("1", "2")} == {"pending"}  # type: ignore[union-attr]
+    tick(2, True)  # ticked again before the next poll
+    sched.poll()
+    one, two = store.get("shop", "1"), store.get("shop", "2")
+    assert one is not None and two is not None
+    assert (one.status, one.detail) == ("cancelled", "withdrawn in the ERP")
+    assert two.status == "pending"
+    assert sched.flush_outbox() >= 1
+    written = {r[0]: r[1:] for r in erp_results(erp_url)}
+    assert written[1] == ("cancelled", "отменено", "отменено: снято в ERP")
+    erp.dispose()
+
+    # Off (the default): an unticked document is left alone.
+    plain = build_adapter("shop2", AdapterSettings.model_validate(settings), tmp_path)
+    assert plain.listed_ids() is None  # type: ignore[attr-defined]
+    store.close()

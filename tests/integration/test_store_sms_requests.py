@@ -251,7 +251,7 @@ def test_upgrade_from_revision_0001_keeps_the_data(db_url: str) -> None:
         assert "sms_requests" not in inspect(s.engine).get_table_names()
         with s.engine.begin() as conn:  # written by the previous release
             conn.execute(NotificationRow.__table__.insert(), [old_release_row("old")])
-        assert s.upgrade() == head_revision() == "0004"
+        assert s.upgrade() == head_revision()
         s.require_schema()
         assert "sms_requests" in inspect(s.engine).get_table_names()
         indexes = {ix["name"] for ix in inspect(s.engine).get_indexes("sms_requests")}
