@@ -30,6 +30,7 @@ from cuckoo.dialog import static_phrases
 from cuckoo.errors import InputError, TtsError
 from cuckoo.speech.models import CATALOG, download, installed
 from cuckoo.speech.normalize import normalize
+from cuckoo.speech.stress import stress_available
 from cuckoo.speech.tts import build_synthesizer, choose_voice, load_profiles, unavailable_reason
 from cuckoo.speech.tts.synth import load_lexicon
 
@@ -142,6 +143,7 @@ def handle_voices_list(args: argparse.Namespace) -> int:
         default_name, why = "", str(e)
     voices: list[dict[str, object]] = []
     rows: list[list[str]] = []
+    no_stress = stress_available()
     for name, p in sorted(profiles.items()):
         reason = unavailable_reason(cfg, p)
         voices.append(
@@ -154,6 +156,8 @@ def handle_voices_list(args: argparse.Namespace) -> int:
                 "unavailable_reason": reason,
                 "license": p.license,
                 "non_commercial": p.non_commercial,
+                "stress": p.stress,
+                "stress_unavailable_reason": no_stress if p.stress != "off" else None,
             }
         )
         rows.append(
@@ -173,6 +177,8 @@ def handle_voices_list(args: argparse.Namespace) -> int:
     headers = ["default", "name", "engine", "speaker", "status", "license"]
     show_table(headers, rows, title=f"voices in {voices_dir}", no_wrap=["name"])
     note(f"default: {default_name or 'none'} ({why})")
+    if no_stress and any(p.stress != "off" for p in profiles.values()):
+        note(f"stress marks on names and homographs are off: {no_stress}")
     return 0
 
 

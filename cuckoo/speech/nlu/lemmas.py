@@ -53,6 +53,11 @@ def _analyse(token: str) -> tuple[str, frozenset[str]]:
     return parse.normal_form.replace("ё", "е"), frozenset(parse.tag.grammemes)
 
 
+def grammemes(token: str) -> frozenset[str]:
+    """The grammemes of a word's first parse ("Name", "Surn", "Patr", "gent"...)."""
+    return _analyse(token)[1]
+
+
 # Words that a «не» reaches over to negate the word after them.
 _SCOPE_SKIP = frozenset(
     {"очень", "совсем", "особо", "особенно", "слишком", "вполне", "так", "уже", "еще", "пока"}

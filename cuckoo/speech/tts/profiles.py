@@ -12,6 +12,8 @@
     lexicon = "lexicon.toml"     # pronunciation lexicon in voices_dir; "" = none
     put_accent = true            # silero: let the model place stress
     put_yo = true                # silero: restore "ё"
+    stress = "names"             # "+" stress marks from silero-stress (cuckoo.speech.stress):
+                                 # "off", "names" (names, homographs), "all" (every word)
 
 Built-in profiles (rhvoice-aleksandr, rhvoice-anna, rhvoice-irina, festival-ru, espeak-ru,
 silero-v4-ru, silero-v5-ru, silero-v5-cis) exist even with an empty voices/ folder; a file with
@@ -27,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cuckoo.errors import ConfigError
+from cuckoo.speech.stress import StressMode
 
 EngineName = Literal["silero", "rhvoice", "festival", "espeak"]
 
@@ -46,6 +49,8 @@ class VoiceProfile(BaseModel):
     lexicon: str = "lexicon.toml"
     put_accent: bool = True
     put_yo: bool = True
+    # Stress marks placed before synthesis (cuckoo.speech.stress); off where none are read.
+    stress: StressMode = "off"
     license: str = ""
 
     @property
@@ -69,6 +74,7 @@ BUILTIN: dict[str, VoiceProfile] = {
             engine="silero",
             model="silero/v4_ru.pt",
             speaker="xenia",
+            stress="names",
             description="Silero v4_ru, female voice xenia",
             license="CC BY-NC 4.0 (non-commercial)",
         ),
@@ -77,6 +83,7 @@ BUILTIN: dict[str, VoiceProfile] = {
             engine="silero",
             model="silero/v5_ru.pt",
             speaker="xenia",
+            stress="names",
             description="Silero v5_ru, female voice xenia",
             license="CC BY-NC 4.0 (non-commercial)",
         ),
@@ -86,13 +93,15 @@ BUILTIN: dict[str, VoiceProfile] = {
             model="silero/v5_cis_base.pt",
             speaker="ru_xenia",
             put_accent=False,
-            description="Silero v5_cis_base (needs '+' stress marks from the lexicon)",
+            stress="all",  # it places no stress by itself
+            description="Silero v5_cis_base (needs '+' stress marks: silero-stress, lexicon)",
             license="MIT",
         ),
         VoiceProfile(
             name="rhvoice-aleksandr",
             engine="rhvoice",
             speaker="aleksandr",
+            stress="names",
             description="RHVoice 1.14, male voice aleksandr",
             license=RHVOICE_LICENSE,
         ),
@@ -100,6 +109,7 @@ BUILTIN: dict[str, VoiceProfile] = {
             name="rhvoice-anna",
             engine="rhvoice",
             speaker="anna",
+            stress="names",
             tempo=0.9,  # anna is quick for a phone line: 0.9 ≈ RHVoice rate -0.2
             description="RHVoice 1.14, female voice anna",
             license=RHVOICE_LICENSE,
@@ -108,6 +118,7 @@ BUILTIN: dict[str, VoiceProfile] = {
             name="rhvoice-irina",
             engine="rhvoice",
             speaker="irina",
+            stress="names",
             description="RHVoice 1.14, female voice irina",
             license=RHVOICE_LICENSE,
         ),

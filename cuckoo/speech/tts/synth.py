@@ -1,10 +1,12 @@
-"""The Synthesizer the rest of cuckoo uses: lexicon → normalize → cache → engine → resample."""
+"""The Synthesizer the rest of cuckoo uses: lexicon → normalize → stress marks → cache → engine
+→ resample."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from cuckoo.config import Config
@@ -12,6 +14,7 @@ from cuckoo.errors import ConfigError, TtsError
 from cuckoo.line.audio import Audio
 from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.normalize import normalize
+from cuckoo.speech.stress import SileroStress, stress_available
 from cuckoo.speech.tts.base import Engine, apply_volume
 from cuckoo.speech.tts.cache import PhraseCache, cache_key
 from cuckoo.speech.tts.espeak import EspeakEngine
@@ -35,11 +38,13 @@ class VoiceSynthesizer:
         *,
         lexicon: Lexicon | None = None,
         cache: PhraseCache | None = None,
+        stress: Callable[[str], str] | None = None,
     ) -> None:
         self.engine = engine
         self.profile = profile
         self.lexicon = lexicon or Lexicon.empty()
         self.cache = cache
+        self.stress = stress  # cuckoo.speech.stress.SileroStress, or None: the voice's own
         self._voice_id = f"{profile.name}:{profile.fingerprint()}"
         self.hits = 0
         self.misses = 0
@@ -48,11 +53,14 @@ class VoiceSynthesizer:
 
     def prepare(self, text: str) -> str:
         """What the engine will actually read: lexicon first (brands, stress), then numbers,
-        dates and abbreviations as words. Memoized: prompts repeat, and a cache hit should
+        dates and abbreviations as words, then the stress marks the profile asks for (names,
+        homographs: cuckoo.speech.stress). Memoized: prompts repeat, and a cache hit should
         cost a file read, not a morphological analysis."""
         spoken = self._prepared.get(text)
         if spoken is None:
             spoken = normalize(self.lexicon.apply(text))
+            if self.stress is not None:
+                spoken = self.stress(spoken)
             with self._prepared_lock:  # calls may share one synthesizer across threads
                 if len(self._prepared) >= PREPARED_MAX:
                     self._prepared.pop(next(iter(self._prepared)))  # oldest first
@@ -197,7 +205,28 @@ def build_synthesizer(config: Config, voice: str | None = None) -> VoiceSynthesi
         removed = cache.prune(config.speech.cache_max_mb * 1024 * 1024)
         if removed:
             log.info("phrase cache over its limit: %d least recently used phrases removed", removed)
-    return VoiceSynthesizer(engine, profile, lexicon=load_lexicon(config, profile), cache=cache)
+    return VoiceSynthesizer(
+        engine,
+        profile,
+        lexicon=load_lexicon(config, profile),
+        cache=cache,
+        stress=stress_placer(profile),
+    )
+
+
+def stress_placer(profile: VoiceProfile) -> SileroStress | None:
+    """The profile's stress placer, loaded now: a call worker builds its voice when it starts,
+    so the model's ~6 s are spent before the first call, not after a customer answers."""
+    if profile.stress == "off":
+        return None
+    why = stress_available()
+    if why is not None:
+        log.warning("voice %s: no stress marks (stress = %r): %s", profile.name, profile.stress,
+                    why)  # fmt: skip
+        return None
+    placer = SileroStress(profile.stress)
+    placer.load()
+    return placer
 
 
 def espeak_synthesizer() -> VoiceSynthesizer:
