@@ -32,7 +32,7 @@ from cuckoo.speech.models import CATALOG, download, installed
 from cuckoo.speech.normalize import normalize
 from cuckoo.speech.stress import stress_available
 from cuckoo.speech.tts import build_synthesizer, choose_voice, load_profiles, unavailable_reason
-from cuckoo.speech.tts.synth import load_lexicon
+from cuckoo.speech.tts.synth import load_lexicon, stress_placer
 
 
 def register(sub: Any) -> None:
@@ -105,7 +105,9 @@ def handle_say(args: argparse.Namespace) -> int:
             profile, _ = choose_voice(cfg, profiles, args.voice)
         except TtsError:  # no engine can run here; the text is still worth seeing
             profile = profiles["espeak-ru"]
-        print(normalize(load_lexicon(cfg, profile).apply(args.text)))
+        spoken = normalize(load_lexicon(cfg, profile).apply(args.text))
+        placer = stress_placer(profile)  # the profile's stress marks, where it reads them
+        print(placer(spoken) if placer is not None else spoken)
         return 0
     if not args.output:
         raise InputError("say: give -o out.wav (or --normalize-only)")
