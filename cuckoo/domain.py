@@ -45,6 +45,8 @@ class Status(enum.StrEnum):
     # Withdrawn before it was done: unticked in the ERP, `cuckoo notify cancel`, the API
     # (cuckoo.store.cancels). A call in progress finishes first.
     CANCELLED = "cancelled"
+    # Our side could not say it (the scenario broke, the voice failed): not retried blindly.
+    FAILED = "failed"
 
     @property
     def is_final(self) -> bool:
@@ -79,6 +81,9 @@ class Outcome(enum.StrEnum):
     INTERRUPTED = "interrupted"  # our side died mid-attempt (worker crash, lease expired)
     SENT = "sent"  # SMS accepted by the gateway
     UNDELIVERABLE = "undeliverable"  # SMS refused by the gateway or its receipt says so
+    # Our side could not say the message (scenario, rendering, voice): not dialled when that
+    # is known before, or an apology and a hang-up after the answer. Final, not a contact.
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ STATUS_NAMES: dict[Status, str] = {
     Status.BLOCKED: "номер в стоп-листе",
     Status.WRONG_NUMBER: "чужой номер",
     Status.CANCELLED: "отменено",
+    Status.FAILED: "ошибка",
 }
 
 OUTCOME_NAMES: dict[Outcome, str] = {
@@ -74,6 +75,7 @@ OUTCOME_NAMES: dict[Outcome, str] = {
     Outcome.SENT: "SMS отправлено",
     Outcome.UNDELIVERABLE: "SMS не доставлено",
     Outcome.WRONG_NUMBER: "ответил не клиент",
+    Outcome.FAILED: "техническая ошибка",
 }
 
 # What a final outcome adds to its status's name ("invalid_number: final" → why invalid).
@@ -196,6 +198,11 @@ _CLAUSES = _rules(
             lambda m, z: f"клиент сбросил вызов {count(int(m[1]), TIMES)}",
         ),
         (r"falling back to SMS", lambda m, z: "переходим на SMS"),
+        (r"not dialled: (.+)", lambda m, z: f"не звонили: {reason_text(m[1], z.key)}"),
+        (
+            r"after the answer: (.+)",
+            lambda m, z: f"сбой после ответа, клиенту принесли извинения: {m[1]}",
+        ),
         (
             r"no time given, call back in (.+)",
             lambda m, z: f"время не назвал, перезвоним через {_duration(m[1])}",
@@ -273,6 +280,10 @@ _WHOLE = _rules(
             ),
         ),
         (r"withdrawn in the ERP", lambda m, z: "снято в ERP"),
+        (
+            r"variable " + _Q + r" is (\d+) characters long \(the limit is (\d+): (.*)\)",
+            lambda m, z: f"переменная {m[1]}: {m[2]} символов (предел {m[3]}: {m[4]})",
+        ),
         (
             r"cancelled by hand(?:: (.+))?",
             lambda m, z: "вручную" + (f" ({m[1]})" if m[1] else ""),

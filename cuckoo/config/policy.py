@@ -103,6 +103,9 @@ class PolicySettings(BaseModel):
     # to the next notification's call (two calls never overlap whatever this is).
     max_calls_per_phone_per_day: Annotated[int, Field(ge=0, le=100)] = 3
     min_minutes_between_calls_to_phone: Annotated[int, Field(ge=0, le=1440)] = 30
+    # A variable's text longer than this is refused at intake, naming the variable: nobody
+    # listens to it, and a voice may fail on it after the customer answered (intake.values).
+    max_variable_chars: Annotated[int, Field(ge=10, le=10_000)] = 200
 
     _zone = field_validator("default_timezone")(_check_zone)
 

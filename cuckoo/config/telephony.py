@@ -129,6 +129,9 @@ class TelephonySettings(BaseModel):
     ring_timeout_s: float = Field(default=30.0, gt=0)  # we CANCEL after this
     setup_timeout_s: float = Field(default=8.0, gt=0)  # no SIP response at all: network trouble
     max_call_s: float = Field(default=300.0, gt=0)
+    # What a customer hears when our side fails after the answer, before we hang up ("" =
+    # hang up at once). The same text would fail again: the notification ends FAILED.
+    apology: str = "Извините, у нас техническая ошибка. Мы свяжемся с Вами позже. До свидания."
     rtp_timeout_s: float = Field(default=10.0, ge=0)  # no RTP on an answered call: hang up (0: off)
     calls_per_second: float = Field(default=5.0, gt=0)
     workers: int = Field(default=2, ge=1, le=64)  # call worker processes

@@ -5,9 +5,13 @@ It is built once from the config by the worker (cuckoo.worker) and sent to each 
 process when it starts, with everything it needs (the scenario folder, the operator, what parts
 of the day mean); nothing here reads cuckoo.toml.
 
-An invalid scenario raises ConfigError (the robot never runs one). Variables that do not fit the
-scenario's texts end the call as INVALID_NUMBER — the outcome whose status is INVALID (bad
-input) — before anything is said: retrying cannot help, the ERP row must be fixed.
+Before the number is dialled, `prepare` loads the scenario (an invalid one on disk raises
+ConfigError: the robot never runs one), runs the dialog up to its first question on a line that
+only listens to what is said, and synthesizes those phrases into the phrase cache — so a broken
+scenario, variables that do not fit its texts, or a voice that fails on them stop the call
+before anybody answers (telephony.calls.run_call). Variables that still do not fit the texts
+during the call end it as INVALID_NUMBER — the outcome whose status is INVALID (bad input) —
+before anything is said: retrying cannot help, the ERP row must be fixed.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from cuckoo.dialog.loader import load_named
 from cuckoo.dialog.runner import DialogResult, run_dialog
 from cuckoo.domain import Outcome
 from cuckoo.errors import InputError
-from cuckoo.line import Line
+from cuckoo.line import Expect, Line, Reply
+from cuckoo.line.audio import Audio
 from cuckoo.line.leg import CallRequest, ConversationResult
+from cuckoo.line.speech import Synthesizer
 from cuckoo.speech.nlu import DayParts
 
 
@@ -58,6 +64,28 @@ class ScenarioConversation:
     # None: speech is understood when the line has a recognizer (a Vosk model is installed)
     speech_available: bool | None = None
 
+    def prepare(self, request: CallRequest, synthesizer: Synthesizer | None) -> None:
+        """Before dialling: the scenario loads, its opening renders for these variables and
+        the voice says it (into the phrase cache); any failure raises (see the module)."""
+        n = request.notification
+        if n is None:
+            return
+        scenario = load_named(self.scenarios_dir, n.scenario)
+        opening = _OpeningLine()
+        run_dialog(
+            scenario,
+            opening,
+            dict(n.variables),
+            now=clock_from(request.now),
+            tz=n.timezone or "Europe/Moscow",
+            speech_available=False,
+            operator=self.operator or None,
+            day_parts=DayParts.from_mapping(self.day_parts, where="speech.day_parts"),
+        )
+        if synthesizer is not None:
+            for text in opening.said:
+                synthesizer.synthesize(text)
+
     def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
         n = request.notification
         if n is None:
@@ -81,3 +109,24 @@ class ScenarioConversation:
         except InputError as e:
             return ConversationResult(Outcome.INVALID_NUMBER, detail=f"bad input: {e}")
         return conversation_result(result)
+
+
+class _OpeningLine:
+    """A Line that keeps what the robot says up to its first question, where the customer
+    "hangs up": what `prepare` renders and synthesizes before dialling."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
+        self.said.append(text)
+        return None
+
+    def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None:
+        return None
+
+    def listen(self, expect: Expect) -> Reply:
+        return Reply.hangup()
+
+    def hangup(self) -> None:
+        pass

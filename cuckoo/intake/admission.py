@@ -58,6 +58,7 @@ from cuckoo.errors import InputError
 from cuckoo.intake.customers import customer_key
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.intake.timezones import resolve_timezone
+from cuckoo.intake.values import DEFAULT_MAX_CHARS, clean_variables
 from cuckoo.policy.retry import first_attempt
 from cuckoo.policy.windows import CallingWindow
 
@@ -97,6 +98,7 @@ class AdmissionContext:
     default_region: str = "RU"  # how to read a number written without its country code
     blocked: Collection[str] = frozenset()  # E.164 numbers on the do-not-call list
     wrong_numbers: Collection[WrongNumber] = frozenset()  # recorded wrong numbers
+    max_variable_chars: int = DEFAULT_MAX_CHARS  # a longer text is refused (intake.values)
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def admit(
         field = "channel"
         channel = _channel(item.channel)
         field = "variables"
-        variables = _json_copy(item.variables)
+        variables = clean_variables(_json_copy(item.variables), context.max_variable_chars)
         field = "phone"
         phone = normalize_phone(item.phone, context.default_region)
         field = "scenario"

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cuckoo.clock import utcnow
 from cuckoo.domain import AttemptResult, Notification, Outcome
 from cuckoo.line import Line
+from cuckoo.line.speech import Synthesizer
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,17 @@ class Conversation(Protocol):
     """Runs on every answered call in a call worker (picklable: sent to the worker once)."""
 
     def __call__(self, line: Line, request: CallRequest) -> ConversationResult: ...
+
+
+@runtime_checkable
+class PreparedConversation(Protocol):
+    """A conversation that can get ready before the number is dialled: what it will say
+    first is rendered and synthesized (into the phrase cache), so a scenario or a voice that
+    fails does so before anybody answers, never into a customer's silence."""
+
+    def prepare(self, request: CallRequest, synthesizer: Synthesizer | None) -> None:
+        """Raise InputError (the row's data) or any other error (our side) to not dial."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ Outcomes and what `decide` does with them (intervals and caps: RetryPolicy's def
 | network            | PENDING               | no      | no      | retry_after.network (***)  |
 | invalid_number     | INVALID               | no      | yes     | —                          |
 | wrong_number       | WRONG_NUMBER          | no      | yes     | — (the store remembers it) |
+| failed             | FAILED                | no      | yes     | — (a retry would fail alike)|
 | voicemail          | per `voicemail` (****)| (****)  | yes     | retry_after.voicemail      |
 | interrupted        | PENDING               | no      | yes     | retry_after.interrupted    |
 | sent (SMS)         | DELIVERED             | yes     | yes     | —                          |
@@ -145,6 +146,9 @@ _FINAL: dict[Outcome, Status] = {
     # and the store never calls this customer at this number again.
     Outcome.WRONG_NUMBER: Status.WRONG_NUMBER,
     Outcome.SENT: Status.DELIVERED,
+    # Our side could not say it (a broken scenario, a voice failing on this text): the same
+    # text would fail again, so the ERP is told now instead of after max_attempts silences.
+    Outcome.FAILED: Status.FAILED,
 }
 
 _CONTACTS = frozenset(

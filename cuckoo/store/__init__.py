@@ -147,7 +147,11 @@ class Store:
         """Store new notifications: intake.ingest (`keep_rejected=False`: a rejected row is
         refused, not stored, as for a row typed by hand)."""
         context = AdmissionContext(
-            self.policy, self.known_scenarios, self.check_variables, self.default_region
+            self.policy,
+            self.known_scenarios,
+            self.check_variables,
+            self.default_region,
+            max_variable_chars=self.policy.max_variable_chars,
         )
         return intake.ingest(self._db, items, now, context, keep_rejected=keep_rejected)
 

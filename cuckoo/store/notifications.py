@@ -83,6 +83,9 @@ class PolicyProvider(Protocol):
 
     def phone_limits(self) -> PhoneLimits: ...
 
+    @property
+    def max_variable_chars(self) -> int: ...
+
 
 def claim_due(
     s: Session,
@@ -451,6 +454,8 @@ def _apply(
     row.last_outcome = outcome.value
     row.last_attempt_at = att.ended_at if att is not None and att.ended_at else now
     reason = decision.reason or ""
+    if outcome == Outcome.FAILED and att is not None and att.detail:
+        reason = f"failed: {att.detail}"  # what failed, for the ERP (not only "final")
     row.detail = cancels.ended_during_call(row.cancel_reason, outcome) if cancelled else reason
     row.updated_at = now
     if outcome == Outcome.OPTED_OUT and row.phone:

@@ -3,6 +3,7 @@ conversation over a SipLine, merge the SIP facts with what the conversation deci
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -11,9 +12,16 @@ from pathlib import Path
 from cuckoo.clock import utcnow
 from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
+from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, ReplyKind
-from cuckoo.line.audio import Audio
-from cuckoo.line.leg import CallReport, CallRequest, Conversation, ConversationResult
+from cuckoo.line.audio import TELEPHONY_RATE, Audio
+from cuckoo.line.leg import (
+    CallReport,
+    CallRequest,
+    Conversation,
+    ConversationResult,
+    PreparedConversation,
+)
 from cuckoo.line.speech import RecognizerFactory, Synthesizer
 from cuckoo.telephony.engine import CallHandle, Engine, EngineConfig, TrunkAccount
 from cuckoo.telephony.session import SipLine, dial
@@ -115,6 +123,22 @@ def run_call(
     worker can tell when pjsua really released the call slot."""
     uri = request.uri
     greeting = Audio.read_wav(request.greeting_wav) if request.greeting_wav else None
+    if isinstance(converse, PreparedConversation):
+        started = utcnow()
+        try:
+            converse.prepare(request, synthesizer)
+        except Exception as e:
+            # Known before anybody answers: nobody is called into silence. The row's data
+            # (InputError) makes it INVALID; our side (scenario, voice) FAILED.
+            bad_input = isinstance(e, InputError)
+            log.warning("not dialled %s: %s", uri, e)
+            return CallReport.failed(
+                uri,
+                Outcome.INVALID_NUMBER if bad_input else Outcome.FAILED,
+                f"not dialled: {'bad input: ' if bad_input else ''}{e}",
+                started,
+            )
+    apology = _apology(synthesizer, settings)
     d = dial(
         engine,
         uri,
@@ -149,10 +173,14 @@ def run_call(
     try:
         conv = converse(line, request)
     except Exception as e:
-        # Our side failed (a scenario or TTS error), not the customer: INTERRUPTED is retried
-        # and is not a contact; counting it as "delivered" would eat into the barrier.
-        log.exception("conversation failed on %s", uri)
-        conv = ConversationResult(Outcome.INTERRUPTED, detail=f"conversation error: {e}")
+        # Our side failed after the customer answered (a voice failing on a text, a bug):
+        # the customer hears an apology instead of silence, and the same text would fail
+        # again, so it is FAILED (final, reported), not retried blindly.
+        log.exception("conversation failed after the answer on %s", uri)
+        if apology is not None:
+            with contextlib.suppress(Exception):
+                line.play(apology, barge_in=False)
+        conv = ConversationResult(Outcome.FAILED, detail=f"after the answer: {e}")
     finally:
         line.hangup()
     ended = utcnow()
@@ -196,3 +224,16 @@ def wait_all_ended(engine: Engine, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while engine.active_calls and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _apology(synthesizer: Synthesizer | None, settings: TelephonySettings) -> Audio | None:
+    """What a customer hears when our side fails mid-call, rendered before dialling (from the
+    phrase cache after the first time); None: hang up at once (no voice, or it fails even
+    on this)."""
+    if synthesizer is None or not settings.apology:
+        return None
+    try:
+        return synthesizer.synthesize(settings.apology, rate=TELEPHONY_RATE)
+    except Exception as e:
+        log.warning("the apology cannot be synthesized (%s): a failure mid-call hangs up", e)
+        return None

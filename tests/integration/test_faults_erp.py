@@ -4,7 +4,9 @@ The real worker (the demo rig: sample SQL ERP on SQLite, call workers running th
 simulated phones over SIP on loopback) calls customers who press 1. Meanwhile:
 
 - the ERP is locked (another program holds its write lock) while the customers answer;
-- the ERP's result table is renamed away (a schema change) and later put back.
+- the ERP's result table is renamed away (a schema change) and later put back;
+- the managers flag hostile rows (a 10 000-character name, control characters, SQL, emoji,
+  no phone, letters for a phone, an unknown scenario) beside a normal one.
 
 For each: results lost (a customer's answer that never reaches the ERP), duplicated calls
 (a phone rung more than once), customers called in vain (rung for a row that cannot be said),
@@ -176,3 +178,48 @@ def test_erp_schema_changed_then_restored(tmp_path: Path, record_property: Recor
     lost = sum(rig.final_results().get(c.number) != "confirmed" for c in cast)
     figures(record_property, "ERP schema changed", lost, dup, 0, done - back)
     assert (lost, dup, len(calls)) == (0, 0, 2)
+
+
+def test_hostile_erp_rows(tmp_path: Path, record_property: Record) -> None:
+    normal = customer(10)
+    hostile = [
+        customer(11, last_name="Щ" * 10_000),  # makes a voice fail after the answer
+        customer(12, last_name="Ку\x00\x1b[31mзнецова\u202e"),
+        customer(13, last_name="'); DROP TABLE documents; --"),
+        customer(14, last_name="Смирнова 🙂"),
+        customer(15, phone=""),
+        customer(16, phone="позвонить после обеда"),
+        customer(17, scenario="no_such_scenario"),
+    ]
+    cast = [normal, *hostile]
+    rig = FaultRig(tmp_path, cast).start()
+    start = time.monotonic()
+    try:
+        rig.flag(documents(cast))
+        done = wait_for(
+            "a final result for every document",
+            lambda: len(rig.final_results()) == len(cast),
+            120,
+        )
+        time.sleep(7.0)  # a retry of anything would ring now
+        results = rig.final_results()
+        calls = rig.calls_per_phone()
+        counted = rig.erp_query("SELECT COUNT(*) AS n FROM documents")[0]["n"]
+    finally:
+        rig.stop()
+    assert counted == len(cast)  # the ERP's table is intact
+    lost = len(cast) - len(results)
+    dup = sum(n - 1 for n in calls.values())
+    # Rung although the row could not be said: every call but the normal customer's, unless
+    # that customer was heard out (a name with control characters removed is fine to say).
+    sayable = {normal.number, hostile[1].number, hostile[2].number, hostile[3].number}
+    vain = sum(
+        1
+        for c in cast
+        if c.number not in sayable and results.get(c.number) not in ("invalid", None)
+    )
+    figures(record_property, "hostile ERP rows", lost, dup, vain, done - start)
+    assert results[normal.number] == "confirmed"
+    assert results[hostile[0].number] == "invalid"  # refused at intake, never dialled
+    assert {results[h.number] for h in hostile[4:]} == {"invalid"}
+    assert (lost, dup, vain) == (0, 0, 0)

@@ -507,6 +507,7 @@ FINAL_BY_OUTCOME = {
     Outcome.INVALID_NUMBER: Status.INVALID,
     Outcome.WRONG_NUMBER: Status.WRONG_NUMBER,
     Outcome.SENT: Status.DELIVERED,
+    Outcome.FAILED: Status.FAILED,
 }
 CONTACTS = {
     Outcome.CONFIRMED,
