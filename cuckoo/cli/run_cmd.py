@@ -83,7 +83,8 @@ def custom_channels(config: Config, spec: str, clock: Clock) -> dict[ChannelKind
 def cmd_run(args: argparse.Namespace) -> int:
     # The worker brings pjsua2, the voice and the SMS stacks: imported by the command that
     # runs it, so the other commands (and `cuckoo --help`) start without them.
-    from cuckoo.worker.worker import Worker
+    from cuckoo.worker.dry_run import dry_run_once
+    from cuckoo.worker.worker import Worker  # (the same cost as the line above)
 
     if not args.verbose:  # APScheduler logs every job run at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -99,6 +100,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     with Worker(
         config, source=source, channels=channels, clock=clock, owner=args.owner, store=store
     ) as worker:
+        if args.channel == "dry-run":  # one cycle on paper: the store is only read
+            dry = dry_run_once(worker.store, worker.adapters, worker.channels, clock())
+            print(
+                f"dry run: ERP rows {dry.erp_rows} ({dry.would_store} would be stored, "
+                f"{dry.would_refuse} refused, {dry.known} stored already), "
+                f"{dry.would_attempt} attempts shown; nothing was changed"
+            )
+            for err in dry.errors:
+                print(f"error: {err}", file=sys.stderr)
+            return 1 if dry.errors else 0
         if args.once:
             report = worker.run_once(timeout=args.timeout)
             print(

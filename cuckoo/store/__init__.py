@@ -32,7 +32,7 @@ from cuckoo.domain import (
     Status,
 )
 from cuckoo.errors import StoreUnavailable
-from cuckoo.intake.admission import AdmissionContext, VariablesCheck
+from cuckoo.intake.admission import AdmissionContext, Admitted, Rejected, VariablesCheck
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import (
     blocklist,
@@ -146,14 +146,23 @@ class Store:
     ) -> IngestReport:
         """Store new notifications: intake.ingest (`keep_rejected=False`: a rejected row is
         refused, not stored, as for a row typed by hand)."""
-        context = AdmissionContext(
+        context = self._admission_context()
+        return intake.ingest(self._db, items, now, context, keep_rejected=keep_rejected)
+
+    def preview_ingest(
+        self, items: Sequence[IncomingNotification], now: datetime
+    ) -> list[tuple[IncomingNotification, Admitted | Rejected | None]]:
+        """What `ingest` would make of each item (None: stored already); writes nothing."""
+        return intake.preview(self._db, items, now, self._admission_context())
+
+    def _admission_context(self) -> AdmissionContext:
+        return AdmissionContext(
             self.policy,
             self.known_scenarios,
             self.check_variables,
             self.default_region,
             max_variable_chars=self.policy.max_variable_chars,
         )
-        return intake.ingest(self._db, items, now, context, keep_rejected=keep_rejected)
 
     # ---- notifications in flight -----------------------------------------------------------
 
@@ -334,6 +343,11 @@ class Store:
         """Pending notifications due now, counted by the channel their next attempt needs."""
         with self._db.tx() as s:
             return reports.due_by_channel(s, now)
+
+    def due_notifications(self, now: datetime, limit: int = 100) -> list[Notification]:
+        """Pending notifications due now, not leased: reports.due_notifications."""
+        with self._db.tx() as s:
+            return reports.due_notifications(s, now, limit)
 
     def due_summary(self, now: datetime) -> tuple[int, datetime | None]:
         """How many pending notifications are due now, and when the next one after now is."""

@@ -16,6 +16,7 @@ or written raises `cuckoo.errors.StoreUnavailable` (the worker backs off and jou
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cuckoo.config import Config
@@ -74,6 +75,33 @@ def make_engine(
     return engine
 
 
+def sqlite_file_problem(db: Path) -> str | None:
+    """What is wrong on disk with a SQLite store at `db`, or None if nothing shows. SQLite
+    writes `-wal` and `-shm` files beside the database, so its folder must be writable too."""
+    folder = db.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"{folder} is on a read-only file system; the store must be writable"
+    except OSError:
+        pass
+    if db.exists() and not db.is_file():
+        return f"{db} is not a file"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"no write permission on the folder {folder} (SQLite writes -wal and -shm files "
+            "beside the store)"
+        )
+    if db.exists() and not os.access(db, os.R_OK | os.W_OK):
+        return f"no read/write permission on {db}"
+    if db.exists() and db.stat().st_size >= 16:
+        with db.open("rb") as f:
+            if f.read(16) != b"SQLite format 3\x00":
+                return f"{db} is not a SQLite database"
+    return None
+
+
 def default_url(config: Config) -> str:
     """[store] url, else the SQLite file <var_dir>/cuckoo.sqlite. Creates nothing: the engine
     makes the file (and var_dir) when it is opened with create=True."""
@@ -113,26 +141,46 @@ class Database:
             with self._sessions.begin() as s:
                 yield s
         except (OperationalError, InterfaceError) as e:
-            url = make_url(self.url).render_as_string(hide_password=True)
-            first: DBAPIError = e
-            # SQLite rolls the whole transaction back on SQLITE_FULL, so rolling back the
-            # savepoint fails too ("no such savepoint"): name the first error, the cause.
-            while isinstance(first.__context__, OperationalError | InterfaceError):
-                first = first.__context__
-            why = str(first.orig if first.orig is not None else first).strip().splitlines()
-            down = StoreUnavailable(f"store {url}: {why[0] if why else type(e).__name__}")
+            down = StoreUnavailable(self.problem(e))
             for watcher in self.watchers:
                 watcher(down)
             raise down from e
         for watcher in self.watchers:
             watcher(None)
 
+    def problem(self, e: DBAPIError) -> str:
+        """One line for an error reaching the database: the store's URL, what the database
+        said, and for a SQLite file what is wrong on disk (read-only, no folder, ...)."""
+        url = make_url(self.url).render_as_string(hide_password=True)
+        first: DBAPIError = e
+        # SQLite rolls the whole transaction back on SQLITE_FULL, so rolling back the
+        # savepoint fails too ("no such savepoint"): name the first error, the cause.
+        while isinstance(first.__context__, OperationalError | InterfaceError | DatabaseError):
+            first = first.__context__
+        lines = str(first.orig if first.orig is not None else first).strip().splitlines()
+        said = lines[0] if lines else type(e).__name__
+        db = make_url(self.url).database if not self.is_postgres else None
+        why = sqlite_file_problem(Path(db)) if db and db != ":memory:" else None
+        return f"store {url}: {said}" + (f" ({why})" if why else "")
+
+    @contextmanager
+    def _schema_connection(self, write: bool) -> Iterator[Any]:
+        """A connection for the schema commands; a database that cannot be opened is one
+        clear line (StoreUnavailable), not a driver's traceback."""
+        try:
+            with self.engine.begin() if write else self.engine.connect() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as e:
+            raise StoreUnavailable(self.problem(e)) from e
+        except DatabaseError as e:  # "file is not a database": nothing to wait for
+            raise ConfigError(self.problem(e)) from e
+
     def upgrade(self) -> str | None:
         """Bring the schema to the newest Alembic revision; returns that revision."""
         # Alembic takes about 0.13 s to import and only schema commands need it.
         from cuckoo.store import migrate
 
-        with self.engine.begin() as conn:
+        with self._schema_connection(write=True) as conn:
             migrate.upgrade(conn)
             return migrate.current_revision(conn)
 
@@ -141,7 +189,7 @@ class Database:
         # Alembic takes about 0.13 s to import and only schema commands need it.
         from cuckoo.store import migrate
 
-        with self.engine.connect() as conn:
+        with self._schema_connection(write=False) as conn:
             current = migrate.current_revision(conn)
             conn.rollback()
         head = migrate.head_revision()

@@ -80,6 +80,32 @@ def ingest(
     return report
 
 
+def preview(
+    db: Database,
+    items: Sequence[IncomingNotification],
+    now: datetime,
+    context: AdmissionContext,
+) -> list[tuple[IncomingNotification, Admitted | Rejected | None]]:
+    """What `ingest` would make of `items`, writing nothing (a dry run): each item with its
+    verdict, None for one stored already."""
+    out: list[tuple[IncomingNotification, Admitted | Rejected | None]] = []
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start : start + CHUNK]
+        with db.tx() as s:
+            seen = _stored_keys(s, chunk)
+            numbers = _numbers(chunk, context)
+            here = replace(
+                context,
+                blocked=blocklist.blocked_among(s, numbers),
+                wrong_numbers=wrong_numbers.known_among(s, numbers),
+            )
+        for item in chunk:
+            key = (item.source, item.external_id)
+            out.append((item, None if key in seen else admit(item, here, now)))
+            seen.add(key)
+    return out
+
+
 def _store_chunk(
     s: Session,
     items: Sequence[IncomingNotification],

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cuckoo.domain import Status
+from cuckoo.domain import ChannelKind, Notification, Status
 from cuckoo.store.models import AttemptRow, NotificationRow, OutboxRow, SmsRequestRow
 
 __all__ = [
@@ -87,6 +87,23 @@ def due_summary(s: Session, now: datetime) -> tuple[int, datetime | None]:
         )
     )
     return int(due or 0), later
+
+
+def due_notifications(s: Session, now: datetime, limit: int) -> list[Notification]:
+    """The pending notifications due now, oldest first, as their next attempt would see them;
+    nothing is leased (a dry run)."""
+    q = (
+        select(NotificationRow)
+        .where(
+            NotificationRow.status == Status.PENDING.value,
+            NotificationRow.next_attempt_at <= now,
+        )
+        .order_by(NotificationRow.next_attempt_at)
+        .limit(limit)
+    )
+    return [
+        r.as_notification(ChannelKind(r.current_channel), r.attempt_seq + 1) for r in s.scalars(q)
+    ]
 
 
 def get(s: Session, source: str, external_id: str) -> NotificationRow | None:

@@ -1,18 +1,26 @@
-"""The dry-run channel: logs exactly what would be said or sent, calls nobody.
+"""The dry run: logs exactly what would be said or sent, calls nobody, changes nothing.
 
 Admins use it to check scenarios and ERP rows against a real store (`cuckoo run --channel
-dry-run`): every attempt is recorded with the text in `said` and outcome DELIVERED for a call
-(the message was heard, nothing confirmed) or SENT for an SMS (accepted, like a gateway's).
+dry-run`). `dry_run_once` reads the ERPs' pending rows and admits them in memory (what would
+be stored, or refused and why), and takes the notifications due now without leasing them;
+`DryRunChannel` logs what each call would say up to its first question, or the SMS text. The
+store is only read: no notification is stored, leased, counted or reported. (An adapter that
+writes unreadable rows back to its ERP, `report_invalid`, does so on any fetch.)
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from cuckoo.clock import Clock, utcnow
-from cuckoo.domain import AttemptResult, ChannelKind, Notification, Outcome
+from cuckoo.domain import AttemptResult, Channel, ChannelKind, ErpAdapter, Notification, Outcome
+from cuckoo.errors import CuckooError
+from cuckoo.intake.admission import Admitted, first_channel
+from cuckoo.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +70,69 @@ class DryRunChannel:
             detail=f"dry run: {verb}",
             said=said,
         )
+
+
+@dataclass
+class DryRunReport:
+    erp_rows: int = 0
+    would_store: int = 0
+    would_refuse: int = 0
+    known: int = 0  # in the store already
+    would_attempt: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def dry_run_once(
+    store: Store,
+    adapters: Sequence[ErpAdapter],
+    channels: Mapping[ChannelKind, Channel],
+    now: datetime,
+    limit: int = 100,
+) -> DryRunReport:
+    """One cycle as `run --once` would do it, on paper (see the module)."""
+    report = DryRunReport()
+    fresh: list[Notification] = []
+    for adapter in adapters:
+        try:
+            items = adapter.fetch_pending()
+        except CuckooError as e:
+            report.errors.append(f"ERP {adapter.name}: fetch failed: {e}")
+            continue
+        report.erp_rows += len(items)
+        for item, verdict in store.preview_ingest(items, now):
+            where = f"{item.source}/{item.external_id}"
+            if verdict is None:
+                report.known += 1
+            elif not isinstance(verdict, Admitted):
+                report.would_refuse += 1
+                log.info("dry-run: would refuse %s (%s): %s", where, verdict.status, verdict.reason)
+            else:
+                report.would_store += 1
+                if verdict.next_attempt_at > now:
+                    log.info("dry-run: would store %s, first attempt at %s", where,
+                             verdict.next_attempt_at.isoformat())  # fmt: skip
+                    continue
+                fresh.append(
+                    Notification(
+                        0,
+                        item.source,
+                        item.external_id,
+                        item.tenant,
+                        verdict.phone,
+                        item.phone,
+                        first_channel(verdict.channel),
+                        item.scenario,
+                        verdict.variables,
+                        verdict.timezone,
+                        1,
+                        0,
+                    )
+                )
+    for n in [*fresh, *store.due_notifications(now, limit)]:
+        channel = channels.get(n.channel)
+        if channel is None:
+            report.errors.append(f"{n.source}/{n.external_id}: no {n.channel} channel")
+            continue
+        channel.deliver(n)
+        report.would_attempt += 1
+    return report

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# The dry run's channels as a channel factory: the same texts, but the attempts are recorded
+# (`--channel dry-run` itself changes nothing in the store).
+RECORDED_ON_PAPER = "cuckoo.worker.channels:dry_run_channels"
+
 ROOT = Path(__file__).resolve().parents[2]
 # What the wheel is built from (a copy: a build writes build/ and *.egg-info next to its input)
 SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "cuckoo.toml",
@@ -86,7 +90,7 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path: Path) -> None
          "--var", "customer.first_name=Пётр", "--var", "customer.patronymic=Николаевич",
          "--var", "sent_date=2026-02-07", "--var", "period=декабрь",
          "--var", "company=ООО Ромашка"], work, env)  # fmt: skip
-    once = run([cuckoo, "-c", config, "run", "--once", "--channel", "dry-run"], work, env)
+    once = run([cuckoo, "-c", config, "run", "--once", "--channel", RECORDED_ON_PAPER], work, env)
     assert "dispatched 1" in once.stdout
     assert "would call +79123456789" in once.stderr
 

@@ -13,6 +13,10 @@ import pytest
 
 from cuckoo.config import locate
 
+# The dry run's channels as a channel factory: the same texts, but the attempts are recorded
+# (`--channel dry-run` itself changes nothing in the store).
+RECORDED_ON_PAPER = "cuckoo.worker.channels:dry_run_channels"
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -52,7 +56,7 @@ def test_bad_adapter_option_names_the_file_and_line(etc: Path, tmp_path: Path) -
     assert check.returncode == 1
     assert where in check.stdout, check.stdout
     assert cuckoo(tmp_path, "-c", str(toml), "db", "upgrade").returncode == 0
-    run = cuckoo(tmp_path, "-c", str(toml), "run", "--once", "--channel", "dry-run")
+    run = cuckoo(tmp_path, "-c", str(toml), "run", "--once", "--channel", RECORDED_ON_PAPER)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert f"cuckoo: {where}" in run.stderr, run.stderr
 

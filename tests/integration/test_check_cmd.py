@@ -12,6 +12,10 @@ import pytest
 
 from adapters.samples.erp import create_sample_erp
 
+# The dry run's channels as a channel factory: the same texts, but the attempts are recorded
+# (`--channel dry-run` itself changes nothing in the store).
+RECORDED_ON_PAPER = "cuckoo.worker.channels:dry_run_channels"
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -204,7 +208,7 @@ def test_run_once_with_a_missing_erp_file_fails_and_creates_nothing(tmp_path: Pa
     )
     assert upgrade.returncode == 0, upgrade.stderr
     run = subprocess.run(
-        [sys.executable, "-m", "cuckoo.cli.main", "run", "--once", "--channel", "dry-run"],
+        [sys.executable, "-m", "cuckoo.cli.main", "run", "--once", "--channel", RECORDED_ON_PAPER],
         cwd=tmp_path,
         capture_output=True,
         text=True,

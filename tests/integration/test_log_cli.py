@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+# The dry run's channels as a channel factory: the same texts, but the attempts are recorded
+# (`--channel dry-run` itself changes nothing in the store).
+RECORDED_ON_PAPER = "cuckoo.worker.channels:dry_run_channels"
+
 REPO = Path(__file__).resolve().parents[2]
 ALWAYS = "\n".join(
     f'{d} = ["00:00-24:00"]' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -44,7 +48,7 @@ def test_run_writes_json_lines_with_the_attempt_context(tmp_path: Path) -> None:
         "--tenant", "acme", "--scenario", "documents_sent", *VARS, **json_logs,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    run = cuckoo(tmp_path, "run", "--once", "--channel", "dry-run", **json_logs)
+    run = cuckoo(tmp_path, "run", "--once", "--channel", RECORDED_ON_PAPER, **json_logs)
     assert run.returncode == 0, run.stderr
     path = tmp_path / "var" / "logs" / "cuckoo.log"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -24,6 +24,10 @@ from cuckoo.config import load
 from cuckoo.domain import IncomingNotification
 from cuckoo.worker.store import open_store
 
+# The dry run's channels as a channel factory: the same texts, but the attempts are recorded
+# (`--channel dry-run` itself changes nothing in the store).
+RECORDED_ON_PAPER = "cuckoo.worker.channels:dry_run_channels"
+
 REPO = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -140,7 +144,7 @@ def attempts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]:
         done = add(home, phone, *more)
         assert done.returncode == 0, done.stderr
-    run = cuckoo(home, "run", "--once", "--channel", "dry-run")
+    run = cuckoo(home, "run", "--once", "--channel", RECORDED_ON_PAPER)
     assert run.returncode == 0 and "dispatched 3" in run.stdout, run.stderr
     return home
 

@@ -22,6 +22,10 @@ from cuckoo.store import Store
 from cuckoo.worker.scheduler import Scheduler
 from cuckoo.worker.sdnotify import Notifier, serve, socket_address, watchdog_interval
 
+# The dry run's channels as a channel factory: the same texts, but the attempts are recorded
+# (`--channel dry-run` itself changes nothing in the store).
+RECORDED_ON_PAPER = "cuckoo.worker.channels:dry_run_channels"
+
 
 @pytest.fixture
 def notify_socket(tmp_path: Path) -> Iterator[tuple[str, socket.socket]]:
@@ -133,7 +137,7 @@ def test_cuckoo_run_speaks_to_systemd(tmp_path: Path, notify_socket: tuple[str, 
 
     assert cuckoo("db", "upgrade").returncode == 0
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cuckoo.cli.main", "run", "--channel", "dry-run"],
+        [sys.executable, "-m", "cuckoo.cli.main", "run", "--channel", RECORDED_ON_PAPER],
         cwd=tmp_path,
         env={**env, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "400000"},  # a ping per 0.2 s
         stdout=subprocess.PIPE,

@@ -13,6 +13,10 @@ import pytest
 
 from cuckoo.store.migrate import head_revision
 
+# The dry run's channels as a channel factory: the same texts, but the attempts are recorded
+# (`--channel dry-run` itself changes nothing in the store).
+RECORDED_ON_PAPER = "cuckoo.worker.channels:dry_run_channels"
+
 ALWAYS_OPEN = """
 [policy.window]
 mon = "00:00-24:00"
@@ -144,7 +148,7 @@ def test_block_unblock_and_notify_a_blocked_number(home: Path) -> None:
     assert bad.returncode == 1 and "phone" in bad.stderr
 
 
-def test_run_once_with_the_dry_run_channel_and_report(home: Path) -> None:
+def test_run_once_with_a_channel_factory_and_report(home: Path) -> None:
     for i, ch in enumerate(["call", "sms"]):
         done = cuckoo(
             home,
@@ -160,11 +164,23 @@ def test_run_once_with_the_dry_run_channel_and_report(home: Path) -> None:
             f"order=A-{i}",
         )
         assert done.returncode == 0, done.stderr
-    run = cuckoo(home, "run", "--once", "--channel", "dry-run")
+    dry = cuckoo(home, "run", "--once", "--channel", "dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "2 attempts shown; nothing was changed" in dry.stdout
+    assert "would call +79123456700" in dry.stderr and '"order": "A-0"' in dry.stderr
+    assert "would text +79123456701" in dry.stderr
+    # A channel factory that answers like the dry run's channels, but for real: attempts are
+    # recorded, so the report below has them.
+    (home / "paper.py").write_text(
+        "from cuckoo.domain import ChannelKind\n"
+        "from cuckoo.worker.dry_run import DryRunChannel\n"
+        "def make(config):\n"
+        "    return {k: DryRunChannel(k) for k in (ChannelKind.CALL, ChannelKind.SMS)}\n",
+        encoding="utf-8",
+    )
+    run = cuckoo(home, "run", "--once", "--channel", "paper.py:make")
     assert run.returncode == 0, run.stderr
     assert "dispatched 2" in run.stdout
-    assert "would call +79123456700" in run.stderr and '"order": "A-0"' in run.stderr
-    assert "would text +79123456701" in run.stderr
     report = cuckoo(home, "report", "--format", "csv", "--since", "1h")
     assert report.returncode == 0, report.stderr
     rows = list(csv.DictReader(io.StringIO(report.stdout)))
@@ -195,7 +211,7 @@ def test_cli_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     assert cuckoo(tmp_path, "db", "upgrade").returncode == 0
     add = cuckoo(tmp_path, "notify", "add", "--phone", "+79123456700", "--scenario", "s")
     assert add.returncode == 0, add.stderr
-    run = cuckoo(tmp_path, "run", "--once", "--channel", "dry-run")
+    run = cuckoo(tmp_path, "run", "--once", "--channel", RECORDED_ON_PAPER)
     assert run.returncode == 0 and "dispatched 1" in run.stdout, run.stderr
     rows = list(csv.DictReader(io.StringIO(cuckoo(tmp_path, "report", "--format", "csv").stdout)))
     assert [(r["phone"], r["outcome"]) for r in rows] == [("+79123456700", "delivered")]

@@ -41,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
         "adapters",
         "cuckoo.config",
         "cuckoo.dialog",
+        "cuckoo.intake",
         "cuckoo.line",
         "cuckoo.policy",
         "cuckoo.result_texts",
