@@ -310,6 +310,10 @@ _WHOLE = _rules(
             ),
         ),
         (r"phone is empty", lambda m, z: "не указан номер телефона"),
+        (
+            r"phone (\S.*?): none of its (\d+) numbers can be dialled: .*",
+            lambda m, z: f"неверный номер телефона {m[1]}: ни один из {m[2]} номеров не набирается",
+        ),
         (r"phone (\S.*?): ((?:contains|wrong|no such|not a|has an|expected).*)", _phone_problem),
         (
             r"channel " + _Q + r": not one of (.+)",

@@ -267,15 +267,44 @@ def timezone_for_number(e164: str) -> str | None:
     return zone
 
 
+# Between two numbers typed into one field: «89123456789; 89123456788», «… или …», «…, …».
+_SEVERAL = re.compile(r"\s*(?:[;,/\n]|\s(?:или|or)\s)\s*", re.IGNORECASE)
+
+
+def several_numbers(text: str) -> list[str]:
+    """The numbers of a field that holds several (each part with at least 7 digits), in
+    order; [] when it holds one (an extension after a comma stays with its number)."""
+    parts = [p for p in _SEVERAL.split(text) if p.strip()]
+    if len(parts) < 2 or not all(len(re.sub(r"\D", "", p)) >= 7 for p in parts):
+        return []
+    return parts
+
+
 def normalize_phone(raw: str, default_region: str = "RU") -> str:
     """A phone number as typed in an ERP → E.164 ('+79123456789').
 
     Accepts the usual Russian spellings: '8 (912) 345-67-89', '+7 912 345 67 89', '9123456789',
-    '79123456789', and international numbers with '+' or the Russian '810' prefix.
+    '79123456789', and international numbers with '+' or the Russian '810' prefix. A field with
+    several numbers («89123456789; 89123456788», «… или …») gives the first dialable one (the
+    field as typed is kept with the notification, phone_raw).
     Raises InputError, quoting the raw value, for anything that is not a valid dialable number.
     """
     if not isinstance(raw, str):
         raise InputError(f"phone {raw!r}: expected text, got {type(raw).__name__}")
+    parts = several_numbers(raw.strip())
+    if parts:
+        problems = []
+        for part in parts:
+            try:
+                return _one_number(part, default_region)
+            except InputError as e:
+                problems.append(str(e))
+        raise InputError(f"phone {raw!r}: none of its {len(parts)} numbers can be dialled: "
+                         + "; ".join(problems))  # fmt: skip
+    return _one_number(raw, default_region)
+
+
+def _one_number(raw: str, default_region: str) -> str:
     text = raw.strip()
     if not text:
         raise InputError("phone is empty")

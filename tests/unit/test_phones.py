@@ -229,3 +229,42 @@ def test_every_region_label_in_the_data_is_mapped_or_known_ambiguous() -> None:
 )
 def test_zone_for_region_spellings(label: str, zone: str | None) -> None:
     assert zone_for_region(label) == zone
+
+
+# ---- several numbers in one field (issue 13, item 9) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("89123456789; 89123456788", "+79123456789"),
+        ("8 912 345-67-89 или +7 495 123-45-67", "+79123456789"),
+        ("+7 (912) 345-67-89, 8 (495) 123-45-67", "+79123456789"),
+        ("89123456789/89123456788", "+79123456789"),
+        ("89123456789\n89123456788", "+79123456789"),
+        ("8 912 345 67 89 or 8 912 345 67 88", "+79123456789"),
+        ("12345678; 89123456788", "+79123456788"),  # the first one cannot be dialled
+        ("7 (000) 000-00-00; +7 912 345 67 88", "+79123456788"),
+    ],
+)
+def test_several_numbers_in_one_field_give_the_first_dialable(raw: str, e164: str) -> None:
+    assert normalize_phone(raw) == e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["8 (912) 345-67-89, доб. 105", "+7 912 345-67-89 ext 5", "8 912 345-67-89 доб. 1234"],
+)
+def test_an_extension_is_still_an_extension(raw: str) -> None:
+    with pytest.raises(InputError, match="has an extension"):
+        normalize_phone(raw)
+
+
+def test_none_of_several_numbers_dialable() -> None:
+    with pytest.raises(InputError, match=r"none of its 2 numbers can be dialled"):
+        normalize_phone("1234567; 7654321")
+    from cuckoo.result_texts import reason_text
+
+    assert reason_text("phone '1234567; 7654321': none of its 2 numbers can be dialled: x") == (
+        "неверный номер телефона '1234567; 7654321': ни один из 2 номеров не набирается"
+    )
