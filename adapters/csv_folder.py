@@ -212,6 +212,7 @@ def parse_csv(
         variables=defaults.variables,
         ignore=defaults.ignore,
     )
+    first_seen: dict[str, tuple[int, str]] = {}  # id → (line, phone) of its first row
     try:
         for values in reader:
             start, line = line, reader.line_num + 1
@@ -255,6 +256,17 @@ def parse_csv(
                 if own_id:  # a hashed id means nothing to the ERP: errors.txt is enough
                     result.rejected.append(e)
                 continue
+            first = first_seen.get(n.external_id)
+            if first is not None and first[1] != n.phone:
+                # The same id twice with another number: which one the ERP meant is unknown,
+                # and the store keeps one notification per id. Kept: the first; said: both.
+                result.errors.append(
+                    f"{where}: id {n.external_id!r} again (first at {label}:{first[0]}) with "
+                    f"another phone ({n.phone!r}, first {first[1]!r}); this row is ignored: "
+                    "give it its own id"
+                )
+                continue
+            first_seen.setdefault(n.external_id, (start, n.phone))
             result.good.append(n)
     except csv.Error as e:
         result.errors.append(f"{label}:{line}: {e}")

@@ -55,6 +55,8 @@ class IngestReport:
     expired: int = 0  # the deadline comes before the first possible attempt
     errors: list[str] = field(default_factory=list)  # "source/external_id: why"
     rejected: list[Rejected] = field(default_factory=list)  # admission's verdicts, in order
+    # A row under an id stored before, with another phone: ignored, and said (not silent)
+    conflicts: list[str] = field(default_factory=list)
 
     @property
     def stored(self) -> int:
@@ -102,7 +104,7 @@ def preview(
         for item in chunk:
             key = (item.source, item.external_id)
             out.append((item, None if key in seen else admit(item, here, now)))
-            seen.add(key)
+            seen.setdefault(key, item.phone)
     return out
 
 
@@ -125,8 +127,14 @@ def _store_chunk(
         key = (item.source, item.external_id)
         if key in seen:
             report.duplicates += 1
+            if seen[key] != item.phone:  # not the same row again: another one under its id
+                report.conflicts.append(
+                    f"{item.source}/{item.external_id}: stored before with phone "
+                    f"{seen[key]!r}; this row's phone {item.phone!r} is ignored (a new "
+                    "notification needs a new id)"
+                )
             continue
-        seen.add(key)
+        seen[key] = item.phone
         verdict = admit(item, context, now)
         if isinstance(verdict, Admitted):
             status, next_at, why = Status.PENDING, verdict.next_attempt_at, ""
@@ -190,16 +198,17 @@ def _count_rejected(report: IngestReport, status: Status) -> None:
         report.invalid += 1
 
 
-def _stored_keys(s: Session, items: Sequence[IncomingNotification]) -> set[tuple[str, str]]:
-    """The (source, external_id) of `items` that are in the store already."""
+def _stored_keys(s: Session, items: Sequence[IncomingNotification]) -> dict[tuple[str, str], str]:
+    """The (source, external_id) of `items` that are in the store already, with the phone
+    as it was typed then."""
     keys = {(i.source, i.external_id) for i in items}
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], str] = {}
     for source in {k[0] for k in keys}:
         ids = [k[1] for k in keys if k[0] == source]
-        q = select(NotificationRow.external_id).where(
+        q = select(NotificationRow.external_id, NotificationRow.phone_raw).where(
             NotificationRow.source == source, NotificationRow.external_id.in_(ids)
         )
-        seen.update((source, e) for e in s.scalars(q))
+        seen.update(((source, e), raw) for e, raw in s.execute(q))
     return seen
 
 

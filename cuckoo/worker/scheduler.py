@@ -138,6 +138,7 @@ class Scheduler:
             self.settings.calls_per_second, self.settings.burst, self._real_seconds(clock())
         )
         self._erp: dict[str, _ErpState] = {name: _ErpState() for name in self.adapters}
+        self._conflicts_said: set[str] = set()  # ERP rows that reuse an id: warned once
         cluster_calls = self.settings.cluster_max_calls
         self._channel_caps = {ChannelKind.CALL: cluster_calls} if cluster_calls else None
         self._stopping = threading.Event()
@@ -217,6 +218,10 @@ class Scheduler:
             stored += report.stored
             for err in report.errors:
                 log.warning("ERP %s: rejected %s", name, err)
+            for conflict in report.conflicts:
+                if conflict not in self._conflicts_said:  # the ERP lists it every poll
+                    self._conflicts_said.add(conflict)
+                    log.warning("ERP %s: %s", name, conflict)
             if report.new:
                 log.info("ERP %s: %d new notifications", name, report.new)
             if isinstance(adapter, ListsAllPending):

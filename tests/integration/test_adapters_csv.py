@@ -14,8 +14,9 @@ import pytest
 from adapters import build_adapter
 from adapters.csv_folder import CsvFolderAdapter
 from cuckoo.config.adapters import AdapterSettings
-from cuckoo.domain import ChannelKind, Outcome, ResultReport, Status
+from cuckoo.domain import ChannelKind, IncomingNotification, Outcome, ResultReport, Status
 from cuckoo.errors import ConfigError, ErpUnavailable
+from cuckoo.store import Store
 
 AT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -327,3 +328,39 @@ def test_check_names_an_unreadable_folder(tmp_path: Path) -> None:
             make(tmp_path).check()
     finally:
         (tmp_path / "inbox").chmod(0o700)
+
+
+def test_a_repeated_id_with_another_phone_is_said_not_dropped_silently(tmp_path: Path) -> None:
+    """The same id twice in one file with two numbers: the first row is kept, the second is
+    named with both lines and both numbers in the file's errors (13.9). The same id in a later
+    file with another number: the store keeps the first and the worker says so, once."""
+    inbox = tmp_path / "inbox"
+    drop(
+        inbox,
+        "a.csv",
+        "id;phone;name\nЗК-7;+79123456789;Иванова\nЗК-7;+79123456700;Иванова\n"
+        "ЗК-8;+79123456701;Петров\nЗК-8;+79123456701;Петров\n".encode(),
+    )
+    adapter = make(tmp_path)
+    got = [(n.external_id, n.phone) for n in adapter.fetch_pending()]
+    assert ("ЗК-7", "+79123456789") in got and ("ЗК-7", "+79123456700") not in got
+    errors = (inbox / "processed" / "a.csv.errors.txt").read_text("utf-8").splitlines()
+    assert errors == [
+        "a.csv:3: id 'ЗК-7' again (first at a.csv:2) with another phone ('+79123456700', "
+        "first '+79123456789'); this row is ignored: give it its own id"
+    ]  # ЗК-8 twice with one number is the same row twice: nothing to say
+
+    store = Store(f"sqlite:///{tmp_path / 'cuckoo.sqlite'}")
+    store.upgrade()
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    first = IncomingNotification("drop", "ЗК-9", "+79123456702", "documents_sent")
+    store.ingest([first], now)
+    again = store.ingest([first], now)
+    assert (again.duplicates, again.conflicts) == (1, [])  # the same row again: quiet
+    other = IncomingNotification("drop", "ЗК-9", "+79123456799", "documents_sent")
+    said = store.ingest([other], now)
+    assert said.conflicts == [
+        "drop/ЗК-9: stored before with phone '+79123456702'; this row's phone '+79123456799' "
+        "is ignored (a new notification needs a new id)"
+    ]
+    store.close()
