@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,7 @@ from cuckoo.cli.variables import parse_vars
 from cuckoo.config import Config, load
 from cuckoo.domain import CancelResult, ChannelKind, IncomingNotification, Status
 from cuckoo.errors import InputError
+from cuckoo.intake.blocklist_csv import export_csv, parse_csv
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import Store, default_url
 from cuckoo.store.cancels import BY_HAND
@@ -73,9 +76,18 @@ def register(sub: Any) -> None:
     add_json_flag(status)
     status.set_defaults(func=cmd_status)
 
-    block = sub.add_parser("block", help="put a number on the do-not-call list")
-    block.add_argument("phone")
+    block = sub.add_parser(
+        "block",
+        help="put a number on the do-not-call list (--import FILE.csv, --export FILE|-)",
+    )
+    block.add_argument("phone", nargs="?")
     block.add_argument("--reason", default="added by hand")
+    block.add_argument(
+        "--import", dest="import_file", metavar="FILE", help="add every number of a CSV file"
+    )
+    block.add_argument(
+        "--export", dest="export_file", metavar="FILE", help="write the list as CSV ('-': stdout)"
+    )
     block.set_defaults(func=cmd_block)
 
     unblock = sub.add_parser(
@@ -334,12 +346,57 @@ def _unrouted(waiting: dict[str, int], config: Config) -> str:
 
 
 def cmd_block(args: argparse.Namespace) -> int:
+    given = [x for x in (args.phone, args.import_file, args.export_file) if x is not None]
+    if len(given) != 1:
+        print("cuckoo block: give one of PHONE, --import FILE or --export FILE", file=sys.stderr)
+        return 2  # a usage error, as argparse's
+    if args.import_file is not None:
+        return _block_import(args)
+    if args.export_file is not None:
+        return _block_export(args)
     store = open_store(_config(args))
     try:
         phone = store.block(args.phone, args.reason, datetime.now(UTC))
     finally:
         store.close()
     print(f"blocked {phone}")
+    return 0
+
+
+def _block_import(args: argparse.Namespace) -> int:
+    """Every number of the file onto the list; a line that is not a number is named and
+    skipped, the others are kept (exit 1 when some were skipped)."""
+    path = Path(args.import_file)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"block --import: {path}: {e}") from e
+    lines = parse_csv(text, default_reason=f"imported from {path.name}")
+    good = [(b.phone, b.reason) for b in lines if b.phone]
+    for bad in (b for b in lines if not b.phone):
+        print(f"{path}:{bad.line}: {bad.error}; skipped", file=sys.stderr)
+    store = open_store(_config(args))
+    try:
+        added = store.block_many(good, datetime.now(UTC))
+    finally:
+        store.close()
+    skipped = len(lines) - len(good)
+    print(f"{path}: {len(good)} numbers, {added} new on the list, {skipped} lines skipped")
+    return 1 if skipped else 0
+
+
+def _block_export(args: argparse.Namespace) -> int:
+    store = open_store(_config(args))
+    try:
+        rows = [(r.phone, r.reason, r.created_at) for r in store.blocked_numbers()]
+    finally:
+        store.close()
+    data = export_csv(rows)
+    if args.export_file == "-":
+        sys.stdout.buffer.write(data.encode("utf-8"))
+    else:
+        Path(args.export_file).write_bytes(data.encode("utf-8"))
+        print(f"{len(rows)} numbers written to {args.export_file}")
     return 0
 
 

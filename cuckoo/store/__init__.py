@@ -305,6 +305,14 @@ class Store:
             blocklist.add(s, e164, reason, now)
         return e164
 
+    def block_many(self, numbers: Sequence[tuple[str, str]], now: datetime) -> int:
+        """(E.164, reason) pairs onto the list in one transaction; returns how many were new."""
+        with self._db.tx() as s:
+            new = [e for e, _ in numbers if not blocklist.contains(s, e)]
+            for e164, reason in numbers:
+                blocklist.add(s, e164, reason, now)
+            return len(set(new))
+
     def unblock(self, phone: str) -> bool:
         e164 = normalize_phone(phone, self.default_region)
         with self._db.tx() as s:
