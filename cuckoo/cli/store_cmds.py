@@ -34,6 +34,16 @@ def register(sub: Any) -> None:
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="create or migrate the tables (Alembic, to the newest)")
     up.set_defaults(func=cmd_db_upgrade)
+    purge = db_sub.add_parser(
+        "purge",
+        help="delete personal data of notifications final for more than N days "
+        "(phones, variables, transcripts, recordings; counts stay)",
+    )
+    purge.add_argument(
+        "--older-than", type=int, metavar="DAYS", help="default: [store] retention_days"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    purge.set_defaults(func=cmd_db_purge)
 
     notify = sub.add_parser("notify", help="notifications by hand")
     notify.set_defaults(func=group_usage(notify))
@@ -134,6 +144,33 @@ def parse_time(
 def _config(args: argparse.Namespace) -> Config:
 
     return load(args.config)
+
+
+def cmd_db_purge(args: argparse.Namespace) -> int:
+    config = _config(args)
+    days = args.older_than if args.older_than is not None else config.store.retention_days
+    if days <= 0:
+        raise InputError("db purge: give --older-than DAYS (or set [store] retention_days)")
+    before = datetime.now(UTC) - timedelta(days=days)
+    store = open_store(config)
+    total = attempts = recordings = 0
+    try:
+        while True:
+            report = store.purge(before, 1_000_000 if args.dry_run else 500, dry_run=args.dry_run)
+            total, attempts = total + report.notifications, attempts + report.attempts
+            recordings += report.recordings
+            for err in report.recording_errors:
+                print(f"cannot delete {err}", file=sys.stderr)
+            if args.dry_run or report.notifications < 500:
+                break
+    finally:
+        store.close()
+    verb = "would purge" if args.dry_run else "purged"
+    print(
+        f"{verb} {total} notifications final before {before:%Y-%m-%d %H:%M} UTC "
+        f"({attempts} attempts, {recordings} recordings)"
+    )
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -23,6 +23,10 @@ class StoreSettings(BaseModel):
     default_region: str = "RU"
     # Log every SQL statement (debugging only).
     echo: bool = False
+    # Personal data no longer than needed (152-ФЗ): notifications final for more than this many
+    # days lose their phone, variables, transcripts and recordings (cuckoo.store.retention);
+    # counts by status and day stay. 0 = keep everything (then purge by hand: db purge).
+    retention_days: int = Field(default=0, ge=0, le=36_500)
 
     @field_validator("url_env")
     @classmethod

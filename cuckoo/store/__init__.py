@@ -41,6 +41,7 @@ from cuckoo.store import (
     notifications,
     outbox,
     reports,
+    retention,
     sms_requests,
     wrong_numbers,
 )
@@ -326,6 +327,15 @@ class Store:
     def blocked_numbers(self) -> list[BlockedNumberRow]:
         with self._db.tx() as s:
             return blocklist.all_numbers(s)
+
+    # ---- retention -------------------------------------------------------------------------
+
+    def purge(
+        self, before: datetime, limit: int = 500, *, dry_run: bool = False
+    ) -> retention.PurgeReport:
+        """Purge personal data of notifications final since before `before`: retention.purge."""
+        with self._db.tx() as s:
+            return retention.purge(s, before, limit, dry_run=dry_run)
 
     # ---- wrong numbers ---------------------------------------------------------------------
 

@@ -117,8 +117,10 @@ class Scheduler:
         clock: Clock = utcnow,
         owner: str | None = None,
         journal: Journal | None = None,
+        retention_days: int = 0,
     ) -> None:
         self.store = store
+        self.retention_days = retention_days  # [store] retention_days; 0: keep everything
         # Results not yet in the store; in memory only unless the worker gives it a folder.
         self.journal = journal if journal is not None else Journal(None)
         self.channels = dict(channels)
@@ -487,6 +489,22 @@ class Scheduler:
             acked += 1
         return acked
 
+    def purge(self) -> int:
+        """Purge the personal data of notifications final for longer than retention_days
+        (cuckoo.store.retention), a batch at a time. Returns how many were purged."""
+        before = self.clock() - timedelta(days=self.retention_days)
+        done = 0
+        while True:
+            report = self.store.purge(before, 500)
+            done += report.notifications
+            for err in report.recording_errors:
+                log.warning("retention: cannot delete recording %s", err)
+            if report.notifications < 500:
+                break
+        if done:
+            log.info("retention: personal data of %d notifications purged", done)
+        return done
+
     def flush_sms_requests(self) -> int:
         """Send the SMS that calls' dialogs asked for (stored with their attempts). Without an
         SMS channel they wait (warn_missing_channels says so). Returns how many were sent."""
@@ -626,6 +644,8 @@ class Scheduler:
             (self.renew_leases, max(0.5, s.lease_s / 3)),
             (self.warn_missing_channels, 300.0),
         ]
+        if self.retention_days:
+            jobs.append((self.purge, 3600.0))
         for func, every in jobs:
             aps.add_job(
                 self._job(func),

@@ -66,6 +66,7 @@ class Worker:
             clock=clock,
             owner=owner,
             journal=self.journal,
+            retention_days=config.store.retention_days,
         )
 
     def _adapters(self, source: str | Path | None) -> list[ErpAdapter]:
