@@ -43,6 +43,7 @@ NOTIFICATION_FIELDS = (
     "not_before",
     "deadline",
     "variables",
+    "consent",
 )
 FLAG_FIELDS = ("call_flag", "sms_flag")
 ALL_FIELDS = NOTIFICATION_FIELDS + FLAG_FIELDS
@@ -292,6 +293,8 @@ def map_row(
         raw_phone = value_of("phone")
         phone = "" if is_blank(raw_phone) else str(json_safe(raw_phone)).strip()
 
+        raw_consent = value_of("consent")
+        consent = "" if is_blank(raw_consent) else str(json_safe(raw_consent)).strip()
         not_before = parse_datetime(value_of("not_before"), erp_tz)
         deadline = parse_datetime(value_of("deadline"), erp_tz, end_of_day=True)
         variables = _variables(row, defaults, nested=nested)
@@ -308,6 +311,7 @@ def map_row(
         timezone=timezone,
         not_before=not_before,
         deadline=deadline,
+        consent=consent,
     )
 
 

@@ -100,6 +100,9 @@ class IncomingNotification:
     timezone: str | None = None  # IANA name from the ERP, if it knows it
     not_before: datetime | None = None  # aware
     deadline: datetime | None = None  # aware
+    # The ERP's record of the customer's consent to calls (41-ФЗ): a reference, a date, a
+    # document; required per tenant ([policy.tenants.NAME] require_consent).
+    consent: str = ""
 
 
 @dataclass(frozen=True)

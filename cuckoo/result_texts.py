@@ -281,6 +281,12 @@ _WHOLE = _rules(
         ),
         (r"withdrawn in the ERP", lambda m, z: "снято в ERP"),
         (
+            r"no consent to calls on record \(tenant " + _Q + r" requires one: (.*)\)",
+            lambda m, z: (
+                f"нет записи о согласии клиента на звонки (обязательна для {m[1]}: {m[2]})"
+            ),
+        ),
+        (
             r"variable " + _Q + r" is (\d+) characters long \(the limit is (\d+): (.*)\)",
             lambda m, z: f"переменная {m[1]}: {m[2]} символов (предел {m[3]}: {m[4]})",
         ),

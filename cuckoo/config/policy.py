@@ -85,6 +85,9 @@ class TenantSettings(BaseModel):
     window: CallingWindow | None = None  # days named here replace those of [policy.window]
     sms_window: CallingWindow | None = None  # likewise for [policy.sms_window]
     retry: RetryPolicy | None = None  # keys named here override the scenario's/global rules
+    # 41-ФЗ: a row without the ERP's record of consent to calls (its `consent` field) is
+    # refused, reported INVALID, never dialled.
+    require_consent: bool = False
 
     _zone = field_validator("timezone")(_check_zone)
 
@@ -108,6 +111,10 @@ class PolicySettings(BaseModel):
     max_variable_chars: Annotated[int, Field(ge=10, le=10_000)] = 200
 
     _zone = field_validator("default_timezone")(_check_zone)
+
+    def consent_tenants(self) -> frozenset[str]:
+        """The tenants whose rows need a consent record (require_consent)."""
+        return frozenset(name for name, t in self.tenants.items() if t.require_consent)
 
     def policy_for(self, tenant: str, scenario: str) -> RetryPolicy:
         t = self.tenants.get(tenant)

@@ -99,6 +99,7 @@ class AdmissionContext:
     blocked: Collection[str] = frozenset()  # E.164 numbers on the do-not-call list
     wrong_numbers: Collection[WrongNumber] = frozenset()  # recorded wrong numbers
     max_variable_chars: int = DEFAULT_MAX_CHARS  # a longer text is refused (intake.values)
+    consent_tenants: Collection[str] = frozenset()  # tenants whose rows need a consent record
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,12 @@ def admit(
         variables = clean_variables(_json_copy(item.variables), context.max_variable_chars)
         field = "phone"
         phone = normalize_phone(item.phone, context.default_region)
+        field = "consent"
+        if item.tenant in context.consent_tenants and not item.consent.strip():
+            raise InputError(
+                f"no consent to calls on record (tenant {item.tenant!r} requires one: "
+                f"[policy.tenants.{item.tenant}] require_consent)"
+            )
         field = "scenario"
         _check_known(item.scenario, context)
         field = "variables"

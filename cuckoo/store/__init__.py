@@ -163,6 +163,7 @@ class Store:
             self.check_variables,
             self.default_region,
             max_variable_chars=self.policy.max_variable_chars,
+            consent_tenants=self.policy.consent_tenants(),
         )
 
     # ---- notifications in flight -----------------------------------------------------------

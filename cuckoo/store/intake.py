@@ -158,6 +158,7 @@ def _store_chunk(
             variables=verdict.variables,
             not_before=item.not_before if keep_times else None,
             deadline=item.deadline if keep_times else None,
+            consent=item.consent,
             timezone=verdict.timezone,
             status=status.value,
             next_attempt_at=next_at,

@@ -130,6 +130,7 @@ class NotificationRow(Base):
     # once its call is over, unless the customer gave a final answer.
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancel_requested_at: Mapped[datetime | None]
+    consent: Mapped[str] = mapped_column(String(500), default="")  # the ERP's consent record
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

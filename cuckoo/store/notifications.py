@@ -86,6 +86,8 @@ class PolicyProvider(Protocol):
     @property
     def max_variable_chars(self) -> int: ...
 
+    def consent_tenants(self) -> frozenset[str]: ...
+
 
 def claim_due(
     s: Session,

@@ -88,3 +88,29 @@ def test_db_purge_command(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "--older-than DAYS" in refused.stderr
     ok = cuckoo("db", "purge", "--older-than", "30", "--dry-run")
     assert ok.returncode == 0 and ok.stdout.startswith("would purge 0 notifications"), ok.stderr
+
+
+def test_consent_is_stored_and_required_where_configured(db_url: str) -> None:
+    """41-ФЗ: the ERP's consent record is kept with the notification; a tenant with
+    require_consent gets a row without one stored INVALID and reported, never dialled; an ERP
+    row maps its `consent` column (adapters.mapping)."""
+    from adapters.mapping import RowDefaults, map_row
+
+    policy = PolicySettings.model_validate({"tenants": {"shop": {"require_consent": True}}})
+    s = Store(db_url, policy=policy)
+    s.upgrade()
+    try:
+        row = {"external_id": "7", "phone": "+79123456703", "scenario": "order_ready",
+               "consent": "договор 12/2025, п. 7", "tenant": "shop"}  # fmt: skip
+        item = map_row("erp", row, RowDefaults())
+        assert item.consent == "договор 12/2025, п. 7" and "consent" not in item.variables
+        bare = IncomingNotification("erp", "8", "+79123456704", "order_ready", tenant="shop")
+        report = s.ingest([item, bare], NOW)
+        assert (report.new, report.invalid) == (1, 1)
+        kept, refused = s.get("erp", "7"), s.get("erp", "8")
+        assert kept is not None and kept.consent == "договор 12/2025, п. 7"
+        assert refused is not None and refused.status == "invalid"
+        assert refused.detail.startswith("no consent to calls on record")
+        assert [o.payload["status"] for o in s.outbox_of(refused.id)] == ["invalid"]
+    finally:
+        s.close()

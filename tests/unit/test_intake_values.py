@@ -100,3 +100,27 @@ def test_failed_is_final_and_no_contact() -> None:
     assert reason_text("failed: after the answer: TtsError: boom") == (
         "сбой после ответа, клиенту принесли извинения: TtsError: boom"
     )
+
+
+def test_consent_required_per_tenant() -> None:
+    """41-ФЗ: a tenant with require_consent refuses a row without the ERP's consent record."""
+    settings = PolicySettings.model_validate(
+        {"tenants": {"shop": {"require_consent": True}, "other": {}}}
+    )
+    assert settings.consent_tenants() == frozenset({"shop"})
+    ctx = AdmissionContext(settings, consent_tenants=settings.consent_tenants())
+
+    def row(tenant: str, consent: str) -> IncomingNotification:
+        return IncomingNotification(
+            "erp", "1", "+79123456789", "order_ready", tenant=tenant, consent=consent
+        )
+
+    refused = admit(row("shop", "  "), ctx, NOW)
+    assert isinstance(refused, Rejected)
+    assert (refused.status, refused.field) == (Status.INVALID, "consent")
+    assert reason_text(refused.reason) == (
+        "нет записи о согласии клиента на звонки (обязательна для 'shop': "
+        "[policy.tenants.shop] require_consent)"
+    )
+    assert isinstance(admit(row("shop", "договор 12/2025, п. 7"), ctx, NOW), Admitted)
+    assert isinstance(admit(row("other", ""), ctx, NOW), Admitted)
