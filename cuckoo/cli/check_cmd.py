@@ -22,12 +22,16 @@ from cuckoo import config as config_module
 from cuckoo.cli.output import add_json_flag, emit_json
 from cuckoo.config import locate, show
 from cuckoo.dialog import load_scenario, render_sms, validate_dir
+from cuckoo.dialog.converse import opening_phrases
+from cuckoo.dialog.identify import IDENTIFY_WITHIN_S, seconds_until_named, spoken_rate
 from cuckoo.dialog.loader import sample_context, scenario_files
-from cuckoo.dialog.schema import SmsState
+from cuckoo.dialog.schema import Scenario, SmsState
 from cuckoo.dialog.templates import render
 from cuckoo.errors import ConfigError, CuckooError
 from cuckoo.sms.segments import segments
 from cuckoo.speech.lexicon import Lexicon
+from cuckoo.speech.normalize import normalize
+from cuckoo.speech.tts import choose_voice
 from cuckoo.speech.tts.profiles import load_profiles
 
 
@@ -115,7 +119,60 @@ def _check_scenarios(config: Any, report: CheckReport) -> None:
                 )
                 continue
             _check_sms_length(config, report, path, label, text)
+        _check_identification(config, report, path, scenario, context)
     report.notes.append(f"scenarios: {len(files)} file(s), {len(problems)} problem(s)")
+
+
+def _check_identification(
+    config: Any, report: CheckReport, path: Path, scenario: Scenario, context: dict[str, Any]
+) -> None:
+    """The robot names the company within the first 5 s of the call (cuckoo.dialog.identify):
+    the opening, rendered with the sample variables and read as the voice reads it."""
+    company = context.get("company") or config.policy.company_name
+    start = _line_of(path, f"  {scenario.start}:")
+    if not isinstance(company, str) or not company.strip():
+        report.warnings.append(
+            f"warning: {path}:{start}: cannot check that the robot names the company within "
+            f"{IDENTIFY_WITHIN_S:.0f} s: no `company` sample variable and no [policy] "
+            "company_name"
+        )
+        return
+    try:
+        said = opening_phrases(scenario, context)
+    except CuckooError as e:
+        report.problems.append(f"{path}: the opening cannot be rendered: {e}")
+        return
+    engine, tempo = _voice_rate(config)
+    rate = spoken_rate(engine, tempo)
+    seconds = seconds_until_named(normalize(" ".join(said)), normalize(company), rate)
+    if seconds is None:
+        report.problems.append(
+            f"{path}:{start}: the opening does not name the company ({company!r}): the robot "
+            f"must identify itself within the first {IDENTIFY_WITHIN_S:.0f} s"
+        )
+    elif seconds > IDENTIFY_WITHIN_S:
+        report.problems.append(
+            f"{path}:{start}: the opening names the company ({company!r}) only after about "
+            f"{seconds:.1f} s of speech ({engine}, {rate:.2f} syllables/s); the robot must "
+            f"identify itself within {IDENTIFY_WITHIN_S:.0f} s: name it earlier"
+        )
+
+
+def _voice_rate(config: Any) -> tuple[str, float]:
+    """The engine and tempo of the voice a worker would speak with (its profile, else RHVoice)."""
+    try:
+        profiles = load_profiles(config.path(config.voices_dir))
+        profile, _ = choose_voice(config, profiles, None)
+    except CuckooError:
+        return "rhvoice", 1.0
+    return profile.engine, profile.tempo
+
+
+def _line_of(path: Path, prefix: str) -> int:
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if line.startswith(prefix):
+            return n
+    return 1
 
 
 def _check_sms_length(config: Any, report: CheckReport, path: Path, label: str, text: str) -> None:

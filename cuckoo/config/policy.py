@@ -109,6 +109,9 @@ class PolicySettings(BaseModel):
     # A variable's text longer than this is refused at intake, naming the variable: nobody
     # listens to it, and a voice may fail on it after the customer answered (intake.values).
     max_variable_chars: Annotated[int, Field(ge=10, le=10_000)] = 200
+    # The company the robot names in its first 5 s, for `cuckoo check` when a scenario has no
+    # `company` sample variable (cuckoo.dialog.identify).
+    company_name: str = ""
 
     _zone = field_validator("default_timezone")(_check_zone)
 

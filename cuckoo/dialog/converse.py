@@ -16,6 +16,8 @@ before anything is said: retrying cannot help, the ERP row must be fixed.
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +27,8 @@ from pathlib import Path
 from cuckoo.clock import Clock, utcnow
 from cuckoo.dialog.loader import load_named
 from cuckoo.dialog.runner import DialogResult, run_dialog
-from cuckoo.domain import Outcome
+from cuckoo.dialog.schema import Scenario
+from cuckoo.domain import Outcome, Variables
 from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, Reply
 from cuckoo.line.audio import Audio
@@ -71,19 +74,16 @@ class ScenarioConversation:
         if n is None:
             return
         scenario = load_named(self.scenarios_dir, n.scenario)
-        opening = _OpeningLine()
-        run_dialog(
+        said = opening_phrases(
             scenario,
-            opening,
             dict(n.variables),
-            now=clock_from(request.now),
+            now=request.now,
             tz=n.timezone or "Europe/Moscow",
-            speech_available=False,
-            operator=self.operator or None,
-            day_parts=DayParts.from_mapping(self.day_parts, where="speech.day_parts"),
+            operator=self.operator,
+            day_parts=self.day_parts,
         )
         if synthesizer is not None:
-            for text in opening.said:
+            for text in said:
                 synthesizer.synthesize(text)
 
     def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
@@ -109,6 +109,48 @@ class ScenarioConversation:
         except InputError as e:
             return ConversationResult(Outcome.INVALID_NUMBER, detail=f"bad input: {e}")
         return conversation_result(result)
+
+
+# Set while `opening_phrases` runs the dialog on paper: the runner's lines are not logged then
+# (per thread: a call worker's other calls log as usual).
+_REHEARSAL: contextvars.ContextVar[bool] = contextvars.ContextVar("rehearsal", default=False)
+
+
+class _NotInRehearsal(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _REHEARSAL.get()
+
+
+logging.getLogger("cuckoo.dialog.runner").addFilter(_NotInRehearsal())
+
+
+def opening_phrases(
+    scenario: Scenario,
+    variables: Variables,
+    *,
+    now: datetime | None = None,
+    tz: str = "Europe/Moscow",
+    operator: str = "",
+    day_parts: Mapping[str, str] | None = None,
+) -> list[str]:
+    """What the robot says before its first question, rendered for `variables` (raises
+    InputError when they do not fit the texts)."""
+    opening = _OpeningLine()
+    rehearsing = _REHEARSAL.set(True)  # the runner's log would tell of a call that is not one
+    try:
+        run_dialog(
+            scenario,
+            opening,
+            variables,
+            now=clock_from(now),
+            tz=tz,
+            speech_available=False,
+            operator=operator or None,
+            day_parts=DayParts.from_mapping(day_parts or {}, where="speech.day_parts"),
+        )
+    finally:
+        _REHEARSAL.reset(rehearsing)
+    return opening.said
 
 
 class _OpeningLine:
