@@ -27,6 +27,7 @@ from cuckoo.dialog.identify import IDENTIFY_WITHIN_S, seconds_until_named, spoke
 from cuckoo.dialog.loader import sample_context, scenario_files
 from cuckoo.dialog.schema import Scenario, SmsState
 from cuckoo.dialog.templates import render
+from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError, CuckooError
 from cuckoo.sms.segments import segments
 from cuckoo.speech.lexicon import Lexicon
@@ -124,7 +125,7 @@ def _check_scenarios(config: Any, report: CheckReport) -> None:
 
 
 def _check_identification(
-    config: Any, report: CheckReport, path: Path, scenario: Scenario, context: dict[str, Any]
+    config: Any, report: CheckReport, path: Path, scenario: Scenario, context: Variables
 ) -> None:
     """The robot names the company within the first 5 s of the call (cuckoo.dialog.identify):
     the opening, rendered with the sample variables and read as the voice reads it."""
