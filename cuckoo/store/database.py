@@ -75,9 +75,14 @@ def make_engine(
     return engine
 
 
-def sqlite_file_problem(db: Path) -> str | None:
+def sqlite_file_problem(db: Path, *, read_header: bool = False) -> str | None:
     """What is wrong on disk with a SQLite store at `db`, or None if nothing shows. SQLite
-    writes `-wal` and `-shm` files beside the database, so its folder must be writable too."""
+    writes `-wal` and `-shm` files beside the database, so its folder must be writable too.
+
+    `read_header` only when SQLite itself said the file is not a database: closing any file
+    descriptor of the database drops every POSIX lock this process holds on it, so reading it
+    beside live connections would let another process take it for unused and delete the
+    WAL under them (seen: SQLITE_IOERR_SHORT_READ in every connection opened afterwards)."""
     folder = db.parent
     if not folder.is_dir():
         return f"the folder {folder} does not exist"
@@ -95,7 +100,7 @@ def sqlite_file_problem(db: Path) -> str | None:
         )
     if db.exists() and not os.access(db, os.R_OK | os.W_OK):
         return f"no read/write permission on {db}"
-    if db.exists() and db.stat().st_size >= 16:
+    if read_header and db.exists() and db.stat().st_size >= 16:
         with db.open("rb") as f:
             if f.read(16) != b"SQLite format 3\x00":
                 return f"{db} is not a SQLite database"
@@ -148,7 +153,7 @@ class Database:
         for watcher in self.watchers:
             watcher(None)
 
-    def problem(self, e: DBAPIError) -> str:
+    def problem(self, e: DBAPIError, *, read_header: bool = False) -> str:
         """One line for an error reaching the database: the store's URL, what the database
         said, and for a SQLite file what is wrong on disk (read-only, no folder, ...)."""
         url = make_url(self.url).render_as_string(hide_password=True)
@@ -160,7 +165,11 @@ class Database:
         lines = str(first.orig if first.orig is not None else first).strip().splitlines()
         said = lines[0] if lines else type(e).__name__
         db = make_url(self.url).database if not self.is_postgres else None
-        why = sqlite_file_problem(Path(db)) if db and db != ":memory:" else None
+        why = (
+            sqlite_file_problem(Path(db), read_header=read_header)
+            if db and db != ":memory:"
+            else None
+        )
         return f"store {url}: {said}" + (f" ({why})" if why else "")
 
     @contextmanager
@@ -173,7 +182,7 @@ class Database:
         except (OperationalError, InterfaceError) as e:
             raise StoreUnavailable(self.problem(e)) from e
         except DatabaseError as e:  # "file is not a database": nothing to wait for
-            raise ConfigError(self.problem(e)) from e
+            raise ConfigError(self.problem(e, read_header=True)) from e
 
     def upgrade(self) -> str | None:
         """Bring the schema to the newest Alembic revision; returns that revision."""

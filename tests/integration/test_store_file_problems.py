@@ -144,3 +144,53 @@ def test_a_full_disk_backs_off_and_recovers(tmp_path: Path, record_property: Any
     print(f"\n[disk full] {said}; recovered {recovered:.2f} s after space came back")
     assert tracebacks == 0, "\n".join(full_lines[-20:])
     assert len(full_lines) <= 12, "\n".join(full_lines)
+
+
+LOCK_HOLDER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("ROLLBACK")
+"""
+
+
+def test_saying_what_is_wrong_keeps_our_locks(tmp_path: Path) -> None:
+    """Naming a locked store's problem must not open the database file: closing any of its
+    descriptors drops this process's POSIX locks, and then another process closing its
+    connection takes ours for gone and deletes the WAL under them — later writes go to a
+    deleted file and nobody else ever sees them."""
+    from cuckoo.domain import IncomingNotification
+    from cuckoo.errors import StoreUnavailable
+    from cuckoo.store import Store
+
+    db = tmp_path / "cuckoo.sqlite"
+    now = datetime(2026, 12, 4, 9, tzinfo=UTC)
+
+    def item(ext: str) -> IncomingNotification:
+        return IncomingNotification(
+            source="erp", external_id=ext, phone="+79123456789", scenario="order_ready"
+        )
+
+    store = Store(f"sqlite:///{db}", busy_timeout_ms=300)
+    try:
+        store.upgrade()
+        store.ingest([item("1")], now)
+        holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(StoreUnavailable, match="database is locked"):
+            store.counts_by_status()
+        holder.communicate("\n", timeout=10)
+        assert (tmp_path / "cuckoo.sqlite-wal").exists()  # nobody took our connection for gone
+        store.ingest([item("2")], now)
+        seen = subprocess.run(
+            [sys.executable, "-c",
+             "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+             "'select count(*) from notifications').fetchone()[0])", str(db)],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert seen.stdout.strip() == "2", seen.stderr
+    finally:
+        store.close()
