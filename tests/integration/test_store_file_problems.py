@@ -177,8 +177,12 @@ def test_saying_what_is_wrong_keeps_our_locks(tmp_path: Path) -> None:
     try:
         store.upgrade()
         store.ingest([item("1")], now)
-        holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+        holder = subprocess.Popen(
+            [sys.executable, "-c", LOCK_HOLDER, str(db)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with pytest.raises(StoreUnavailable, match="database is locked"):
             store.counts_by_status()
