@@ -45,6 +45,14 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="give up waiting for the customers after this long (default 150)",
     )
+    p.add_argument(
+        "--serve",
+        nargs="?",
+        const="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="after the run, keep the web console up on the demo's calls (default "
+        "127.0.0.1:8080), with a one-time password; Ctrl-C stops it",
+    )
     p.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
     p.add_argument(
         "--verbose",
@@ -69,5 +77,10 @@ def demo_cmd(args: argparse.Namespace) -> int:
         logging.getLogger("cuckoo.worker.channels").setLevel(logging.ERROR)
     live = False if (args.plain or verbose) else None
     return run_demo(
-        keep=args.keep, workdir=args.dir, speed=args.speed, timeout_s=args.timeout, live=live
+        keep=args.keep,
+        workdir=args.dir,
+        speed=args.speed,
+        timeout_s=args.timeout,
+        live=live,
+        serve=args.serve,
     )

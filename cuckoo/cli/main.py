@@ -18,6 +18,7 @@ from cuckoo.cli import (
     speech_cmds,
     store_cmds,
     telephony_cmds,
+    web_cmds,
 )
 from cuckoo.cli.logs import setup_logging
 from cuckoo.config import load
@@ -35,6 +36,7 @@ COMMAND_MODULES = [
     telephony_cmds,  # call, sim-phone
     sms_cmds,  # sms send
     scenario_cmds,  # scenario simulate
+    web_cmds,  # web, users, tokens
     demo_cmd,  # demo
 ]
 

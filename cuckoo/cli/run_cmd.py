@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cuckoo.clock import Clock, ScaledClock, utcnow
 from cuckoo.config import Config, config_path, load
@@ -27,6 +27,10 @@ from cuckoo.domain import Channel, ChannelKind
 from cuckoo.errors import ConfigError
 from cuckoo.worker.sdnotify import Notifier, serve
 from cuckoo.worker.store import open_store
+
+if TYPE_CHECKING:  # imported by the command itself: pjsua2, the voice, uvicorn
+    from cuckoo.web.server import BackgroundServer
+    from cuckoo.worker.worker import Worker
 
 log = logging.getLogger("cuckoo.run")
 
@@ -131,6 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         notifier = Notifier.from_env()
         notifier.status("starting: call workers, voice, channels")
         worker.start()
+        console = start_console(config, worker)
 
         def status() -> str:
             return f"running: worker {worker.owner}, {worker.scheduler.in_flight()} in flight"
@@ -141,6 +146,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"stopping: up to {config.scheduler.shutdown_grace_s:.0f} s for "
             f"{worker.scheduler.in_flight()} attempts in flight"
         )
+        if console is not None:
+            console.stop()
         interrupted = worker.stop()
         log.info("clean shutdown; %d attempts recorded as interrupted", interrupted)
         return 0
+
+
+def start_console(config: Config, worker: Worker) -> BackgroundServer | None:
+    """The web console beside the worker when [web] listen is set; its /healthz tells the
+    worker's health and /metrics its ERP poll errors."""
+    if not config.web.listen:
+        return None
+    from cuckoo.cli.web_cmds import need_web
+
+    need_web()
+    from cuckoo.web.context import WebContext
+    from cuckoo.web.server import BackgroundServer
+
+    ctx = WebContext(
+        worker.store,
+        config,
+        worker_health=worker.health,
+        erp_poll_errors=lambda: dict(worker.scheduler.erp_poll_errors),
+    )
+    server = BackgroundServer(ctx, config.web.listen).start()
+    log.info("web console on http://%s", config.web.listen)
+    return server

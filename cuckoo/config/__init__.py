@@ -26,6 +26,7 @@ from cuckoo.config.sms import SmsSettings
 from cuckoo.config.speech import SpeechSettings
 from cuckoo.config.store import StoreSettings
 from cuckoo.config.telephony import TelephonySettings
+from cuckoo.config.web import WebSettings
 from cuckoo.errors import ConfigError
 
 DEFAULT_PATH = Path("cuckoo.toml")
@@ -49,6 +50,7 @@ class Config(BaseModel):
     telephony: TelephonySettings = TelephonySettings()
     sms: SmsSettings = SmsSettings()
     log: LogSettings = LogSettings()
+    web: WebSettings = WebSettings()
     adapters: dict[str, AdapterSettings] = {}
 
     def path(self, p: Path | str) -> Path:

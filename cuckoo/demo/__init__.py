@@ -15,10 +15,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cuckoo.config import load
 from cuckoo.demo.cast import CAST, Customer, documents, phones_script
 from cuckoo.demo.rig import Rig, RigOptions
 from cuckoo.domain import JsonObject, Status
@@ -27,6 +28,7 @@ from cuckoo.intake.phones import normalize_phone
 from cuckoo.result_texts import status_name
 from cuckoo.speech.models import find_asr_model
 from cuckoo.speech.tts import choose_voice, load_profiles
+from cuckoo.worker.store import open_store
 
 log = logging.getLogger("cuckoo.demo")
 
@@ -282,8 +284,10 @@ def run_demo(
     live: bool | None = None,
     out: Any = None,
     cast: list[Customer] | None = None,
+    serve: str | None = None,
 ) -> int:
-    """Run the demo; 0 if every customer reached the outcome its script implies, else 1."""
+    """Run the demo; 0 if every customer reached the outcome its script implies, else 1.
+    `serve` ("HOST:PORT"): then keep the web console up on the demo's store until Ctrl-C."""
 
     out = out or sys.stdout
     cast = list(CAST if cast is None else cast)
@@ -302,7 +306,7 @@ def run_demo(
         live = out is sys.stdout and sys.stdout.isatty()
     t_start = time.monotonic()
     print(f"cuckoo demo: work folder {wd}", file=out, flush=True)
-    rig = Rig(wd, phones_script(cast), RigOptions(speed=speed))
+    rig = Rig(wd, phones_script(cast), RigOptions(speed=speed, record=serve is not None))
     states: list[CustomerState] = []
     erp_rows: list[JsonObject] = []
     events: list[JsonObject] = []
@@ -396,6 +400,8 @@ def run_demo(
         )
     else:
         print(f"\nAll {len(states)} customers reached the outcome their script implies.", file=out)
+    if serve is not None:
+        serve_console(wd, serve, out)
     if keep or failures:
         print(
             f"Files kept in {wd} (cuckoo.toml, erp.sqlite, cuckoo.sqlite, phone-events.jsonl)",
@@ -404,3 +410,35 @@ def run_demo(
     elif made_tmp:
         shutil.rmtree(wd, ignore_errors=True)
     return 1 if failures else 0
+
+
+def serve_console(wd: Path, listen: str, out: Any) -> None:
+    """The web console on the demo's store, with a one-time admin password, until Ctrl-C."""
+    import secrets
+
+    from cuckoo.cli.web_cmds import need_web
+
+    need_web()
+    from cuckoo.web.context import WebContext
+    from cuckoo.web.passwords import hash_password
+    from cuckoo.web.server import BackgroundServer
+
+    config = load(wd / "cuckoo.toml")
+    store = open_store(config)
+    password = secrets.token_urlsafe(12)
+    store.add_user("demo", "admin", None, hash_password(password), datetime.now(UTC))
+    server = BackgroundServer(WebContext(store, config), listen).start()
+    print(
+        f"\nWeb console: http://{listen}/  user: demo  password: {password}\n"
+        "(the password is new on every run; Ctrl-C stops the console)",
+        file=out,
+        flush=True,
+    )
+    try:
+        while server.thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("console stopped", file=out)
+    finally:
+        server.stop()
+        store.close()

@@ -102,6 +102,7 @@ class RigOptions:
     sms_gateway: JsonObject | None = None  # e.g. {"type": "smpp", "port": 2775, ...}
     tenant_timezone: str = "Europe/Moscow"
     extra_policy: JsonObject = field(default_factory=dict)
+    record: bool = False  # record every call (stereo WAV) under <workdir>/recordings
 
 
 class Rig:
@@ -184,6 +185,7 @@ class Rig:
                 "calls_per_worker": o.calls_per_worker,
                 "calls_per_second": 10.0,
                 "trunk": {"domain": f"127.0.0.1:{self.phone_port}"},
+                **({"record_dir": str(self.workdir / "recordings")} if o.record else {}),
             },
             "adapters": {
                 SOURCE: {

@@ -182,7 +182,7 @@ def _pydantic_problems(e: ValidationError, lines: Lines, file: str) -> list[Prob
     return out
 
 
-def _template_fields(state: AnyState) -> Iterator[tuple[str, str]]:
+def template_fields(state: AnyState) -> Iterator[tuple[str, str]]:
     """(field, text) of every template in a state."""
     fields = ("say", "ask", "sms", "if_silent", "if_unclear", "reprompt", "clarify", "if_failed")
     for field in fields:
@@ -215,7 +215,7 @@ def check_variables(
     if include_sms and scenario.sms is not None:
         texts.append(("sms", scenario.sms))
     for name, state in scenario.states.items():
-        texts += [(f"states.{name}.{field}", text) for field, text in _template_fields(state)]
+        texts += [(f"states.{name}.{field}", text) for field, text in template_fields(state)]
     problems: dict[str, None] = {}
     for where, text in texts:
         for speech in (True, False):
@@ -448,7 +448,7 @@ def _template_problems(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
     if sc.sms is not None:
         texts.append((sc.sms, ("sms",)))
     for name, state in sc.states.items():
-        texts += [(text, ("states", name, field)) for field, text in _template_fields(state)]
+        texts += [(text, ("states", name, field)) for field, text in template_fields(state)]
     found = (_check_template(text, loc, ctx, lines, file) for text, loc in texts)
     return [p for p in found if p]
 
@@ -650,7 +650,7 @@ def static_phrases(scenarios_dir: str | Path) -> list[str]:
                 default = default_clarify_text(state)
                 if default:
                     out[default] = None  # said only when an answer was unsure
-            for _, text in _template_fields(state):
+            for _, text in template_fields(state):
                 used = templates.variables_used(text)
                 if used - {"speech"}:
                     continue  # depends on the notification or the time

@@ -12,13 +12,18 @@ module of its concern, where its contract (what it persists, its lease rules) is
 - `sms_requests`: SMS requested during calls;
 - `blocklist`: the do-not-call list;
 - `wrong_numbers`: (tenant, phone, customer) where somebody else answered;
-- `reports`: counts and reads, SMS delivery receipts.
+- `reports`: counts and reads, SMS delivery receipts;
+- `browse`: the web console's and the API's reads, scoped to a tenant;
+- `console`: web users, their sessions, API tokens, the audit log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from cuckoo.clock import utcnow
 from cuckoo.config import Config
@@ -36,7 +41,9 @@ from cuckoo.intake.admission import AdmissionContext, Admitted, Rejected, Variab
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import (
     blocklist,
+    browse,
     cancels,
+    console,
     intake,
     notifications,
     outbox,
@@ -45,14 +52,19 @@ from cuckoo.store import (
     sms_requests,
     wrong_numbers,
 )
+from cuckoo.store.browse import Dashboard, NotificationQuery
 from cuckoo.store.database import Database, default_url, make_engine
 from cuckoo.store.intake import IngestReport
 from cuckoo.store.models import (
+    ApiTokenRow,
     AttemptRow,
+    AuditRow,
     BlockedNumberRow,
     NotificationRow,
     OutboxRow,
     SmsRequestRow,
+    WebSessionRow,
+    WebUserRow,
 )
 from cuckoo.store.notifications import PolicyProvider
 from cuckoo.store.outbox import OutboxItem, report_from_json, report_to_json
@@ -61,7 +73,9 @@ from cuckoo.store.sms_requests import SmsRequestItem, SmsRequestState
 
 __all__ = [
     "AttemptLine",
+    "Dashboard",
     "IngestReport",
+    "NotificationQuery",
     "OutboxItem",
     "ReportFilter",
     "SmsRequestItem",
@@ -402,3 +416,100 @@ class Store:
         """Store an SMS delivery receipt: reports.update_receipt."""
         with self._db.tx() as s:
             return reports.update_receipt(s, gateway_message_id, receipt_status)
+
+    # ---- the web console and the API (browse, console) -------------------------------------
+
+    def notifications_page(self, query: NotificationQuery) -> list[NotificationRow]:
+        with self._db.tx() as s:
+            return browse.page(s, query)
+
+    def notification_for(self, notification_id: int, tenant: str | None) -> NotificationRow | None:
+        """The notification if the viewer's tenant (None: any) may see it."""
+        with self._db.tx() as s:
+            return browse.one(s, notification_id, tenant)
+
+    def notification_by_external_id(
+        self, source: str, external_id: str, tenant: str | None
+    ) -> NotificationRow | None:
+        with self._db.tx() as s:
+            return browse.by_external_id(s, source, external_id, tenant)
+
+    def attempts_since(
+        self, tenant: str | None, since: datetime | None, after_id: int | None, limit: int
+    ) -> list[tuple[AttemptRow, NotificationRow]]:
+        with self._db.tx() as s:
+            return browse.attempts_since(s, tenant, since, after_id, limit)
+
+    def attempt_with_notification(
+        self, attempt_id: int, tenant: str | None
+    ) -> tuple[AttemptRow, NotificationRow] | None:
+        with self._db.tx() as s:
+            return browse.attempt_with_notification(s, attempt_id, tenant)
+
+    def dashboard(self, tenant: str | None, now: datetime, zone: ZoneInfo) -> Dashboard:
+        with self._db.tx() as s:
+            return browse.dashboard(s, tenant, now, zone)
+
+    def ping(self) -> None:
+        """Raises StoreUnavailable when the database cannot be reached (/healthz)."""
+        with self._db.tx() as s:
+            s.execute(select(1))
+
+    def gauges(self, now: datetime) -> browse.Gauges:
+        with self._db.tx() as s:
+            return browse.gauges(s, now)
+
+    def add_user(
+        self, name: str, role: str, tenant: str | None, password_hash: str, now: datetime
+    ) -> None:
+        with self._db.tx() as s:
+            console.add_user(s, name, role, tenant, password_hash, now)
+
+    def remove_user(self, name: str) -> bool:
+        with self._db.tx() as s:
+            return console.remove_user(s, name)
+
+    def users(self) -> list[WebUserRow]:
+        with self._db.tx() as s:
+            return console.users(s)
+
+    def user(self, name: str) -> WebUserRow | None:
+        with self._db.tx() as s:
+            return console.user(s, name)
+
+    def open_session(self, user_name: str, now: datetime, lifetime: timedelta) -> tuple[str, str]:
+        """(cookie, csrf token) of a new browser session: console.open_session."""
+        with self._db.tx() as s:
+            return console.open_session(s, user_name, now, lifetime)
+
+    def session_user(self, cookie: str, now: datetime) -> tuple[WebUserRow, WebSessionRow] | None:
+        with self._db.tx() as s:
+            return console.session_user(s, cookie, now)
+
+    def close_session(self, cookie: str) -> None:
+        with self._db.tx() as s:
+            console.close_session(s, cookie)
+
+    def create_token(self, tenant: str, name: str, now: datetime) -> tuple[ApiTokenRow, str]:
+        with self._db.tx() as s:
+            return console.create_token(s, tenant, name, now)
+
+    def token_row(self, token: str) -> ApiTokenRow | None:
+        with self._db.tx() as s:
+            return console.token_row(s, token)
+
+    def tokens(self) -> list[ApiTokenRow]:
+        with self._db.tx() as s:
+            return console.tokens(s)
+
+    def revoke_token(self, token_id: int, now: datetime) -> bool:
+        with self._db.tx() as s:
+            return console.revoke_token(s, token_id, now)
+
+    def audit(self, actor: str, action: str, target: str, detail: str, now: datetime) -> None:
+        with self._db.tx() as s:
+            console.audit(s, actor, action, target, detail, now)
+
+    def audit_log(self, limit: int = 200) -> list[AuditRow]:
+        with self._db.tx() as s:
+            return console.audit_log(s, limit)

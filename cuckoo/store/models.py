@@ -88,6 +88,10 @@ class NotificationRow(Base):
         Index("ix_notifications_due", "status", "next_attempt_at"),
         Index("ix_notifications_lease", "status", "lease_until"),
         Index("ix_notifications_phone", "phone"),
+        # The console's list: newest first, filtered by status and tenant, or an ERP id.
+        Index("ix_notifications_status_id", "status", "id"),
+        Index("ix_notifications_tenant_status_id", "tenant", "status", "id"),
+        Index("ix_notifications_external_id", "external_id"),
         # One customer, one call: at most one call in flight per phone, cluster-wide. The claim
         # never tries a second one (store/notifications.py); this index is the database's own
         # last word if anything did.
@@ -264,3 +268,55 @@ class SmsRequestRow(Base):
     gateway_message_id: Mapped[str | None] = mapped_column(String(100))
     receipt_status: Mapped[str | None] = mapped_column(String(50))
     detail: Mapped[str] = mapped_column(Text, default="")  # the gateway's answer, why it failed
+
+
+class WebUserRow(Base):
+    """A person who logs in to the web console (cuckoo.store.console)."""
+
+    __tablename__ = "web_users"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin | manager | viewer
+    tenant: Mapped[str | None] = mapped_column(String(100))  # None: every tenant (admins only)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2
+    created_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """A logged-in browser: the cookie's sha256 (the cookie itself is never stored)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(
+        ForeignKey("web_users.name", ondelete="CASCADE"), index=True
+    )
+    csrf: Mapped[str] = mapped_column(String(64))  # the token every form of this session posts
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    """A Bearer token of the HTTP API, for one tenant: its sha256 only."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    tenant: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """One admin action (block, unblock, cancel, user and token changes): who, what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # user name, "cli", "api:TOKEN_NAME"
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text, default="")

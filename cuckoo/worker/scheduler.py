@@ -144,6 +144,7 @@ class Scheduler:
         cluster_calls = self.settings.cluster_max_calls
         self._channel_caps = {ChannelKind.CALL: cluster_calls} if cluster_calls else None
         self._stopping = threading.Event()
+        self.erp_poll_errors: dict[str, int] = {}  # by adapter, since start (/metrics)
         self._aps: object | None = None
         self._started_at = time.monotonic()
         self._last_dispatch: float | None = None  # time.monotonic() of the last dispatch run
@@ -199,6 +200,7 @@ class Scheduler:
                 items = adapter.fetch_pending()
             except Exception as e:  # an adapter bug must not stop the others
                 state.failures += 1
+                self.erp_poll_errors[name] = self.erp_poll_errors.get(name, 0) + 1
                 delay = backoff_delay(
                     state.failures, self.settings.erp_retry_s, self.settings.erp_retry_max_s
                 )

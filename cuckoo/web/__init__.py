@@ -1,0 +1,15 @@
+"""The web console and the HTTP API (`cuckoo web`, `[web] listen` in `cuckoo run`).
+
+FastAPI on uvicorn; pages are rendered on the server from Jinja templates (templates/) with a
+little local JS (static/), nothing from a CDN. Everything reads and writes through
+cuckoo.store.Store; who may see what is decided in `security` (roles, tenants, CSRF, the login
+limiter) and nowhere else.
+
+- `app`: the application: `create_app(WebContext)`;
+- `context`: what the routes share (store, config, clock, the API's adapters by tenant);
+- `security`: sessions, roles, tenants, CSRF, API tokens, the login limiter;
+- `passwords`: argon2 hashes;
+- `pages`: the console's pages; `api`: /api/v1; `ops`: /healthz and /metrics;
+- `views`: rows → what a page or the API shows (local times, Russian names);
+- `server`: uvicorn, the loopback rule, serving inside `cuckoo run`.
+"""
