@@ -5,13 +5,14 @@
     sql    adapters.sql:SqlAdapter          any SQLAlchemy URL, configurable SELECT + write-back
     onec   adapters.onec:OneCAdapter        1C:Enterprise standard OData interface
     csv    adapters.csv_folder:CsvFolderAdapter   a drop folder of *.csv files
+    api    adapters.api:ApiAdapter          cuckoo's HTTP API in, results to a signed webhook
     "mypkg.mymod:MyAdapter"                 your own class (same constructor, see below)
 
 An adapter class is built as `cls(name, options, base_dir)`. If it has a pydantic model
 `cls.Options`, the `[adapters.NAME]` keys (all but `type` and `enabled`) are validated with it
 first and errors name `adapters.NAME.key`; otherwise `options` is the plain dict.
 
-Delivery contract (all three built-ins): `fetch_pending()` returns every row that is still
+Delivery contract (sql, onec, csv): `fetch_pending()` returns every row that is still
 waiting in the ERP — including rows it returned before — until a final result has been written
 back by `report()`. The store drops duplicates by (source, external_id), so a crash between
 fetching and storing loses nothing: the rows come again on the next poll. `report()` is safe to
@@ -36,6 +37,7 @@ BUILTIN: dict[str, str] = {
     "sql": "adapters.sql:SqlAdapter",
     "onec": "adapters.onec:OneCAdapter",
     "csv": "adapters.csv_folder:CsvFolderAdapter",
+    "api": "adapters.api:ApiAdapter",
 }
 
 __all__ = ["BUILTIN", "build_adapter", "build_adapters", "resolve_class"]

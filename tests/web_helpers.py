@@ -82,11 +82,12 @@ class WebRig:
         self.store = open_store(self.config)
         now = datetime.now(UTC)
         for name, (role, tenant) in USERS.items():
-            self.store.add_user(name, role, tenant, hash_password(PASSWORD), now)
+            self.store.console.add_user(name, role, tenant, hash_password(PASSWORD), now)
         for tenant in ("acme", "south"):
-            self.tokens[tenant] = self.store.create_token(tenant, f"{tenant} erp", now)[1]
-        self.server = BackgroundServer(WebContext(self.store, self.config),
-                                       self.config.web.listen).start()  # fmt: skip
+            self.tokens[tenant] = self.store.console.create_token(tenant, f"{tenant} erp", now)[1]
+        self.server = BackgroundServer(
+            WebContext(self.store, self.config), self.config.web.listen
+        ).start()
         self.url = f"http://127.0.0.1:{self.port}"
         return self
 
@@ -102,13 +103,21 @@ class WebRig:
         """A browser-like client logged in as `name` (cookies kept, redirects not followed)."""
         client = httpx.Client(base_url=self.url, timeout=30)
         client.get("/login")
-        r = client.post("/login", data={"name": name, "password": password,
-                                        "csrf": client.cookies["cuckoo_login_csrf"]})  # fmt: skip
+        r = client.post(
+            "/login",
+            data={"name": name, "password": password, "csrf": client.cookies["cuckoo_login_csrf"]},
+        )
         assert r.status_code == 303, r.text
         return client
 
-    def notify(self, tenant: str, external_id: str, scenario: str = "documents_sent",
-               phone: str = "+79123456701", **variables: Any) -> int:  # fmt: skip
+    def notify(
+        self,
+        tenant: str,
+        external_id: str,
+        scenario: str = "documents_sent",
+        phone: str = "+79123456701",
+        **variables: Any,
+    ) -> int:
         body = {
             "external_id": external_id,
             "phone": phone,
@@ -120,8 +129,9 @@ class WebRig:
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
-    def finish_call(self, outcome: Outcome = Outcome.CONFIRMED, *, record: bool = True,
-                    **kw: Any) -> int:  # fmt: skip
+    def finish_call(
+        self, outcome: Outcome = Outcome.CONFIRMED, *, record: bool = True, **kw: Any
+    ) -> int:
         """The next due notification gets one call as the worker records it; its id."""
         at = datetime.now(UTC) + timedelta(days=3)  # past any calling window's start
         [n] = self.store.claim_due("test-worker", at, 1, 60)
@@ -131,10 +141,18 @@ class WebRig:
             write_wav(path)
             recording = str(path)
         self.store.finish_attempt(
-            n, "test-worker",
-            AttemptResult(outcome, at, at + timedelta(seconds=31), answered_at=at,
-                          sip_code=200, recording_path=recording,
-                          said=["Здравствуйте!", "Нажмите 1."], **kw),
+            n,
+            "test-worker",
+            AttemptResult(
+                outcome,
+                at,
+                at + timedelta(seconds=31),
+                answered_at=at,
+                sip_code=200,
+                recording_path=recording,
+                said=["Здравствуйте!", "Нажмите 1."],
+                **kw,
+            ),
             at + timedelta(seconds=31),
-        )  # fmt: skip
+        )
         return n.id

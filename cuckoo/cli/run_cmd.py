@@ -158,11 +158,11 @@ def start_console(config: Config, worker: Worker) -> BackgroundServer | None:
     worker's health and /metrics its ERP poll errors."""
     if not config.web.listen:
         return None
-    from cuckoo.cli.web_cmds import need_web
+    from cuckoo.web import need_web  # FastAPI, uvicorn, argon2: the [web] extra
 
     need_web()
-    from cuckoo.web.context import WebContext
-    from cuckoo.web.server import BackgroundServer
+    from cuckoo.web.context import WebContext  # FastAPI, uvicorn, argon2: the [web] extra
+    from cuckoo.web.server import BackgroundServer  # FastAPI, uvicorn, argon2: the [web] extra
 
     ctx = WebContext(
         worker.store,

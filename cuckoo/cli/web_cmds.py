@@ -10,7 +10,8 @@ from typing import Any
 
 from cuckoo.cli.output import add_json_flag, emit_json, group_usage, show_table, wants_json
 from cuckoo.config import Config, load
-from cuckoo.errors import ConfigError, InputError
+from cuckoo.errors import InputError
+from cuckoo.web import need_web
 from cuckoo.worker.store import open_store
 
 ROLES = ("admin", "manager", "viewer")
@@ -36,9 +37,11 @@ def register(sub: Any) -> None:
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--tenant", help="the tenant whose data they see (managers and viewers)")
     add.add_argument(
-        "--password-stdin", action="store_true", required=True,
+        "--password-stdin",
+        action="store_true",
+        required=True,
         help="read the password from the first line of stdin (never from the command line)",
-    )  # fmt: skip
+    )
     add.set_defaults(func=cmd_users_add)
     ls = us.add_parser("list", help="the users")
     add_json_flag(ls)
@@ -66,21 +69,10 @@ def _config(args: argparse.Namespace) -> Config:
     return load(args.config)
 
 
-def need_web() -> None:
-    try:
-        import argon2  # noqa: F401
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError as e:
-        raise ConfigError(
-            f"the web console needs pip install 'cuckoo[web]' ({e.name} missing)"
-        ) from e
-
-
 def cmd_web(args: argparse.Namespace) -> int:
     need_web()
-    from cuckoo.web.context import WebContext
-    from cuckoo.web.server import serve
+    from cuckoo.web.context import WebContext  # FastAPI, uvicorn, argon2: the [web] extra
+    from cuckoo.web.server import serve  # FastAPI, uvicorn, argon2: the [web] extra
 
     config = _config(args)
     listen = args.listen or config.web.listen or "127.0.0.1:8080"
@@ -94,6 +86,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     need_web()
+    # argon2: the [web] extra
     from cuckoo.web.passwords import hash_password, password_problem
 
     name = args.name.strip()
@@ -108,12 +101,13 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     config = _config(args)
     store = open_store(config)
     try:
-        existed = store.user(name) is not None
+        existed = store.console.user(name) is not None
         now = datetime.now(UTC)
-        store.add_user(name, args.role, args.tenant or None, hash_password(password), now)
+        store.console.add_user(name, args.role, args.tenant or None, hash_password(password), now)
         scope = f"tenant {args.tenant}" if args.tenant else "every tenant"
-        store.audit("cli", "user changed" if existed else "user added", name,
-                    f"{args.role}, {scope}", now)  # fmt: skip
+        store.console.audit(
+            "cli", "user changed" if existed else "user added", name, f"{args.role}, {scope}", now
+        )
     finally:
         store.close()
     print(f"{'changed' if existed else 'added'} user {name}: {args.role}, {scope}")
@@ -123,12 +117,16 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 def cmd_users_list(args: argparse.Namespace) -> int:
     store = open_store(_config(args))
     try:
-        users = store.users()
+        users = store.console.users()
     finally:
         store.close()
     if wants_json(args):
-        emit_json([{"name": u.name, "role": u.role, "tenant": u.tenant,
-                    "created_at": u.created_at} for u in users])  # fmt: skip
+        emit_json(
+            [
+                {"name": u.name, "role": u.role, "tenant": u.tenant, "created_at": u.created_at}
+                for u in users
+            ]
+        )
         return 0
     rows = [[u.name, u.role, u.tenant or "*", f"{u.created_at:%Y-%m-%d %H:%M} UTC"] for u in users]
     show_table(["name", "role", "tenant", "added"], rows)
@@ -138,9 +136,9 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_users_remove(args: argparse.Namespace) -> int:
     store = open_store(_config(args))
     try:
-        removed = store.remove_user(args.name)
+        removed = store.console.remove_user(args.name)
         if removed:
-            store.audit("cli", "user removed", args.name, "", datetime.now(UTC))
+            store.console.audit("cli", "user removed", args.name, "", datetime.now(UTC))
     finally:
         store.close()
     if not removed:
@@ -154,8 +152,8 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     store = open_store(config)
     try:
         now = datetime.now(UTC)
-        row, token = store.create_token(args.tenant, args.name, now)
-        store.audit("cli", "token created", f"token {row.id}", f"tenant {args.tenant}", now)
+        row, token = store.console.create_token(args.tenant, args.name, now)
+        store.console.audit("cli", "token created", f"token {row.id}", f"tenant {args.tenant}", now)
     finally:
         store.close()
     print(token)  # alone on stdout: TOKEN=$(cuckoo tokens create --tenant T)
@@ -166,18 +164,33 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
 def cmd_tokens_list(args: argparse.Namespace) -> int:
     store = open_store(_config(args))
     try:
-        tokens = store.tokens()
+        tokens = store.console.tokens()
     finally:
         store.close()
     if wants_json(args):
-        emit_json([{"id": t.id, "name": t.name, "tenant": t.tenant, "created_at": t.created_at,
-                    "revoked_at": t.revoked_at} for t in tokens])  # fmt: skip
+        emit_json(
+            [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "tenant": t.tenant,
+                    "created_at": t.created_at,
+                    "revoked_at": t.revoked_at,
+                }
+                for t in tokens
+            ]
+        )
         return 0
     rows = [
-        [str(t.id), t.name, t.tenant, f"{t.created_at:%Y-%m-%d %H:%M} UTC",
-         f"{t.revoked_at:%Y-%m-%d %H:%M} UTC" if t.revoked_at else ""]
+        [
+            str(t.id),
+            t.name,
+            t.tenant,
+            f"{t.created_at:%Y-%m-%d %H:%M} UTC",
+            f"{t.revoked_at:%Y-%m-%d %H:%M} UTC" if t.revoked_at else "",
+        ]
         for t in tokens
-    ]  # fmt: skip
+    ]
     show_table(["id", "name", "tenant", "created", "revoked"], rows)
     return 0
 
@@ -186,9 +199,9 @@ def cmd_tokens_revoke(args: argparse.Namespace) -> int:
     store = open_store(_config(args))
     try:
         now = datetime.now(UTC)
-        revoked = store.revoke_token(args.id, now)
+        revoked = store.console.revoke_token(args.id, now)
         if revoked:
-            store.audit("cli", "token revoked", f"token {args.id}", "", now)
+            store.console.audit("cli", "token revoked", f"token {args.id}", "", now)
     finally:
         store.close()
     if not revoked:

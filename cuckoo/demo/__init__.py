@@ -416,17 +416,17 @@ def serve_console(wd: Path, listen: str, out: Any) -> None:
     """The web console on the demo's store, with a one-time admin password, until Ctrl-C."""
     import secrets
 
-    from cuckoo.cli.web_cmds import need_web
+    from cuckoo.web import need_web  # FastAPI, uvicorn, argon2: the [web] extra
 
     need_web()
-    from cuckoo.web.context import WebContext
-    from cuckoo.web.passwords import hash_password
-    from cuckoo.web.server import BackgroundServer
+    from cuckoo.web.context import WebContext  # FastAPI, uvicorn, argon2: the [web] extra
+    from cuckoo.web.passwords import hash_password  # FastAPI, uvicorn, argon2: the [web] extra
+    from cuckoo.web.server import BackgroundServer  # FastAPI, uvicorn, argon2: the [web] extra
 
     config = load(wd / "cuckoo.toml")
     store = open_store(config)
     password = secrets.token_urlsafe(12)
-    store.add_user("demo", "admin", None, hash_password(password), datetime.now(UTC))
+    store.console.add_user("demo", "admin", None, hash_password(password), datetime.now(UTC))
     server = BackgroundServer(WebContext(store, config), listen).start()
     print(
         f"\nWeb console: http://{listen}/  user: demo  password: {password}\n"

@@ -204,6 +204,27 @@ def sample_context(scenario: Scenario, now: datetime | None = None) -> Variables
     }
 
 
+# Intake checks every row against its scenario's texts: the list is made once per scenario
+# object (the loader's cache hands out the same object until the file changes).
+_TEXTS: dict[int, tuple[Scenario, list[tuple[str, str]]]] = {}
+
+
+def _texts_of(scenario: Scenario) -> list[tuple[str, str]]:
+    """(where, template) of every text of the scenario, the SMS first."""
+    cached = _TEXTS.get(id(scenario))
+    if cached is not None and cached[0] is scenario:
+        return cached[1]
+    texts: list[tuple[str, str]] = []
+    if scenario.sms is not None:
+        texts.append(("sms", scenario.sms))
+    for name, state in scenario.states.items():
+        texts += [(f"states.{name}.{field}", text) for field, text in template_fields(state)]
+    if len(_TEXTS) > 256:
+        _TEXTS.clear()
+    _TEXTS[id(scenario)] = (scenario, texts)
+    return texts
+
+
 def check_variables(
     scenario: Scenario, variables: Variables, *, include_sms: bool = True
 ) -> list[str]:
@@ -211,14 +232,13 @@ def check_variables(
     renders. For ingestion (reject a bad ERP row early, as InputError) and for the runner
     (a dialog never starts that would break off halfway)."""
     runtime = sample_context(scenario)
-    texts: list[tuple[str, str]] = []
-    if include_sms and scenario.sms is not None:
-        texts.append(("sms", scenario.sms))
-    for name, state in scenario.states.items():
-        texts += [(f"states.{name}.{field}", text) for field, text in template_fields(state)]
+    texts = [(w, t) for w, t in _texts_of(scenario) if include_sms or w != "sms"]
     problems: dict[str, None] = {}
     for where, text in texts:
-        for speech in (True, False):
+        used = templates.variables_used(text)
+        if not used:
+            continue  # the same words for every notification: nothing here can fail
+        for speech in (True, False) if "speech" in used else (True,):
             ctx = {**variables, **{k: runtime[k] for k in RUNTIME_NAMES}, "speech": speech}
             missing = [templates.missing_name(p, ctx) for p in templates.dotted_names(text)]
             for gap in missing:

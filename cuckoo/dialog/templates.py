@@ -66,7 +66,12 @@ def compile_template(source: str) -> jinja2.Template:
 
 def variables_used(source: str) -> set[str]:
     """Top-level names the text reads, e.g. {"customer", "speech"}."""
-    return set(meta.find_undeclared_variables(ENV.parse(source)))
+    return set(_free_names(source))
+
+
+@functools.lru_cache(maxsize=1024)
+def _free_names(source: str) -> frozenset[str]:
+    return frozenset(meta.find_undeclared_variables(ENV.parse(source)))
 
 
 def _chain(node: nodes.Node) -> list[str] | None:
@@ -85,6 +90,12 @@ def _chain(node: nodes.Node) -> list[str] | None:
 def dotted_names(source: str) -> list[str]:
     """Every variable path the text reads, in order: ["customer.first_name", "period"].
     Names the template sets itself (loop variables) are left out."""
+    return list(_dotted_names(source))
+
+
+# Parsed once per distinct text: intake checks every row's variables against every text.
+@functools.lru_cache(maxsize=1024)
+def _dotted_names(source: str) -> tuple[str, ...]:
     ast = ENV.parse(source)
     free = meta.find_undeclared_variables(ast)
     out: dict[str, None] = {}
@@ -99,7 +110,7 @@ def dotted_names(source: str) -> list[str]:
             visit(child)
 
     visit(ast)
-    return list(out)
+    return tuple(out)
 
 
 def missing_name(path: str, variables: Variables) -> str | None:

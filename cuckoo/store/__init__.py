@@ -20,8 +20,7 @@ module of its concern, where its contract (what it persists, its lease rules) is
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -34,6 +33,7 @@ from cuckoo.domain import (
     ChannelKind,
     IncomingNotification,
     Notification,
+    Outcome,
     Status,
 )
 from cuckoo.errors import StoreUnavailable
@@ -41,9 +41,7 @@ from cuckoo.intake.admission import AdmissionContext, Admitted, Rejected, Variab
 from cuckoo.intake.phones import normalize_phone
 from cuckoo.store import (
     blocklist,
-    browse,
     cancels,
-    console,
     intake,
     notifications,
     outbox,
@@ -53,18 +51,15 @@ from cuckoo.store import (
     wrong_numbers,
 )
 from cuckoo.store.browse import Dashboard, NotificationQuery
+from cuckoo.store.console import ConsoleStore
 from cuckoo.store.database import Database, default_url, make_engine
 from cuckoo.store.intake import IngestReport
 from cuckoo.store.models import (
-    ApiTokenRow,
     AttemptRow,
-    AuditRow,
     BlockedNumberRow,
     NotificationRow,
     OutboxRow,
     SmsRequestRow,
-    WebSessionRow,
-    WebUserRow,
 )
 from cuckoo.store.notifications import PolicyProvider
 from cuckoo.store.outbox import OutboxItem, report_from_json, report_to_json
@@ -102,6 +97,7 @@ class Store:
         busy_timeout_ms: int = 10_000,
         echo: bool = False,
         create: bool = True,
+        report_every_attempt: Collection[str] = (),
     ) -> None:
         # create=False: a missing SQLite file is a ConfigError and nothing is made on disk.
         self._db = Database(url, busy_timeout_ms=busy_timeout_ms, echo=echo, create=create)
@@ -115,6 +111,11 @@ class Store:
         # before anybody is called, instead of failing mid-call.
         self.check_variables = check_variables
         self.default_region = default_region
+        # sources whose ERP hears of every attempt, not only final results (a webhook's
+        # webhook_attempts): their outbox gets each finished attempt too
+        self.report_every_attempt = frozenset(report_every_attempt)
+        # what the web console and the API read and write (users, tokens, pages of rows)
+        self.console = ConsoleStore(self._db)
 
     @classmethod
     def from_config(
@@ -219,7 +220,11 @@ class Store:
     ) -> Status | None:
         """Store a result and apply the retry policy: notifications.finish_attempt."""
         with self._db.tx() as s:
-            return notifications.finish_attempt(s, self.policy, notification, owner, result, now)
+            status = notifications.finish_attempt(s, self.policy, notification, owner, result, now)
+            interim = status == Status.PENDING and result.outcome != Outcome.CALLBACK_REQUESTED
+            if interim and notification.source in self.report_every_attempt:
+                outbox.enqueue_latest(s, notification.id, now)  # final ones are queued already
+            return status
 
     def interrupt(self, notification: Notification, owner: str, now: datetime, why: str) -> bool:
         """End a running attempt as INTERRUPTED: notifications.interrupt."""
@@ -417,99 +422,7 @@ class Store:
         with self._db.tx() as s:
             return reports.update_receipt(s, gateway_message_id, receipt_status)
 
-    # ---- the web console and the API (browse, console) -------------------------------------
-
-    def notifications_page(self, query: NotificationQuery) -> list[NotificationRow]:
-        with self._db.tx() as s:
-            return browse.page(s, query)
-
-    def notification_for(self, notification_id: int, tenant: str | None) -> NotificationRow | None:
-        """The notification if the viewer's tenant (None: any) may see it."""
-        with self._db.tx() as s:
-            return browse.one(s, notification_id, tenant)
-
-    def notification_by_external_id(
-        self, source: str, external_id: str, tenant: str | None
-    ) -> NotificationRow | None:
-        with self._db.tx() as s:
-            return browse.by_external_id(s, source, external_id, tenant)
-
-    def attempts_since(
-        self, tenant: str | None, since: datetime | None, after_id: int | None, limit: int
-    ) -> list[tuple[AttemptRow, NotificationRow]]:
-        with self._db.tx() as s:
-            return browse.attempts_since(s, tenant, since, after_id, limit)
-
-    def attempt_with_notification(
-        self, attempt_id: int, tenant: str | None
-    ) -> tuple[AttemptRow, NotificationRow] | None:
-        with self._db.tx() as s:
-            return browse.attempt_with_notification(s, attempt_id, tenant)
-
-    def dashboard(self, tenant: str | None, now: datetime, zone: ZoneInfo) -> Dashboard:
-        with self._db.tx() as s:
-            return browse.dashboard(s, tenant, now, zone)
-
     def ping(self) -> None:
         """Raises StoreUnavailable when the database cannot be reached (/healthz)."""
         with self._db.tx() as s:
             s.execute(select(1))
-
-    def gauges(self, now: datetime) -> browse.Gauges:
-        with self._db.tx() as s:
-            return browse.gauges(s, now)
-
-    def add_user(
-        self, name: str, role: str, tenant: str | None, password_hash: str, now: datetime
-    ) -> None:
-        with self._db.tx() as s:
-            console.add_user(s, name, role, tenant, password_hash, now)
-
-    def remove_user(self, name: str) -> bool:
-        with self._db.tx() as s:
-            return console.remove_user(s, name)
-
-    def users(self) -> list[WebUserRow]:
-        with self._db.tx() as s:
-            return console.users(s)
-
-    def user(self, name: str) -> WebUserRow | None:
-        with self._db.tx() as s:
-            return console.user(s, name)
-
-    def open_session(self, user_name: str, now: datetime, lifetime: timedelta) -> tuple[str, str]:
-        """(cookie, csrf token) of a new browser session: console.open_session."""
-        with self._db.tx() as s:
-            return console.open_session(s, user_name, now, lifetime)
-
-    def session_user(self, cookie: str, now: datetime) -> tuple[WebUserRow, WebSessionRow] | None:
-        with self._db.tx() as s:
-            return console.session_user(s, cookie, now)
-
-    def close_session(self, cookie: str) -> None:
-        with self._db.tx() as s:
-            console.close_session(s, cookie)
-
-    def create_token(self, tenant: str, name: str, now: datetime) -> tuple[ApiTokenRow, str]:
-        with self._db.tx() as s:
-            return console.create_token(s, tenant, name, now)
-
-    def token_row(self, token: str) -> ApiTokenRow | None:
-        with self._db.tx() as s:
-            return console.token_row(s, token)
-
-    def tokens(self) -> list[ApiTokenRow]:
-        with self._db.tx() as s:
-            return console.tokens(s)
-
-    def revoke_token(self, token_id: int, now: datetime) -> bool:
-        with self._db.tx() as s:
-            return console.revoke_token(s, token_id, now)
-
-    def audit(self, actor: str, action: str, target: str, detail: str, now: datetime) -> None:
-        with self._db.tx() as s:
-            console.audit(s, actor, action, target, detail, now)
-
-    def audit_log(self, limit: int = 200) -> list[AuditRow]:
-        with self._db.tx() as s:
-            return console.audit_log(s, limit)

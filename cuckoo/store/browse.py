@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from cuckoo.domain import Status
@@ -29,7 +29,8 @@ class NotificationQuery:
     source: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None  # exclusive
-    phone: str | None = None  # E.164, exact
+    phone: str | None = None  # E.164, exact (indexed)
+    phone_raw: str | None = None  # as the ERP typed it, exact (not indexed: rare)
     external_id: str | None = None  # exact
     before_id: int | None = None  # the cursor: the last id of the previous page
     limit: int = 50
@@ -53,7 +54,9 @@ def _filtered(q: Rows, f: NotificationQuery) -> Rows:
     if f.created_to is not None:
         q = q.where(n.created_at < f.created_to)
     if f.phone:
-        q = q.where(or_(n.phone == f.phone, n.phone_raw == f.phone))
+        q = q.where(n.phone == f.phone)
+    if f.phone_raw:
+        q = q.where(n.phone_raw == f.phone_raw)
     if f.external_id:
         q = q.where(n.external_id == f.external_id)
     if f.before_id is not None:
@@ -221,3 +224,13 @@ def attempt_with_notification(
         return None
     row = one(s, att.notification_id, tenant)
     return None if row is None else (att, row)
+
+
+def by_external_ids(s: Session, source: str, external_ids: list[str]) -> dict[str, NotificationRow]:
+    """The notifications of `source` under these ERP ids, by id (one query)."""
+    if not external_ids:
+        return {}
+    q = select(NotificationRow).where(
+        NotificationRow.source == source, NotificationRow.external_id.in_(set(external_ids))
+    )
+    return {row.external_id: row for row in s.scalars(q)}

@@ -12,11 +12,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from cuckoo.store.models import ApiTokenRow, AuditRow, WebSessionRow, WebUserRow
+from cuckoo.store import browse
+from cuckoo.store.browse import Dashboard, Gauges, NotificationQuery
+from cuckoo.store.database import Database
+from cuckoo.store.models import (
+    ApiTokenRow,
+    AttemptRow,
+    AuditRow,
+    NotificationRow,
+    WebSessionRow,
+    WebUserRow,
+)
 
 ROLES = ("admin", "manager", "viewer")
 TOKEN_PREFIX = "ck_"
@@ -130,3 +141,107 @@ def audit(s: Session, actor: str, action: str, target: str, detail: str, now: da
 def audit_log(s: Session, limit: int = 200) -> list[AuditRow]:
     """The newest entries first."""
     return list(s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))
+
+
+class ConsoleStore:
+    """The store's front for the web console and the API (`Store.console`): each method one
+    transaction around a function of this module or of `browse`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def notifications_page(self, query: NotificationQuery) -> list[NotificationRow]:
+        with self._db.tx() as s:
+            return browse.page(s, query)
+
+    def notification_for(self, notification_id: int, tenant: str | None) -> NotificationRow | None:
+        """The notification if the viewer's tenant (None: any) may see it."""
+        with self._db.tx() as s:
+            return browse.one(s, notification_id, tenant)
+
+    def notification_by_external_id(
+        self, source: str, external_id: str, tenant: str | None
+    ) -> NotificationRow | None:
+        with self._db.tx() as s:
+            return browse.by_external_id(s, source, external_id, tenant)
+
+    def notifications_by_external_ids(
+        self, source: str, external_ids: list[str]
+    ) -> dict[str, NotificationRow]:
+        with self._db.tx() as s:
+            return browse.by_external_ids(s, source, external_ids)
+
+    def attempts_since(
+        self, tenant: str | None, since: datetime | None, after_id: int | None, limit: int
+    ) -> list[tuple[AttemptRow, NotificationRow]]:
+        with self._db.tx() as s:
+            return browse.attempts_since(s, tenant, since, after_id, limit)
+
+    def attempt_with_notification(
+        self, attempt_id: int, tenant: str | None
+    ) -> tuple[AttemptRow, NotificationRow] | None:
+        with self._db.tx() as s:
+            return browse.attempt_with_notification(s, attempt_id, tenant)
+
+    def dashboard(self, tenant: str | None, now: datetime, zone: ZoneInfo) -> Dashboard:
+        with self._db.tx() as s:
+            return browse.dashboard(s, tenant, now, zone)
+
+    def gauges(self, now: datetime) -> Gauges:
+        with self._db.tx() as s:
+            return browse.gauges(s, now)
+
+    def add_user(
+        self, name: str, role: str, tenant: str | None, password_hash: str, now: datetime
+    ) -> None:
+        with self._db.tx() as s:
+            add_user(s, name, role, tenant, password_hash, now)
+
+    def remove_user(self, name: str) -> bool:
+        with self._db.tx() as s:
+            return remove_user(s, name)
+
+    def users(self) -> list[WebUserRow]:
+        with self._db.tx() as s:
+            return users(s)
+
+    def user(self, name: str) -> WebUserRow | None:
+        with self._db.tx() as s:
+            return user(s, name)
+
+    def open_session(self, user_name: str, now: datetime, lifetime: timedelta) -> tuple[str, str]:
+        """(cookie, csrf token) of a new browser session: open_session."""
+        with self._db.tx() as s:
+            return open_session(s, user_name, now, lifetime)
+
+    def session_user(self, cookie: str, now: datetime) -> tuple[WebUserRow, WebSessionRow] | None:
+        with self._db.tx() as s:
+            return session_user(s, cookie, now)
+
+    def close_session(self, cookie: str) -> None:
+        with self._db.tx() as s:
+            close_session(s, cookie)
+
+    def create_token(self, tenant: str, name: str, now: datetime) -> tuple[ApiTokenRow, str]:
+        with self._db.tx() as s:
+            return create_token(s, tenant, name, now)
+
+    def token_row(self, token: str) -> ApiTokenRow | None:
+        with self._db.tx() as s:
+            return token_row(s, token)
+
+    def tokens(self) -> list[ApiTokenRow]:
+        with self._db.tx() as s:
+            return tokens(s)
+
+    def revoke_token(self, token_id: int, now: datetime) -> bool:
+        with self._db.tx() as s:
+            return revoke_token(s, token_id, now)
+
+    def audit(self, actor: str, action: str, target: str, detail: str, now: datetime) -> None:
+        with self._db.tx() as s:
+            audit(s, actor, action, target, detail, now)
+
+    def audit_log(self, limit: int = 200) -> list[AuditRow]:
+        with self._db.tx() as s:
+            return audit_log(s, limit)

@@ -186,3 +186,19 @@ def pending_by_source(s: Session) -> dict[str, int]:
         .group_by(OutboxRow.source)
     )
     return {source: int(n) for source, n in s.execute(q).all()}
+
+
+def enqueue_latest(s: Session, notification_id: int, now: datetime) -> None:
+    """Queue the report of the notification after its latest attempt, as it stands now (an
+    interim result, for an ERP that hears of every attempt)."""
+    row = s.get(NotificationRow, notification_id)
+    if row is None:
+        return
+    att = s.scalar(
+        select(AttemptRow)
+        .where(AttemptRow.notification_id == row.id)
+        .order_by(AttemptRow.no.desc())
+        .limit(1)
+    )
+    outcome = Outcome(att.outcome) if att is not None and att.outcome else None
+    enqueue(s, row, Status(row.status), outcome, att, now)

@@ -13,3 +13,17 @@ limiter) and nowhere else.
 - `views`: rows → what a page or the API shows (local times, Russian names);
 - `server`: uvicorn, the loopback rule, serving inside `cuckoo run`.
 """
+
+from cuckoo.errors import ConfigError
+
+
+def need_web() -> None:
+    """Raise ConfigError naming the extra when the web packages are not installed."""
+    try:
+        import argon2  # noqa: F401  (only a check: the console imports them itself)
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        raise ConfigError(
+            f"the web console needs pip install 'cuckoo[web]' ({e.name} is missing)"
+        ) from e

@@ -50,6 +50,14 @@ class NewNotification(BaseModel):
         return v
 
 
+class NewBatch(BaseModel):
+    """POST /api/v1/notifications/batch: up to BATCH_MAX in one transaction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notifications: list[NewNotification] = Field(min_length=1, max_length=1000)
+
+
 class Created(BaseModel):
     id: int
     status: str
@@ -71,6 +79,22 @@ def _decode_cursor(cursor: str | None) -> int | None:
     return int(cursor)
 
 
+def incoming(body: NewNotification, source: str, tenant: str) -> IncomingNotification:
+    return IncomingNotification(
+        source=source,
+        external_id=body.external_id,
+        phone=body.phone,
+        scenario=body.scenario,
+        channel=body.channel,
+        variables=body.variables,
+        tenant=tenant,
+        timezone=body.timezone,
+        not_before=body.not_before,
+        deadline=body.deadline,
+        consent=body.consent,
+    )
+
+
 def build_api(ctx: WebContext) -> FastAPI:
     api = FastAPI(
         title="cuckoo API",
@@ -86,7 +110,7 @@ def build_api(ctx: WebContext) -> FastAPI:
 
     def caller(request: Request) -> ApiCaller:
         token = bearer_token(request)
-        row = ctx.store.token_row(token) if token else None
+        row = ctx.store.console.token_row(token) if token else None
         if row is None:
             raise HTTPException(
                 401,
@@ -97,8 +121,7 @@ def build_api(ctx: WebContext) -> FastAPI:
 
     Caller = Annotated[ApiCaller, Depends(caller)]
 
-    @api.post("/notifications", status_code=201, response_model=Created)
-    def create_notification(body: NewNotification, who: Caller) -> Any:
+    def source_of(who: ApiCaller) -> str:
         source = ctx.api_source(who.tenant)
         if source is None:
             raise HTTPException(
@@ -106,19 +129,12 @@ def build_api(ctx: WebContext) -> FastAPI:
                 f'no [adapters.NAME] with type = "api" and tenant = "{who.tenant}" in '
                 "cuckoo.toml: the API cannot take this tenant's notifications",
             )
-        item = IncomingNotification(
-            source=source,
-            external_id=body.external_id,
-            phone=body.phone,
-            scenario=body.scenario,
-            channel=body.channel,
-            variables=body.variables,
-            tenant=who.tenant,
-            timezone=body.timezone,
-            not_before=body.not_before,
-            deadline=body.deadline,
-            consent=body.consent,
-        )
+        return source
+
+    @api.post("/notifications", status_code=201, response_model=Created)
+    def create_notification(body: NewNotification, who: Caller) -> Any:
+        source = source_of(who)
+        item = incoming(body, source, who.tenant)
         now = ctx.clock()
         report = ctx.store.ingest([item], now, keep_rejected=False)
         if report.rejected:
@@ -129,16 +145,60 @@ def build_api(ctx: WebContext) -> FastAPI:
             report = ctx.store.ingest([item], now, keep_rejected=True)
         if report.errors:
             return _unprocessable("", "; ".join(report.errors))
-        row = ctx.store.notification_by_external_id(source, body.external_id, who.tenant)
+        row = ctx.store.console.notification_by_external_id(source, body.external_id, who.tenant)
         if row is None:
             raise HTTPException(409, "this external_id belongs to another tenant")
         created = report.stored > 0
         content = Created(id=row.id, status=row.status, created=created).model_dump()
         return JSONResponse(status_code=201 if created else 200, content=content)
 
+    @api.post("/notifications/batch")
+    def create_notifications(body: NewBatch, who: Caller) -> dict[str, Any]:
+        """Many notifications in one request and one transaction (an ERP's hourly export):
+        one result per item, in order — its id and status, or the field that was refused.
+        Idempotent like the single POST."""
+        source = source_of(who)
+        items = [incoming(n, source, who.tenant) for n in body.notifications]
+        now = ctx.clock()
+        report = ctx.store.ingest(items, now, keep_rejected=False)
+        ext = [i.external_id for i in items]
+        found = ctx.store.console.notifications_by_external_ids(source, ext)
+        # Every item is stored now or before, except the refused ones: in order, as admitted.
+        missing = [i for i in items if i.external_id not in found]
+        verdicts = dict(zip([i.external_id for i in missing], report.rejected, strict=False))
+        kept = [
+            i for i in missing if (v := verdicts.get(i.external_id)) and v.status != Status.INVALID
+        ]
+        if kept:  # blocked, a known wrong number, too late: stored with that status
+            ctx.store.ingest(kept, now, keep_rejected=True)
+            found |= ctx.store.console.notifications_by_external_ids(
+                source, [i.external_id for i in kept]
+            )
+        results: list[dict[str, Any]] = []
+        for item in items:
+            row = found.get(item.external_id)
+            if row is not None and row.tenant == who.tenant:
+                results.append(
+                    {
+                        "external_id": item.external_id,
+                        "id": row.id,
+                        "status": row.status,
+                        "created": row.created_at == now,
+                    }
+                )
+                continue
+            verdict = verdicts.get(item.external_id)
+            field, msg = (
+                (verdict.field, verdict.reason)
+                if verdict
+                else ("", "; ".join(report.errors) or "not stored")
+            )
+            results.append({"external_id": item.external_id, "error": {"field": field, "msg": msg}})
+        return {"results": results}
+
     @api.get("/notifications/{notification_id}")
     def get_notification(notification_id: int, who: Caller) -> dict[str, Any]:
-        row = ctx.store.notification_for(notification_id, who.tenant)
+        row = ctx.store.console.notification_for(notification_id, who.tenant)
         if row is None:
             raise HTTPException(404, "no such notification")
         out = notification_json(row)
@@ -156,7 +216,7 @@ def build_api(ctx: WebContext) -> FastAPI:
     ) -> dict[str, Any]:
         if since is not None and since.tzinfo is None:
             raise HTTPException(422, "since: give a time zone offset")
-        rows = ctx.store.notifications_page(
+        rows = ctx.store.console.notifications_page(
             NotificationQuery(
                 tenant=who.tenant,
                 status=status.value if status else None,
@@ -173,14 +233,16 @@ def build_api(ctx: WebContext) -> FastAPI:
 
     @api.post("/notifications/{notification_id}/cancel")
     def cancel_notification(notification_id: int, who: Caller) -> dict[str, Any]:
-        row = ctx.store.notification_for(notification_id, who.tenant)
+        row = ctx.store.console.notification_for(notification_id, who.tenant)
         if row is None:
             raise HTTPException(404, "no such notification")
         now = ctx.clock()
         result = ctx.store.cancel_notification(row.id, reason=BY_API, now=now)
         if result in (CancelResult.CANCELLED, CancelResult.AFTER_CALL):
-            ctx.store.audit(who.actor, "cancel", f"notification {row.id}", result.value, now)
-        after = ctx.store.notification_for(row.id, who.tenant)
+            ctx.store.console.audit(
+                who.actor, "cancel", f"notification {row.id}", result.value, now
+            )
+        after = ctx.store.console.notification_for(row.id, who.tenant)
         assert after is not None
         return {"id": row.id, "result": result.value, "status": after.status}
 
@@ -193,7 +255,7 @@ def build_api(ctx: WebContext) -> FastAPI:
     ) -> dict[str, Any]:
         if since is not None and since.tzinfo is None:
             raise HTTPException(422, "since: give a time zone offset")
-        pairs = ctx.store.attempts_since(who.tenant, since, _decode_cursor(cursor), limit)
+        pairs = ctx.store.console.attempts_since(who.tenant, since, _decode_cursor(cursor), limit)
         return {
             "items": [attempt_json(a, n) for a, n in pairs],
             "next_cursor": str(pairs[-1][0].id) if len(pairs) == limit else None,

@@ -19,13 +19,15 @@ STATIC = Path(__file__).parent / "static"
 
 # No page is ever framed, sniffed or allowed a script from elsewhere.
 SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
-     b"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+        b"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
-]  # fmt: skip
+]
 
 
 class SecurityHeaders:

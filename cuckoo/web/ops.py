@@ -27,15 +27,33 @@ def _family(
 
 
 def metrics_text(ctx: WebContext) -> str:
-    g = ctx.store.gauges(ctx.clock())
+    g = ctx.store.console.gauges(ctx.clock())
     out: list[str] = []
     live = {"call": g.in_progress.get("call", 0), "sms": g.in_progress.get("sms", 0)}
-    _family(out, "cuckoo_attempts_in_progress", "gauge", "Attempts under way now, by channel.",
-            dict(live), "channel")  # fmt: skip
-    _family(out, "cuckoo_attempts_total", "counter", "Finished attempts, by outcome.",
-            dict(g.attempts_by_outcome), "outcome")  # fmt: skip
-    _family(out, "cuckoo_notifications", "gauge", "Notifications, by status.",
-            dict(g.by_status), "status")  # fmt: skip
+    _family(
+        out,
+        "cuckoo_attempts_in_progress",
+        "gauge",
+        "Attempts under way now, by channel.",
+        dict(live),
+        "channel",
+    )
+    _family(
+        out,
+        "cuckoo_attempts_total",
+        "counter",
+        "Finished attempts, by outcome.",
+        dict(g.attempts_by_outcome),
+        "outcome",
+    )
+    _family(
+        out,
+        "cuckoo_notifications",
+        "gauge",
+        "Notifications, by status.",
+        dict(g.by_status),
+        "status",
+    )
     out += [
         "# HELP cuckoo_queue_due Pending notifications due now (the queue's depth).",
         "# TYPE cuckoo_queue_due gauge",
@@ -44,13 +62,23 @@ def metrics_text(ctx: WebContext) -> str:
         "# TYPE cuckoo_outbox_pending gauge",
         f"cuckoo_outbox_pending {g.outbox_pending}",
     ]
-    _family(out, "cuckoo_sms_requests", "gauge", "SMS requested during calls, by state.",
-            dict(g.sms_by_state), "state")  # fmt: skip
+    _family(
+        out,
+        "cuckoo_sms_requests",
+        "gauge",
+        "SMS requested during calls, by state.",
+        dict(g.sms_by_state),
+        "state",
+    )
     if ctx.erp_poll_errors is not None:
-        _family(out, "cuckoo_erp_poll_errors_total", "counter",
-                "Failed ERP polls since the worker started, by adapter.",
-                {k: float(v) for k, v in ctx.erp_poll_errors().items()},
-            "adapter")  # fmt: skip
+        _family(
+            out,
+            "cuckoo_erp_poll_errors_total",
+            "counter",
+            "Failed ERP polls since the worker started, by adapter.",
+            {k: float(v) for k, v in ctx.erp_poll_errors().items()},
+            "adapter",
+        )
     return "\n".join(out) + "\n"
 
 

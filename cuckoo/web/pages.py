@@ -8,7 +8,6 @@ do-not-call list) need the manager role and land in the audit log.
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, and
 # `Caller`/`Who` are local to the builder.
 
-import contextlib
 import csv
 import io
 import json
@@ -92,7 +91,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
 
     def viewer(request: Request) -> Viewer:
         cookie = request.cookies.get(SESSION_COOKIE)
-        found = ctx.store.session_user(cookie, ctx.clock()) if cookie else None
+        found = ctx.store.console.session_user(cookie, ctx.clock()) if cookie else None
         if found is None:
             raise LoginNeeded()
         user, session = found
@@ -149,7 +148,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
             )
             resp.headers["Retry-After"] = str(int(wait) + 1)
             return resp
-        user = ctx.store.user(name.strip())
+        user = ctx.store.console.user(name.strip())
         if not verify_password(user.password_hash if user else None, password) or user is None:
             ctx.limiter.failed(keys)
             return render(
@@ -162,7 +161,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
             )
         ctx.limiter.succeeded(keys)
         lifetime = timedelta(hours=ctx.config.web.session_hours)
-        cookie, _ = ctx.store.open_session(user.name, ctx.clock(), lifetime)
+        cookie, _ = ctx.store.console.open_session(user.name, ctx.clock(), lifetime)
         done = RedirectResponse("/", status_code=303)
         done.set_cookie(
             SESSION_COOKIE,
@@ -181,7 +180,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
         check_csrf(who, csrf)
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            ctx.store.close_session(cookie)
+            ctx.store.console.close_session(cookie)
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
@@ -190,7 +189,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     def dashboard(request: Request, who: Who) -> HTMLResponse:
-        board = ctx.store.dashboard(who.tenant, ctx.clock(), ctx.zone)
+        board = ctx.store.console.dashboard(who.tenant, ctx.clock(), ctx.zone)
         days = list(board.per_day.items())
         return render(
             "dashboard.html",
@@ -207,7 +206,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
     @router.get("/live")
     def live(who: Who) -> JSONResponse:
         """Calls under way now, for the dashboard's refresh."""
-        board = ctx.store.dashboard(who.tenant, ctx.clock(), ctx.zone)
+        board = ctx.store.console.dashboard(who.tenant, ctx.clock(), ctx.zone)
         items = [
             {
                 "id": n.id,
@@ -231,19 +230,18 @@ def build_pages(ctx: WebContext) -> APIRouter:
             for k in ("status", "tenant", "scenario", "from", "to", "phone", "erp_id", "q")
         }
         tenant = who.tenant if who.tenant is not None else (form["tenant"] or None)
-        phone = form["phone"]
-        if phone:
-            with contextlib.suppress(InputError):  # else searched as typed (phone_raw)
-                phone = normalize_phone(phone)
+        phone, phone_raw = "", ""
+        if form["phone"]:
+            try:
+                phone = normalize_phone(form["phone"])
+            except InputError:  # not a number: searched as the ERP typed it
+                phone_raw = form["phone"]
         erp_id, q = form["erp_id"], form["q"]
-        if q:  # one box: an id (#123), a phone or an ERP id
-            if q.lstrip("#").isdigit() and q.startswith("#"):
-                erp_id = erp_id or ""
-            else:
-                try:
-                    phone = phone or normalize_phone(q)
-                except InputError:
-                    erp_id = erp_id or q
+        if q and not q.startswith("#"):  # one box: #id (a jump), a phone or an ERP id
+            try:
+                phone = phone or normalize_phone(q)
+            except InputError:
+                erp_id = erp_id or q
         status = form["status"] if form["status"] in {s.value for s in Status} else None
         before = p.get("before", "")
         to = _parse_day(form["to"], "to", ctx)
@@ -254,6 +252,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
             created_from=_parse_day(form["from"], "from", ctx),
             created_to=to + timedelta(days=1) if to else None,
             phone=phone or None,
+            phone_raw=phone_raw or None,
             external_id=erp_id or None,
             before_id=int(before) if before.isdigit() else None,
             limit=limit,
@@ -266,7 +265,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
         q = form["q"]
         if q.startswith("#") and q[1:].isdigit():
             return RedirectResponse(f"/notifications/{int(q[1:])}", status_code=303)
-        rows = ctx.store.notifications_page(query)
+        rows = ctx.store.console.notifications_page(query)
         kept = {k: v for k, v in form.items() if v}
         next_url = (
             "/notifications?" + urlencode({**kept, "before": rows[-1].id})
@@ -287,7 +286,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
 
     @router.get("/notifications/{notification_id}", response_class=HTMLResponse)
     def notification(request: Request, who: Who, notification_id: int) -> HTMLResponse:
-        row = ctx.store.notification_for(notification_id, who.tenant)
+        row = ctx.store.console.notification_for(notification_id, who.tenant)
         if row is None:
             return render("not_found.html", request, who, status=404)
         attempts = ctx.store.attempts_of(row.id)
@@ -311,14 +310,14 @@ def build_pages(ctx: WebContext) -> APIRouter:
     ) -> Response:
         check_csrf(who, csrf)
         require_role(who, "manager")
-        row = ctx.store.notification_for(notification_id, who.tenant)
+        row = ctx.store.console.notification_for(notification_id, who.tenant)
         if row is None:
             raise HTTPException(404, "no such notification")
         why = BY_HAND + (f": {reason.strip()[:300]}" if reason.strip() else "")
         now = ctx.clock()
         result = ctx.store.cancel_notification(row.id, reason=why, now=now)
         if result in (CancelResult.CANCELLED, CancelResult.AFTER_CALL):
-            ctx.store.audit(
+            ctx.store.console.audit(
                 who.name,
                 "cancel",
                 f"notification {row.id} ({row.source}/{row.external_id})",
@@ -329,7 +328,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
 
     @router.get("/recordings/{attempt_id}.wav")
     def recording(who: Who, attempt_id: int) -> FileResponse:
-        found = ctx.store.attempt_with_notification(attempt_id, who.tenant)
+        found = ctx.store.console.attempt_with_notification(attempt_id, who.tenant)
         folder = ctx.recordings_dir()
         if found is None or not found[0].recording_path or folder is None:
             raise HTTPException(404, "no recording")
@@ -344,7 +343,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
         query, _ = query_from(request, who, 1000)
         left = EXPORT_MAX
         while left > 0:
-            rows = ctx.store.notifications_page(query)
+            rows = ctx.store.console.notifications_page(query)
             yield from rows[:left]
             left -= len(rows)
             if len(rows) < query.limit:
@@ -439,7 +438,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
             e164 = ctx.store.block(phone, reason.strip() or f"added by {who.name}", now)
         except InputError as e:
             return RedirectResponse("/blocklist?" + urlencode({"said": str(e)}), status_code=303)
-        ctx.store.audit(who.name, "block", e164, reason.strip(), now)
+        ctx.store.console.audit(who.name, "block", e164, reason.strip(), now)
         return RedirectResponse("/blocklist?" + urlencode({"said": f"+ {e164}"}), status_code=303)
 
     @router.post("/blocklist/remove")
@@ -453,7 +452,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
         except InputError as e:
             return RedirectResponse("/blocklist?" + urlencode({"said": str(e)}), status_code=303)
         if removed:
-            ctx.store.audit(who.name, "unblock", phone, "", ctx.clock())
+            ctx.store.console.audit(who.name, "unblock", phone, "", ctx.clock())
         return RedirectResponse("/blocklist?" + urlencode({"said": f"− {phone}"}), status_code=303)
 
     @router.post("/blocklist/import")
@@ -472,7 +471,7 @@ def build_pages(ctx: WebContext) -> APIRouter:
         bad = [f"{file.filename}:{b.line}: {b.error}" for b in lines if not b.phone]
         now = ctx.clock()
         added = ctx.store.block_many(good, now)
-        ctx.store.audit(
+        ctx.store.console.audit(
             who.name,
             "block import",
             str(file.filename),
@@ -519,6 +518,6 @@ def build_pages(ctx: WebContext) -> APIRouter:
     @router.get("/audit", response_class=HTMLResponse)
     def audit(request: Request, who: Who) -> HTMLResponse:
         require_role(who, "admin")
-        return render("audit.html", request, who, rows=ctx.store.audit_log(500))
+        return render("audit.html", request, who, rows=ctx.store.console.audit_log(500))
 
     return router

@@ -54,6 +54,17 @@ def variables_checker(config: Config) -> Callable[[str, Variables], list[str]] |
     return check
 
 
+def every_attempt_sources(config: Config) -> frozenset[str]:
+    """The API adapters whose webhook hears of every attempt (`webhook_attempts = true`)."""
+    return frozenset(
+        name
+        for name, a in config.adapters.items()
+        if a.enabled
+        and a.type in ("api", "adapters.api:ApiAdapter")
+        and a.options().get("webhook_attempts") is True
+    )
+
+
 def open_store(config: Config, *, check_schema: bool = True) -> Store:
     """The store, for a command or the worker. `check_schema` (every command but `db upgrade`
     and the demo, which migrate): the database must exist at the newest revision, and a
@@ -64,6 +75,7 @@ def open_store(config: Config, *, check_schema: bool = True) -> Store:
         check_variables=variables_checker(config),
         create=not check_schema,
     )
+    store.report_every_attempt = every_attempt_sources(config)
     if check_schema:
         store.require_schema()
     return store

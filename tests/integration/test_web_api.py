@@ -28,8 +28,8 @@ def test_no_token_or_a_bad_one_is_401(rig: WebRig) -> None:
         assert (
             c.get("/notifications", headers={"Authorization": "Bearer ck_nope"}).status_code == 401
         )
-    [token] = [t for t in rig.store.tokens() if t.tenant == "acme"]
-    rig.store.revoke_token(token.id, token.created_at)
+    [token] = [t for t in rig.store.console.tokens() if t.tenant == "acme"]
+    rig.store.console.revoke_token(token.id, token.created_at)
     with rig.api("acme") as c:
         assert c.get("/notifications").status_code == 401  # revoked
 
@@ -37,15 +37,24 @@ def test_no_token_or_a_bad_one_is_401(rig: WebRig) -> None:
 def test_intake_is_idempotent_and_names_the_bad_field(rig: WebRig) -> None:
     first = rig.notify("acme", "D-1")
     with rig.api("acme") as c:
-        body = {"external_id": "D-1", "phone": "+79123456701", "scenario": "documents_sent",
-                "variables": {}}  # fmt: skip
+        body = {
+            "external_id": "D-1",
+            "phone": "+79123456701",
+            "scenario": "documents_sent",
+            "variables": {},
+        }
         again = c.post("/notifications", json=body)
         assert again.status_code == 200
         assert again.json() == {"id": first, "status": "pending", "created": False}
 
         def refused(**changes: object) -> tuple[list[str], str]:
-            sent = {"external_id": "D-2", "phone": "+79123456702", "scenario": "documents_sent",
-                    "variables": {"customer": {"first_name": "Пётр"}}, **changes}  # fmt: skip
+            sent = {
+                "external_id": "D-2",
+                "phone": "+79123456702",
+                "scenario": "documents_sent",
+                "variables": {"customer": {"first_name": "Пётр"}},
+                **changes,
+            }
             sent = {k: v for k, v in sent.items() if v is not None}
             r = c.post("/notifications", json=sent)
             assert r.status_code == 422, r.text
@@ -99,7 +108,7 @@ def test_cancel_and_the_audit_log(rig: WebRig) -> None:
         r = c.post(f"/notifications/{nid}/cancel")
         assert r.json() == {"id": nid, "result": "cancelled", "status": "cancelled"}
         assert c.post(f"/notifications/{nid}/cancel").json()["result"] == "already_final"
-    [entry] = [a for a in rig.store.audit_log() if a.action == "cancel"]
+    [entry] = [a for a in rig.store.console.audit_log() if a.action == "cancel"]
     assert entry.actor == "api:acme erp" and entry.target == f"notification {nid}"
 
 
@@ -137,12 +146,53 @@ def test_openapi_health_and_metrics(rig: WebRig) -> None:
 def test_a_tenant_without_an_api_adapter_is_told_so(tmp_path: Path, sqlite_url: str) -> None:
     rig = WebRig(tmp_path, sqlite_url).start()
     try:
-        rig.tokens["north"] = rig.store.create_token(
-            "north", "n", rig.store.tokens()[0].created_at
+        rig.tokens["north"] = rig.store.console.create_token(
+            "north", "n", rig.store.console.tokens()[0].created_at
         )[1]
         with rig.api("north") as c:
-            r = c.post("/notifications", json={"external_id": "1", "phone": "+79123456701",
-                                               "scenario": "documents_sent"})  # fmt: skip
+            r = c.post(
+                "/notifications",
+                json={"external_id": "1", "phone": "+79123456701", "scenario": "documents_sent"},
+            )
         assert r.status_code == 409 and 'type = "api"' in r.json()["detail"]
     finally:
         rig.stop()
+
+
+def test_a_batch_in_one_request(rig: WebRig) -> None:
+    from web_helpers import sample_variables
+
+    good = {"scenario": "documents_sent", "variables": sample_variables("documents_sent")}
+    rig.store.block("+79120000005", "просил не звонить", rig.store.console.tokens()[0].created_at)
+    before = rig.notify("acme", "B-0")
+    items = [
+        {"external_id": "B-0", "phone": "+79123456701", **good},  # stored before
+        {"external_id": "B-1", "phone": "+79120000001", **good},
+        {"external_id": "B-2", "phone": "12", **good},  # refused: the phone
+        {"external_id": "B-3", "phone": "+79120000003", "scenario": "nope", "variables": {}},
+        {"external_id": "B-4", "phone": "+79120000004", **good},
+        {"external_id": "B-5", "phone": "+79120000005", **good},  # on the do-not-call list
+        {"external_id": "B-1", "phone": "+79120000001", **good},  # twice in the batch
+    ]
+    with rig.api("acme") as c:
+        r = c.post("/notifications/batch", json={"notifications": items})
+        assert r.status_code == 200, r.text
+        results = r.json()["results"]
+        assert [x["external_id"] for x in results] == [i["external_id"] for i in items]
+        assert results[0] == {
+            "external_id": "B-0",
+            "id": before,
+            "status": "pending",
+            "created": False,
+        }
+        assert results[1]["status"] == "pending" and results[1]["created"] is True
+        assert results[2]["error"]["field"] == "phone"
+        assert results[3]["error"]["field"] == "scenario"
+        assert results[4]["status"] == "pending"
+        assert results[5]["status"] == "blocked"  # kept, as an ERP's row would be
+        assert results[6]["id"] == results[1]["id"]
+        listed = {n["external_id"] for n in c.get("/notifications").json()["items"]}
+        assert listed == {"B-0", "B-1", "B-4", "B-5"}
+        assert c.post("/notifications/batch", json={"notifications": []}).status_code == 422
+        again = c.post("/notifications/batch", json={"notifications": items[:2]}).json()
+        assert [x["created"] for x in again["results"]] == [False, False]
