@@ -137,6 +137,7 @@ class AttemptResult:
     recording_path: str | None = None
     detail: str = ""  # human-readable reason, error text
     said: list[str] = field(default_factory=list)  # what the robot said or sent, in order
+    path: list[str] = field(default_factory=list)  # the scenario's states, as visited
     gateway_message_id: str | None = None  # SMS id, to match delivery receipts
     # An SMS the dialog asked to send after the call (an `sms:` step): the store keeps it as
     # an sms_requests row with the attempt, and the scheduler sends it.

@@ -151,6 +151,7 @@ class WebRig:
                 sip_code=200,
                 recording_path=recording,
                 said=["Здравствуйте!", "Нажмите 1."],
+                path=["message", "received", "thanks"],
                 **kw,
             ),
             at + timedelta(seconds=31),

@@ -56,6 +56,7 @@ def conversation_result(result: DialogResult) -> ConversationResult:
         said=tuple(result.said),
         sms_text=result.sms_text,
         detail=result.detail,
+        path=tuple(result.path),
     )
 
 

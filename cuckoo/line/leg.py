@@ -49,6 +49,7 @@ class ConversationResult:
     said: tuple[str, ...] = ()
     sms_text: str | None = None  # an `sms:` step's text, sent after the call
     detail: str = ""
+    path: tuple[str, ...] = ()  # the scenario's states, as visited
 
 
 class Conversation(Protocol):
@@ -85,6 +86,7 @@ class CallReport:
     callback_at: datetime | None = None
     sms_text: str | None = None
     detail: str = ""
+    path: tuple[str, ...] = ()  # the dialog's states, as visited
     recording_path: str | None = None
     first_audio_s: float | None = None  # answer → first frame of our audio
     dtmf_reaction_s: tuple[float, ...] = ()  # key → our next audio frame, per key
@@ -133,4 +135,5 @@ class CallReport:
             detail=self.detail,
             said=list(self.said),
             sms_text=self.sms_text,
+            path=list(self.path),
         )

@@ -182,6 +182,7 @@ class AttemptRow(Base):
     recording_path: Mapped[str | None] = mapped_column(String(500))
     detail: Mapped[str] = mapped_column(Text, default="")
     said: Mapped[list[str]] = mapped_column(default=list)
+    path: Mapped[list[str]] = mapped_column(default=list)  # the dialog's states, as visited
     callback_at: Mapped[datetime | None]
     gateway_message_id: Mapped[str | None] = mapped_column(String(100))
     receipt_status: Mapped[str | None] = mapped_column(String(50))
@@ -200,6 +201,7 @@ class AttemptRow(Base):
         self.recording_path = r.recording_path
         self.detail = r.detail
         self.said = list(r.said)
+        self.path = list(r.path)
         self.callback_at = r.callback_at
         self.gateway_message_id = r.gateway_message_id
 

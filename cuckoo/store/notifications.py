@@ -174,6 +174,7 @@ def claim_due(
                 "transcript": "",
                 "detail": "",
                 "said": [],
+                "path": [],
             }
             for r in claimed
         ],

@@ -207,6 +207,7 @@ def run_call(
         dtmf=conv.dtmf or line.stats.dtmf,
         transcript=conv.transcript or " | ".join(line.stats.transcript),
         said=conv.said or tuple(line.stats.said),
+        path=conv.path,
         callback_at=conv.callback_at,
         sms_text=conv.sms_text or None,
         detail=detail,

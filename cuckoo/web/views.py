@@ -45,6 +45,7 @@ WORDS: dict[str, dict[str, str]] = {
         "keys": "Нажатые клавиши",
         "heard": "Услышано",
         "said": "Робот сказал",
+        "path": "Путь по сценарию",
         "duration": "Длительность, с",
         "sip_code": "Код SIP",
         "local_time": "Время клиента",
@@ -121,6 +122,7 @@ WORDS: dict[str, dict[str, str]] = {
         "keys": "Keys pressed",
         "heard": "Heard",
         "said": "The robot said",
+        "path": "Dialog path",
         "duration": "Duration, s",
         "sip_code": "SIP code",
         "local_time": "Customer's time",
@@ -251,4 +253,5 @@ def attempt_json(att: AttemptRow, row: NotificationRow) -> dict[str, Any]:
         "duration_s": att.duration_s,
         "callback_at": iso(att.callback_at),
         "detail": att.detail,
+        "path": list(att.path),
     }

@@ -1,4 +1,5 @@
-"""web console and API: users, sessions, API tokens, the audit log; indexes for browsing
+"""web console and API: users, sessions, API tokens, the audit log; indexes for browsing;
+the dialog's path of each attempt
 
 Revision ID: 0007
 Revises: 0006
@@ -69,9 +70,14 @@ def upgrade() -> None:
         'ix_notifications_tenant_status_id', 'notifications', ['tenant', 'status', 'id']
     )
     op.create_index('ix_notifications_external_id', 'notifications', ['external_id'])
+    # the dialog's path on the console's timeline; plain ALTER (SQLite 3.35+), as 0006
+    op.add_column(
+        'attempts', sa.Column('path', sa.JSON(), nullable=False, server_default='[]')
+    )
 
 
 def downgrade() -> None:
+    op.drop_column('attempts', 'path')
     op.drop_index('ix_notifications_external_id', table_name='notifications')
     op.drop_index('ix_notifications_tenant_status_id', table_name='notifications')
     op.drop_index('ix_notifications_status_id', table_name='notifications')

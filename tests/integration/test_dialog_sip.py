@@ -86,6 +86,7 @@ def test_scenario_over_sip(
     assert r.dtmf == dtmf
     assert r.said[0].startswith(("Пётр Николаевич, здравствуйте!", "Иван Петрович"))
     assert r.answered_at is not None
+    assert r.path[0] == "message"  # the states the dialog went through, from the start
 
 
 def test_callback_menu_over_sip(engine: Engine, phone: SimPhoneProc) -> None:

@@ -119,6 +119,7 @@ def test_key_1_in_order_ready_texts_the_address(tmp_path: Path, smsc: Smsc) -> N
     [att] = atts
     assert (att.channel, att.outcome, att.dtmf) == ("call", "confirmed", "1")
     assert att.said[-1] == "Отправили адрес в SMS. Всего доброго!"  # what the customer heard
+    assert att.path[0] == "message" and "send_address" in att.path  # the dialog's way, stored
     assert (req.attempt_no, req.text, req.tries) == (1, ADDRESS_SMS, 1)
     assert req.receipt_status == "delivered"
     [submit] = smsc.of("submit")

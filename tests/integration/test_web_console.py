@@ -256,6 +256,7 @@ def test_recordings_come_only_from_the_recordings_folder(rig: WebRig, tmp_path: 
     with closing(rig.login("anna")) as anna:
         page = anna.get(f"/notifications/{nid}").text
         assert f'<audio controls preload="none" src="/recordings/{att.id}.wav">' in page
+        assert "message → received → thanks" in page  # the dialog's path
         r = anna.get(f"/recordings/{att.id}.wav")
         assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
         assert r.content[:4] == b"RIFF"
