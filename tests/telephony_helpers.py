@@ -220,3 +220,26 @@ def matched_fraction(
         corr, _ = best_correlation(chunk, received)
         found += corr >= min_corr
     return found / total if total else 0.0
+
+
+class CachedEspeakSpeech:
+    """espeak-ng behind a phrase cache in `folder`: the voice counts its cache hits."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __call__(self) -> tuple[Synthesizer | None, RecognizerFactory | None]:
+        from cuckoo.speech.tts.cache import PhraseCache  # the worker process builds it
+
+        synth = espeak_synthesizer()
+        synth.cache = PhraseCache(Path(self.folder))
+        return synth, None
+
+
+class GreetThenWaitForKey(WaitForKey):
+    """Says one fixed phrase (the voice's cache serves it from the second call on), then
+    waits for a key like WaitForKey."""
+
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        line.say("Здравствуйте!")
+        return super().__call__(line, request)

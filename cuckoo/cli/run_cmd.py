@@ -169,6 +169,7 @@ def start_console(config: Config, worker: Worker) -> BackgroundServer | None:
         config,
         worker_health=worker.health,
         erp_poll_errors=lambda: dict(worker.scheduler.erp_poll_errors),
+        tts_counts=getattr(worker.channels.get(ChannelKind.CALL), "tts_counts", None),
     )
     server = BackgroundServer(ctx, config.web.listen).start()
     log.info("web console on http://%s", config.web.listen)

@@ -94,6 +94,9 @@ class CallReport:
     remote_hangup: bool = False
     codec: str = ""
     amd: str = ""  # the answering-machine verdict and why, e.g. "machine: a beep (1000 Hz)"
+    # The call worker's voice so far: (phrases from its cache, phrases synthesized), counted
+    # since the worker started (/metrics sums the latest of each worker).
+    tts_counts: tuple[int, int] = (0, 0)
     # The attempt is over but pjsua still holds the call slot (an INVITE nobody answered at
     # all lingers until Timer B): the pool waits for the worker's "free" before reusing it.
     slot_busy: bool = False

@@ -121,7 +121,8 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
         # its call slot until Timer B fires (32 s, measured) although it reports the call
         # disconnected. Report the attempt now; give the slot back to the pool only then.
         lingering = bool(handles) and handles[0].hangup_cause == "setup_timeout"
-        send(("result", call_id, replace(r, slot_busy=lingering)))
+        tts = (int(getattr(synth, "hits", 0)), int(getattr(synth, "misses", 0)))
+        send(("result", call_id, replace(r, slot_busy=lingering, tts_counts=tts)))
         if lingering:
             timer = threading.Timer(TIMER_B_S, send, args=(("free", call_id),))
             timer.daemon = True  # never holds up the worker's shutdown
@@ -181,6 +182,7 @@ class _Worker:
         self.ready = threading.Event()
         self.port = 0
         self.dead = False
+        self.tts_counts = (0, 0)  # its voice: (from the cache, synthesized), as last reported
         self.send_lock = threading.Lock()
         self.reader = threading.Thread(target=self._read, name=f"pool-reader-{index}", daemon=True)
         self.reader.start()
@@ -201,6 +203,7 @@ class _Worker:
                     self.port = int(msg[1])
                     self.ready.set()
                 elif msg[0] == "result":
+                    self.tts_counts = msg[2].tts_counts
                     self.pool._done(self, int(msg[1]), msg[2])
                 elif msg[0] == "free":
                     self.pool._freed(self, int(msg[1]))
@@ -242,6 +245,12 @@ class CallPool:
 
     def worker_pids(self) -> list[int]:
         return [w.proc.pid or 0 for w in self._workers]
+
+    def tts_counts(self) -> tuple[int, int]:
+        """Phrases the workers' voices took from the phrase cache and synthesized, summed
+        over the workers running now (a restarted worker counts from 0 again)."""
+        workers = list(self._workers)
+        return sum(w.tts_counts[0] for w in workers), sum(w.tts_counts[1] for w in workers)
 
     def submit(self, request: CallRequest) -> Future[CallReport]:
         fut: Future[CallReport] = Future()
@@ -359,6 +368,9 @@ class CallChannel:
                 self.pool.start()
                 self._started = True
         return self
+
+    def tts_counts(self) -> tuple[int, int]:
+        return self.pool.tts_counts()
 
     def close(self) -> None:
         self.pool.stop()

@@ -24,6 +24,7 @@ class WebContext:
     # The worker of this process (`cuckoo run` with [web] listen); None: `cuckoo web` alone.
     worker_health: Callable[[], str | None] | None = None  # None: healthy; else what is wrong
     erp_poll_errors: Callable[[], dict[str, int]] | None = None
+    tts_counts: Callable[[], tuple[int, int]] | None = None  # (cache hits, synthesized)
     limiter: LoginLimiter = field(init=False)
 
     def __post_init__(self) -> None:

@@ -79,6 +79,16 @@ def metrics_text(ctx: WebContext) -> str:
             {k: float(v) for k, v in ctx.erp_poll_errors().items()},
             "adapter",
         )
+    if ctx.tts_counts is not None:
+        hits, synthesized = ctx.tts_counts()
+        _family(
+            out,
+            "cuckoo_tts_phrases_total",
+            "counter",
+            "Phrases the call workers' voices said, from the phrase cache or synthesized.",
+            {"cache": float(hits), "synthesized": float(synthesized)},
+            "source",
+        )
     return "\n".join(out) + "\n"
 
 

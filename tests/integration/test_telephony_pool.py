@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from telephony_helpers import (
+    CachedEspeakSpeech,
     EspeakSpeech,
+    GreetThenWaitForKey,
     LoggingWaitForKey,
     SimPhoneProc,
     WaitForKey,
@@ -229,3 +231,33 @@ def test_a_call_workers_lines_name_the_notification(phone: SimPhoneProc, tmp_pat
     assert said["message"] == "conversation starts"
     assert (said["notification"], said["tenant"], said["attempt"]) == (1, "default", 1)
     assert said["process"] == "worker0"
+
+
+def test_the_workers_voice_counts_its_cache_hits(phone: SimPhoneProc, tmp_path: Path) -> None:
+    """Each result brings its worker's phrase-cache counts; the pool sums them (/metrics)."""
+    settings = TelephonySettings(
+        bind_host="127.0.0.1",
+        workers=1,
+        calls_per_worker=1,
+        ring_timeout_s=5,
+        trunk=TrunkSettings(domain=f"127.0.0.1:{phone.port}"),
+        dial_plan=[DialRule(match=r"\+7(\d{10})", replace=r"8\1")],
+    )
+    spec = WorkerSpec(
+        settings=settings,
+        converse=GreetThenWaitForKey(),
+        speech=CachedEspeakSpeech(str(tmp_path / "cache")),
+        extra_sys_path=(TESTS_DIR,),
+    )
+    channel = CallChannel(settings, CallPool(settings, spec)).start()
+    try:
+        assert channel.tts_counts() == (0, 0)
+        first = channel.deliver(notification("+79123456789", 1, wait_s=4))
+        hits, made = channel.tts_counts()
+        # the greeting and the [telephony] apology kept ready: synthesized, then cached
+        assert (hits, made) == (0, 2)
+        second = channel.deliver(notification("+79123456789", 2, wait_s=4))
+        assert channel.tts_counts() == (2, 2)  # the same words again: from the cache
+    finally:
+        channel.close()
+    assert first.answered_at is not None and second.answered_at is not None

@@ -196,3 +196,17 @@ def test_a_batch_in_one_request(rig: WebRig) -> None:
         assert c.post("/notifications/batch", json={"notifications": []}).status_code == 422
         again = c.post("/notifications/batch", json={"notifications": items[:2]}).json()
         assert [x["created"] for x in again["results"]] == [False, False]
+
+
+def test_metrics_of_a_worker(rig: WebRig) -> None:
+    """Inside `cuckoo run` the console adds the worker's own counters."""
+    from cuckoo.web.context import WebContext
+    from cuckoo.web.ops import metrics_text
+
+    ctx = WebContext(
+        rig.store, rig.config, erp_poll_errors=lambda: {"shop": 3}, tts_counts=lambda: (40, 2)
+    )
+    text = metrics_text(ctx)
+    assert 'cuckoo_erp_poll_errors_total{adapter="shop"} 3' in text
+    assert 'cuckoo_tts_phrases_total{source="cache"} 40' in text
+    assert 'cuckoo_tts_phrases_total{source="synthesized"} 2' in text
