@@ -351,20 +351,22 @@ def build_pages(ctx: WebContext) -> APIRouter:
             query = NotificationQuery(**{**query.__dict__, "before_id": rows[-1].id})
 
     def export_header() -> list[str]:
-        return [words(k) for k in ("erp_id",)] + [
+        keys = (
+            "erp_id",
             "№",
             "source",
-            words("tenant"),
-            words("phone"),
-            words("scenario"),
-            words("status"),
-            words("outcome"),
-            words("attempts"),
-            words("contacts"),
-            words("local_time"),
-            words("created"),
-            words("detail"),
-        ]
+            "tenant",
+            "phone",
+            "scenario",
+            "status",
+            "outcome",
+            "attempts",
+            "contacts",
+            "local_time",
+            "created",
+            "detail",
+        )
+        return [words(k) for k in keys]
 
     def export_line(n: NotificationRow) -> list[Any]:
         return [

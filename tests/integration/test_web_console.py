@@ -235,7 +235,7 @@ def test_export_for_excel(rig: WebRig) -> None:
         assert r.headers["content-disposition"].startswith("attachment")
         assert r.content.startswith("\ufeff".encode())
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-        assert rows[0][:3] == ["Номер в ERP", "№", "source"] and "Статус" in rows[0]
+        assert rows[0][:3] == ["Номер в ERP", "№", "Источник"] and "Статус" in rows[0]
         by_id = {row[0]: row for row in rows[1:]}
         assert set(by_id) == {"E-1", "E-2"}
         assert "подтверждено" in by_id["E-1"] and "в работе" in by_id["E-2"]
@@ -306,3 +306,18 @@ def test_listening_elsewhere_than_loopback_needs_public() -> None:
     assert check_listen("0.0.0.0:8080", public=True) == ("0.0.0.0", 8080)
     with pytest.raises(ConfigError, match="HOST:PORT"):
         check_listen("8080", public=False)
+
+
+def test_the_console_in_english(tmp_path: Path, sqlite_url: str) -> None:
+    rig = WebRig(tmp_path, sqlite_url, web={"language": "en"}).start()
+    try:
+        nid = rig.notify("acme", "E-1")
+        rig.finish_call(Outcome.NO_ANSWER, record=False)
+        with closing(rig.login("anna")) as anna:
+            page = anna.get(f"/notifications/{nid}").text
+            assert "Attempts" in page and "no answer" in page and "Попытки" not in page
+            assert '<html lang="en">' in page
+            header = anna.get("/export.csv").content.decode("utf-8-sig").splitlines()[0]
+            assert header.startswith("ERP id;№;Source;Tenant")
+    finally:
+        rig.stop()
