@@ -100,7 +100,8 @@ def build_api(ctx: WebContext) -> FastAPI:
         title="cuckoo API",
         version="1",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # Swagger UI would load its scripts from a CDN: the console serves nothing from one
+        docs_url=None,
         redoc_url=None,
         description=(
             "Notifications in, results out. Authorization: Bearer TOKEN "
