@@ -34,6 +34,7 @@ from cuckoo.line import Expect, Line, Reply
 from cuckoo.line.audio import Audio
 from cuckoo.line.leg import CallRequest, ConversationResult
 from cuckoo.line.speech import Synthesizer
+from cuckoo.speech import recordings
 from cuckoo.speech.nlu import DayParts
 
 
@@ -86,6 +87,7 @@ class ScenarioConversation:
         if synthesizer is not None:
             for text in said:
                 synthesizer.synthesize(text)
+            recordings.voice_level_dbfs(synthesizer)  # measured once, before any customer
 
     def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
         n = request.notification
@@ -96,6 +98,8 @@ class ScenarioConversation:
             # SipLine gets a recognizer factory only when a Vosk model is loaded.
             speech = getattr(line, "recognizer_factory", None) is not None
         scenario = load_named(self.scenarios_dir, n.scenario)
+        voice = getattr(line, "synthesizer", None)  # a SipLine's: recordings match its level
+        level = recordings.voice_level_dbfs(voice) if voice is not None else None
         try:
             result = run_dialog(
                 scenario,
@@ -106,6 +110,7 @@ class ScenarioConversation:
                 speech_available=speech,
                 operator=self.operator or None,
                 day_parts=DayParts.from_mapping(self.day_parts, where="speech.day_parts"),
+                recording_level_dbfs=level,
             )
         except InputError as e:
             return ConversationResult(Outcome.INVALID_NUMBER, detail=f"bad input: {e}")

@@ -40,6 +40,7 @@ from cuckoo.dialog.schema import (
     AskState,
     CallbackState,
     OutcomeState,
+    PlayPart,
     SayState,
     Scenario,
     SmsState,
@@ -48,6 +49,7 @@ from cuckoo.dialog.schema import (
 )
 from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError, InputError
+from cuckoo.speech import recordings
 from cuckoo.speech.nlu import clarifying_question
 
 log = logging.getLogger(__name__)
@@ -183,12 +185,31 @@ def _pydantic_problems(e: ValidationError, lines: Lines, file: str) -> list[Prob
 
 
 def template_fields(state: AnyState) -> Iterator[tuple[str, str]]:
-    """(field, text) of every template in a state."""
+    """(field, text) of every template in a state; the texts of a hybrid `say:` list as
+    "say.0", "say.2" (their index in the list)."""
     fields = ("say", "ask", "sms", "if_silent", "if_unclear", "reprompt", "clarify", "if_failed")
     for field in fields:
         value = getattr(state, field, None)
         if isinstance(value, str):
             yield field, value
+        elif isinstance(value, list):
+            for i, part in enumerate(value):
+                if isinstance(part, str):
+                    yield f"{field}.{i}", part
+
+
+def recordings_of(state: AnyState) -> Iterator[tuple[str, str]]:
+    """(field, file) of every recording of a hybrid `say:` list, e.g. ("say.0", "hello.wav")."""
+    value = getattr(state, "say", None)
+    if isinstance(value, list):
+        for i, part in enumerate(value):
+            if isinstance(part, PlayPart):
+                yield f"say.{i}", part.play
+
+
+def field_loc(field: str) -> tuple[str | int, ...]:
+    """ "say.1" → ("say", 1): a template_fields field as a key path of the YAML document."""
+    return tuple(int(p) if p.isdigit() else p for p in field.split("."))
 
 
 def sample_context(scenario: Scenario, now: datetime | None = None) -> Variables:
@@ -315,6 +336,7 @@ def check_scenario(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
     problems += _goal_not_an_outcome(sc, lines, file)
     problems += _voicemail_without_message(sc, lines, file)
     problems += _template_problems(sc, lines, file)
+    problems += _recording_problems(sc, lines, file)
     return problems
 
 
@@ -468,9 +490,24 @@ def _template_problems(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
     if sc.sms is not None:
         texts.append((sc.sms, ("sms",)))
     for name, state in sc.states.items():
-        texts += [(text, ("states", name, field)) for field, text in template_fields(state)]
+        texts += [
+            (text, ("states", name, *field_loc(field))) for field, text in template_fields(state)
+        ]
     found = (_check_template(text, loc, ctx, lines, file) for text, loc in texts)
     return [p for p in found if p]
+
+
+def _recording_problems(sc: Scenario, lines: Lines, file: str) -> list[Problem]:
+    """Every `play:` file exists beside the scenario and reads as audio."""
+    folder = Path(file).parent
+    out = []
+    for name, state in sc.states.items():
+        for field, play in recordings_of(state):
+            problem = recordings.file_problem(folder / play)
+            if problem:
+                loc = ("states", name, *field_loc(field), "play")
+                out.append(Problem(file, lines.of(loc), f"states.{name}.{field}: {problem}"))
+    return out
 
 
 def _answer_clashes(
@@ -559,6 +596,7 @@ def check_text(text: str, file: str) -> tuple[Scenario | None, list[Problem]]:
     except ValidationError as e:
         return None, problems + _pydantic_problems(e, lines, file)
     problems += check_scenario(sc, lines, file)
+    sc.set_folder(Path(file).parent)  # where its `play:` recordings are
     return (None if problems else sc), sorted(problems, key=lambda p: p.line)
 
 

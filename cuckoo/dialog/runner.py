@@ -62,6 +62,7 @@ from cuckoo.dialog.schema import (
     CallbackState,
     HangupState,
     OutcomeState,
+    SayPart,
     SayState,
     Scenario,
     SmsState,
@@ -70,6 +71,7 @@ from cuckoo.dialog.schema import (
 from cuckoo.domain import Outcome, Variables
 from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, Reply, ReplyKind
+from cuckoo.speech import recordings
 from cuckoo.speech.nlu import Intent, grammar_for, spoken_key, understand
 
 log = logging.getLogger(__name__)
@@ -111,8 +113,11 @@ class _Run:
         speech: bool,
         operator: str | None,
         day_parts: Any = None,
+        recording_level_dbfs: float | None = None,
     ) -> None:
         self.sc = scenario
+        # `play:` recordings are brought to the voice's loudness (None: as recorded)
+        self.recording_level_dbfs = recording_level_dbfs
         self.day_parts = day_parts  # cuckoo.speech.nlu.DayParts or None (its defaults)
         self.line = line
         self.now = now
@@ -155,6 +160,40 @@ class _Run:
             return reply
         return None
 
+    def say_parts(
+        self, say: str | list[SayPart], *, barge_in: bool = True, message: bool = False
+    ) -> Reply | None:
+        """A `say:` text, or a hybrid list of texts and recordings one after the other; a
+        barge-in reply stops the rest."""
+        if isinstance(say, str):
+            return self.say(say, barge_in=barge_in, message=message)
+        reply: Reply | None = None
+        for part in say:
+            if isinstance(part, str):
+                reply = self.say(part, barge_in=barge_in)
+            else:
+                reply = self.play(part.play, barge_in=barge_in)
+            if reply is not None:
+                break
+        if message:
+            self.result.heard = True  # played to its end, or answered while it played
+        return reply
+
+    def play(self, file: str, *, barge_in: bool = True) -> Reply | None:
+        """Play a recording of the scenario's folder; returns a barge-in reply, raises _HungUp."""
+        audio = recordings.load_recording(
+            self.sc.folder / file, level_dbfs=self.recording_level_dbfs
+        )
+        self.result.said.append(f"<{file}>")
+        reply = self.line.play(audio, barge_in=barge_in)
+        if reply is not None and reply.kind == ReplyKind.HANGUP:
+            raise _HungUp
+        if reply is not None and reply.kind == ReplyKind.MACHINE:
+            raise _Machine(reply.text)
+        if reply is not None and reply.kind in (ReplyKind.DTMF, ReplyKind.SPEECH):
+            return reply
+        return None
+
     def finish(self, reached: Outcome) -> DialogResult:
         self.result.outcome = self.sc.goal_outcome(reached)
         self.result.transcript = " | ".join(self.transcripts)
@@ -173,7 +212,7 @@ class _Run:
                 state = self.sc.states[name]
                 is_message = name in self.message_states
                 if isinstance(state, SayState):
-                    reply = self.say(state.say, barge_in=state.barge_in, message=is_message)
+                    reply = self.say_parts(state.say, barge_in=state.barge_in, message=is_message)
                     if reply is not None and state.barge_in:
                         self.pending = reply
                     name = state.next
@@ -440,6 +479,7 @@ def run_dialog(
     speech_available: bool,
     operator: str | None = None,
     day_parts: Any = None,
+    recording_level_dbfs: float | None = None,
 ) -> DialogResult:
     """Run `scenario` on `line` with the notification's `variables` (see the module docstring
     for the rules). Raises InputError, before saying anything, if the variables do not fit
@@ -458,4 +498,14 @@ def run_dialog(
             "(`cuckoo models download` installs one)"
         )
         _warned_no_asr = True
-    return _Run(scenario, line, variables, now, zone, speech_available, operator, day_parts).run()
+    return _Run(
+        scenario,
+        line,
+        variables,
+        now,
+        zone,
+        speech_available,
+        operator,
+        day_parts,
+        recording_level_dbfs,
+    ).run()

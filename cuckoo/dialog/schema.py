@@ -18,6 +18,7 @@ in cuckoo.dialog.loader; this module only checks each field on its own.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -101,8 +103,21 @@ class Answer(_Strict):
         return self
 
 
+class PlayPart(_Strict):
+    """A recorded part of a hybrid `say:` (the company's greeting, a jingle): an audio file,
+    relative to the scenario's folder (cuckoo.speech.recordings reads WAV, FLAC, OGG, MP3)."""
+
+    play: str = Field(min_length=1)
+
+
+# One part of a hybrid `say:`: a text (a Jinja2 template, synthesized) or a recording.
+SayPart = str | PlayPart
+
+
 class SayState(_Strict):
-    say: str  # Jinja2 template
+    # A text (Jinja2 template), or a list of texts and recordings said one after the other:
+    #   say: [{play: greeting.wav}, "{{ customer.first_name }}, Ваш заказ готов."]
+    say: str | list[SayPart] = Field(min_length=1)
     next: str
     barge_in: bool = True  # a key pressed during the text answers the next question
     message: bool = False  # this text is the message: once heard, the call counts as a contact
@@ -239,6 +254,15 @@ class Scenario(_Strict):
     voicemail: Literal["hangup", "leave_message"] = "hangup"
     start: str
     states: dict[str, State] = Field(min_length=1)
+    # The scenario file's folder: `play:` recordings are relative to it (set by the loader).
+    _folder: str = PrivateAttr(default=".")
+
+    def set_folder(self, folder: Path) -> None:
+        self._folder = str(folder)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self._folder)
 
     @field_validator("goal")
     @classmethod
@@ -251,7 +275,11 @@ class Scenario(_Strict):
         marked = [s for s in self.states.values() if getattr(s, "message", False)]
         state = marked[0] if marked else self.states.get(self.start)
         if isinstance(state, SayState):
-            return state.say
+            return (
+                state.say
+                if isinstance(state.say, str)
+                else " ".join(p for p in state.say if isinstance(p, str))
+            )
         if isinstance(state, AskState):
             return state.ask
         return None

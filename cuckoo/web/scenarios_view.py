@@ -12,6 +12,7 @@ from cuckoo.config import Config
 from cuckoo.dialog.catalog import ScenarioCatalog
 from cuckoo.dialog.loader import (
     check_file,
+    recordings_of,
     render_sms,
     sample_context,
     scenario_files,
@@ -83,7 +84,14 @@ def _texts(scenario: Scenario, state: Any) -> list[tuple[str, str]]:
             out.append((name, render(text, ctx)))
         except Exception as e:  # a sample that does not fit: shown, not a 500
             out.append((name, f"[{type(e).__name__}: {e}]"))
-    return out
+    out += [(name, f"[♪ {file}]") for name, file in recordings_of(state)]
+    return sorted(out, key=lambda item: _order(item[0]))
+
+
+def _order(field: str) -> tuple[str, int]:
+    """A hybrid say's parts in their order (say.0, say.1, …), the other fields as they come."""
+    head, _, index = field.partition(".")
+    return (head, int(index)) if index.isdigit() else (head, -1)
 
 
 def detail(config: Config, name: str) -> ScenarioView:
@@ -130,6 +138,7 @@ def spoken(config: Config, name: str, state_name: str) -> bytes:
     if state is None:
         raise InputError(f"scenario {name}: no state {state_name!r}")
     texts = [t for _, t in _texts(scenario, state) if t and not t.startswith("[")]
+    # (the listen button speaks the state's first text; its recordings are files the admin has)
     if not texts:
         raise InputError(f"scenario {name}: state {state_name} says nothing")
     from cuckoo.speech.tts import build_synthesizer  # the voice loads on the first listen

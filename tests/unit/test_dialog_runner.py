@@ -561,6 +561,7 @@ def test_converse() -> None:
         dtmf="21",
         callback_at=datetime(2026, 11, 20, 0, 0, tzinfo=UTC),  # tomorrow 10:00 in Vladivostok
         said=reply.said,
+        path=("offer", "propose", "when", "tomorrow_morning"),  # the states it went through
     )
     assert reply.said[0].startswith("Анна Сергеевна, здравствуйте!")
 
