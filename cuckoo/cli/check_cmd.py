@@ -3,7 +3,8 @@
 Checks, in order: cuckoo.toml; every scenario (file:line problems); each scenario's SMS text
 against the segment limit; every enabled ERP adapter: its options, then its read-only probe
 (`adapter.check()`: connects and runs the query / asks 1C for one object / looks at the
-folder; nothing is written or created); every voice profile.
+folder; nothing is written or created); every SNPP gateway's greeting (connect, QUIT: nothing
+is sent); every voice profile.
 Prints one line per problem and exits 1 if there is any, so it fits a deploy pipeline.
 
 `--show-config` prints the effective config instead (cuckoo.toml with the CUCKOO_ variables on
@@ -21,6 +22,7 @@ from adapters import build_adapter
 from cuckoo import config as config_module
 from cuckoo.cli.output import add_json_flag, emit_json
 from cuckoo.config import locate, show
+from cuckoo.config.sms import SnppGatewaySettings
 from cuckoo.dialog import load_scenario, render_sms, validate_dir
 from cuckoo.dialog.converse import opening_phrases
 from cuckoo.dialog.identify import IDENTIFY_WITHIN_S, seconds_until_named, spoken_rate
@@ -30,6 +32,7 @@ from cuckoo.dialog.templates import render
 from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError, CuckooError
 from cuckoo.sms.segments import segments
+from cuckoo.sms.snpp import SnppError, SnppGateway
 from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.normalize import normalize
 from cuckoo.speech.tts import choose_voice
@@ -81,6 +84,7 @@ def check_all(config_path: str | None) -> CheckReport:
         )
     _check_scenarios(config, report)
     _check_adapters(config, report, source)
+    _check_sms_gateways(config, report, source)
     _check_voices(config, report)
     return report
 
@@ -215,6 +219,23 @@ def _check_adapters(config: Any, report: CheckReport, source: Path | None) -> No
             close = getattr(adapter, "close", None)
             if close is not None:
                 close()
+
+
+def _check_sms_gateways(config: Any, report: CheckReport, source: Path | None) -> None:
+    """SNPP gateways: connect, read the greeting, QUIT (nothing is sent). SMPP and HTTP ones
+    are not probed: a bind or a request could cost money or count against limits."""
+    for name, settings in config.sms.gateways.items():
+        if not isinstance(settings, SnppGatewaySettings):
+            continue
+        gateway = SnppGateway(name, settings)
+        try:
+            greeting = gateway.check()
+        except SnppError as e:
+            report.problems.extend(locate(f"[sms.gateways.{name}] {e}", source).splitlines())
+        else:
+            report.notes.append(f"sms gateway {name} (snpp): ok, reached: {greeting}")
+        finally:
+            gateway.close()
 
 
 def _keyed(name: str, message: str) -> str:

@@ -84,6 +84,9 @@ def send_cmd(args: argparse.Namespace) -> int:
         if not result.accepted:
             print(f"{result.state}: {result.error}")
             return 1
+        if result.message_id is None:  # SNPP: the gateway gives no id, nor receipts
+            print("accepted (this gateway gives no message id and no delivery receipts)")
+            return 0
         print(f"accepted: message id {result.message_id}")
         if args.wait_receipt > 0:
             mine = result.message_id

@@ -1,4 +1,4 @@
-"""[sms] section of cuckoo.toml: sender names per tenant and the gateways (SMPP or HTTP).
+"""[sms] section of cuckoo.toml: sender names per tenant and the gateways (SMPP, HTTP or SNPP).
 
 [sms]
 gateway = "smsc"                 # default gateway name
@@ -12,6 +12,7 @@ host = "smpp.example.net"
 
 from __future__ import annotations
 
+import codecs
 from typing import Annotated, Literal, Self
 
 from pydantic import (
@@ -141,7 +142,77 @@ class HttpGatewaySettings(BaseModel):
         return self
 
 
-GatewaySettings = Annotated[SmppGatewaySettings | HttpGatewaySettings, Field(discriminator="type")]
+class SnppGatewaySettings(BaseModel):
+    """An SNPP (RFC 1861, levels 1-2) paging/SMS gateway: one TCP session per message, PAGE,
+    MESS or DATA, SEND, QUIT. No delivery receipts: SNPP has none below level 3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["snpp"] = "snpp"
+    host: str  # no default: a paging gateway is never on this machine by accident
+    port: int = Field(default=444, ge=1, le=65535)  # 444 is SNPP's registered port
+    # One whole session (connect … SEND's answer) must finish in this time, else the attempt
+    # is `network` and the scheduler retries it later.
+    timeout_s: float = Field(default=10.0, gt=0)
+    # Bytes on the wire. SNPP is ASCII-oriented; Russian operators' gateways often want
+    # "cp1251" or "koi8-r". Must be ASCII-compatible (the commands themselves are ASCII).
+    encoding: str = "utf-8"
+    max_message_chars: int = Field(default=0, ge=0)  # longer texts are refused; 0 = no limit
+    # 1: PAGE/MESS/SEND only (line breaks become spaces); 2: also DATA (multi-line) and LOGIn.
+    level: Literal[1, 2] = 2
+    login: str = ""  # LOGIn <login> [password] before the page, when set (level 2)
+    password: str = Field(default="", repr=False)
+    password_env: str | None = None  # or: the environment variable holding the password
+    password_file: str | None = None  # or: a file holding it (relative to cuckoo.toml)
+    # Pager id as the gateway wants it: "international" = 79123456789, "plus" = +79123456789.
+    dest_format: Literal["international", "plus"] = "international"
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("empty: the SNPP gateway's host name or address")
+        return v.strip()
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f'unknown encoding {v!r} (e.g. "utf-8", "cp1251", "koi8-r")') from None
+        probe = "PAGE 0123456789 .\r\n"
+        try:
+            ascii_safe = probe.encode(v) == probe.encode("ascii")
+        except (UnicodeError, LookupError):  # e.g. a bytes-to-bytes codec such as "base64"
+            ascii_safe = False
+        if not ascii_safe:
+            raise ValueError(f"encoding {v!r} is not ASCII-compatible: SNPP commands are ASCII")
+        return v
+
+    @field_validator("password_env")
+    @classmethod
+    def _password_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("password_file")
+    @classmethod
+    def _password_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
+    @model_validator(mode="after")
+    def _password_secret(self, info: ValidationInfo) -> Self:
+        resolve_secret(self, "password", info)
+        if self.password and not self.login:
+            raise ValueError("password is set but login is not (LOGIn needs both)")
+        if self.login and self.level < 2:
+            raise ValueError("login needs level = 2 (LOGIn is an SNPP level 2 command)")
+        return self
+
+
+GatewaySettings = Annotated[
+    SmppGatewaySettings | HttpGatewaySettings | SnppGatewaySettings, Field(discriminator="type")
+]
 
 
 class WebhookSettings(BaseModel):

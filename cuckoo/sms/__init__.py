@@ -1,4 +1,4 @@
-"""SMS channel: SMPP and HTTP gateway senders, delivery receipts, segment counting.
+"""SMS channel: SMPP, HTTP and SNPP gateway senders, delivery receipts, segment counting.
 
 from cuckoo.sms import SmsChannel, build_gateways, segments
 gateways, webhook = build_gateways(config.sms)
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cuckoo.config.sms import HttpGatewaySettings, SmsSettings
+from cuckoo.config.sms import HttpGatewaySettings, SmsSettings, SnppGatewaySettings
 from cuckoo.domain import Notification
 from cuckoo.errors import ConfigError
 from cuckoo.sms.channel import SmsChannel
 from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState
 from cuckoo.sms.http import HttpGateway, ReceiptWebhook
 from cuckoo.sms.segments import Encoding, check_text, segments, split
+from cuckoo.sms.snpp import SnppGateway
 
 __all__ = [
     "Encoding",
@@ -36,7 +37,8 @@ __all__ = [
 def build_gateway(
     name: str, settings: SmsSettings, webhook: ReceiptWebhook | None = None
 ) -> SmsGateway:
-    """One configured gateway, connecting (SMPP) or polling (HTTP) from now on."""
+    """One configured gateway, connecting (SMPP) or polling (HTTP) from now on; SNPP connects
+    per message."""
     try:
         gw = settings.gateways[name]
     except KeyError:
@@ -46,6 +48,8 @@ def build_gateway(
             return HttpGateway(name, gw, webhook=webhook)
         except ValueError as e:
             raise ConfigError(f"cuckoo.toml: {e}") from e
+    if isinstance(gw, SnppGatewaySettings):
+        return SnppGateway(name, gw)  # connects per message: nothing to open yet
     try:
         from cuckoo.sms.smpp import SmppGateway  # needs the optional smpplib ('cuckoo[sms]')
     except ImportError as e:
