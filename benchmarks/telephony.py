@@ -4,6 +4,7 @@ simulated customer phones (separate processes, 4 calls each — the pjsua2 wheel
     .venv/bin/python benchmarks/telephony.py --calls 60          # concurrency, CPU, latencies
     .venv/bin/python benchmarks/telephony.py --sequential 500    # soak: one call after another
     .venv/bin/python benchmarks/telephony.py --shutdown 8        # stop with calls in progress
+    .venv/bin/python benchmarks/telephony.py --memory 4,16,60    # RSS per worker and per call
 
 Each concurrent call: the robot plays a pre-rendered greeting (espeak-ng, ~5 s), listens for a
 key; the customer presses "1" (RFC 2833) once the robot is quiet; the robot answers with a
@@ -13,6 +14,14 @@ confirmation prompt and hangs up. Measured:
 - DTMF press → first robot audio frame heard by the customer (p50/p95);
 - 200 OK → first frame of the greeting: robot side (pjsua2 CONFIRMED → first frame pulled by the
   media clock) and customer side (its 200 OK → first loud frame received).
+
+--memory: the workers carry the configured voice (cuckoo.toml's [speech], as `cuckoo run` builds
+it: RHVoice/Silero/Festival/espeak-ng, the stress placer, the recognizer), warmed with one phrase.
+RSS (/proc/PID/status VmRSS) of each worker process (with any child it started, e.g. a Festival
+server) at rest, then while N calls are up at once (each: a phrase of its own synthesized and
+said, then listening for a key), then after they ended. MB per concurrent call = (total under
+load − total at rest) / N; total / N adds the idle workers' cost. PSS (/proc/PID/smaps_rollup)
+is printed beside the totals: RSS counts the shared library pages once per process.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import time
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -40,7 +49,11 @@ from cuckoo.domain import Outcome  # noqa: E402
 from cuckoo.line import Expect, Line, ReplyKind  # noqa: E402
 from cuckoo.line.audio import Audio  # noqa: E402
 from cuckoo.line.leg import CallReport, CallRequest, Conversation, ConversationResult  # noqa: E402
+from cuckoo.line.speech import RecognizerFactory, SpeechSetup, Synthesizer  # noqa: E402
 from cuckoo.telephony.pool import CallPool, WorkerSpec  # noqa: E402
+
+if TYPE_CHECKING:
+    from cuckoo.config import Config
 
 GREETING = (
     "Здравствуйте! Это компания Ромашка. Ваши документы готовы и отправлены. "
@@ -79,6 +92,38 @@ class ShortConversation:
     def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
         reply = line.play(Audio.read_wav(self.wav))
         return ConversationResult(Outcome.DELIVERED if reply is None else Outcome.REJECTED)
+
+
+@dataclass(frozen=True)
+class HoldConversation:
+    """--memory: a phrase of this call's own (synthesized, not from the phrase cache), then
+    listen for a key for `hold_s`, so that every call is up at the same time."""
+
+    hold_s: float
+
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        number = request.uri.split(":")[1].split("@")[0].lstrip("m")
+        reply = line.say(f"Ирина Сергеевна, здравствуйте! Ваш заказ номер {number} готов.")
+        if reply is None:
+            reply = line.listen(Expect(speech=False, no_speech_timeout_s=self.hold_s))
+        return ConversationResult(Outcome.DELIVERED, detail=reply.kind.value)
+
+
+@dataclass(frozen=True)
+class WarmSpeech:
+    """--memory: the configured voice and recognizer (as `cuckoo run` builds them in a worker),
+    then one phrase, so that the lazily loaded parts (morphology dictionaries) count in the
+    worker's resting RSS, not in its first call's."""
+
+    config: Config
+
+    def __call__(self) -> tuple[Synthesizer | None, RecognizerFactory | None]:
+        from cuckoo.worker.channels import ConfiguredSpeech
+
+        synth, recognizer = ConfiguredSpeech(self.config)()
+        if synth is not None:  # a number of its own: synthesized even with a warm cache
+            synth.synthesize(f"Ирина Сергеевна, здравствуйте! Ваш заказ номер {os.getpid()} готов.")
+        return synth, recognizer
 
 
 class Sims:
@@ -169,7 +214,7 @@ def render(workdir: Path) -> tuple[str, str]:
 CPS = 10.0  # new calls per second (a typical trunk's cap); --cps changes it
 
 
-def make_pool(calls: int, converse: Conversation) -> CallPool:
+def make_pool(calls: int, converse: Conversation, speech: SpeechSetup | None = None) -> CallPool:
     settings = TelephonySettings(
         bind_host="127.0.0.1",
         workers=max(1, math.ceil(calls / 4)),
@@ -178,8 +223,10 @@ def make_pool(calls: int, converse: Conversation) -> CallPool:
         calls_per_second=CPS,
         rtp_timeout_s=10,
     )
-    # no speech setup: the benchmark plays pre-rendered WAVs
-    spec = WorkerSpec(settings, converse=converse, extra_sys_path=(str(Path(__file__).parent),))
+    # no speech setup (but --memory's): the benchmark plays pre-rendered WAVs
+    spec = WorkerSpec(
+        settings, converse=converse, speech=speech, extra_sys_path=(str(Path(__file__).parent),)
+    )
     return CallPool(settings, spec)
 
 
@@ -348,6 +395,230 @@ def shutdown(n: int, workdir: Path) -> None:
     )
 
 
+# ---- --memory -------------------------------------------------------------------------------
+
+
+def _proc_kb(path: str, key: str) -> int:
+    """A "Key:   123 kB" line of a /proc file, in kB (0: the process is gone)."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d.name))
+    return kids
+
+
+@dataclass(frozen=True)
+class Mem:
+    rss_mb: float
+    pss_mb: float
+
+
+def tree_mem(pid: int, kids: dict[int, list[int]], pss: bool) -> Mem:
+    """RSS and PSS of `pid` and its descendants (a worker's Festival server, espeak-ng)."""
+    todo, rss_kb, pss_kb = [pid], 0, 0
+    while todo:
+        p = todo.pop()
+        rss_kb += _proc_kb(f"/proc/{p}/status", "VmRSS")
+        if pss:
+            pss_kb += _proc_kb(f"/proc/{p}/smaps_rollup", "Pss")
+        todo += kids.get(p, [])
+    return Mem(rss_kb / 1024, pss_kb / 1024)
+
+
+def sample(pids: list[int], *, tree: bool = True, pss: bool = True) -> list[Mem]:
+    """Each process with its descendants (tree=False: alone — the parent's are the workers).
+    pss=False: RSS only — smaps_rollup walks the page tables, which took seconds on a busy
+    machine, longer than some calls stay up."""
+    kids = _children() if tree else {}
+    return [tree_mem(p, kids, pss) for p in pids]
+
+
+def calls_up(sims: Sims) -> int:
+    """Calls the customers have answered and not yet ended."""
+    up = 0
+    for e in sims.all_events():
+        if e["event"] == "answered":
+            up += 1
+        elif e["event"] == "ended" and e.get("answered"):
+            up -= 1
+    return up
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.0f} MB (min {min(values):.0f}, max {max(values):.0f})"
+
+
+@dataclass(frozen=True)
+class MemRow:
+    n: int
+    up: int
+    workers: int
+    rest: list[Mem]
+    load: list[Mem]
+
+
+def memory_config(voice: str | None) -> Config:
+    from cuckoo.config import load
+
+    config = load(REPO / "cuckoo.toml")
+    if voice:
+        config = config.model_copy(
+            update={"speech": config.speech.model_copy(update={"voice": voice})}
+        )
+    return config
+
+
+def describe_speech(config: Config) -> str:
+    from cuckoo.speech.models import find_asr_model
+    from cuckoo.speech.tts import choose_voice, load_profiles
+
+    profile, _ = choose_voice(config, load_profiles(config.path(config.voices_dir)), None)
+    asr = find_asr_model(config)
+    stress = profile.stress if profile.stress != "off" else "off"
+    return (
+        f"voice {profile.name} (engine {profile.engine}, stress {stress}); "
+        f"recognizer: {asr.name if asr else 'none (keys only)'}"
+    )
+
+
+def memory_one(n: int, config: Config, workdir: Path) -> MemRow:
+    workdir.mkdir()
+    # var_dir (the phrase cache) in this run's folder: every N starts with a cold cache, like
+    # each call's phrase; the repo's var/ stays untouched
+    config = config.model_copy(update={"var_dir": workdir})
+    n_workers = math.ceil(n / 4)
+    hold_s = n / CPS + 15  # dialing all n takes n / CPS; then ~15 s with every call up
+    print(f"\n== memory: {n} concurrent calls ({n_workers} workers × 4 calls) ==", flush=True)
+    t = time.monotonic()
+    sims = Sims(n_workers, {"default": {"answer_after_s": 0.2}}, workdir)
+    pool = make_pool(n, HoldConversation(hold_s), WarmSpeech(config)).start(timeout=900)
+    ready = sum(w.ready.is_set() and not w.dead and w.port > 0 for w in pool._workers)
+    print(f"{ready}/{n_workers} workers up, voice warm, in {time.monotonic() - t:.0f} s")
+    time.sleep(2.0)  # let start-up garbage go before the baseline
+    pids = pool.worker_pids()
+    sim_pids = [p.pid for p in sims.procs]
+    rest = sample(pids)
+    parent_rest = sample([os.getpid()], tree=False)[0]
+    sims_rest = sample(sim_pids, pss=False)
+
+    futs: list[Future[CallReport]] = []
+    t0 = time.monotonic()
+    for i in range(n):
+        port = sims.ports[i % len(sims.ports)]
+        futs.append(pool.submit(CallRequest(f"sip:m{100 + i}@127.0.0.1:{port}")))
+    # Sample while the most calls are up: once all n are, else (they never all are) at the
+    # latest moment every call could still be in its listening window.
+    deadline = t0 + hold_s - 2
+    up = calls_up(sims)
+    while up < n and time.monotonic() < deadline and not all(f.done() for f in futs):
+        time.sleep(0.25)
+        up = calls_up(sims)
+    print(f"{up} of {n} calls up {time.monotonic() - t0:.1f} s after the first was dialed")
+    # RSS every second until the first call may end (its listening ends ≥ hold_s after the
+    # first dial): the robot speaks only after its answering-machine check (2.5 s) and, with
+    # 60 calls on 2 cores, the last greetings are still being synthesized seconds later.
+    load_samples: list[list[Mem]] = []
+    up_counts: list[int] = []
+    while time.monotonic() < t0 + hold_s - 1:
+        load_samples.append(sample(pids, pss=False))
+        up_counts.append(calls_up(sims))
+        time.sleep(1.0)
+    pss_load = sample(pids)  # once, after the RSS samples: the slow one
+    pss_up = calls_up(sims)
+    ups = (
+        f"{min(up_counts)}–{max(up_counts)} at {len(up_counts)} RSS samples to "
+        f"{hold_s - 1:.0f} s, {pss_up} at the PSS sample "
+        f"({time.monotonic() - t0:.1f} s)"
+    )
+    # per worker, the highest RSS of the samples taken with the most calls up
+    best = [s for s, u in zip(load_samples, up_counts, strict=True) if u == max(up_counts)]
+    load = [Mem(max(s[i].rss_mb for s in best), pss_load[i].pss_mb) for i in range(len(pids))]
+    parent_load = sample([os.getpid()], tree=False)[0]
+    sims_load = sample(sim_pids, pss=False)
+
+    wait(futs, timeout=hold_s + 60)
+    results = [f.result() for f in futs if f.done()]
+    unfinished = len(futs) - len(results)
+    outcomes: dict[str, int] = {"unfinished": unfinished} if unfinished else {}
+    for r in results:  # detail: how the listening ended (timeout, or the customer's hangup)
+        key = f"{r.outcome}/{r.detail}"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    ends = [e["t"] - t0 for e in sims.all_events() if e["event"] == "ended"]
+    time.sleep(2.0)
+    after = sample(pids)
+    restarts = pool.restarts
+    pool.stop()
+    sims.stop()
+
+    def tot(ms: list[Mem]) -> tuple[float, float]:
+        return sum(m.rss_mb for m in ms), sum(m.pss_mb for m in ms)
+
+    (r0, p0), (r1, p1), (r2, p2) = tot(rest), tot(load), tot(after)
+    print(
+        f"calls up (customer side, after the first dial): {ups}; "
+        f"first call ended at {min(ends, default=0):.1f} s"
+    )
+    print(f"outcomes {outcomes}; worker restarts {restarts}")
+    print(f"RSS per worker at rest:      {spread([m.rss_mb for m in rest])}")
+    print(f"RSS per worker under load:   {spread([m.rss_mb for m in load])}")
+    print(f"RSS per worker after calls:  {spread([m.rss_mb for m in after])}")
+    print(
+        f"workers total RSS: at rest {r0:.0f} MB, under load {r1:.0f} MB, "
+        f"after the calls {r2:.0f} MB"
+    )
+    print(f"workers total PSS: at rest {p0:.0f} MB, under load {p1:.0f} MB, after {p2:.0f} MB")
+    print(
+        f"MB per concurrent call: {(r1 - r0) / n:.1f} MB RSS ({(p1 - p0) / n:.1f} MB PSS) "
+        f"above the idle workers; {r1 / n:.0f} MB RSS ({p1 / n:.0f} MB PSS) "
+        f"with the workers' own cost (total / {n})"
+    )
+    if max(up_counts) < n:
+        print(f"NOTE: at most {max(up_counts)} of {n} calls were up at once: figures for those")
+    elif min(up_counts) < n:
+        print(f"(RSS under load: the {len(best)} samples with all {n} calls up)")
+    print(
+        f"benchmark parent (pool, not a whole `cuckoo run`): {parent_rest.rss_mb:.0f} → "
+        f"{parent_load.rss_mb:.0f} MB RSS; sim-phones (the customers, same machine): "
+        f"{sum(m.rss_mb for m in sims_rest):.0f} → {sum(m.rss_mb for m in sims_load):.0f} MB RSS "
+        f"in {len(sim_pids)} processes"
+    )
+    return MemRow(n, max(up_counts), n_workers, rest, load)
+
+
+def memory(ns: list[int], voice: str | None, workdir: Path) -> None:
+    config = memory_config(voice)
+    print(f"speech in the workers: {describe_speech(config)}")
+    rows = [memory_one(n, config, workdir / f"mem{n}") for n in ns]
+    print("\n== memory summary (RSS, MB) ==")
+    print("calls  up  workers  per worker rest  per worker load  total rest  total load  "
+          "MB/call  total/N")  # fmt: skip
+    for r in rows:
+        rest = sum(m.rss_mb for m in r.rest)
+        load = sum(m.rss_mb for m in r.load)
+        print(
+            f"{r.n:5d} {r.up:3d} {r.workers:8d} "
+            f"{statistics.median([m.rss_mb for m in r.rest]):16.0f} "
+            f"{statistics.median([m.rss_mb for m in r.load]):16.0f} "
+            f"{rest:11.0f} {load:11.0f} {(load - rest) / r.n:8.1f} {load / r.n:8.0f}"
+        )
+
+
 def main() -> int:
     global CPS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -355,9 +626,19 @@ def main() -> int:
     ap.add_argument("--sequential", type=int, default=0, help="sequential calls (soak)")
     ap.add_argument("--shutdown", type=int, default=0, help="stop with this many calls active")
     ap.add_argument("--cps", type=float, default=CPS, help="new calls per second (default 10)")
+    ap.add_argument(
+        "--memory",
+        nargs="?",
+        const="4,16,60",
+        default="",
+        metavar="N,N,...",
+        help="RSS per worker and per call at these numbers of concurrent calls (default 4,16,60)",
+    )
+    ap.add_argument("--voice", help="--memory: this voice profile instead of the configured one")
     args = ap.parse_args()
     CPS = args.cps
-    if not (args.calls or args.sequential or args.shutdown):
+    mem_ns = [int(x) for x in args.memory.split(",") if x.strip()]
+    if not (args.calls or args.sequential or args.shutdown or mem_ns):
         args.calls = 60
     print(f"machine: {os.cpu_count()} CPUs; calls per second cap {CPS:g}")
     with tempfile.TemporaryDirectory(prefix="cuckoo-bench-") as d:
@@ -367,6 +648,8 @@ def main() -> int:
             shutdown(args.shutdown, Path(d))
         if args.sequential:
             sequential(args.sequential, Path(d))
+        if mem_ns:
+            memory(mem_ns, args.voice, Path(d))
     return 0
 
 
