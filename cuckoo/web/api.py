@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cuckoo.domain import CancelResult, ChannelKind, IncomingNotification, Status
+from cuckoo.domain import CancelResult, ChannelKind, IncomingNotification, JsonObject, Status
 from cuckoo.store.browse import NotificationQuery
 from cuckoo.store.cancels import BY_API
 from cuckoo.web.context import WebContext
@@ -35,7 +35,7 @@ class NewNotification(BaseModel):
     external_id: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=1, max_length=100)
     scenario: str = Field(min_length=1, max_length=100)
-    variables: dict[str, Any] = {}
+    variables: JsonObject = {}
     channel: ChannelKind = ChannelKind.CALL
     not_before: datetime | None = None
     deadline: datetime | None = None
@@ -154,7 +154,7 @@ def build_api(ctx: WebContext) -> FastAPI:
         return JSONResponse(status_code=201 if created else 200, content=content)
 
     @api.post("/notifications/batch")
-    def create_notifications(body: NewBatch, who: Caller) -> dict[str, Any]:
+    def create_notifications(body: NewBatch, who: Caller) -> JsonObject:
         """Many notifications in one request and one transaction (an ERP's hourly export):
         one result per item, in order — its id and status, or the field that was refused.
         Idempotent like the single POST."""
@@ -175,7 +175,7 @@ def build_api(ctx: WebContext) -> FastAPI:
             found |= ctx.store.console.notifications_by_external_ids(
                 source, [i.external_id for i in kept]
             )
-        results: list[dict[str, Any]] = []
+        results: list[JsonObject] = []
         for item in items:
             row = found.get(item.external_id)
             if row is not None and row.tenant == who.tenant:
@@ -198,7 +198,7 @@ def build_api(ctx: WebContext) -> FastAPI:
         return {"results": results}
 
     @api.get("/notifications/{notification_id}")
-    def get_notification(notification_id: int, who: Caller) -> dict[str, Any]:
+    def get_notification(notification_id: int, who: Caller) -> JsonObject:
         row = ctx.store.console.notification_for(notification_id, who.tenant)
         if row is None:
             raise HTTPException(404, "no such notification")
@@ -214,7 +214,7 @@ def build_api(ctx: WebContext) -> FastAPI:
         external_id: str | None = None,
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         if since is not None and since.tzinfo is None:
             raise HTTPException(422, "since: give a time zone offset")
         rows = ctx.store.console.notifications_page(
@@ -233,7 +233,7 @@ def build_api(ctx: WebContext) -> FastAPI:
         }
 
     @api.post("/notifications/{notification_id}/cancel")
-    def cancel_notification(notification_id: int, who: Caller) -> dict[str, Any]:
+    def cancel_notification(notification_id: int, who: Caller) -> JsonObject:
         row = ctx.store.console.notification_for(notification_id, who.tenant)
         if row is None:
             raise HTTPException(404, "no such notification")
@@ -253,7 +253,7 @@ def build_api(ctx: WebContext) -> FastAPI:
         since: datetime | None = None,
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         if since is not None and since.tzinfo is None:
             raise HTTPException(422, "since: give a time zone offset")
         pairs = ctx.store.console.attempts_since(who.tenant, since, _decode_cursor(cursor), limit)

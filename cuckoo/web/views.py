@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from cuckoo.domain import Outcome, Status
+from cuckoo.domain import JsonObject, Outcome, Status
 from cuckoo.result_texts import outcome_name, reason_text, status_name
 from cuckoo.store.models import AttemptRow, NotificationRow
 
@@ -213,7 +212,7 @@ def iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def notification_json(row: NotificationRow) -> dict[str, Any]:
+def notification_json(row: NotificationRow) -> JsonObject:
     """A notification as the API shows it (codes, UTC ISO times)."""
     return {
         "id": row.id,
@@ -238,7 +237,7 @@ def notification_json(row: NotificationRow) -> dict[str, Any]:
     }
 
 
-def attempt_json(att: AttemptRow, row: NotificationRow) -> dict[str, Any]:
+def attempt_json(att: AttemptRow, row: NotificationRow) -> JsonObject:
     return {
         "id": att.id,
         "notification_id": row.id,
