@@ -123,6 +123,7 @@ def _store_chunk(
         blocked=blocklist.blocked_among(s, numbers),
         wrong_numbers=wrong_numbers.known_among(s, numbers),
     )
+    built: list[_Built] = []
     for item in items:
         key = (item.source, item.external_id)
         if key in seen:
@@ -166,6 +167,37 @@ def _store_chunk(
             created_at=now,
             updated_at=now,
         )
+        built.append((item, row, status, why))
+    for item, row, status, why in _insert(s, built, report):
+        if status == Status.PENDING:
+            report.new += 1
+            continue
+        _count_rejected(report, status)
+        report.errors.append(f"{item.source}/{item.external_id}: {why}")
+        outbox.enqueue(s, row, status, None, None, now)
+
+
+_Built = tuple[IncomingNotification, NotificationRow, Status, str]
+
+
+def _insert(s: Session, built: list[_Built], report: IngestReport) -> list[_Built]:
+    """Insert the chunk's rows: in one statement when none fails (the common case), else one
+    by one, so a row another worker stored meanwhile, or one the database refuses, costs only
+    itself. Returns the rows stored."""
+    if not built:
+        return []
+    try:
+        with s.begin_nested():
+            s.add_all([row for _, row, _, _ in built])
+            s.flush()
+        return built
+    except (OperationalError, InterfaceError):
+        raise  # the database is down or full, not a row: nothing of the chunk is stored
+    except SQLAlchemyError:
+        pass  # some row is refused: find which, keep the others
+    stored: list[_Built] = []
+    for entry in built:
+        item, row = entry[0], entry[1]
         try:
             with s.begin_nested():
                 s.add(row)
@@ -174,18 +206,14 @@ def _store_chunk(
             report.duplicates += 1  # another worker stored it a moment ago
             continue
         except (OperationalError, InterfaceError):
-            raise  # the database is down or full, not this row: nothing of the chunk is stored
+            raise
         except SQLAlchemyError as e:  # e.g. an id longer than the column
             report.invalid += 1
             why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
             report.errors.append(f"{item.source}/{item.external_id}: cannot store: {why}")
             continue
-        if status == Status.PENDING:
-            report.new += 1
-            continue
-        _count_rejected(report, status)
-        report.errors.append(f"{item.source}/{item.external_id}: {why}")
-        outbox.enqueue(s, row, status, None, None, now)
+        stored.append(entry)
+    return stored
 
 
 def _count_rejected(report: IngestReport, status: Status) -> None:
