@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from adapters import build_adapter, build_adapters
+from adapters.api import ApiAdapter
 from adapters.csv_folder import CsvFolderAdapter
 from adapters.onec import OneCAdapter
 from adapters.samples.erp import render_sql
@@ -184,13 +185,14 @@ def test_cuckoo_toml_examples_build(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     text = _uncommented_adapters_section()
     tomllib.loads(text)  # valid TOML once uncommented
     config: Config = parse(text, base_dir=tmp_path)
-    assert set(config.adapters) == {"shop", "erp1c", "drop"}
+    assert set(config.adapters) == {"shop", "erp1c", "crm", "drop"}
     monkeypatch.setenv("CUCKOO_1C_PASSWORD", "x")
     (tmp_path / "var" / "inbox").mkdir(parents=True)
     built = build_adapters(config.adapters, config.base_dir)
     assert isinstance(built["shop"], SqlAdapter)
     assert isinstance(built["erp1c"], OneCAdapter)
     assert isinstance(built["drop"], CsvFolderAdapter)
+    assert isinstance(built["crm"], ApiAdapter)
     onec = built["erp1c"]
     assert onec.options.register_constants == {
         "Документ_Type": "StandardODATA.Document_ЗаказКлиента"
