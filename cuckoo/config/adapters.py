@@ -20,3 +20,9 @@ class AdapterSettings(BaseModel):
 
     def options(self) -> JsonObject:
         return dict(self.model_extra or {})
+
+    @property
+    def is_api(self) -> bool:
+        """An enabled adapter of the HTTP API (adapters/api.py): notifications come through
+        `cuckoo web`, results go to its webhook."""
+        return self.enabled and self.type in ("api", "adapters.api:ApiAdapter")

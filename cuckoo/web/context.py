@@ -13,8 +13,6 @@ from cuckoo.config import Config
 from cuckoo.store import Store
 from cuckoo.web.security import LoginLimiter
 
-API_ADAPTER_TYPES = ("api", "adapters.api:ApiAdapter")
-
 
 @dataclass
 class WebContext:
@@ -42,8 +40,7 @@ class WebContext:
     def api_source(self, tenant: str) -> str | None:
         """The `[adapters.NAME] type = "api"` that takes this tenant's notifications."""
         for name, a in self.config.adapters.items():
-            api = a.enabled and a.type in API_ADAPTER_TYPES
-            if api and str(a.options().get("tenant", "default")) == tenant:
+            if a.is_api and str(a.options().get("tenant", "default")) == tenant:
                 return name
         return None
 

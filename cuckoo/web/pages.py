@@ -11,6 +11,7 @@ do-not-call list) need the manager role and land in the audit log.
 import csv
 import io
 import json
+import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,8 +112,6 @@ def build_pages(ctx: WebContext) -> APIRouter:
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, error: str = "") -> HTMLResponse:
-        import secrets
-
         token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
         resp = render("login.html", request, None, csrf=token, error=error)
         resp.set_cookie(

@@ -59,9 +59,7 @@ def every_attempt_sources(config: Config) -> frozenset[str]:
     return frozenset(
         name
         for name, a in config.adapters.items()
-        if a.enabled
-        and a.type in ("api", "adapters.api:ApiAdapter")
-        and a.options().get("webhook_attempts") is True
+        if a.is_api and a.options().get("webhook_attempts") is True
     )
 
 
