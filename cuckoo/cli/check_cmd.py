@@ -4,7 +4,8 @@ Checks, in order: cuckoo.toml; every scenario (file:line problems); each scenari
 against the segment limit; every enabled ERP adapter: its options, then its read-only probe
 (`adapter.check()`: connects and runs the query / asks 1C for one object / looks at the
 folder; nothing is written or created); every SNPP gateway's greeting (connect, QUIT: nothing
-is sent); every voice profile.
+is sent), every smstools gateway's spool folders, every GSM modem's SIM, registration and signal
+(the PIN is entered if the SIM asks; nothing is sent); every voice profile.
 Prints one line per problem and exits 1 if there is any, so it fits a deploy pipeline.
 
 `--show-config` prints the effective config instead (cuckoo.toml with the CUCKOO_ variables on
@@ -22,7 +23,7 @@ from adapters import build_adapter
 from cuckoo import config as config_module
 from cuckoo.cli.output import add_json_flag, emit_json
 from cuckoo.config import locate, show
-from cuckoo.config.sms import SnppGatewaySettings
+from cuckoo.config.sms import ModemGatewaySettings, SmstoolsGatewaySettings, SnppGatewaySettings
 from cuckoo.dialog import load_scenario, render_sms, validate_dir
 from cuckoo.dialog.converse import opening_phrases
 from cuckoo.dialog.identify import IDENTIFY_WITHIN_S, seconds_until_named, spoken_rate
@@ -31,7 +32,9 @@ from cuckoo.dialog.schema import Scenario, SmsState
 from cuckoo.dialog.templates import render
 from cuckoo.domain import Variables
 from cuckoo.errors import ConfigError, CuckooError
+from cuckoo.sms.modem import ModemError, ModemGateway
 from cuckoo.sms.segments import segments
+from cuckoo.sms.smstools import SmstoolsError, SmstoolsGateway
 from cuckoo.sms.snpp import SnppError, SnppGateway
 from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.normalize import normalize
@@ -222,18 +225,29 @@ def _check_adapters(config: Any, report: CheckReport, source: Path | None) -> No
 
 
 def _check_sms_gateways(config: Any, report: CheckReport, source: Path | None) -> None:
-    """SNPP gateways: connect, read the greeting, QUIT (nothing is sent). SMPP and HTTP ones
-    are not probed: a bind or a request could cost money or count against limits."""
+    """SNPP gateways: connect, read the greeting, QUIT; smstools: the spool folders exist and
+    may be written / read; modems: open the port, SIM state (the PIN entered if it asks),
+    registration, signal. Nothing is sent. SMPP and HTTP ones are not probed: a bind or a
+    request could cost money or count against limits."""
     for name, settings in config.sms.gateways.items():
-        if not isinstance(settings, SnppGatewaySettings):
+        gateway: SnppGateway | SmstoolsGateway | ModemGateway
+        if isinstance(settings, SnppGatewaySettings):
+            kind, gateway = "snpp", SnppGateway(name, settings)
+        elif isinstance(settings, SmstoolsGatewaySettings):
+            kind, gateway = "smstools", SmstoolsGateway(name, settings)
+        elif isinstance(settings, ModemGatewaySettings):
+            kind, gateway = "modem", ModemGateway(name, settings)
+        else:
             continue
-        gateway = SnppGateway(name, settings)
         try:
-            greeting = gateway.check()
-        except SnppError as e:
+            state = gateway.check()
+        except SmstoolsError as e:  # its lines name their own keys: [sms.gateways.NAME.key]
+            report.problems.extend(locate(str(e), source).splitlines())
+        except (SnppError, ModemError) as e:
             report.problems.extend(locate(f"[sms.gateways.{name}] {e}", source).splitlines())
         else:
-            report.notes.append(f"sms gateway {name} (snpp): ok, reached: {greeting}")
+            reached = "reached: " if kind == "snpp" else ""
+            report.notes.append(f"sms gateway {name} ({kind}): ok, {reached}{state}")
         finally:
             gateway.close()
 

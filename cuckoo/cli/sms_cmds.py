@@ -56,7 +56,8 @@ def send_cmd(args: argparse.Namespace) -> int:
     if not settings.gateways:
         raise ConfigError(
             f"{source}: no SMS gateway configured: add an [sms.gateways.NAME] table "
-            "(the [sms] section of the shipped cuckoo.toml has SMPP and HTTP examples)"
+            "(the [sms] section of the shipped cuckoo.toml has SMPP, HTTP, SNPP, smstools and "
+            "GSM modem examples)"
         )
     known = ", ".join(sorted(settings.gateways))
     try:

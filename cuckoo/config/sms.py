@@ -1,4 +1,5 @@
-"""[sms] section of cuckoo.toml: sender names per tenant and the gateways (SMPP, HTTP or SNPP).
+"""[sms] section of cuckoo.toml: sender names per tenant and the gateways (SMPP, HTTP, SNPP,
+smstools spool folders or a GSM modem).
 
 [sms]
 gateway = "smsc"                 # default gateway name
@@ -210,8 +211,103 @@ class SnppGatewaySettings(BaseModel):
         return self
 
 
+class SmstoolsGatewaySettings(BaseModel):
+    """Debian's smstools (smsd) spool: cuckoo drops a message file into `outgoing`, smsd sends it
+    through its modem and moves it to `sent` or `failed`; status reports land in `report` (or in
+    `incoming` when smsd.conf has no `report =`, as Debian's has not). The file's name is the
+    message id, so smsd.conf must keep names (`keep_filename = yes`, its default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["smstools"] = "smstools"
+    outgoing: str = "/var/spool/sms/outgoing"  # smsd.conf's `outgoing`
+    sent: str = "/var/spool/sms/sent"  # smsd.conf's `sent` (it must be set there)
+    failed: str = "/var/spool/sms/failed"  # smsd.conf's `failed` (it must be set there)
+    # Where smsd writes status reports: its `report =` folder, else `incoming`. Only files
+    # whose text is a status report are read there, and none is changed or removed.
+    report: str = "/var/spool/sms/incoming"
+    # The message file is written here first, then renamed into `outgoing` (so smsd never
+    # reads half a file); "" = outgoing's parent. It must be on outgoing's file system.
+    tmp_dir: str = ""
+    status_report: bool = True  # "Report: yes": ask the network for a delivery report
+    poll_interval_s: float = Field(default=5.0, gt=0)  # how often sent/failed/report are read
+    # How long a message is followed (sent → its report); after that it stays "sent".
+    follow_hours: float = Field(default=72.0, gt=0)
+
+    @field_validator("outgoing", "sent", "failed", "report")
+    @classmethod
+    def _folder(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("empty: the folder smsd.conf names for it")
+        return v.strip()
+
+
+class ModemGatewaySettings(BaseModel):
+    """A GSM modem on a serial port, driven with AT commands in PDU mode (3GPP TS 27.005):
+    delivery reports come back as +CDS while the port is open."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["modem"] = "modem"
+    port: str  # no default: "/dev/ttyUSB0", or better a /dev/serial/by-id/... name
+    baudrate: int = Field(default=115200, gt=0)
+    pin: str = Field(default="", repr=False)  # the SIM's PIN, when it asks for one
+    pin_env: str | None = None  # or: the environment variable holding it
+    pin_file: str | None = None  # or: a file holding it (relative to cuckoo.toml)
+    # One AT command's answer (AT+CMGS: the network's, which can take a while) in this time,
+    # else the attempt is `network`, retried later.
+    command_timeout_s: float = Field(default=5.0, gt=0)
+    send_timeout_s: float = Field(default=60.0, gt=0)
+    sim_busy_wait_s: float = Field(default=20.0, ge=0)  # +CME ERROR: 14 after a power-up
+    status_report: bool = True  # ask for a delivery report (AT+CNMI routes it as +CDS)
+    validity_minutes: int = Field(default=0, ge=0)  # 0 = the SMSC's default; else >= 5
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError('empty: the serial port, e.g. "/dev/ttyUSB0"')
+        return v.strip()
+
+    @field_validator("pin")
+    @classmethod
+    def _pin(cls, v: str) -> str:
+        if v and not (v.isascii() and v.isdigit() and 4 <= len(v) <= 8):
+            raise ValueError("a SIM PIN is 4 to 8 digits")
+        return v
+
+    @field_validator("validity_minutes")
+    @classmethod
+    def _validity(cls, v: int) -> int:
+        if 0 < v < 5:
+            raise ValueError("at least 5 minutes (or 0: the SMSC's default)")
+        return v
+
+    @field_validator("pin_env")
+    @classmethod
+    def _pin_env(cls, v: str | None) -> str | None:
+        return env_checked(v)
+
+    @field_validator("pin_file")
+    @classmethod
+    def _pin_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return file_checked(v, info)
+
+    @model_validator(mode="after")
+    def _pin_secret(self, info: ValidationInfo) -> Self:
+        resolve_secret(self, "pin", info)
+        if self.pin and not (self.pin.isascii() and self.pin.isdigit() and 4 <= len(self.pin) <= 8):
+            raise ValueError("pin: a SIM PIN is 4 to 8 digits")
+        return self
+
+
 GatewaySettings = Annotated[
-    SmppGatewaySettings | HttpGatewaySettings | SnppGatewaySettings, Field(discriminator="type")
+    SmppGatewaySettings
+    | HttpGatewaySettings
+    | SnppGatewaySettings
+    | SmstoolsGatewaySettings
+    | ModemGatewaySettings,
+    Field(discriminator="type"),
 ]
 
 

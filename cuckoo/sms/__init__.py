@@ -1,4 +1,5 @@
-"""SMS channel: SMPP, HTTP and SNPP gateway senders, delivery receipts, segment counting.
+"""SMS channel: SMPP, HTTP, SNPP, smstools and GSM modem gateway senders, delivery receipts,
+segment counting.
 
 from cuckoo.sms import SmsChannel, build_gateways, segments
 gateways, webhook = build_gateways(config.sms)
@@ -9,13 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cuckoo.config.sms import HttpGatewaySettings, SmsSettings, SnppGatewaySettings
+from cuckoo.config.sms import (
+    HttpGatewaySettings,
+    ModemGatewaySettings,
+    SmsSettings,
+    SmstoolsGatewaySettings,
+    SnppGatewaySettings,
+)
 from cuckoo.domain import Notification
 from cuckoo.errors import ConfigError
 from cuckoo.sms.channel import SmsChannel
 from cuckoo.sms.gateway import ReceiptStatus, SmsGateway, SubmitResult, SubmitState
 from cuckoo.sms.http import HttpGateway, ReceiptWebhook
+from cuckoo.sms.modem import ModemGateway
 from cuckoo.sms.segments import Encoding, check_text, segments, split
+from cuckoo.sms.smstools import SmstoolsGateway
 from cuckoo.sms.snpp import SnppGateway
 
 __all__ = [
@@ -38,7 +47,8 @@ def build_gateway(
     name: str, settings: SmsSettings, webhook: ReceiptWebhook | None = None
 ) -> SmsGateway:
     """One configured gateway, connecting (SMPP) or polling (HTTP) from now on; SNPP connects
-    per message."""
+    per message; a modem opens its port at the first send; smstools reads its spool folders
+    once a receipt handler is set."""
     try:
         gw = settings.gateways[name]
     except KeyError:
@@ -50,6 +60,10 @@ def build_gateway(
             raise ConfigError(f"cuckoo.toml: {e}") from e
     if isinstance(gw, SnppGatewaySettings):
         return SnppGateway(name, gw)  # connects per message: nothing to open yet
+    if isinstance(gw, SmstoolsGatewaySettings):
+        return SmstoolsGateway(name, gw)
+    if isinstance(gw, ModemGatewaySettings):
+        return ModemGateway(name, gw)
     try:
         from cuckoo.sms.smpp import SmppGateway  # needs the optional smpplib ('cuckoo[sms]')
     except ImportError as e:
