@@ -25,8 +25,12 @@ from cuckoo.cli.output import add_json_flag, emit_json
 from cuckoo.config import locate, show
 from cuckoo.config.sms import ModemGatewaySettings, SmstoolsGatewaySettings, SnppGatewaySettings
 from cuckoo.dialog import load_scenario, render_sms, validate_dir
-from cuckoo.dialog.converse import opening_phrases
-from cuckoo.dialog.identify import IDENTIFY_WITHIN_S, seconds_until_named, spoken_rate
+from cuckoo.dialog.identify import (
+    IDENTIFY_WITHIN_S,
+    opening_timeline,
+    seconds_until_named_in,
+    spoken_rate,
+)
 from cuckoo.dialog.loader import sample_context, scenario_files
 from cuckoo.dialog.schema import Scenario, SmsState
 from cuckoo.dialog.templates import render
@@ -135,7 +139,8 @@ def _check_identification(
     config: Any, report: CheckReport, path: Path, scenario: Scenario, context: Variables
 ) -> None:
     """The robot names the company within the first 5 s of the call (cuckoo.dialog.identify):
-    the opening, rendered with the sample variables and read as the voice reads it."""
+    the opening, rendered with the sample variables and read as the voice reads it, with
+    every recording played before the name counted by its length."""
     company = context.get("company") or config.policy.company_name
     start = _line_of(path, f"  {scenario.start}:")
     if not isinstance(company, str) or not company.strip():
@@ -146,13 +151,14 @@ def _check_identification(
         )
         return
     try:
-        said = opening_phrases(scenario, context)
+        timeline = opening_timeline(scenario, context)
     except CuckooError as e:
         report.problems.append(f"{path}: the opening cannot be rendered: {e}")
         return
     engine, tempo = _voice_rate(config)
     rate = spoken_rate(engine, tempo)
-    seconds = seconds_until_named(normalize(" ".join(said)), normalize(company), rate)
+    spoken = [normalize(p) if isinstance(p, str) else p for p in timeline]
+    seconds = seconds_until_named_in(spoken, normalize(company), rate)
     if seconds is None:
         report.problems.append(
             f"{path}:{start}: the opening does not name the company ({company!r}): the robot "

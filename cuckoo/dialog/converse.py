@@ -119,12 +119,12 @@ class ScenarioConversation:
 
 # Set while `opening_phrases` runs the dialog on paper: the runner's lines are not logged then
 # (per thread: a call worker's other calls log as usual).
-_REHEARSAL: contextvars.ContextVar[bool] = contextvars.ContextVar("rehearsal", default=False)
+REHEARSAL: contextvars.ContextVar[bool] = contextvars.ContextVar("rehearsal", default=False)
 
 
 class _NotInRehearsal(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return not _REHEARSAL.get()
+        return not REHEARSAL.get()
 
 
 logging.getLogger("cuckoo.dialog.runner").addFilter(_NotInRehearsal())
@@ -142,7 +142,7 @@ def opening_phrases(
     """What the robot says before its first question, rendered for `variables` (raises
     InputError when they do not fit the texts)."""
     opening = _OpeningLine()
-    rehearsing = _REHEARSAL.set(True)  # the runner's log would tell of a call that is not one
+    rehearsing = REHEARSAL.set(True)  # the runner's log would tell of a call that is not one
     try:
         run_dialog(
             scenario,
@@ -155,7 +155,7 @@ def opening_phrases(
             day_parts=DayParts.from_mapping(day_parts or {}, where="speech.day_parts"),
         )
     finally:
-        _REHEARSAL.reset(rehearsing)
+        REHEARSAL.reset(rehearsing)
     return opening.said
 
 

@@ -9,13 +9,34 @@ Rates measured on this machine at tempo 1.0, pauses included, over three opening
 shipped scenarios (benchmarks of 2026-12-04): RHVoice aleksandr 3.85 vowels/s, Festival
 festvox-ru 3.9, espeak-ng 4.57. Silero was not measurable here (no weights): 4.0 assumed.
 A profile's `tempo` scales them.
+
+A hybrid `say:` plays recordings between its texts: a recording played before the name delays
+it by its own length (`opening_timeline` keeps each recording's seconds in its place; a name
+said inside a recording is not heard by this check).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-__all__ = ["IDENTIFY_WITHIN_S", "VOWELS_PER_S", "seconds_until_named", "spoken_rate"]
+from cuckoo.dialog.converse import REHEARSAL, clock_from
+from cuckoo.dialog.runner import run_dialog
+from cuckoo.dialog.schema import Scenario
+from cuckoo.domain import Variables
+from cuckoo.line import Expect, Reply
+from cuckoo.line.audio import Audio
+from cuckoo.speech.nlu import DayParts
+
+__all__ = [
+    "IDENTIFY_WITHIN_S",
+    "VOWELS_PER_S",
+    "opening_timeline",
+    "seconds_until_named",
+    "seconds_until_named_in",
+    "spoken_rate",
+]
 
 IDENTIFY_WITHIN_S = 5.0
 VOWELS_PER_S: dict[str, float] = {"rhvoice": 3.85, "festival": 3.9, "espeak": 4.57, "silero": 4.0}
@@ -43,3 +64,78 @@ def seconds_until_named(spoken: str, name: str, vowels_per_s: float) -> float | 
         return None
     vowels = sum(ch in _VOWELS for ch in text[: at.end()])
     return vowels / vowels_per_s
+
+
+def seconds_until_named_in(
+    timeline: Sequence[str | float], name: str, vowels_per_s: float
+) -> float | None:
+    """`seconds_until_named` over an opening of texts (as the voice reads them) and recordings
+    (their seconds, a float each, in their place): the texts between two recordings are read
+    as one, and every recording before the name adds its length. None when no text names it."""
+    elapsed = 0.0
+    texts: list[str] = []
+    for part in [*timeline, 0.0]:  # the trailing 0.0 ends the last run of texts
+        if isinstance(part, str):
+            texts.append(part)
+            continue
+        if texts:
+            spoken = " ".join(texts)
+            at = seconds_until_named(spoken, name, vowels_per_s)
+            if at is not None:
+                return elapsed + at
+            elapsed += sum(ch in _VOWELS for ch in _plain(spoken)) / vowels_per_s
+            texts = []
+        elapsed += part
+    return None
+
+
+def opening_timeline(
+    scenario: Scenario,
+    variables: Variables,
+    *,
+    now: datetime | None = None,
+    tz: str = "Europe/Moscow",
+    operator: str = "",
+    day_parts: Mapping[str, str] | None = None,
+) -> list[str | float]:
+    """`converse.opening_phrases` with the recordings: what the robot says before its first
+    question, in order, each text rendered for `variables`, each recording as its length in
+    seconds (one that cannot be read raises ConfigError, as it would on a call)."""
+    line = _TimelineLine()
+    rehearsing = REHEARSAL.set(True)  # on paper: the runner's log would tell of a call
+    try:
+        run_dialog(
+            scenario,
+            line,
+            variables,
+            now=clock_from(now),
+            tz=tz,
+            speech_available=False,
+            operator=operator or None,
+            day_parts=DayParts.from_mapping(day_parts or {}, where="speech.day_parts"),
+        )
+    finally:
+        REHEARSAL.reset(rehearsing)
+    return line.timeline
+
+
+class _TimelineLine:
+    """A Line that keeps texts and recordings' lengths up to the first question, where the
+    customer "hangs up"."""
+
+    def __init__(self) -> None:
+        self.timeline: list[str | float] = []
+
+    def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
+        self.timeline.append(text)
+        return None
+
+    def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None:
+        self.timeline.append(audio.duration_s)
+        return None
+
+    def listen(self, expect: Expect) -> Reply:
+        return Reply.hangup()
+
+    def hangup(self) -> None:
+        pass

@@ -65,3 +65,38 @@ class Audio:
             stereo = np.frombuffer(frames, dtype="<i2").reshape(-1, channels)
             frames = stereo.mean(axis=1).astype("<i2").tobytes()
         return cls(frames, rate)
+
+
+class StreamResampler:
+    """`Audio.resample` for audio that arrives in pieces (speech streamed sentence by sentence).
+
+    One libsoxr stream over all the pieces, not one resampling per piece: a piece resampled on
+    its own would have its filter start and stop at each join (a transient, and a few samples
+    more or fewer), where the stream carries its filter state across, so the joined output is
+    the whole-phrase resampling sample for sample. The filter's delay is held back until
+    `flush()`: call it after the last piece."""
+
+    def __init__(self, rate_in: int, rate_out: int) -> None:
+        self.rate_in = rate_in
+        self.rate_out = rate_out
+        self._stream = (
+            None
+            if rate_in == rate_out
+            else soxr.ResampleStream(rate_in, rate_out, 1, dtype="float64", quality="HQ")
+        )
+
+    def feed(self, audio: Audio) -> Audio:
+        """The resampled audio that is ready after `audio` (some of it comes with later pieces)."""
+        if audio.rate != self.rate_in:
+            raise ValueError(f"piece at {audio.rate} Hz fed to a {self.rate_in} Hz stream")
+        if self._stream is None:
+            return Audio(audio.pcm, self.rate_out)
+        x = audio.samples().astype(np.float64)  # as Audio.resample: from_samples rounds
+        return Audio.from_samples(self._stream.resample_chunk(x, last=False), self.rate_out)
+
+    def flush(self) -> Audio:
+        """The rest held in the filter: the end of the last piece."""
+        if self._stream is None:
+            return Audio(b"", self.rate_out)
+        y = self._stream.resample_chunk(np.zeros(0, dtype=np.float64), last=True)
+        return Audio.from_samples(y, self.rate_out)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cuckoo.line.audio import Audio
 
@@ -12,6 +13,35 @@ class Synthesizer(Protocol):
     def synthesize(self, text: str, *, rate: int = 8000) -> Audio:
         """Normalized, lexicon-applied, cached speech for `text` at `rate` Hz."""
         ...
+
+
+@runtime_checkable
+class StreamingSynthesizer(Synthesizer, Protocol):
+    """A Synthesizer that can hand its speech over while it is still being made, so a call
+    plays the first sentence while the next ones are synthesized."""
+
+    def stream(
+        self, text: str, *, rate: int = 8000, stop: Callable[[], bool] | None = None
+    ) -> Iterator[Audio]:
+        """The speech of `synthesize(text, rate=rate)` in consecutive pieces at `rate` Hz, the
+        first as early as the voice allows; joined they are that phrase. `stop()` True ends
+        the synthesis early (a barge-in): what was made is not cached."""
+        ...
+
+
+def speech_chunks(
+    synthesizer: Synthesizer,
+    text: str,
+    *,
+    rate: int = 8000,
+    stop: Callable[[], bool] | None = None,
+) -> Generator[Audio, None, None]:
+    """`synthesizer.stream(...)` when it streams; else the whole phrase at once (a voice that
+    cannot stream, a test's stand-in)."""
+    if isinstance(synthesizer, StreamingSynthesizer):
+        yield from synthesizer.stream(text, rate=rate, stop=stop)
+    else:
+        yield synthesizer.synthesize(text, rate=rate)
 
 
 @dataclass(frozen=True)

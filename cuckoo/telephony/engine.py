@@ -136,11 +136,34 @@ class Player:
                 self.done.set()
             return self._gen
 
+    def append(self, pcm: bytes, gen: int) -> bool:
+        """Add `pcm` after what `load` returned `gen` for (speech streamed while it plays).
+        False, and nothing added, once that audio was stopped or replaced: a late sentence
+        never restarts a prompt that a barge-in cut."""
+        with self._lock:
+            if gen != self._gen:
+                return False
+            if not pcm:
+                return True
+            # The queue ran dry mid-frame (sent padded with silence): the new audio starts
+            # with the next frame, not part-way into it.
+            self._pos = min(self._pos, len(self._buf))
+            self._buf += pcm
+            self.done.clear()
+            return True
+
     def stop(self) -> None:
         with self._lock:
             self._buf = b""
             self._pos = 0
+            self._gen += 1  # what was playing is over: append() to it is refused
             self.done.set()
+
+    @property
+    def generation(self) -> int:
+        """What `load` returned for the audio queued now."""
+        with self._lock:
+            return self._gen
 
     @property
     def playing(self) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -23,6 +24,16 @@ class Engine(Protocol):
     def render(self, text: str, *, rate: int) -> Audio: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class StreamingEngine(Engine, Protocol):
+    """An engine that hands its audio over as it synthesizes (RHVoice: sentence by sentence)."""
+
+    def stream(self, text: str, *, stop: Callable[[], bool] | None = None) -> Iterator[Audio]:
+        """`render(text)` in consecutive pieces at one rate, first sentence first; `stop()` True
+        ends it early (the last piece may then be cut short)."""
+        ...
 
 
 _STRESS = re.compile(r"\+(?=[аеёиоуыэюяАЕЁИОУЫЭЮЯaeiouyAEIOUY])")

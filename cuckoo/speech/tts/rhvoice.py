@@ -306,7 +306,12 @@ class RHVoiceEngine:
                 chunks.append(pcm)
                 return stop is None or not stop()
 
-            rate = self._native.speak(piece, self._params, sink)
+            try:
+                rate = self._native.speak(piece, self._params, sink)
+            except TtsError:
+                if stop is not None and stop():
+                    return  # the library may report the speech we cut off as a failure
+                raise
             yield Audio(b"".join(chunks), rate or self.native_rate)
 
     def render(self, text: str, *, rate: int) -> Audio:

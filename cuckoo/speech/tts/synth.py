@@ -6,16 +6,16 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cuckoo.config import Config
 from cuckoo.errors import ConfigError, TtsError
-from cuckoo.line.audio import Audio
+from cuckoo.line.audio import Audio, StreamResampler
 from cuckoo.speech.lexicon import Lexicon
 from cuckoo.speech.normalize import normalize
 from cuckoo.speech.stress import SileroStress, stress_available
-from cuckoo.speech.tts.base import Engine, apply_volume
+from cuckoo.speech.tts.base import Engine, StreamingEngine, apply_volume
 from cuckoo.speech.tts.cache import PhraseCache, cache_key
 from cuckoo.speech.tts.espeak import EspeakEngine
 from cuckoo.speech.tts.festival import DEFAULT_VOICE, FestivalEngine, festival_available
@@ -71,6 +71,12 @@ class VoiceSynthesizer:
         return cache_key(self.engine.name, self._voice_id, self.prepare(text), rate)
 
     def synthesize(self, text: str, *, rate: int = 8000) -> Audio:
+        if isinstance(self.engine, StreamingEngine):
+            # The streamed pieces joined: the same samples as a call hears, one cache entry.
+            parts = list(self._streamed(text, rate, None))
+            if len(parts) == 1:
+                return parts[0]
+            return Audio(b"".join(p.pcm for p in parts), rate)
         spoken = self.prepare(text)
         key = cache_key(self.engine.name, self._voice_id, spoken, rate)
         if self.cache is not None:
@@ -83,9 +89,57 @@ class VoiceSynthesizer:
         if audio.rate != rate:
             audio = audio.resample(rate)
         audio = apply_volume(audio, self.profile.volume)
+        self._store(key, audio)
+        return audio
+
+    def stream(
+        self, text: str, *, rate: int = 8000, stop: Callable[[], bool] | None = None
+    ) -> Iterator[Audio]:
+        """cuckoo.line.speech.StreamingSynthesizer: a cached phrase at once; else, from an
+        engine that streams (RHVoice), each sentence as soon as it is synthesized, the phrase
+        cached once its last sentence is made; from any other engine, `synthesize`'s whole
+        phrase. `stop()` True (a barge-in, a hang-up) ends the synthesis, and nothing is
+        cached: the phrase would be cut short."""
+        if not isinstance(self.engine, StreamingEngine):
+            yield self.synthesize(text, rate=rate)
+            return
+        yield from self._streamed(text, rate, stop)
+
+    def _streamed(self, text: str, rate: int, stop: Callable[[], bool] | None) -> Iterator[Audio]:
+        assert isinstance(self.engine, StreamingEngine)
+        spoken = self.prepare(text)
+        key = cache_key(self.engine.name, self._voice_id, spoken, rate)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.hits += 1
+                yield hit
+                return
+        self.misses += 1
+        made: list[bytes] = []
+        resampler: StreamResampler | None = None
+        for piece in self.engine.stream(spoken, stop=stop):
+            if stop is not None and stop():
+                return  # this piece may have been cut mid-word: never cache it
+            if resampler is None:
+                resampler = StreamResampler(piece.rate, rate)
+            out = apply_volume(resampler.feed(piece), self.profile.volume)
+            if out.pcm:
+                made.append(out.pcm)
+                yield out
+        if resampler is None or (stop is not None and stop()):
+            return  # nothing to say (an empty text), or stopped between sentences: not cached
+        tail = apply_volume(resampler.flush(), self.profile.volume)
+        made.append(tail.pcm)
+        # Complete: cached before the tail is handed over, so a caller that stops listening
+        # now (the call ended as its last words played) still leaves the phrase cached.
+        self._store(key, Audio(b"".join(made), rate))
+        if tail.pcm:
+            yield tail
+
+    def _store(self, key: str, audio: Audio) -> None:
         if self.cache is not None and audio.pcm:
             self.cache.put(key, audio)
-        return audio
 
     def close(self) -> None:
         self.engine.close()
