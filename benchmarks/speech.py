@@ -27,11 +27,19 @@ accuracy and throughput.
   the previous resampler (moving average + linear interpolation, re-implemented here as the
   baseline) and Audio.resample (libsoxr); and the time to resample 10 s of audio with each.
   `--resample-only` prints just this table.
+- Time to first audio in the call (issue 16, `--stream-only`): a real call on loopback (the
+  robot's pjsua2 engine here, a `cuckoo sim-phone` process answering), RHVoice aleksandr saying
+  a 4-sentence text no cache holds; from `SipLine.say()` to the first frame of it pulled by the
+  media clock: streamed (the first sentence plays while the rest is synthesized) vs the whole
+  phrase synthesized first (the same voice behind a Synthesizer without `stream`); the median
+  over distinct texts (an order number each, so every one is cold). The customer presses a key
+  at 1 s so a call does not last the whole text.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import resource
@@ -49,7 +57,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cuckoo.config import Config  # noqa: E402
-from cuckoo.line.audio import Audio  # noqa: E402
+from cuckoo.domain import Outcome  # noqa: E402
+from cuckoo.line import Line  # noqa: E402
+from cuckoo.line.audio import TELEPHONY_RATE, Audio  # noqa: E402
+from cuckoo.line.leg import CallRequest, ConversationResult  # noqa: E402
+from cuckoo.line.speech import Synthesizer  # noqa: E402
 from cuckoo.speech.tts import build_synthesizer, make_engine, unavailable_reason  # noqa: E402
 from cuckoo.speech.tts.base import Engine, split_sentences  # noqa: E402
 from cuckoo.speech.tts.profiles import load_profiles  # noqa: E402
@@ -169,6 +181,112 @@ def stream_first_audio(engine: Engine, phrases: list[str]) -> tuple[float, float
         pieces.close()
         samples.append(seen[1] - t)
     return statistics.median(samples), statistics.median(sentences)
+
+
+STREAM_TEXT = (
+    "Здравствуйте! Это компания Ромашка, служба доставки. Ваш заказ номер {n} готов к выдаче "
+    "в пункте на улице Ленина. Если вы заберёте его сегодня, нажмите один."
+)
+
+
+class WholePhrase:
+    """The voice without `stream`: SipLine.say synthesizes the whole phrase, then plays it."""
+
+    def __init__(self, synth: Synthesizer) -> None:
+        self.synth = synth
+
+    def synthesize(self, text: str, *, rate: int = 8000) -> Audio:
+        return self.synth.synthesize(text, rate=rate)
+
+
+class FirstFrame:
+    """Says one text on the call; keeps the time from say() to the first frame on the line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.first_audio_s: float | None = None
+
+    def __call__(self, line: Line, request: CallRequest) -> ConversationResult:
+        t0 = time.monotonic()
+        line.say(self.text)
+        first = line.h.player.first_frame_at  # type: ignore[attr-defined]  # a SipLine
+        self.first_audio_s = None if first is None else first - t0
+        return ConversationResult(Outcome.DELIVERED)
+
+
+def stream_in_call(cfg: Config, repeats: int = 5) -> None:
+    profile = load_profiles(cfg.path(cfg.voices_dir))["rhvoice-aleksandr"]
+    why = unavailable_reason(cfg, profile)
+    if why:
+        print(f"  not measured: {why}")
+        return
+    try:
+        # pjsua2 loads only for this section (the rest of the figures need no telephony).
+        from cuckoo.config.telephony import TelephonySettings
+        from cuckoo.telephony.calls import run_call
+        from cuckoo.telephony.engine import Engine as SipEngine
+        from cuckoo.telephony.engine import EngineConfig
+    except ImportError as e:
+        print(f"  not measured: pjsua2 missing ({e})")
+        return
+    synth = build_synthesizer(cfg, "rhvoice-aleksandr")
+    synth.synthesize("Проверка.")  # the voice loaded: its start is not what is measured
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "script.json"
+        key_at_1s = [{"at_s": 1.0, "keys": "1", "method": "rfc2833"}]
+        answer = {"action": "answer", "answer_after_s": 0.1, "dtmf": key_at_1s}
+        script.write_text(json.dumps({"default": answer}))
+        events = Path(tmp) / "events.jsonl"
+        events.write_text("")
+        phone = subprocess.Popen(
+            [sys.executable, "-m", "cuckoo.cli.main", "sim-phone", "--port", "0",
+             "--script", str(script), "--events", str(events)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        engine = SipEngine(EngineConfig(bind_host="127.0.0.1")).start()
+        try:
+            port = _sim_port(events)
+            settings = TelephonySettings(bind_host="127.0.0.1", max_call_s=30)
+            figures: dict[str, list[float]] = {"streamed": [], "whole phrase": []}
+            whole_synth: list[float] = []
+            for i in range(repeats):
+                for kind, voice in (("streamed", synth), ("whole phrase", WholePhrase(synth))):
+                    text = STREAM_TEXT.format(n=1000 + 2 * i + (kind != "streamed"))
+                    say = FirstFrame(text)
+                    run_call(
+                        engine, CallRequest(f"sip:c@127.0.0.1:{port}"), settings=settings,
+                        converse=say, synthesizer=voice,
+                    )  # fmt: skip
+                    if say.first_audio_s is not None:
+                        figures[kind].append(say.first_audio_s)
+                t = time.perf_counter()  # the whole text again, cold, outside a call
+                synth.synthesize(STREAM_TEXT.format(n=5000 + i), rate=TELEPHONY_RATE)
+                whole_synth.append(time.perf_counter() - t)
+        finally:
+            engine.stop()
+            phone.terminate()
+            phone.wait(20)
+    sentences = len(split_sentences(synth.prepare(STREAM_TEXT.format(n=1000)), 600, merge=False))
+    print(
+        f"  rhvoice-aleksandr, {sentences} sentences, cold cache, say() -> first frame on the "
+        f"line, median of {repeats}:"
+    )
+    for kind, values in figures.items():
+        shown = f"{statistics.median(values) * 1000:6.1f} ms" if values else "no audio"
+        print(f"    {kind:13} {shown}")
+    synth_ms = statistics.median(whole_synth) * 1000
+    print(f"    (the whole text synthesized outside a call: {synth_ms:.1f} ms)")
+
+
+def _sim_port(events: Path) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for line in events.read_text().splitlines():
+            e = json.loads(line)
+            if e["event"] == "ready":
+                return int(e["port"])
+        time.sleep(0.1)
+    raise RuntimeError("sim-phone did not start")
 
 
 def cache_hits(cfg: Config, n: int) -> None:
@@ -355,6 +473,9 @@ def main() -> None:
     parser.add_argument("--nlu-only", action="store_true", help="only the NLU figures")
     parser.add_argument("--resample-only", action="store_true", help="only the resampling figures")
     parser.add_argument("--tts-only", action="store_true", help="only the TTS engine figures")
+    parser.add_argument(
+        "--stream-only", action="store_true", help="only the time to first audio in a call"
+    )
     args = parser.parse_args()
     if args.resample_only:
         print("Resampling:")
@@ -373,6 +494,10 @@ def main() -> None:
                 "var_dir": Path(tmp),
             }
         )
+        if args.stream_only:
+            print("Time to first audio in the call (streamed vs whole phrase):")
+            stream_in_call(cfg)
+            return
         print("TTS (8 kHz output; first audio = the first sentence ready to play):")
         for name in (
             "silero-v4-ru",
@@ -386,6 +511,8 @@ def main() -> None:
             tts_engine(cfg, name, PHRASES[: args.phrases])
         if args.tts_only:
             return
+        print("Time to first audio in the call (streamed vs whole phrase):")
+        stream_in_call(cfg)
         print("Phrase cache:")
         cache_hits(cfg, args.cache_hits)
     print("ASR:")

@@ -84,10 +84,10 @@ def check_all(config_path: str | None) -> CheckReport:
         else f"config: no ./{config_module.DEFAULT_PATH} and no ${config_module.ENV_PATH}: "
         "using the defaults"
     )
-    if not config.telephony.trunk.domain:
+    if not config.telephony.trunk_pool:
         report.warnings.append(
-            "warning: no [telephony.trunk] domain: only SIP URIs can be called, "
-            "not customers' numbers"
+            "warning: no [telephony.trunk] domain nor [telephony.trunks.NAME]: only SIP URIs "
+            "can be called, not customers' numbers"
         )
     _check_scenarios(config, report)
     _check_adapters(config, report, source)

@@ -18,14 +18,16 @@ from cuckoo.cli.scenario_cmds import merge
 from cuckoo.cli.variables import add_arguments as add_variable_arguments
 from cuckoo.cli.variables import parse_vars
 from cuckoo.config import Config, load
+from cuckoo.config.telephony import TelephonySettings, TrunkSettings
 from cuckoo.dialog.catalog import ScenarioCatalog
 from cuckoo.domain import ChannelKind, Notification
 from cuckoo.errors import InputError
 from cuckoo.line.audio import Audio
 from cuckoo.line.leg import CallReport, CallRequest
 from cuckoo.line.speech import RecognizerFactory, Synthesizer
+from cuckoo.policy.trunks import caller_id_for
 from cuckoo.speech.tts import espeak_synthesizer
-from cuckoo.telephony.dialplan import target_uri
+from cuckoo.telephony.dialplan import caller_uri, first_trunk, target_uri
 
 
 def register(sub: Any) -> None:
@@ -52,6 +54,11 @@ def register(sub: Any) -> None:
         help="cancel after ringing this long (default: [telephony] ring_timeout_s)",
     )
     p.add_argument("--record", metavar="FILE", help="record both directions to a stereo WAV")
+    p.add_argument(
+        "--trunk",
+        metavar="NAME",
+        help="call through this [telephony.trunks.NAME] (default: the first by priority)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=call_cmd)
 
@@ -137,6 +144,18 @@ def _check_files(args: argparse.Namespace) -> None:
 NOT_ANSWERED = 3  # `cuckoo call`'s exit status when the call was not answered
 
 
+def _trunk(tel: TelephonySettings, name: str | None) -> tuple[str, TrunkSettings | None]:
+    """--trunk NAME, or the first trunk by priority; ("", None) without any trunk."""
+    pool = tel.trunk_pool
+    if name:
+        if name not in pool:
+            known = ", ".join(sorted(pool)) or "none configured"
+            raise InputError(f"--trunk {name}: no such trunk in [telephony.trunks] ({known})")
+        return name, pool[name]
+    first = first_trunk(tel)
+    return next(((n, t) for n, t in pool.items() if t is first), ("", None))
+
+
 def call_cmd(args: argparse.Namespace) -> int:
     # pjsua2 loads only for the commands that call, not for every `cuckoo` command
     from cuckoo.telephony.calls import SayAndWait, engine_config, run_call
@@ -144,25 +163,41 @@ def call_cmd(args: argparse.Namespace) -> int:
 
     cfg = load(args.config)
     tel = cfg.telephony
-    uri = target_uri(args.target, tel)
+    trunk_name, trunk = _trunk(tel, args.trunk)
+    uri = target_uri(args.target, tel, trunk)
+    account = trunk_name if trunk_name in tel.trunks else ""
+    from_uri = ""
+    if trunk is not None:
+        pool = tel.caller_ids.get("default") or trunk.caller_ids
+        from_uri = caller_uri(caller_id_for(args.target, pool), trunk, tel)
     _check_files(args)  # before dialing: a customer should not answer into an error
     converse: Any
     synth: Synthesizer | None = None
     recognizer: RecognizerFactory | None = None
     if args.scenario:
         converse, request = _scenario_call(cfg, args, uri)
+        request = dataclasses.replace(request, trunk=account, from_uri=from_uri)
         synth, recognizer = _speech(cfg)
     else:
         if args.say and not args.wav:
             synth, _ = _speech(cfg)
         converse = SayAndWait(say=args.say or "", wav=args.wav or "", wait_dtmf_s=args.wait_dtmf)
-        request = CallRequest(uri, record_path=args.record, ring_timeout_s=args.ring_timeout)
+        request = CallRequest(
+            uri,
+            record_path=args.record,
+            ring_timeout_s=args.ring_timeout,
+            trunk=account,
+            from_uri=from_uri,
+        )
     engine = Engine(engine_config(tel)).start()
     try:
-        if tel.trunk.registrar:
-            code = engine.wait_registered(10.0)
+        if trunk is not None and trunk.registrar:
+            code = engine.wait_registered(10.0, trunk=account)
             if code != 200:
-                print(f"cuckoo call: registration failed ({code})", file=sys.stderr)
+                print(
+                    f"cuckoo call: registration failed ({code}, trunk {trunk_name})",
+                    file=sys.stderr,
+                )
         r = run_call(
             engine,
             request,

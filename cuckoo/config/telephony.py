@@ -37,7 +37,11 @@ class DialRule(BaseModel):
 
 
 class TrunkSettings(BaseModel):
-    """The SIP trunk / PBX. Empty `domain`: no trunk, numbers must be SIP URIs."""
+    """A SIP trunk / PBX. Empty `domain`: no trunk, numbers must be SIP URIs.
+
+    `[telephony.trunk]` is the one-trunk form; `[telephony.trunks.NAME]` several, tried by
+    `priority` (lower first) with a channel limit each; a failing one rests for a cool-down
+    ([telephony.failover]) and calls go to the next."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +55,18 @@ class TrunkSettings(BaseModel):
     proxy: str = ""  # outbound proxy, e.g. "sip:10.0.0.1:5060;lr"
     caller_id: str = ""  # From URI, e.g. "sip:74951234567@pbx.example.com"
     register_timeout_s: int = 300
+    priority: int = 0  # several trunks: the lowest number is tried first
+    max_calls: int = Field(default=0, ge=0)  # calls at once through this trunk (0: no limit)
+    tenants: list[str] = []  # the tenants it carries (empty: every tenant)
+    # Numbers shown to customers, e.g. ["+74951234567", "+74951234568"]: each customer always
+    # sees the same one of them (rotating numbers get screened as spam).
+    caller_ids: list[str] = []
+    dial_plan: list[DialRule] | None = None  # None: [telephony] dial_plan
+
+    @field_validator("caller_ids")
+    @classmethod
+    def _caller_ids(cls, v: list[str]) -> list[str]:
+        return [_caller_id(x) for x in v]
 
     @field_validator("password_env")
     @classmethod
@@ -66,6 +82,25 @@ class TrunkSettings(BaseModel):
     def _password_secret(self, info: ValidationInfo) -> Self:
         resolve_secret(self, "password", info)
         return self
+
+
+def _caller_id(value: str) -> str:
+    v = value.strip()
+    if v.startswith(("sip:", "sips:")) or re.fullmatch(r"\+?[0-9]{3,15}", v):
+        return v
+    raise ValueError(f"caller id {value!r} is neither a number (+74951234567) nor a SIP URI")
+
+
+class FailoverSettings(BaseModel):
+    """When a trunk is taken out of service for a while (several trunks only: a single trunk
+    is never taken out, there is nothing to fail over to)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Failures in a row: no SIP response, 408, 5xx from the trunk, refused credentials, a
+    # lost registration. Any other answer (even busy) proves the trunk works.
+    failures: int = Field(default=3, ge=1)
+    cooldown_s: float = Field(default=120.0, gt=0)
 
 
 class AmdSettings(BaseModel):
@@ -100,6 +135,19 @@ class AmdSettings(BaseModel):
     # or after beep_wait_s in any case
     message_after_silence_s: float = Field(default=2.0, gt=0)
     beep_wait_s: float = Field(default=15.0, gt=0)
+    # Early media (a 183 with SDP, before the answer; cuckoo.telephony.early): a special
+    # information tone or an operator's announcement («абонент недоступен») ends the call
+    # attempt at once as unreachable (no_answer) or invalid_number instead of ringing out.
+    early_media: bool = True
+    # Speech in early media counts as an operator's announcement («абонент недоступен»): the
+    # call is cancelled as unreachable. Off by default: music ringback (GOOD'OK, «Хорошее
+    # настроение» — songs instead of the ringing tone, common on Russian numbers) has not been
+    # measured against it, and a song taken for an announcement would never let the phone ring
+    # out. SIT tones (above) are safe and stay on.
+    early_announcements: bool = False
+    early_speech_s: float = Field(default=1.2, gt=0)  # this much speech: an announcement
+    early_min_syllables: int = Field(default=4, ge=1)  # voiced runs after a dip, at least
+    early_min_swing_db: float = Field(default=4.0, ge=0)  # the level's spread over speech
 
     @model_validator(mode="after")
     def _band(self) -> AmdSettings:
@@ -115,7 +163,11 @@ class AmdSettings(BaseModel):
 class TelephonySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    trunk: TrunkSettings = TrunkSettings()
+    trunk: TrunkSettings = TrunkSettings()  # the one-trunk form
+    trunks: dict[str, TrunkSettings] = {}  # several trunks, by name
+    failover: FailoverSettings = FailoverSettings()
+    # tenant → the numbers its customers see (stable per customer), over any trunk's own
+    caller_ids: dict[str, list[str]] = {}
     transport: Literal["udp", "tcp", "tls"] = "udp"
     tls_ca_file: str = ""  # PEM CA list (with transport = "tls")
     tls_cert_file: str = ""  # our PEM certificate, if the trunk wants one
@@ -139,7 +191,34 @@ class TelephonySettings(BaseModel):
     inband_dtmf: bool = True  # detect DTMF tones in the audio too
     amd: AmdSettings = AmdSettings()  # answering-machine detection
     operator: str = ""  # number or SIP URI a `transfer: operator` state hands the call to
+    # REFER sent → the final NOTIFY (the operator answered or not); after it the transfer
+    # counts as failed and the customer hears the transfer state's `if_failed`
+    transfer_timeout_s: float = Field(default=10.0, gt=0, le=120)
     record_dir: str = ""  # record every call (stereo WAV: robot left, customer right)
+
+    @field_validator("caller_ids")
+    @classmethod
+    def _tenant_caller_ids(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {tenant: [_caller_id(x) for x in ids] for tenant, ids in v.items()}
+
+    @model_validator(mode="after")
+    def _one_trunk_form(self) -> TelephonySettings:
+        if self.trunks and self.trunk.domain:
+            raise ValueError(
+                "both [telephony.trunk] and [telephony.trunks.NAME] are set: keep one form "
+                "(move the single trunk under [telephony.trunks.NAME])"
+            )
+        for name, t in self.trunks.items():
+            if not t.domain:
+                raise ValueError(f"[telephony.trunks.{name}] needs a domain")
+        return self
+
+    @property
+    def trunk_pool(self) -> dict[str, TrunkSettings]:
+        """The trunks calls may go through, by name ("default": the one-trunk form)."""
+        if self.trunks:
+            return dict(self.trunks)
+        return {"default": self.trunk} if self.trunk.domain else {}
 
     @property
     def max_concurrent_calls(self) -> int:

@@ -33,8 +33,10 @@ Rules the runner follows (admins see them in README "Writing a scenario"):
   ("tomorrow 10:00") are computed in the customer's time zone. The time is readable in the
   state's `say` as `{{ callback_at | when_spoken }}`.
 - **Transfer.** Outcome OPERATOR_REQUESTED. The call is handed over with `line.transfer(target)`
-  when the Line has that (optional) capability and it succeeds; otherwise the robot says
-  `if_failed` and hangs up — the ERP gets the operator request either way.
+  when the Line has that (optional) capability and it succeeds; otherwise (no operator, the
+  line cannot transfer, the PBX refused, or no final NOTIFY within `[telephony]
+  transfer_timeout_s`) the robot says `if_failed` and hangs up, and the result's detail says
+  «transfer failed: why» — the ERP gets the operator request either way.
 - **Answering machine.** A MACHINE reply (SipLine's detector, cuckoo.telephony.amd) at any
   point ends the dialog with outcome VOICEMAIL (never a contact by itself: the retry policy's
   `voicemail` setting decides). With `voicemail: leave_message` the robot first waits for the
@@ -302,22 +304,31 @@ class _Run:
         return self.finish(self.implied())
 
     def transfer(self, target: str) -> bool:
+        """Hand the call over; False (and the result's detail says why) when it failed."""
         if target == "operator":
             if not self.operator:
                 log.warning(
                     "scenario %s: transfer to 'operator' but none is configured", self.sc.name
                 )
-                return False
+                return self.transfer_failed("no operator configured")
             target = self.operator
         do_transfer = getattr(self.line, "transfer", None)
         if do_transfer is None:
             log.info("this line cannot transfer calls; the operator request goes to the ERP")
-            return False
+            return self.transfer_failed("this line cannot transfer calls")
         try:
-            return bool(do_transfer(target))
-        except Exception:
+            if do_transfer(target):
+                return True
+        except Exception as e:
             log.exception("transfer to %s failed", target)
-            return False
+            return self.transfer_failed(str(e))
+        # SipLine says why (refused, the new call failed, no final NOTIFY in time)
+        return self.transfer_failed(str(getattr(self.line, "transfer_failure", "") or ""))
+
+    def transfer_failed(self, why: str) -> bool:
+        note = f"transfer failed: {why}" if why else "transfer failed"
+        self.result.detail = f"{self.result.detail}; {note}" if self.result.detail else note
+        return False
 
     def callback_time(self, spec: str) -> datetime | None:
         if spec == "answer":

@@ -36,6 +36,8 @@ class CallRequest:
     # A pre-rendered first prompt (WAV), started with the first media frame; the conversation
     # must begin by playing the same file (SipLine follows it instead of starting again).
     greeting_wav: str | None = None
+    trunk: str = ""  # the engine account to call through ("" the default one)
+    from_uri: str = ""  # the caller id the customer sees ("" the account's)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ class CallReport:
     # The attempt is over but pjsua still holds the call slot (an INVITE nobody answered at
     # all lingers until Timer B): the pool waits for the worker's "free" before reusing it.
     slot_busy: bool = False
+    # Our own side refused to place the call (no free slot, a URI the stack rejects, a
+    # scenario that failed before dialling): it says nothing about the trunk.
+    local_failure: bool = False
+    no_response: bool = False  # the far end sent no SIP response at all
 
     @property
     def duration_s(self) -> float:
@@ -111,7 +117,7 @@ class CallReport:
     ) -> CallReport:
         """A call that ended on our side before (or without) a conversation."""
         now = utcnow()
-        return cls(uri, outcome, started_at or now, now, detail=detail)
+        return cls(uri, outcome, started_at or now, now, detail=detail, local_failure=True)
 
     def moved_to(self, start: datetime) -> CallReport:
         """The same call placed at `start` (e.g. on a fast demo clock); its length stays."""

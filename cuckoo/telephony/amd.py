@@ -33,6 +33,16 @@ while a machine taken for a person only costs a contact:
   silently, and speech that starts later is someone answering the robot); or when
   `total_analysis_s` passes without a verdict.
 
+**Transcripts.** When a recognizer heard the far end (`note_transcript`), words a person
+answering their own phone does not say make it a MACHINE at once (`machine_phrase`): voicemail
+(«оставьте сообщение», «абонент не может ответить», «после сигнала», «автоответчик») and the
+carriers' voice assistants that now answer for subscribers («голосовой помощник»,
+«ассистент»; a Russian carrier put one on all its numbers in January 2026: «Здравствуйте, я
+голосовой помощник абонента. Представьтесь и скажите, по какому вопросу Вы звоните»). Their
+long fluent greeting is usually a MACHINE by length already; the words catch a short one.
+«Представьтесь» or «по какому вопросу» alone are not enough: people say them too. A key
+pressed always means a person, before or after any of this.
+
 After MACHINE the detector keeps listening for `voicemail: leave_message`: `ready` turns true
 after the beep ends, or after `message_after_silence_s` of silence without one.
 
@@ -42,6 +52,7 @@ Pure logic over int16 frames; time is the amount of audio fed, never the wall cl
 from __future__ import annotations
 
 import enum
+import re
 from collections import deque
 
 import numpy as np
@@ -60,6 +71,22 @@ ECHO_EVERY = 5  # re-estimate every 100 ms
 MIN_FLOOR = 1.0
 STEADY_FRAMES = 10  # 200 ms of level within STEADY_DB: noise (or a tone), not speech
 STEADY_DB = 3.0
+
+
+# Words of a machine's greeting (see the module doc); ё is read as е.
+_MACHINE_WORDS = re.compile(
+    r"(голосов\w*|виртуальн\w*|цифров\w*|электронн\w*)\s+(помощни\w*|ассистент\w*|секретар\w*)"
+    r"|помощник\w*\s+абонент\w*|ассистент\w*"
+    r"|оставьте\s+(\w+\s+)?сообщени\w*|после\s+(звукового\s+)?сигнала"
+    r"|абонент\w*\s+(сейчас\s+)?не\s+может\s+ответить|автоответчик\w*|голосов\w+\s+почт\w*",
+    re.IGNORECASE,
+)
+
+
+def machine_phrase(transcript: str) -> str | None:
+    """The words of `transcript` that only a machine's greeting says, or None."""
+    m = _MACHINE_WORDS.search(transcript.replace("ё", "е").replace("Ё", "Е"))
+    return m.group(0) if m else None
 
 
 class Verdict(enum.StrEnum):
@@ -197,6 +224,16 @@ class AnsweringMachineDetector:
         if self.verdict != Verdict.HUMAN:
             self._decide(Verdict.HUMAN, "a key was pressed")
         self.done = True
+
+    def note_transcript(self, text: str) -> bool:
+        """What a recognizer heard the far end say; True when its words make it a machine
+        (module doc). Never after a key: a key means a person."""
+        phrase = machine_phrase(text)
+        if phrase is None or self._key or self.verdict == Verdict.MACHINE:
+            return False
+        self._speech_rules = False
+        self._decide(Verdict.MACHINE, f"the greeting says «{phrase}»")
+        return True
 
     @property
     def greeting_open(self) -> bool:

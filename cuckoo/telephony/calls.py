@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cuckoo.clock import utcnow
-from cuckoo.config.telephony import TelephonySettings
+from cuckoo.config.telephony import TelephonySettings, TrunkSettings
 from cuckoo.domain import Outcome
 from cuckoo.errors import InputError
 from cuckoo.line import Expect, Line, ReplyKind
@@ -29,8 +29,21 @@ from cuckoo.telephony.session import SipLine, dial
 log = logging.getLogger(__name__)
 
 
+def trunk_account(t: TrunkSettings) -> TrunkAccount:
+    return TrunkAccount(
+        id_uri=t.caller_id,
+        registrar=t.registrar,
+        username=t.username,
+        password=t.password,
+        realm=t.realm,
+        proxy=t.proxy,
+        register_timeout_s=t.register_timeout_s,
+    )
+
+
 def engine_config(settings: TelephonySettings, worker: int = 0) -> EngineConfig:
-    t = settings.trunk
+    """The one-trunk form is the engine's default account; `[telephony.trunks.NAME]` are
+    accounts by name (CallRequest.trunk)."""
     return EngineConfig(
         bind_host=settings.bind_host,
         sip_port=settings.sip_port + worker if settings.sip_port else 0,
@@ -43,15 +56,8 @@ def engine_config(settings: TelephonySettings, worker: int = 0) -> EngineConfig:
             else 0
         ),
         rtp_port_range=settings.rtp_ports_per_worker if settings.rtp_port_start else 0,
-        account=TrunkAccount(
-            id_uri=t.caller_id,
-            registrar=t.registrar,
-            username=t.username,
-            password=t.password,
-            realm=t.realm,
-            proxy=t.proxy,
-            register_timeout_s=t.register_timeout_s,
-        ),
+        account=trunk_account(settings.trunk),
+        trunks={name: trunk_account(t) for name, t in settings.trunks.items()},
         rtp_timeout_s=settings.rtp_timeout_s,
         tls_ca_file=settings.tls_ca_file,
         tls_cert_file=settings.tls_cert_file,
@@ -145,6 +151,9 @@ def run_call(
         ring_timeout_s=request.ring_timeout_s or settings.ring_timeout_s,
         setup_timeout_s=settings.setup_timeout_s,
         greeting=greeting,
+        trunk=request.trunk,
+        from_uri=request.from_uri,
+        amd=settings.amd,  # its early_media switch: SIT tones / announcements while ringing
     )
     if handles is not None and d.handle is not None:
         handles.append(d.handle)
@@ -158,6 +167,8 @@ def run_call(
             sip_code=d.sip_code,
             q850=d.q850,
             detail=d.detail,
+            local_failure=d.local_failure,
+            no_response=d.no_response,
         )
     assert d.handle is not None
     line = SipLine(

@@ -82,7 +82,8 @@ def _vector_data(vec: Any) -> int:
 
 @dataclass
 class TrunkAccount:
-    """What the engine's single account needs: identity, registration, credentials, proxy."""
+    """What one of the engine's accounts (a trunk) needs: identity, registration,
+    credentials, proxy."""
 
     id_uri: str = ""  # e.g. "sip:robot@127.0.0.1"; empty: derived from the transport
     registrar: str = ""  # e.g. "sip:pbx.example.com"; empty: no REGISTER (IP auth / direct)
@@ -103,6 +104,9 @@ class EngineConfig:
     rtp_port: int = 0  # 0: let pjsua pick
     rtp_port_range: int = 0
     account: TrunkAccount = field(default_factory=TrunkAccount)
+    # Trunks beyond `account`, by name (`dial(trunk=NAME)`): one pjsua account each, with its
+    # own registration, credentials and proxy.
+    trunks: dict[str, TrunkAccount] = field(default_factory=dict)
     user_agent: str = "cuckoo"
     log_level: int = 0  # pjsip's own log to the console (0: off, 5: everything)
     rtp_timeout_s: float = 10.0  # no RTP for this long on an answered call: hang up
@@ -227,10 +231,18 @@ class CallHandle:
             None  # sees every frame we send (AMD's echo gate)
         )
         self.queue_rx = True  # False: nobody reads `rx` (the sim-phone uses `tap` only)
+        # Early media (a 183 with SDP on a call we placed): its frames go here and nowhere else
+        # (not `rx`, not the recording) until the answer; cuckoo.telephony.early judges them.
+        self.early_tap: Callable[[bytes], None] | None = None
         # blind transfer we asked for (REFER): NOTIFY status codes, set when the last came
         self.xfer_codes: list[int] = []
         self.xfer_reason = ""
         self.xfer_final = threading.Event()
+        # NOTIFYs are taken only while a REFER of ours waits for its outcome: pjsua reports
+        # them by call id, with nothing naming the REFER, so a late one (after we gave up on
+        # it, or a dead call's, reported on a reused id) must not pass for a new outcome
+        self.xfer_pending = False
+        self.xfer_abandoned = False  # a REFER we gave up on may still be under way at the peer
         self.transferred_from: CallHandle | None = None  # a call we placed because of a REFER
         # owner-thread-only pjsua2 objects
         self._pjcall: _PjCall | None = None
@@ -254,11 +266,25 @@ class CallHandle:
     def transfer(self, dest_uri: str) -> Future[Any]:
         """Blind transfer (REFER) of the peer to `dest_uri`. The future fails if pjsua2 refuses
         to send it; progress lands in `xfer_codes`, `xfer_final` is set by the last NOTIFY
-        (or the REFER's rejection)."""
+        (or the REFER's rejection). Refused after `abandon_transfer`: the earlier REFER may
+        still move the customer, and its NOTIFYs could not be told from the new one's."""
+        if self.xfer_abandoned:
+            done: Future[Any] = Future()
+            done.set_exception(EngineError("an earlier REFER on this call was abandoned"))
+            return done
         self.xfer_codes = []
         self.xfer_reason = ""
         self.xfer_final.clear()
+        self.xfer_pending = True
         return self.engine.submit(lambda: self.engine._transfer(self, dest_uri))
+
+    def abandon_transfer(self) -> None:
+        """Give up on the REFER in progress (no final NOTIFY in time). pjsua2 has no way to end
+        the REFER's subscription from our side (pjsua_call_xfer keeps no handle to it; only a
+        NOTIFY's callback can detach it, `cont = False`): so from now on every NOTIFY for this
+        call is dropped and detaches that subscription, and no later REFER is sent."""
+        self.xfer_pending = False
+        self.xfer_abandoned = True
 
     def start_recording(self) -> None:
         self.record_tx = []
@@ -266,6 +292,8 @@ class CallHandle:
 
     # ---- called by the port on the media clock thread -----------------------------------------
     def _tx_frame(self) -> bytes:
+        if self.outgoing and self.answered_at is None:
+            return SILENCE  # early media: the greeting waits for the answer
         frame = self.player.next_frame()
         if self.record_tx is not None:
             self.record_tx.append(frame)
@@ -275,6 +303,11 @@ class CallHandle:
         return frame
 
     def _rx_frame(self, pcm: bytes) -> None:
+        if self.outgoing and self.answered_at is None:
+            early = self.early_tap
+            if early is not None:
+                early(pcm)
+            return
         self.rx_frames += 1
         if self.queue_rx:
             self.rx.put(pcm)
@@ -366,9 +399,21 @@ class _PjCall(pj.Call):
     @_guarded
     def onCallTransferStatus(self, prm: Any) -> None:
         h = self.handle
+        if not h.xfer_pending:
+            # a late NOTIFY (see CallHandle.xfer_pending): pjsua stops reporting this
+            # subscription to us; it ends at the peer's final NOTIFY or its expiry
+            prm.cont = False
+            log.info(
+                "call %s: NOTIFY %s %s after the transfer was given up: ignored",
+                h.call_id,
+                prm.statusCode,
+                prm.reason,
+            )
+            return
         h.xfer_codes.append(int(prm.statusCode))
         h.xfer_reason = str(prm.reason)
         if prm.finalNotify:
+            h.xfer_pending = False
             h.xfer_final.set()
 
     @_guarded
@@ -377,9 +422,10 @@ class _PjCall(pj.Call):
 
 
 class _Account(pj.Account):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, name: str = "") -> None:
         super().__init__()
         self.engine = engine
+        self.name = name  # "" the default account, else the trunk's name
         self.reg_code: int | None = None
         self.reg_event = threading.Event()
 
@@ -391,6 +437,8 @@ class _Account(pj.Account):
     def onRegState(self, prm: Any) -> None:
         self.reg_code = int(prm.code)
         self.reg_event.set()
+        if self.engine.on_registration is not None:
+            self.engine.on_registration(self.name, self.reg_code)
 
 
 class Engine:
@@ -402,8 +450,11 @@ class Engine:
         *,
         on_incoming: Callable[[CallHandle], None] | None = None,
         on_transferred: Callable[[CallHandle], None] | None = None,
+        on_registration: Callable[[str, int], None] | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        # (trunk name, SIP code) of every REGISTER answer, on the owner thread: do not block
+        self.on_registration = on_registration
         self.on_incoming = on_incoming
         # A peer's REFER: None refuses it (603: the robot is never transferred away); else the
         # transfer is accepted and the new outgoing call's handle is passed here (owner thread,
@@ -423,6 +474,7 @@ class Engine:
         self._ports: list[_Port] = []
         self._ep: Any = None
         self._acc: _Account | None = None
+        self._trunk_accs: dict[str, _Account] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> Engine:
@@ -466,22 +518,28 @@ class Engine:
     def run(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
         return self.submit(fn).result(timeout)
 
-    def wait_registered(self, timeout: float = 10.0) -> int | None:
+    def wait_registered(self, timeout: float = 10.0, trunk: str = "") -> int | None:
         """Status code of the first REGISTER answer (200 = registered), None if no answer."""
-        acc = self._acc
+        acc = self._trunk_accs.get(trunk) if trunk else self._acc
         if acc is None:
             return None
         acc.reg_event.wait(timeout)
         return acc.reg_code
 
-    def dial(self, uri: str, *, preload: bytes | None = None) -> CallHandle:
+    def dial(
+        self, uri: str, *, preload: bytes | None = None, trunk: str = "", from_uri: str = ""
+    ) -> CallHandle:
         """Start an outgoing call (INVITE). Raises TooManyCalls / EngineError.
-        `preload`: audio that starts with the very first media frame after the answer."""
+        `preload`: audio that starts with the very first media frame after the answer.
+        `trunk`: the account of `EngineConfig.trunks` to call through ("" the default one);
+        `from_uri`: the From the customer sees ("" the account's)."""
+        if trunk and trunk not in self.config.trunks:
+            raise EngineError(f"no trunk named {trunk!r} in this engine")
         handle = CallHandle(self, outgoing=True, remote_uri=uri)
         if preload:
             # Frames are pulled only once the port is connected to the call's media.
             handle.player.load(preload)
-        self.run(lambda: self._make_call(handle))
+        self.run(lambda: self._make_call(handle, trunk, from_uri))
         return handle
 
     # ---- owner thread ------------------------------------------------------------------------
@@ -580,8 +638,13 @@ class Engine:
             port.createPort(f"line{i}", fmt)
             self._ports.append(port)
 
+        self._acc = self._create_account("", cfg.account, tid, local_name)
+        for name, account in cfg.trunks.items():
+            self._trunk_accs[name] = self._create_account(name, account, tid, local_name)
+
+    def _create_account(self, name: str, a: TrunkAccount, tid: int, local_name: str) -> _Account:
+        cfg = self.config
         acc_cfg = pj.AccountConfig()
-        a = cfg.account
         scheme = "sips" if cfg.transport == "tls" else "sip"
         tparam = "" if cfg.transport == "udp" else f";transport={cfg.transport}"
         acc_cfg.idUri = a.id_uri or f"{scheme}:cuckoo@{local_name}{tparam}"
@@ -605,15 +668,17 @@ class Engine:
         # No re-INVITE after answer to lock one codec: we offer few codecs and every re-INVITE
         # is a chance for an interop glitch at the moment the greeting starts.
         acc_cfg.mediaConfig.lockCodecEnabled = False
-        acc = _Account(self)
-        acc.create(acc_cfg, True)
-        self._acc = acc
+        acc = _Account(self, name)
+        acc.create(acc_cfg, not name)  # the first account is pjsua's default
+        return acc
 
-    def _make_call(self, handle: CallHandle) -> None:
+    def _make_call(self, handle: CallHandle, trunk: str = "", from_uri: str = "") -> None:
         if len(self._calls) >= len(self._ports):
             raise TooManyCalls(f"this process already has {len(self._calls)} calls")
-        call = _PjCall(self, self._acc, handle)
+        call = _PjCall(self, self._trunk_accs[trunk] if trunk else self._acc, handle)
         prm = pj.CallOpParam(True)
+        if from_uri:
+            prm.txOption.localUri = from_uri
         call.makeCall(handle.remote_uri, prm)  # raises pj.Error on a bad URI / no route
         handle._pjcall = call
         handle.call_id = call.getId()
@@ -719,8 +784,8 @@ class Engine:
             h._event("disconnected", None)
 
     def _on_media_state(self, call: _PjCall) -> None:
-        if call.handle.outgoing and call.handle.answered_at is None:
-            return  # early media (183, ringback): nothing to say yet; connected at CONFIRMED
+        # Early media (183 with SDP) is connected too, so that its frames reach `early_tap`;
+        # CallHandle sends silence and queues nothing until CONFIRMED.
         self._connect_media(call)
 
     def _connect_media(self, call: _PjCall) -> None:
@@ -860,6 +925,10 @@ class Engine:
         time.sleep(0.05)
         while self._ports:  # no loop variable may keep a port alive past libDestroy
             self._ports.pop().handle = None
+        while self._trunk_accs:
+            _, acc = self._trunk_accs.popitem()
+            with contextlib.suppress(Exception):
+                acc.shutdown()
         if self._acc is not None:
             with contextlib.suppress(Exception):
                 self._acc.shutdown()

@@ -14,7 +14,8 @@ answered:
 A known Q.850 cause wins over the SIP code; 1xx/2xx (not a failed call) and numbers outside
 100–699 are errors. `dial_outcome` adds what the telephony side alone knows: our own CANCEL
 after the ring timeout, a far end that never answered at the SIP level (no response at all:
-nobody is listening there), a URI the SIP stack refused to dial.
+nobody is listening there), a URI the SIP stack refused to dial. `early_media_outcome` is
+what the early media said (a SIT, an operator's announcement) when we CANCEL on it.
 """
 
 from __future__ import annotations
@@ -112,3 +113,12 @@ def dial_outcome(f: DialFacts) -> Outcome | None:
         # not a phone that rang unanswered.
         return Outcome.NETWORK
     return outcome_for_sip(f.sip_code, f.q850)
+
+
+def early_media_outcome(*, invalid: bool) -> Outcome:
+    """A call the network refused in its early media, before any answer (a special
+    information tone, an operator's announcement: cuckoo.telephony.early). A number that does
+    not exist (SIT vacant code / intercept, «номер не существует») → INVALID_NUMBER; anything
+    else («абонент недоступен», «аппарат выключен», no circuit, reorder) → NO_ANSWER, as a 480
+    would be: retried, and not a contact."""
+    return Outcome.INVALID_NUMBER if invalid else Outcome.NO_ANSWER

@@ -8,7 +8,7 @@ that dies, and reports every call a dead worker had as Outcome.INTERRUPTED — o
 Parent ⇄ worker messages (a Pipe; the call leg's types are in cuckoo.line.leg):
   parent → worker: ("call", call_id, CallRequest) | ("stop",)
   worker → parent: ("ready", port) | ("result", call_id, CallReport) | ("free", call_id)
-                   | ("fatal", text)
+                   | ("fatal", text) | ("registration", account, sip_code)
 
 A worker gets everything it needs once, when it starts (`WorkerSpec`): the [telephony]
 settings, the conversation to run on every answered call, and the speech setup that builds its
@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,8 +41,8 @@ from cuckoo.line.speech import SpeechSetup
 from cuckoo.logs import LogSpec, configure, current_spec, notification_context
 from cuckoo.policy.ratelimit import TokenBucket
 from cuckoo.telephony.calls import SayAndWait, engine_config, run_call, wait_all_ended
-from cuckoo.telephony.dialplan import target_uri
 from cuckoo.telephony.engine import CallHandle, Engine
+from cuckoo.telephony.trunks import NoTrunk, TrunkPool
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,10 @@ def worker_main(conn: Connection, spec: WorkerSpec, index: int) -> None:
 
     try:
         synth, recognizer = spec.speech() if spec.speech is not None else (None, None)
-        engine = Engine(engine_config(settings, index)).start()
+        engine = Engine(
+            engine_config(settings, index),
+            on_registration=lambda account, code: send(("registration", account, code)),
+        ).start()
     except Exception as e:
         send(("fatal", f"worker {index} cannot start: {e}"))
         return
@@ -209,6 +213,8 @@ class _Worker:
                     self.pool._freed(self, int(msg[1]))
                 elif msg[0] == "fatal":
                     log.error("%s", msg[1])
+                elif msg[0] == "registration" and self.pool.on_registration is not None:
+                    self.pool.on_registration(str(msg[1]), int(msg[2]))
         except (EOFError, OSError):
             pass
         self.proc.join(5)
@@ -230,6 +236,8 @@ class CallPool:
         # calls-per-second cap: burst 1 spaces INVITEs evenly, 1/rate apart
         self._pacer = TokenBucket(settings.calls_per_second, 1, time.monotonic())
         self.restarts = 0
+        # (engine account, SIP code) of every worker's REGISTER answers (the trunk pool's)
+        self.on_registration: Callable[[str, int], None] | None = None
 
     def start(self, timeout: float = 30.0) -> CallPool:
         with self._lock:
@@ -359,6 +367,8 @@ class CallChannel:
         self.pool = pool
         self.clock = clock
         self.record_dir = record_dir
+        self.trunks = TrunkPool(settings)
+        pool.on_registration = self.trunks.registration
         self._started = False
         self._lock = threading.Lock()
 
@@ -376,24 +386,53 @@ class CallChannel:
         self.pool.stop()
 
     def deliver(self, notification: Notification) -> AttemptResult:
+        """One attempt: through the first trunk that can take it; a trunk that fails it (no
+        SIP response, 408, 5xx, refused credentials: the phone never rang) hands it to the
+        next trunk at once, so a dying trunk loses no call and rings no phone twice."""
         self.start()
         started = self.clock() if self.clock is not None else utcnow()
-        try:
-            uri = target_uri(notification.phone, self.settings)
-        except InputError as e:
-            return AttemptResult(Outcome.INVALID_NUMBER, started, started, detail=str(e))
+        n = notification
         record = None
         if self.record_dir is not None:
             stamp = started.strftime("%Y%m%dT%H%M%S")
-            name = f"{notification.id}-{notification.attempt_no}-{stamp}.wav"
+            name = f"{n.id}-{n.attempt_no}-{stamp}.wav"
             record = str(self.record_dir / name)
-        request = CallRequest(
-            uri,
-            notification,
-            now=started if self.clock is not None else None,
-            record_path=record,
-        )
-        report = self.pool.submit(request).result()
+        tried: tuple[str, ...] = ()
+        failed_on: list[str] = []
+        report: CallReport | None = None
+        while True:
+            try:
+                route = self.trunks.acquire(n.phone, n.tenant, skip=tried)
+            except InputError as e:
+                return AttemptResult(Outcome.INVALID_NUMBER, started, started, detail=str(e))
+            except NoTrunk as e:
+                if report is not None:
+                    break  # every trunk failed it: the last one's report stands
+                return AttemptResult(Outcome.NETWORK, started, started, detail=f"not dialled: {e}")
+            request = CallRequest(
+                route.uri,
+                n,
+                now=started if self.clock is not None else None,
+                record_path=record,
+                trunk=route.engine_account,
+                from_uri=route.from_uri,
+            )
+            try:
+                report = self.pool.submit(request).result()
+            finally:
+                self.trunks.release(route.trunk)
+            trunk_failed = self.trunks.report(route.trunk, report)
+            tried += (route.trunk,)
+            if not trunk_failed or not self.trunks.has_alternative(n.tenant, tried):
+                break
+            failed_on.append(f"{route.trunk}: {report.detail or report.sip_code}")
+            log.warning(
+                "trunk %s failed the call (%s): trying the next", route.trunk, report.detail
+            )
+        if failed_on:
+            report = replace(
+                report, detail=f"{report.detail}; failed over from {', '.join(failed_on)}"
+            )
         at = getattr(self.clock, "at", None)  # a ScaledClock maps wall time onto its own
         if at is not None:
             report = report.moved_to(at(report.started_at))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 import wave
 from collections import deque
@@ -25,18 +26,19 @@ from pathlib import Path
 import numpy as np
 
 from cuckoo.config.private import private_file
-from cuckoo.config.telephony import TelephonySettings
+from cuckoo.config.telephony import AmdSettings, TelephonySettings
 from cuckoo.domain import Outcome
 from cuckoo.errors import EngineError, InputError, TooManyCalls
 from cuckoo.line import Expect, Reply, ReplyKind
 from cuckoo.line.audio import TELEPHONY_RATE, Audio
 from cuckoo.line.endpointing import UtteranceListener
-from cuckoo.line.speech import RecognizerFactory, Synthesizer
+from cuckoo.line.speech import RecognizerFactory, StreamingSynthesizer, Synthesizer, speech_chunks
 from cuckoo.telephony.amd import AnsweringMachineDetector, Verdict
 from cuckoo.telephony.dialplan import target_uri
 from cuckoo.telephony.dtmf import DtmfDetector
-from cuckoo.telephony.engine import CallHandle, Engine
-from cuckoo.telephony.outcomes import DialFacts, dial_outcome
+from cuckoo.telephony.early import EarlyDecision, EarlyKind, EarlyMediaDetector
+from cuckoo.telephony.engine import CallHandle, Engine, Player
+from cuckoo.telephony.outcomes import DialFacts, dial_outcome, early_media_outcome
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,6 @@ INTER_DIGIT_TIMEOUT_S = 3.0
 # like). Anything else (e.g. 70010 PJ_ETOOMANY: no free call slot) is our side's trouble.
 BAD_TARGET_STATUS = frozenset({171005, 171039, 171041, 171042})
 PREROLL_FRAMES = 15  # audio kept from before speech start (300 ms) for the next listen()
-TRANSFER_TIMEOUT_S = 10.0  # REFER sent → the final NOTIFY (the operator answered or not)
 
 
 def _now() -> datetime:
@@ -69,10 +70,59 @@ class DialResult:
     detail: str = ""
     handle: CallHandle | None = None
     answered_mono: float | None = None
+    local_failure: bool = False  # our own stack refused to place it: not the trunk's doing
+    no_response: bool = False  # not even 100 Trying came back (nobody at the trunk's address)
 
     @property
     def answered(self) -> bool:
         return self.outcome is None
+
+
+class _EarlyMedia:
+    """Early media of a call being placed, judged in dial()'s thread: the media clock thread
+    only queues the frames (CallHandle.early_tap), the detector's FFTs run here."""
+
+    def __init__(self, h: CallHandle, settings: AmdSettings) -> None:
+        self.h = h
+        self.detector = EarlyMediaDetector(settings)
+        self.frames: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.kind = EarlyKind.UNDECIDED
+        h.early_tap = self.frames.put
+
+    def judge(self) -> EarlyDecision | None:
+        """The decision once it is final (hang up), else None."""
+        d = self.detector.decision
+        while not d.final:
+            try:
+                d = self.detector.feed(self.frames.get_nowait())
+            except queue.Empty:
+                break
+        if d.kind != self.kind:
+            self.kind = d.kind
+            log.info("call %s: early media: %s", self.h.call_id, d.reason or d.kind.value)
+        return d if d.final else None
+
+    def close(self) -> None:
+        self.h.early_tap = None
+
+
+def _refused_in_early_media(h: CallHandle, d: EarlyDecision, started: datetime) -> DialResult:
+    """The network said in its early media that nobody will answer: CANCEL now."""
+    h.hangup(cause="early_media")
+    h.disconnected.wait(2.0)  # for the final code (487, or the far end's own 404/480)
+    outcome = early_media_outcome(invalid=d.invalid)
+    log.info("call %s: %s → %s", h.call_id, d.reason, outcome.value)
+    code = h.sip_code if h.sip_code and h.sip_code >= 300 else None
+    return DialResult(
+        outcome,
+        started,
+        _now(),
+        sip_code=code,
+        q850=h.q850,
+        reason=h.reason,
+        detail=f"{d.reason} (early media)",
+        handle=h,
+    )
 
 
 def dial(
@@ -82,20 +132,34 @@ def dial(
     ring_timeout_s: float,
     setup_timeout_s: float = 8.0,
     greeting: Audio | None = None,
+    trunk: str = "",
+    from_uri: str = "",
+    amd: AmdSettings | None = None,
 ) -> DialResult:
     """Place a call and wait until it is answered or has failed. We CANCEL ourselves after
     `ring_timeout_s` (pjsip has no ring timeout), and give up after `setup_timeout_s` with no
     SIP response at all (nobody at that address). A pre-rendered `greeting` starts with the
     first media frame, without waiting for any Python thread (give the same Audio to
-    SipLine(preloaded=...) and play it first)."""
+    SipLine(preloaded=...) and play it first). With `amd.early_media`, early media is judged
+    while it rings (cuckoo.telephony.early): a SIT or an operator's announcement CANCELs the
+    call at once, as unreachable (no_answer) or invalid_number."""
     started = _now()
     t0 = time.monotonic()
     try:
-        h = engine.dial(uri, preload=greeting.resample(TELEPHONY_RATE).pcm if greeting else None)
+        h = engine.dial(
+            uri,
+            preload=greeting.resample(TELEPHONY_RATE).pcm if greeting else None,
+            trunk=trunk,
+            from_uri=from_uri,
+        )
     except TooManyCalls as e:
-        return DialResult(Outcome.NETWORK, started, _now(), detail=f"local: {e}")
+        return DialResult(
+            Outcome.NETWORK, started, _now(), detail=f"local: {e}", local_failure=True
+        )
     except EngineError as e:
-        return DialResult(Outcome.NETWORK, started, _now(), detail=f"local: {e}")
+        return DialResult(
+            Outcome.NETWORK, started, _now(), detail=f"local: {e}", local_failure=True
+        )
     except Exception as e:  # pjsua2.Error: the stack refused to place the call
         status = getattr(e, "status", None)
         reason = str(getattr(e, "reason", "") or e).strip() or type(e).__name__
@@ -105,11 +169,18 @@ def dial(
             started,
             _now(),
             detail=f"cannot dial {uri!r}: {reason}" if bad_uri else f"local: {reason}",
+            local_failure=True,
         )
     ring_timeout = setup_timeout = False
+    early = _EarlyMedia(h, amd) if amd is not None and amd.early_media else None
+    refused: EarlyDecision | None = None
     while True:
         if h.confirmed.wait(0.02) or h.disconnected.is_set():
             break
+        if early is not None:
+            refused = early.judge()
+            if refused is not None:
+                break
         elapsed = time.monotonic() - t0
         if not h.any_response and elapsed > setup_timeout_s:
             setup_timeout = True
@@ -117,6 +188,10 @@ def dial(
         if elapsed > ring_timeout_s:
             ring_timeout = True
             break
+    if early is not None:
+        early.close()
+    if refused is not None:
+        return _refused_in_early_media(h, refused, started)
     if h.confirmed.is_set() and not h.disconnected.is_set():
         return DialResult(
             None,
@@ -148,6 +223,7 @@ def dial(
         reason=h.reason,
         detail=detail or f"{h.sip_code} {h.reason}".strip(),
         handle=h,
+        no_response=setup_timeout,
     )
 
 
@@ -177,12 +253,15 @@ class SipLine:
         on_reply: Callable[[Reply], None] | None = None,
         preloaded: Audio | None = None,
         settings: TelephonySettings | None = None,
-        transfer_timeout_s: float = TRANSFER_TIMEOUT_S,
+        transfer_timeout_s: float | None = None,  # None: settings.transfer_timeout_s
     ) -> None:
         self.h = handle
         self.settings = settings or TelephonySettings()  # the dial plan, for transfer()
-        self.transfer_timeout_s = transfer_timeout_s
+        self.transfer_timeout_s = (
+            self.settings.transfer_timeout_s if transfer_timeout_s is None else transfer_timeout_s
+        )
         self.transferred_to: str | None = None  # the URI a successful transfer went to
+        self.transfer_failure = ""  # why the last transfer failed, for the call's detail
         # the greeting dial() already started: play() of the same audio just waits for it
         self._preloaded = preloaded.resample(TELEPHONY_RATE).pcm if preloaded else None
         self.synthesizer = synthesizer
@@ -210,12 +289,24 @@ class SipLine:
             handle.tx_tap = self._on_tx
 
     # ---- the Line protocol --------------------------------------------------------------------
+    # The last say()'s producer: when each piece was ready (the streaming tests read it).
+    last_feed: SpeechFeed | None = None
+
     def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
         if self.synthesizer is None:
             raise EngineError("this line has no synthesizer: cannot say text")
-        audio = self.synthesizer.synthesize(text, rate=TELEPHONY_RATE)
-        self.stats.said.append(text)
-        return self._play(audio, barge_in=barge_in)
+        if not isinstance(self.synthesizer, StreamingSynthesizer):
+            audio = self.synthesizer.synthesize(text, rate=TELEPHONY_RATE)
+            self.stats.said.append(text)
+            return self._play(audio, barge_in=barge_in)
+        # Streamed: the first sentence plays while the next ones are synthesized.
+        feed = self.last_feed = SpeechFeed(self.synthesizer, text)
+        try:
+            first = feed.first()  # a voice that fails on the text raises here, as before
+            self.stats.said.append(text)
+            return self._play(first, barge_in=barge_in, feed=feed)
+        finally:
+            feed.close()  # a barge-in or a hang-up stops the synthesis too
 
     def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None:
         return self._play(audio, barge_in=barge_in)
@@ -285,34 +376,50 @@ class SipLine:
     def transfer(self, target: str) -> bool:
         """Blind transfer (REFER) of the customer to `target` (a number through the dial plan,
         or a SIP URI). True once the peer reports the new call answered (a 2xx NOTIFY): our
-        leg is then hung up. False (the call goes on) if the target is not dialable, the peer
-        refuses the REFER, the new call fails, or no final NOTIFY comes in time."""
+        leg is then hung up. False (the call goes on; `transfer_failure` says why) if the
+        target is not dialable, the peer refuses the REFER, the new call fails, or no final
+        NOTIFY comes within `transfer_timeout_s` — then the REFER is abandoned: a NOTIFY that
+        comes later is ignored (CallHandle.abandon_transfer)."""
+        self.transfer_failure = ""
         if self._gone():
+            self.transfer_failure = "the call is over"
             return False
         try:
             uri = target_uri(target, self.settings)
         except InputError as e:
             log.warning("call %s: no transfer: %s", self.h.call_id, e)
+            self.transfer_failure = str(e)
             return False
         try:
             self.h.transfer(uri).result(5.0)
         except Exception as e:  # pjsua2.Error (a URI it cannot use), EngineError, timeout
             log.warning("call %s: REFER to %s not sent: %s", self.h.call_id, uri, e)
+            self.h.xfer_pending = False
+            self.transfer_failure = f"REFER not sent: {e}"
             return False
         deadline = time.monotonic() + self.transfer_timeout_s
+        hung_up = False
         while not self.h.xfer_final.is_set():
-            if self._pump(0.05) == "hangup" or time.monotonic() > deadline:
+            if self._pump(0.05) == "hangup":
+                hung_up = True
+                break
+            if time.monotonic() > deadline:
                 break
             self._frames = []
         codes = self.h.xfer_codes
         final = codes[-1] if self.h.xfer_final.is_set() and codes else None
         if final is None or not 200 <= final < 300:
+            if final is not None:
+                self.transfer_failure = f"{final} {self.h.xfer_reason}".strip()
+            else:
+                self.h.abandon_transfer()  # whatever the peer reports later is not heeded
+                self.transfer_failure = (
+                    "the customer hung up"
+                    if hung_up
+                    else f"no final NOTIFY in {self.transfer_timeout_s:g} s"
+                )
             log.info(
-                "call %s: transfer to %s failed (%s %s)",
-                self.h.call_id,
-                uri,
-                final if final is not None else "no final NOTIFY",
-                self.h.xfer_reason,
+                "call %s: transfer to %s failed (%s)", self.h.call_id, uri, self.transfer_failure
             )
             return False
         log.info("call %s: transferred to %s", self.h.call_id, uri)
@@ -418,6 +525,10 @@ class SipLine:
             self.stats.dtmf += r.digits
         elif r.kind == ReplyKind.SPEECH and r.text:
             self.stats.transcript.append(r.text)
+            # a voicemail's or a carrier assistant's words («голосовой помощник») make it a
+            # machine even when its greeting was too short for the level rules
+            if self.amd is not None and self.amd.note_transcript(r.text):
+                r = self._machine_news() or r
         if self.on_reply is not None:
             self.on_reply(r)
         return r
@@ -496,7 +607,11 @@ class SipLine:
             return "hangup"
         return None
 
-    def _play(self, audio: Audio, *, barge_in: bool) -> Reply | None:
+    def _play(
+        self, audio: Audio, *, barge_in: bool, feed: SpeechFeed | None = None
+    ) -> Reply | None:
+        """Play `audio` (and, with `feed`, the pieces it appends while this runs) to its end,
+        a barge-in, a hang-up or an answering machine's verdict."""
         if self._gone():
             return Reply.hangup()
         if audio.rate != TELEPHONY_RATE:
@@ -516,6 +631,8 @@ class SipLine:
             pass  # already playing (or played) since the answer: just follow it
         else:
             player.load(audio.pcm)
+        if feed is not None:
+            feed.attach(player, player.generation)
         self._preloaded = None
         dtmf_at, self._dtmf_at = self._dtmf_at, None
         while True:
@@ -548,8 +665,83 @@ class SipLine:
                         self._carry = list(self._preroll) + self._frames[i + 1 :]
                         return self._reply(Reply(ReplyKind.SPEECH, text=""))
             self._frames = []
-            if not player.playing:
+            # Finished is read before playing: once the producer is done, every piece is queued.
+            finished = feed is None or feed.finished.is_set()
+            if not player.playing and finished:
+                if feed is not None and feed.error is not None:
+                    raise feed.error  # a voice that failed mid-text, after what it made played
                 return None
+
+
+class SpeechFeed:
+    """The producer of a streamed say(): a thread that pulls the synthesizer's pieces and
+    appends them to the call's player while the call thread plays and listens for barge-in.
+
+    The first piece goes to the call thread (`first()`), which starts the player with it (or
+    follows the greeting dial() preloaded); the rest go straight into the player, so a sentence
+    is queued the moment it is made, not at the call thread's next 20 ms turn. `close()` stops
+    the synthesis (RHVoice mid-sentence: its sample callback asks `stop`), and a player that
+    was stopped or reloaded refuses late pieces."""
+
+    def __init__(self, synthesizer: Synthesizer, text: str) -> None:
+        self._synthesizer = synthesizer
+        self._text = text
+        self._stop = threading.Event()
+        self.finished = threading.Event()
+        self.error: Exception | None = None
+        self.started_at = time.monotonic()
+        self.ready_at: list[float] = []  # monotonic time each piece was made
+        self._first: queue.SimpleQueue[Audio | None] = queue.SimpleQueue()
+        self._target: tuple[Player, int] | None = None
+        self._attached = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="say-feed", daemon=True)
+        self._thread.start()
+
+    def first(self) -> Audio:
+        """The first piece (empty for an empty text); raises what the synthesizer raised."""
+        piece = self._first.get()
+        if piece is None:
+            if self.error is not None:
+                raise self.error
+            return Audio(b"", TELEPHONY_RATE)
+        return piece
+
+    def attach(self, player: Player, gen: int) -> None:
+        """Where the next pieces go: after the audio `player.load` returned `gen` for."""
+        self._target = (player, gen)
+        self._attached.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._attached.set()
+        self._thread.join(5.0)  # the voice checks `stop` every few ms of speech
+        if self._thread.is_alive():
+            log.warning("the synthesis of %r did not stop within 5 s", self._text[:40])
+
+    def _run(self) -> None:
+        pieces = speech_chunks(
+            self._synthesizer, self._text, rate=TELEPHONY_RATE, stop=self._stop.is_set
+        )
+        try:
+            for piece in pieces:
+                self.ready_at.append(time.monotonic())
+                if piece.rate != TELEPHONY_RATE:
+                    raise EngineError(f"the voice streamed {piece.rate} Hz, not the call's rate")
+                if len(self.ready_at) == 1:
+                    self._first.put(piece)
+                    self._attached.wait()
+                    continue
+                target = self._target
+                queued = target is not None and target[0].append(piece.pcm, target[1])
+                if not queued or self._stop.is_set():
+                    self._stop.set()  # nobody plays it any more: stop making the rest
+                    break
+        except Exception as e:  # handed to the call thread, which raises it
+            self.error = e
+        finally:
+            pieces.close()  # a phrase stopped half-way is not cached (VoiceSynthesizer.stream)
+            self._first.put(None)  # wakes first() when nothing came
+            self.finished.set()
 
 
 def write_stereo_wav(path: str | Path, left: list[bytes], right: list[bytes]) -> None:

@@ -21,8 +21,18 @@ Every event is written as one JSON line to `events` (a file or stdout) with a mo
 timestamp `t` (CLOCK_MONOTONIC is system-wide, so tests and benchmarks can compare it with
 their own clock).
 
+`early` (any action): a 183 with SDP first, playing a SIT, an operator's announcement or
+ringback for `early_s` (the network refusing the call, or ringing), then the action.
+
 A REFER (blind transfer) on a call is accepted: the phone calls the target itself and reports
 `transfer` (target), then `transfer_answered` or `transfer_ended` (sip_code) for that new call.
+
+`silent` takes the INVITE and sends nothing back (no 180, no answer: only the stack's 100
+Trying) until `hangup_after_s` after it, then 480 (none: never). As a REFER's target it makes a
+transfer that hangs: the transferee accepts the REFER (202 and pjsua's mandatory NOTIFY «100
+Trying») and then sends no NOTIFY at all until that 480. (pjsua2 itself cannot accept a REFER
+without placing the call: an accepted REFER always dials the Refer-To URI, and a call it cannot
+place is reported at once with a final NOTIFY 500.)
 """
 
 from __future__ import annotations
@@ -45,18 +55,20 @@ import numpy as np
 from cuckoo.domain import JsonObject
 from cuckoo.line.audio import TELEPHONY_RATE, Audio
 from cuckoo.telephony.dtmf import tones_pcm
+from cuckoo.telephony.early import SitVariant, sit_tones
 from cuckoo.telephony.engine import CallHandle, Engine, EngineConfig
 
 log = logging.getLogger(__name__)
 
 Speak = Callable[[str], Audio]  # text → speech (the sim phone has no voice of its own)
 
-ACTIONS = ("answer", "busy", "reject", "never", "code", "human", "voicemail")
+ACTIONS = ("answer", "busy", "reject", "never", "code", "human", "voicemail", "silent")
 VOICEMAIL_GREETING = (
     "Здравствуйте. Абонент, которому вы звоните, сейчас не может ответить. "
     "Пожалуйста, оставьте сообщение после звукового сигнала."
 )
 LOUD_RMS = 300.0  # a received frame this loud counts as robot audio
+EARLY_KINDS = ("sit", "announcement", "ringback")
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,14 @@ class Behavior:
     beep_hz: float = 1000.0  # voicemail: the beep after the greeting
     beep_s: float = 0.5  # 0: no beep
     beep_gap_s: float = 0.4  # greeting end → beep
+    # Early media before the action: a 183 with SDP playing "sit" (`early_sit`: a
+    # cuckoo.telephony.early.SitVariant name, e.g. vacant_code, itu), "announcement"
+    # (`early_text` through the voice) or "ringback" (425 Hz, 1 s on / 4 s off), looped for
+    # `early_s`; then the action goes on (a final code, or the answer; "never": plays forever).
+    early: str | None = None
+    early_sit: str = "vacant_code"
+    early_text: str = "Абонент недоступен. Попробуйте позвонить позднее."
+    early_s: float = 3.0
 
     @classmethod
     def from_dict(cls, d: JsonObject, where: str = "script") -> Behavior:
@@ -99,6 +119,10 @@ class Behavior:
         for p in presses:
             if p.method not in ("rfc2833", "info", "inband"):
                 raise ValueError(f"{where}: dtmf method {p.method!r} is not rfc2833/info/inband")
+        if d.get("early") not in (None, *EARLY_KINDS):
+            raise ValueError(f"{where}: early must be one of {EARLY_KINDS}, not {d['early']!r}")
+        if d.get("early_sit", "vacant_code").upper() not in SitVariant.__members__:
+            raise ValueError(f"{where}: early_sit {d['early_sit']!r} is not a SIT variant")
         return cls(dtmf=presses, **d)
 
 
@@ -237,6 +261,8 @@ class SimPhone:
             h.answer(code)
 
     def _behave(self, h: CallHandle, user: str, n: int, b: Behavior) -> None:
+        if b.early is not None and not self._early_media(h, user, n, b):
+            return
         if b.action == "busy":
             self._final(h, 486, b)
             self.emit("rejected", user=user, n=n, code=486)
@@ -249,7 +275,15 @@ class SimPhone:
             self._final(h, b.code, b)
             self.emit("rejected", user=user, n=n, code=b.code)
             return
-        h.answer(180)
+        if b.action == "silent":
+            self.emit("silent", user=user, n=n)
+            if not h.disconnected.wait(b.hangup_after_s):
+                h.answer(480)
+                h.disconnected.wait(5.0)
+            self.emit("ended", user=user, n=n, answered=False, sip_code=h.sip_code)
+            return
+        if b.early is None:
+            h.answer(180)
         speech, beep_at = self._speech(b)  # rendered while it rings
         if b.action == "never":
             h.disconnected.wait()
@@ -323,6 +357,28 @@ class SimPhone:
             loud_after_beep_s=watch.loud_after_beep(),
         )
 
+    def _early_media(self, h: CallHandle, user: str, n: int, b: Behavior) -> bool:
+        """183 with SDP, then the early audio looped for `early_s` (forever for "never").
+        False when the call ended meanwhile (the caller's CANCEL)."""
+        if b.early == "sit":
+            tones = sit_tones(SitVariant[b.early_sit.upper()])
+            pcm = b"".join(_tone_pcm(hz, sec) for hz, sec in tones) + _silence_pcm(1.0)
+        elif b.early == "ringback":
+            pcm = _tone_pcm(425.0, 1.0, level=0.1) + _silence_pcm(4.0)
+        else:
+            pcm = self._speak(b.early_text).pcm + _silence_pcm(1.0)
+        h.answer(183)
+        self.emit("early", user=user, n=n, kind=b.early)
+        limit = None if b.action == "never" else time.monotonic() + b.early_s
+        while limit is None or time.monotonic() < limit:
+            if not h.player.playing:
+                h.player.load(pcm)
+            if h.disconnected.wait(0.02):
+                self.emit("ended", user=user, n=n, answered=False, sip_code=h.sip_code)
+                return False
+        h.player.stop()
+        return True
+
     def _speech(self, b: Behavior) -> tuple[bytes | None, float | None]:
         """PCM a `human` or `voicemail` phone says after answer (or `say` on any), and when its
         beep starts within it (seconds), if it has one."""
@@ -356,6 +412,18 @@ def beep_pcm(hz: float, seconds: float, *, level: float = 0.3) -> bytes:
     ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)
     x = level * np.sin(2 * np.pi * hz * t) * ramp
     return np.round(x * 32767).astype("<i2").tobytes()
+
+
+def _tone_pcm(hz: float, seconds: float, *, level: float = 0.2) -> bytes:
+    """A network's tone: one steady frequency with 3 ms edges (int16 LE)."""
+    t = np.arange(round(seconds * TELEPHONY_RATE)) / TELEPHONY_RATE
+    ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.003)
+    x = level * np.sin(2 * np.pi * hz * t) * ramp
+    return np.round(x * 32767).astype("<i2").tobytes()
+
+
+def _silence_pcm(seconds: float) -> bytes:
+    return bytes(int(seconds * TELEPHONY_RATE) * 2)
 
 
 def _rms(pcm: bytes) -> float:

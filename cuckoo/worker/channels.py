@@ -138,10 +138,11 @@ def build_channels(
     channels: dict[ChannelKind, Channel] = {}
     if not calls:
         pass
-    elif not config.telephony.trunk.domain:
+    elif not config.telephony.trunk_pool:
         log.warning(
-            "no [telephony.trunk] domain configured: the call channel is off (numbers cannot "
-            "be dialed); notifications to call stay pending until a trunk is configured"
+            "no trunk configured ([telephony.trunk] domain or [telephony.trunks.NAME]): the "
+            "call channel is off (numbers cannot be dialed); notifications to call stay "
+            "pending until a trunk is configured"
         )
     else:
         channels[ChannelKind.CALL] = call_channel(config, clock)

@@ -69,7 +69,7 @@ class TextSender(Protocol):
 # What to configure for a channel a worker does not have.
 _CHANNEL_HINTS = {
     "sms": " (configure [sms.gateways] in cuckoo.toml)",
-    "call": " (configure [telephony.trunk] domain in cuckoo.toml)",
+    "call": " (configure [telephony.trunk] domain or [telephony.trunks.NAME] in cuckoo.toml)",
 }
 
 

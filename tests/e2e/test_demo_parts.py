@@ -252,7 +252,7 @@ def test_build_channels_leaves_calls_out_without_a_trunk(
     # than every customer's number failing as "invalid".
     channels = build_channels(parse("", base_dir=tmp_path), Store("sqlite://"))
     assert channels == {}
-    assert "no [telephony.trunk] domain configured: the call channel is off" in caplog.text
+    assert "no trunk configured ([telephony.trunk] domain or [telephony.trunks" in caplog.text
     assert "channels off: call, sms" in caplog.text
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from telephony_helpers import free_port
 
 from adapters.samples.erp import create_sample_erp
 from cuckoo.demo.cast import DOCS, Customer, Expected, documents, phones_script
@@ -31,8 +32,8 @@ def cuckoo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cuckoo_run_once_calls_and_writes_back(tmp_path: Path) -> None:
-    customer = Customer(
+def presses_1() -> Customer:
+    return Customer(
         "Иванова",
         "Мария",
         "Петровна",
@@ -46,6 +47,10 @@ def test_cuckoo_run_once_calls_and_writes_back(tmp_path: Path) -> None:
         Expected(Status.CONFIRMED, Outcome.CONFIRMED, 1, 1),
         DOCS,
     )
+
+
+def test_cuckoo_run_once_calls_and_writes_back(tmp_path: Path) -> None:
+    customer = presses_1()
     rig = Rig(tmp_path, phones_script([customer]), RigOptions())
     rig.start_phones()
     try:
@@ -69,3 +74,41 @@ def test_cuckoo_run_once_calls_and_writes_back(tmp_path: Path) -> None:
     events = [json.loads(x) for x in rig.events_path.read_text().splitlines() if x.strip()]
     ended = [e for e in events if e["event"] == "ended"]
     assert len(ended) == 1 and ended[0]["first_audio_s"] is not None  # it heard the robot
+
+
+def test_a_dead_first_trunk_hands_the_call_to_the_second(tmp_path: Path) -> None:
+    """Two trunks: the first by priority has nobody at its address (a dead carrier), the
+    second is the customer's phone. The worker's one attempt fails over within the call:
+    one attempt stored, one call answered, the result in the ERP."""
+    customer = presses_1()
+    rig = Rig(tmp_path, phones_script([customer]), RigOptions())
+    rig.start_phones()
+    try:
+        data = rig.config_data()
+        data["scheduler"]["lease_s"] = 120.0
+        live = data["telephony"].pop("trunk")
+        data["telephony"]["setup_timeout_s"] = 2.0
+        data["telephony"]["trunks"] = {
+            "dead": {"domain": f"127.0.0.1:{free_port()}", "priority": 0},
+            "live": {**live, "priority": 1},
+        }
+        (tmp_path / "cuckoo.toml").write_text(toml_text(data), "utf-8")
+        create_sample_erp(rig.erp_url, documents=documents([customer]))
+        assert cuckoo("-c", "cuckoo.toml", "db", "upgrade", cwd=tmp_path).returncode == 0
+        run = cuckoo("-c", "cuckoo.toml", "run", "--once", "--timeout", "90", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "ingested 1, dispatched 1, reported 1" in run.stdout, run.stdout + run.stderr
+        assert "trunk dead failed the call (no SIP response): trying the next" in run.stderr
+    finally:
+        rig.stop()
+    db = sqlite3.connect(tmp_path / "erp.sqlite")
+    got = db.execute("SELECT status_code, attempts, dtmf FROM notify_results").fetchall()
+    db.close()
+    assert got == [("confirmed", 1, "1")]
+    store = sqlite3.connect(tmp_path / "cuckoo.sqlite")
+    details = store.execute("SELECT outcome, detail FROM attempts").fetchall()
+    store.close()
+    assert len(details) == 1 and details[0][0] == "confirmed"
+    assert "failed over from dead: no SIP response" in details[0][1]
+    events = [json.loads(x) for x in rig.events_path.read_text().splitlines() if x.strip()]
+    assert len([e for e in events if e["event"] == "answered"]) == 1

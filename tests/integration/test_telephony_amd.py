@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from amd_samples import VOICEMAIL_TEXTS, at_level, festival, have_festival, trim, write_wav
+from early_samples import ASSISTANTS
 from telephony_helpers import SimPhoneProc, scenario_request
 
 from cuckoo.config.telephony import TelephonySettings
@@ -66,6 +67,21 @@ def phone(workdir: Path) -> Iterator[SimPhoneProc]:
             "say": "Алло?",
             "play_at_s": 0.3,
             "dtmf": [{"at_s": 4.0, "keys": "1", "method": "rfc2833"}],
+        },
+        # a carrier's voice assistant answering for the subscriber: a long fluent greeting,
+        # no beep, then it waits
+        "assistant": {
+            "action": "voicemail",
+            "answer_after_s": 0.2,
+            "greeting": ASSISTANTS["pomoshnik"],
+            "beep_s": 0,
+        },
+        # a person who talks at length, like a machine, but presses 1 while talking
+        "talker": {
+            "action": "human",
+            "say": ASSISTANTS["pomoshnik"],
+            "play_at_s": 0.3,
+            "dtmf": [{"at_s": 2.0, "keys": "1", "method": "rfc2833"}],
         },
     }
     if have_festival():
@@ -125,3 +141,19 @@ def test_a_person_who_says_allo_and_presses_1_is_confirmed(
     assert r.outcome == "confirmed", r
     assert r.dtmf == "1"
     assert not r.amd.startswith("machine"), r.amd
+
+
+def test_a_carrier_voice_assistant_is_a_machine(
+    engine: Engine, phone: SimPhoneProc, scenarios: Path
+) -> None:
+    r = call(engine, phone, "assistant", "documents_sent", scenarios)
+    assert r.outcome == "voicemail", r
+    assert r.amd.startswith("machine: "), r.amd
+
+
+def test_a_key_pressed_during_a_long_greeting_means_a_person(
+    engine: Engine, phone: SimPhoneProc, scenarios: Path
+) -> None:
+    r = call(engine, phone, "talker", "documents_sent", scenarios)
+    assert r.outcome == "confirmed", r
+    assert r.amd == "human: a key was pressed", r.amd

@@ -1,5 +1,10 @@
 """The robot against an independent SIP stack: Debian's baresip (auto-answer).
 
+- REFER: baresip 1.0 as the transferee takes the robot's blind transfer (202, NOTIFY «100
+  Trying»), places the call to the Refer-To target (a sim-phone operator) itself and reports it
+  answered (NOTIFY 200): the robot's leg ends as transferred. With a target that never
+  answers, baresip sends no final NOTIFY and the robot gives up after transfer_timeout_s.
+
 - baresip plays what it receives back into its microphone (aubridge), so the
   robot hearing its own prompt proves audio both ways; `sndcode` over ctrl_tcp presses a key
   (RFC 2833) which the robot must get; `hangup` ends the call from baresip's side.
@@ -22,7 +27,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from telephony_helpers import best_correlation, free_port, matched_fraction, pcm_of
+from telephony_helpers import (
+    SimPhoneProc,
+    best_correlation,
+    free_port,
+    matched_fraction,
+    pcm_of,
+)
 
 from cuckoo.config.telephony import TelephonySettings
 from cuckoo.domain import Outcome
@@ -32,6 +43,7 @@ from cuckoo.line.leg import CallRequest, ConversationResult
 from cuckoo.speech.tts import espeak_synthesizer
 from cuckoo.telephony.calls import run_call
 from cuckoo.telephony.engine import Engine, EngineConfig
+from cuckoo.telephony.session import SipLine, dial
 
 pytestmark = [
     pytest.mark.sip,
@@ -167,3 +179,58 @@ def test_audio_round_trip_and_dtmf_through_baresip(
     assert share >= 0.8, f"{share:.0%} of the prompt came back"
     _, lag = best_correlation(sent, stereo[:, 1])
     assert lag > 0  # the echo comes after the robot's own audio
+
+
+def test_baresip_takes_a_refer_and_calls_the_operator(engine: Engine, tmp_path: Path) -> None:
+    op = SimPhoneProc(
+        {"default": {"action": "answer", "answer_after_s": 0.3, "hangup_after_s": 1.5}},
+        tmp_path,
+        name="operator",
+    )
+    bs = Baresip(tmp_path)
+    try:
+        d = dial(engine, bs.uri, ring_timeout_s=5.0, setup_timeout_s=3.0)
+        assert d.answered and d.handle is not None, d
+        line = SipLine(d.handle, settings=SETTINGS, transfer_timeout_s=8.0)
+        ok = line.transfer(op.uri("operator"))
+        codes = list(line.h.xfer_codes)
+        incoming = op.wait_event("incoming", user="operator")
+        op.wait_event("answered", user="operator")
+        line.hangup()  # harmless: our leg is already gone after a transfer
+        op.wait_event("ended", user="operator", timeout=10)
+    finally:
+        bs.stop()
+        assert op.stop() == 0
+    log = (bs.dir / "log").read_text(errors="replace")
+    assert ok is True, (codes, line.transfer_failure, log[-3000:])
+    assert codes[-1] == 200 and line.transferred_to == op.uri("operator")
+    assert line.h.hangup_cause == "transferred"
+    assert "bob@" in incoming["remote"]  # baresip itself placed the operator's call
+    assert "transferring call" in log and f"to '{op.uri('operator')}'" in log
+
+
+def test_baresip_refer_without_final_notify_times_out(engine: Engine, tmp_path: Path) -> None:
+    # the operator takes the INVITE and says nothing: baresip sends NOTIFY «100 Trying» only
+    op = SimPhoneProc(
+        {"default": {"action": "silent", "hangup_after_s": 4.0}}, tmp_path, name="limbo"
+    )
+    bs = Baresip(tmp_path)
+    try:
+        d = dial(engine, bs.uri, ring_timeout_s=5.0, setup_timeout_s=3.0)
+        assert d.answered and d.handle is not None, d
+        line = SipLine(d.handle, settings=SETTINGS, transfer_timeout_s=1.5)
+        ok = line.transfer(op.uri("limbo"))
+        failure = line.transfer_failure
+        codes = list(line.h.xfer_codes)
+        op.wait_event("silent", user="limbo")
+        op.wait_event("ended", user="limbo", sip_code=480, timeout=10)  # gives up: 480
+        time.sleep(0.5)  # baresip's late final NOTIFY, if it sends one, arrives meanwhile
+        still_up = not line.h.disconnected.is_set()
+        late = list(line.h.xfer_codes)
+        line.hangup()
+    finally:
+        bs.stop()
+        assert op.stop() == 0
+    assert ok is False and failure == "no final NOTIFY in 1.5 s", (codes, failure)
+    assert codes and all(c < 200 for c in codes)
+    assert late == codes and still_up  # nothing that came later acted on the call
