@@ -47,6 +47,8 @@ def browser() -> Iterator[object]:
 def test_a_manager_in_a_browser(tmp_path: Path, sqlite_url: str, browser: object) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(browser, WebDriver)
     shots = Path(os.environ.get("CUCKOO_SCREENSHOTS") or tmp_path / "screenshots")
@@ -66,6 +68,8 @@ def test_a_manager_in_a_browser(tmp_path: Path, sqlite_url: str, browser: object
         b.find_element(By.NAME, "password").send_keys(PASSWORD)
         b.save_screenshot(str(shots / "1-login.png"))
         b.find_element(By.CSS_SELECTOR, "form.login button").click()
+        # a click that submits a form returns before the next page is there: wait for it
+        WebDriverWait(b, 15).until(lambda d: not d.current_url.endswith("/login"))
         assert b.find_element(By.TAG_NAME, "h1").text == "Сводка"
         assert b.find_elements(By.CSS_SELECTOR, "svg.chart")
         b.save_screenshot(str(shots / "2-dashboard.png"))
@@ -84,7 +88,9 @@ def test_a_manager_in_a_browser(tmp_path: Path, sqlite_url: str, browser: object
 
         b.get(f"{rig.url}/notifications/{waiting}")
         b.find_element(By.NAME, "reason").send_keys("клиент забрал сам")
-        b.find_element(By.ID, "cancel").click()
+        cancel = b.find_element(By.ID, "cancel")
+        cancel.click()
+        WebDriverWait(b, 15).until(staleness_of(cancel))  # the page after the POST
         assert "отменено" in b.find_element(By.CSS_SELECTOR, "dl.facts").text
         assert not b.find_elements(By.ID, "cancel")
         b.save_screenshot(str(shots / "4-cancelled.png"))
