@@ -119,18 +119,18 @@ class ScenarioConversation:
 
 # Set while `opening_phrases` runs the dialog on paper: the runner's lines are not logged then
 # (per thread: a call worker's other calls log as usual).
-REHEARSAL: contextvars.ContextVar[bool] = contextvars.ContextVar("rehearsal", default=False)
+_REHEARSAL: contextvars.ContextVar[bool] = contextvars.ContextVar("rehearsal", default=False)
 
 
 class _NotInRehearsal(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return not REHEARSAL.get()
+        return not _REHEARSAL.get()
 
 
 logging.getLogger("cuckoo.dialog.runner").addFilter(_NotInRehearsal())
 
 
-def opening_phrases(
+def opening_timeline(
     scenario: Scenario,
     variables: Variables,
     *,
@@ -138,11 +138,12 @@ def opening_phrases(
     tz: str = "Europe/Moscow",
     operator: str = "",
     day_parts: Mapping[str, str] | None = None,
-) -> list[str]:
-    """What the robot says before its first question, rendered for `variables` (raises
-    InputError when they do not fit the texts)."""
+) -> list[str | float]:
+    """What the robot plays before its first question, in order: each text rendered for
+    `variables` (InputError when they do not fit), each recording as its length in seconds
+    (one that cannot be read raises ConfigError, as it would on a call)."""
     opening = _OpeningLine()
-    rehearsing = REHEARSAL.set(True)  # the runner's log would tell of a call that is not one
+    rehearsing = _REHEARSAL.set(True)  # the runner's log would tell of a call that is not one
     try:
         run_dialog(
             scenario,
@@ -155,22 +156,40 @@ def opening_phrases(
             day_parts=DayParts.from_mapping(day_parts or {}, where="speech.day_parts"),
         )
     finally:
-        REHEARSAL.reset(rehearsing)
-    return opening.said
+        _REHEARSAL.reset(rehearsing)
+    return opening.timeline
+
+
+def opening_phrases(
+    scenario: Scenario,
+    variables: Variables,
+    *,
+    now: datetime | None = None,
+    tz: str = "Europe/Moscow",
+    operator: str = "",
+    day_parts: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The texts of `opening_timeline`: what `prepare` renders and synthesizes before
+    dialling."""
+    timeline = opening_timeline(
+        scenario, variables, now=now, tz=tz, operator=operator, day_parts=day_parts
+    )
+    return [part for part in timeline if isinstance(part, str)]
 
 
 class _OpeningLine:
-    """A Line that keeps what the robot says up to its first question, where the customer
-    "hangs up": what `prepare` renders and synthesizes before dialling."""
+    """A Line that keeps what the robot plays up to its first question, where the customer
+    "hangs up": texts, and recordings as their lengths."""
 
     def __init__(self) -> None:
-        self.said: list[str] = []
+        self.timeline: list[str | float] = []
 
     def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
-        self.said.append(text)
+        self.timeline.append(text)
         return None
 
     def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None:
+        self.timeline.append(audio.duration_s)
         return None
 
     def listen(self, expect: Expect) -> Reply:

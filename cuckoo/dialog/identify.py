@@ -18,16 +18,9 @@ said inside a recording is not heard by this check).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
-from cuckoo.dialog.converse import REHEARSAL, clock_from
-from cuckoo.dialog.runner import run_dialog
-from cuckoo.dialog.schema import Scenario
-from cuckoo.domain import Variables
-from cuckoo.line import Expect, Reply
-from cuckoo.line.audio import Audio
-from cuckoo.speech.nlu import DayParts
+from cuckoo.dialog.converse import opening_timeline
 
 __all__ = [
     "IDENTIFY_WITHIN_S",
@@ -87,55 +80,3 @@ def seconds_until_named_in(
             texts = []
         elapsed += part
     return None
-
-
-def opening_timeline(
-    scenario: Scenario,
-    variables: Variables,
-    *,
-    now: datetime | None = None,
-    tz: str = "Europe/Moscow",
-    operator: str = "",
-    day_parts: Mapping[str, str] | None = None,
-) -> list[str | float]:
-    """`converse.opening_phrases` with the recordings: what the robot says before its first
-    question, in order, each text rendered for `variables`, each recording as its length in
-    seconds (one that cannot be read raises ConfigError, as it would on a call)."""
-    line = _TimelineLine()
-    rehearsing = REHEARSAL.set(True)  # on paper: the runner's log would tell of a call
-    try:
-        run_dialog(
-            scenario,
-            line,
-            variables,
-            now=clock_from(now),
-            tz=tz,
-            speech_available=False,
-            operator=operator or None,
-            day_parts=DayParts.from_mapping(day_parts or {}, where="speech.day_parts"),
-        )
-    finally:
-        REHEARSAL.reset(rehearsing)
-    return line.timeline
-
-
-class _TimelineLine:
-    """A Line that keeps texts and recordings' lengths up to the first question, where the
-    customer "hangs up"."""
-
-    def __init__(self) -> None:
-        self.timeline: list[str | float] = []
-
-    def say(self, text: str, *, barge_in: bool = True) -> Reply | None:
-        self.timeline.append(text)
-        return None
-
-    def play(self, audio: Audio, *, barge_in: bool = True) -> Reply | None:
-        self.timeline.append(audio.duration_s)
-        return None
-
-    def listen(self, expect: Expect) -> Reply:
-        return Reply.hangup()
-
-    def hangup(self) -> None:
-        pass
