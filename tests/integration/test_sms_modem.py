@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 from modem_emulator import ModemEmulator
+from sms_helpers import Receipts, sms_notification
+from sms_helpers import channel_for as shared_channel_for
 
 from cuckoo.config import parse
-from cuckoo.config.sms import ModemGatewaySettings, SmsSettings
+from cuckoo.config.sms import ModemGatewaySettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.errors import ConfigError
 from cuckoo.sms import SmsChannel, build_gateway
@@ -32,22 +34,6 @@ CYRILLIC = (
     "Здравствуйте! Ваш заказ №1024 собран и ждёт вас в пункте выдачи на улице Ленина, 5. "
     "Срок хранения — 5 дней."
 )
-
-
-class Receipts:
-    def __init__(self) -> None:
-        self.got: list[tuple[str, str]] = []
-        self._event = threading.Condition()
-
-    def __call__(self, message_id: str, status: str) -> None:
-        with self._event:
-            self.got.append((message_id, status))
-            self._event.notify_all()
-
-    def wait(self, count: int, timeout: float = 5.0) -> list[tuple[str, str]]:
-        with self._event:
-            assert self._event.wait_for(lambda: len(self.got) >= count, timeout), self.got
-        return self.got
 
 
 @pytest.fixture
@@ -71,31 +57,11 @@ def send(modem: ModemEmulator | str, text: str = "Test", **kw: Any) -> Any:
 
 
 def notification(phone: str = PHONE) -> Notification:
-    return Notification(
-        id=7,
-        source="erp",
-        external_id="C-7",
-        tenant="default",
-        phone=phone,
-        phone_raw=phone,
-        channel=ChannelKind.SMS,
-        scenario="order_ready",
-        variables={},
-        timezone="Europe/Moscow",
-        attempt_no=1,
-        contacts=0,
-    )
+    return sms_notification(phone, 7)
 
 
 def channel_for(gw: ModemGateway, receipts: Receipts, text: str = CYRILLIC) -> SmsChannel:
-    return SmsChannel(
-        SmsSettings(sender="Shop"),
-        {gw.name: gw},
-        text_for=lambda n: text,
-        is_blocked=lambda p: False,
-        on_receipt=receipts,
-        clock=lambda: datetime.now(UTC),
-    )
+    return shared_channel_for(gw, receipts, text)
 
 
 # ---- messages out, reports back --------------------------------------------------------------

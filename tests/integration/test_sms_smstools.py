@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 from modem_emulator import ModemEmulator
+from sms_helpers import Receipts, sms_notification
+from sms_helpers import channel_for as shared_channel_for
 
 from cuckoo.config import parse
-from cuckoo.config.sms import SmsSettings, SmstoolsGatewaySettings
+from cuckoo.config.sms import SmstoolsGatewaySettings
 from cuckoo.domain import ChannelKind, Notification, Outcome
 from cuckoo.errors import ConfigError
 from cuckoo.sms import SmsChannel, build_gateway
@@ -34,22 +36,6 @@ pytestmark = pytest.mark.timeout(90)
 PHONE = "+79161234567"
 CYRILLIC = "Заказ №1024 готов к выдаче. Ждём вас!"
 FOLDERS = ("outgoing", "sent", "failed", "report", "incoming", "checked")
-
-
-class Receipts:
-    def __init__(self) -> None:
-        self.got: list[tuple[str, str]] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, message_id: str, status: str) -> None:
-        with self._cond:
-            self.got.append((message_id, status))
-            self._cond.notify_all()
-
-    def wait(self, count: int, timeout: float = 10.0) -> list[tuple[str, str]]:
-        with self._cond:
-            assert self._cond.wait_for(lambda: len(self.got) >= count, timeout), self.got
-        return self.got
 
 
 class FakeSmsd:
@@ -132,31 +118,11 @@ def gateway(spool: Path) -> Iterator[SmstoolsGateway]:
 
 
 def notification(phone: str = PHONE) -> Notification:
-    return Notification(
-        id=5,
-        source="erp",
-        external_id="C-5",
-        tenant="default",
-        phone=phone,
-        phone_raw=phone,
-        channel=ChannelKind.SMS,
-        scenario="order_ready",
-        variables={},
-        timezone="Europe/Moscow",
-        attempt_no=1,
-        contacts=0,
-    )
+    return sms_notification(phone, 5)
 
 
 def channel_for(gw: SmstoolsGateway, receipts: Receipts, text: str = CYRILLIC) -> SmsChannel:
-    return SmsChannel(
-        SmsSettings(sender="Shop"),
-        {gw.name: gw},
-        text_for=lambda n: text,
-        is_blocked=lambda p: False,
-        on_receipt=receipts,
-        clock=lambda: datetime.now(UTC),
-    )
+    return shared_channel_for(gw, receipts, text)
 
 
 # ---- the message file ------------------------------------------------------------------------
